@@ -1,0 +1,139 @@
+"""Input checks shared by the public functions.
+
+Every public entry point validates its arguments once, here, and raises a ``ValueError``
+or ``TypeError`` whose message names the argument, what was expected and what was
+received. Internal code trusts its inputs.
+"""
+
+from __future__ import annotations
+
+import numbers
+
+import numpy as np
+
+SeedLike = int | np.random.Generator | None
+
+
+def as_generator(seed: SeedLike, name: str = "seed") -> np.random.Generator:
+    """Return a ``np.random.Generator`` from an int seed, a Generator, or None (seed 0)."""
+    if isinstance(seed, np.random.Generator):
+        return seed
+    if seed is None:
+        return np.random.default_rng(0)
+    if isinstance(seed, numbers.Integral) and not isinstance(seed, bool):
+        if seed < 0:
+            raise ValueError(f"{name} must be a non-negative int, got {seed}")
+        return np.random.default_rng(int(seed))
+    raise TypeError(
+        f"{name} must be an int or a np.random.Generator, got {type(seed).__name__}"
+    )
+
+
+def describe(a: object) -> str:
+    """A short description of an array-like for error messages."""
+    if isinstance(a, np.ndarray):
+        return f"array of shape {a.shape} and dtype {a.dtype}"
+    return f"{type(a).__name__}"
+
+
+def as_float_array(a: object, name: str) -> np.ndarray:
+    """Convert to a float64 array, with a clear error for non-numeric input."""
+    try:
+        out = np.asarray(a, dtype=np.float64)
+    except (TypeError, ValueError) as err:
+        raise TypeError(f"{name} must be numeric array-like, got {describe(a)}") from err
+    return out
+
+
+def check_finite(a: np.ndarray, name: str) -> np.ndarray:
+    if not np.all(np.isfinite(a)):
+        bad = np.argwhere(~np.isfinite(a))[0]
+        raise ValueError(
+            f"{name} must be finite, got a non-finite value {a[tuple(bad)]} at index {tuple(bad)}"
+        )
+    return a
+
+
+def check_features(X: object, n_features: int, name: str = "X") -> np.ndarray:
+    """Return X as a finite float64 array of shape (T, n_features).
+
+    A 1-D input of length ``n_features`` is taken as a single row (T = 1).
+    """
+    arr = as_float_array(X, name)
+    if arr.ndim == 1:
+        arr = arr[None, :]
+    if arr.ndim != 2 or arr.shape[1] != n_features:
+        raise ValueError(
+            f"{name} must have shape (T, {n_features}) (n_features={n_features}), "
+            f"got shape {np.shape(X)}"
+        )
+    return check_finite(arr, name)
+
+
+def check_gamma(gamma: object) -> float:
+    """Check that the discount factor lies in [0, 1]."""
+    if not isinstance(gamma, numbers.Real) or isinstance(gamma, bool):
+        raise TypeError(f"gamma must be a real number in [0, 1], got {type(gamma).__name__}")
+    gamma = float(gamma)
+    if not 0.0 <= gamma <= 1.0:
+        raise ValueError(f"gamma must lie in [0, 1], got {gamma}")
+    return gamma
+
+
+def check_real(value: object, name: str, *, low: float | None = None,
+               high: float | None = None, low_open: bool = False) -> float:
+    """Check a real scalar against optional bounds; ``low_open`` excludes ``low``."""
+    if not isinstance(value, numbers.Real) or isinstance(value, bool):
+        raise TypeError(f"{name} must be a real number, got {type(value).__name__}")
+    value = float(value)
+    if not np.isfinite(value):
+        raise ValueError(f"{name} must be finite, got {value}")
+    if low is not None and (value < low or (low_open and value == low)):
+        relation = ">" if low_open else ">="
+        raise ValueError(f"{name} must be {relation} {low}, got {value}")
+    if high is not None and value > high:
+        raise ValueError(f"{name} must be <= {high}, got {value}")
+    return value
+
+
+def check_int(value: object, name: str, *, low: int | None = None) -> int:
+    """Check an integer scalar with an optional lower bound."""
+    if not isinstance(value, numbers.Integral) or isinstance(value, bool):
+        raise TypeError(f"{name} must be an int, got {type(value).__name__}")
+    value = int(value)
+    if low is not None and value < low:
+        raise ValueError(f"{name} must be >= {low}, got {value}")
+    return value
+
+
+def check_choice(value: object, name: str, choices: tuple[str, ...]) -> str:
+    if value not in choices:
+        raise ValueError(f"{name} must be one of {choices}, got {value!r}")
+    return str(value)
+
+
+def check_lengths(lengths: object, total: int, name: str = "lengths") -> np.ndarray:
+    """Episode lengths: positive ints that add up to ``total`` steps.
+
+    ``None`` means a single episode of ``total`` steps.
+    """
+    if lengths is None:
+        return np.array([total], dtype=np.int64)
+    arr = np.asarray(lengths)
+    if arr.ndim != 1 or arr.size == 0 or not np.issubdtype(arr.dtype, np.integer):
+        raise ValueError(
+            f"{name} must be a non-empty 1-D array of ints, got {describe(np.asarray(lengths))}"
+        )
+    if np.any(arr <= 0):
+        raise ValueError(f"{name} must be positive, got {arr[arr <= 0][0]}")
+    if int(arr.sum()) != total:
+        raise ValueError(f"{name} must add up to the {total} steps given, got sum {int(arr.sum())}")
+    return arr.astype(np.int64)
+
+
+def check_vector(a: object, length: int, name: str) -> np.ndarray:
+    """A finite float64 vector of the given length."""
+    arr = as_float_array(a, name)
+    if arr.shape != (length,):
+        raise ValueError(f"{name} must have shape ({length},), got shape {arr.shape}")
+    return check_finite(arr, name)

@@ -1,0 +1,93 @@
+"""The policy-gradient estimate and the surrogate loss whose gradient it is."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ._validation import as_float_array, check_choice, check_finite, check_lengths
+from .policies.base import LinearPolicy
+
+AVERAGES = ("episodes", "steps")
+
+
+def _weights(weights: object, n_rows: int) -> np.ndarray:
+    w = as_float_array(weights, "weights")
+    if w.shape != (n_rows,):
+        raise ValueError(f"weights must have shape ({n_rows},) (one per row of X), "
+                         f"got shape {w.shape}")
+    return check_finite(w, "weights")
+
+
+def _divisor(n_rows: int, lengths: object, average: str) -> int:
+    check_choice(average, "average", AVERAGES)
+    lengths = check_lengths(lengths, n_rows)
+    return lengths.size if average == "episodes" else n_rows
+
+
+def policy_gradient(policy: LinearPolicy, X: object, A: object, weights: object,
+                    lengths: object = None, average: str = "episodes") -> np.ndarray:
+    """REINFORCE estimate g = (1/N) sum_episodes sum_t score_t w_t, shape (n_params,).
+
+    Parameters
+    ----------
+    policy : LinearPolicy
+    X : array of shape (T, n_features)
+        Features of every step of every episode, episode after episode.
+    A : array of shape (T,) or (T, action_dim)
+        The actions that were sampled (for a Gaussian: before any clipping).
+    weights : array of shape (T,)
+        What multiplies each score: total return, reward-to-go, minus a baseline, ...
+    lengths : array of int, shape (N,), optional
+        Episode lengths (default: one episode).
+    average : {"episodes", "steps"}, default "episodes"
+        Divide the sum by the number of episodes N (the unbiased estimate of the gradient
+        of J = E[R(tau)], as in the derivation) or by the number of steps T (a different
+        scale: the gradient of J divided by the mean episode length, which changes the
+        effective step size from batch to batch).
+
+    Returns
+    -------
+    g : array of shape (n_params,), the ascent direction for J.
+
+    Notes
+    -----
+    By the log-derivative trick, grad E[R] = E[sum_t grad log pi(a_t | s_t) w_t]; the
+    sample mean over episodes estimates it. The whole batch is one matrix product,
+    weights @ scores, with no per-step loop.
+    """
+    S = policy.grad_log_prob(X, A)  # (T, P): validates X and A
+    w = _weights(weights, S.shape[0])
+    return (w @ S) / _divisor(S.shape[0], lengths, average)
+
+
+def surrogate_loss(policy: LinearPolicy, X: object, A: object, weights: object,
+                   lengths: object = None, average: str = "episodes") -> float:
+    """L(theta) = -(1/N) sum_episodes sum_t log pi(a_t | s_t) w_t, with grad L = -g.
+
+    The weights are treated as constants (they came from the environment), so
+    differentiating L gives minus :func:`policy_gradient` with the same arguments; a
+    gradient-descent step on L is an ascent step on the expected return.
+
+    Notes
+    -----
+    The "loss with a target" view. For each action family, -log pi(a | x) is a familiar
+    loss with the taken action as its label:
+
+    - softmax: the cross-entropy between the one-hot action e_a and p = softmax(x W);
+    - sigmoid: the binary cross-entropy -[a log p + (1 - a) log(1 - p)];
+    - Gaussian with fixed sigma: the squared error (a - mu)^2 / (2 sigma^2) + const.
+
+    REINFORCE is supervised learning on the agent's own actions, each example weighted by
+    its return: actions that were followed by high return are made more likely, others
+    less. Without the weights (or with all weights equal and positive) the loss just
+    imitates whatever was sampled, which teaches nothing. The 1 / (2 sigma^2) factor is
+    part of the Gaussian gradient; an unweighted mean squared error drops it and the return.
+
+    This loss is not a measure of performance. Its value depends on the batch it was
+    computed on (the data come from the current policy and change at every update), it
+    can go up while the return improves and can be driven to any value by rescaling the
+    weights. Only its gradient, at the current theta, means something. Track the return.
+    """
+    logp = policy.log_prob(X, A)
+    w = _weights(weights, logp.shape[0])
+    return float(-(w @ logp) / _divisor(logp.shape[0], lengths, average))

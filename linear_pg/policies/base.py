@@ -1,0 +1,124 @@
+"""The part every linear policy shares: one flat parameter vector and input checks."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from .._validation import SeedLike, as_generator, check_features, check_int, check_real
+
+
+class LinearPolicy:
+    """Base class: a policy whose parameters live in one flat float64 vector ``theta``.
+
+    Subclasses expose named views of ``theta`` (``W``, ``log_std``, ...) that share its
+    memory, so writing ``policy.theta[:] = v`` or ``policy.W[0, 1] = 2.0`` changes the
+    same numbers. Assigning ``policy.theta = v`` copies ``v`` into the existing buffer.
+
+    Every subclass implements the same small API, all batched over T rows of features:
+    ``sample(X, rng)``, ``log_prob(X, A)`` -> (T,), ``grad_log_prob(X, A)`` -> (T, n_params)
+    (the per-sample score), ``entropy(X)`` -> (T,) and ``act(X)`` (the most likely action,
+    used for evaluation).
+    """
+
+    kind: str = "linear"
+
+    def __init__(self, n_features: int, n_params: int) -> None:
+        self.n_features = check_int(n_features, "n_features", low=1)
+        self._theta = np.zeros(n_params, dtype=np.float64)
+
+    # ------------------------------------------------------------------ parameters
+    @property
+    def theta(self) -> np.ndarray:
+        """All parameters as one writable 1-D float64 vector (see the class for its layout)."""
+        return self._theta
+
+    @theta.setter
+    def theta(self, value: object) -> None:
+        arr = np.asarray(value, dtype=np.float64)
+        if arr.shape != self._theta.shape:
+            raise ValueError(
+                f"theta must have shape {self._theta.shape} for this {self.kind} policy, "
+                f"got shape {arr.shape}"
+            )
+        if not np.all(np.isfinite(arr)):
+            raise ValueError("theta must be finite, got NaN or inf")
+        self._theta[...] = arr
+
+    def parameter_blocks(self) -> list[tuple[str, slice]]:
+        """Names and index ranges of the parameter groups inside ``theta``, in order."""
+        return [("W", slice(0, self.n_params))]
+
+    @property
+    def n_params(self) -> int:
+        """Number of parameters, ``theta.size``."""
+        return self._theta.size
+
+    def _init_weights(self, W: np.ndarray, init_scale: float, seed: SeedLike) -> None:
+        """Fill the mean weights with ``init_scale`` times standard normal noise."""
+        init_scale = check_real(init_scale, "init_scale", low=0.0)
+        rng = as_generator(seed)
+        if init_scale > 0:
+            W[...] = init_scale * rng.standard_normal(W.shape)
+
+    # ------------------------------------------------------------------ config
+    def get_config(self) -> dict[str, Any]:
+        """Constructor arguments that rebuild a policy of the same shape (not its theta)."""
+        raise NotImplementedError
+
+    def copy(self) -> LinearPolicy:
+        """A deep copy: same configuration and parameters, independent memory."""
+        clone = type(self)(**self.get_config())
+        clone.theta = self.theta
+        return clone
+
+    def __repr__(self) -> str:
+        args = ", ".join(f"{k}={v!r}" for k, v in self.get_config().items())
+        return f"{type(self).__name__}({args})"
+
+    # ------------------------------------------------------------------ checks
+    def _features(self, X: object) -> np.ndarray:
+        return check_features(X, self.n_features, "X")
+
+    def _rows_match(self, X: np.ndarray, A: np.ndarray) -> None:
+        if A.shape[0] != X.shape[0]:
+            raise ValueError(
+                f"A must have one action per row of X: X has {X.shape[0]} rows, "
+                f"A has {A.shape[0]}"
+            )
+
+    # ------------------------------------------------------------------ API
+    def score(self, X: object, A: object) -> np.ndarray:
+        """Alias of :meth:`grad_log_prob`: the per-sample score, shape (T, n_params)."""
+        return self.grad_log_prob(X, A)
+
+    def grad_log_prob(self, X: object, A: object) -> np.ndarray:  # pragma: no cover
+        raise NotImplementedError
+
+
+def check_discrete_actions(A: object, n_actions: int, n_rows: int) -> np.ndarray:
+    """Actions of a discrete policy as an int64 vector of length ``n_rows`` in [0, n_actions).
+
+    Floats are accepted only when they are whole numbers (1.0 is action 1, 0.5 is an error).
+    """
+    arr = np.asarray(A)
+    if arr.ndim == 0:
+        arr = arr[None]
+    if arr.ndim != 1 or arr.shape[0] != n_rows:
+        raise ValueError(
+            f"A must be a 1-D array of {n_rows} integer actions (one per row of X), "
+            f"got shape {np.shape(A)}"
+        )
+    if arr.dtype == bool or not np.issubdtype(arr.dtype, np.number):
+        raise TypeError(f"A must hold integer actions in [0, {n_actions}), got dtype {arr.dtype}")
+    if not np.issubdtype(arr.dtype, np.integer):
+        if not np.all(np.isfinite(arr)) or np.any(arr != np.round(arr)):
+            raise ValueError(
+                f"A must hold integer actions in [0, {n_actions}) for a discrete policy, "
+                f"got non-integer value {arr[~np.isfinite(arr) | (arr != np.round(arr))][0]}"
+            )
+    if np.any((arr < 0) | (arr >= n_actions)):
+        bad = arr[(arr < 0) | (arr >= n_actions)][0]
+        raise ValueError(f"A must hold actions in [0, {n_actions}), got {bad}")
+    return arr.astype(np.int64)

@@ -1,0 +1,228 @@
+"""Linear Gaussian policy for continuous actions (diagonal covariance)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from .._validation import SeedLike, as_float_array, check_choice, check_finite, check_int
+from .base import LinearPolicy
+
+LOG_STD_BOUNDS = (-5.0, 2.0)
+"""Default clamp for log sigma: sigma stays within [0.0067, 7.39]."""
+
+LOG_2PI = np.log(2.0 * np.pi)
+
+
+class GaussianPolicy(LinearPolicy):
+    """pi(a | x) = N(a; mu(x), diag(sigma(x)^2)) with mean mu(x) = x W.
+
+    Parameters
+    ----------
+    n_features : int
+        Length d of the feature vector x.
+    action_dim : int, default 1
+        Dimension m of the action.
+    log_std_mode : {"vector", "fixed", "linear"}, default "vector"
+        How log sigma is parameterized:
+
+        - ``"fixed"``: a constant, not part of ``theta`` (not learned);
+        - ``"vector"``: one learned log sigma per action dimension, independent of x;
+        - ``"linear"``: log sigma(x) = b + x W_std, learned, a linear function of x.
+    init_log_std : float or array of shape (m,), default 0.0
+        Initial log sigma (the bias b in "linear" mode).
+    log_std_bounds : (float, float), default (-5.0, 2.0)
+        log sigma is clamped to this range before use; the score of a clamped entry is 0.
+    init_scale : float, default 0.0
+        Standard deviation of the normal initial mean weights W.
+    seed : int or np.random.Generator, default 0
+        Source of the initial weights.
+
+    Notes
+    -----
+    theta layout: ``W.ravel()`` (d * m entries, C order), then ``log_std`` (m entries;
+    "vector" and "linear" modes), then ``W_std.ravel()`` (d * m entries; "linear" mode).
+
+    Score. For one action dimension with mean mu, log-std l and sigma = exp(l),
+
+        log N(a; mu, sigma^2) = -(a - mu)^2 / (2 sigma^2) - l - log(2 pi) / 2.
+
+    Differentiating:
+
+        d/dmu = (a - mu) / sigma^2,
+        d/dl  = (a - mu)^2 / sigma^2 - 1        (since d sigma^-2 / dl = -2 sigma^-2).
+
+    With mu_j = sum_i x_i W_ij the chain rule gives d/dW_ij = x_i (a_j - mu_j) / sigma_j^2,
+    i.e. score_W = x (outer) (a - mu) / sigma^2; in "linear" mode likewise
+    score_W_std = x (outer) ((a - mu)^2 / sigma^2 - 1). The m dimensions are independent,
+    so the log-density and its score are sums over j.
+
+    For fixed sigma, -log pi(a | x) = (a - mu)^2 / (2 sigma^2) + const: a squared error
+    toward the taken action scaled by 1 / (2 sigma^2). Weighted by the return it is exactly
+    the REINFORCE surrogate; unweighted it just pulls mu toward whatever was sampled.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> pi = GaussianPolicy(2, action_dim=1)
+    >>> pi.mean(np.array([[1.0, 0.5]])), pi.std(np.array([[1.0, 0.5]]))
+    (array([[0.]]), array([[1.]]))
+    """
+
+    kind = "gaussian"
+
+    def __init__(self, n_features: int, action_dim: int = 1, *,
+                 log_std_mode: str = "vector", init_log_std: float | np.ndarray = 0.0,
+                 log_std_bounds: tuple[float, float] = LOG_STD_BOUNDS,
+                 init_scale: float = 0.0, seed: SeedLike = 0) -> None:
+        n_features = check_int(n_features, "n_features", low=1)
+        self.action_dim = check_int(action_dim, "action_dim", low=1)
+        self.log_std_mode = check_choice(log_std_mode, "log_std_mode",
+                                         ("vector", "fixed", "linear"))
+        lo, hi = self._check_bounds(log_std_bounds)
+        self.log_std_bounds = (lo, hi)
+        init = as_float_array(init_log_std, "init_log_std")
+        if init.ndim == 0:
+            init = np.full(self.action_dim, float(init))
+        if init.shape != (self.action_dim,):
+            raise ValueError(f"init_log_std must be a float or have shape ({self.action_dim},), "
+                             f"got shape {init.shape}")
+        check_finite(init, "init_log_std")
+        d, m = n_features, self.action_dim
+        n_std = {"fixed": 0, "vector": m, "linear": m + d * m}[self.log_std_mode]
+        super().__init__(n_features, d * m + n_std)
+        self.init_scale = init_scale
+        self.init_log_std = init
+        self._fixed_log_std = init.copy()
+        self._init_weights(self.W, init_scale, seed)
+        if self.log_std_mode != "fixed":
+            self.log_std[...] = init
+
+    @staticmethod
+    def _check_bounds(bounds: object) -> tuple[float, float]:
+        try:
+            lo, hi = (float(b) for b in bounds)  # type: ignore[union-attr]
+        except (TypeError, ValueError) as err:
+            raise TypeError(f"log_std_bounds must be a pair of floats, got {bounds!r}") from err
+        if not (np.isfinite(lo) and np.isfinite(hi) and lo < hi):
+            raise ValueError(f"log_std_bounds must be finite with low < high, got {bounds!r}")
+        return lo, hi
+
+    # ------------------------------------------------------------------ views
+    @property
+    def W(self) -> np.ndarray:
+        """Mean weights, shape (n_features, action_dim): a view of ``theta``."""
+        d, m = self.n_features, self.action_dim
+        return self._theta[: d * m].reshape(d, m)
+
+    @W.setter
+    def W(self, value: object) -> None:
+        self.W[...] = np.asarray(value, dtype=np.float64)
+
+    @property
+    def log_std(self) -> np.ndarray:
+        """log sigma (the bias in "linear" mode), shape (action_dim,).
+
+        A view of ``theta`` when learned; the constant itself in "fixed" mode.
+        """
+        if self.log_std_mode == "fixed":
+            return self._fixed_log_std
+        start = self.n_features * self.action_dim
+        return self._theta[start: start + self.action_dim]
+
+    @property
+    def W_std(self) -> np.ndarray:
+        """Weights of log sigma(x) in "linear" mode, shape (n_features, action_dim)."""
+        if self.log_std_mode != "linear":
+            raise AttributeError(f"W_std exists only with log_std_mode='linear', "
+                                 f"this policy has {self.log_std_mode!r}")
+        start = self.n_features * self.action_dim + self.action_dim
+        return self._theta[start:].reshape(self.n_features, self.action_dim)
+
+    def parameter_blocks(self) -> list[tuple[str, slice]]:
+        dm, m = self.n_features * self.action_dim, self.action_dim
+        blocks = [("W", slice(0, dm))]
+        if self.log_std_mode != "fixed":
+            blocks.append(("log_std", slice(dm, dm + m)))
+        if self.log_std_mode == "linear":
+            blocks.append(("W_std", slice(dm + m, self.n_params)))
+        return blocks
+
+    def get_config(self) -> dict[str, Any]:
+        return {"n_features": self.n_features, "action_dim": self.action_dim,
+                "log_std_mode": self.log_std_mode, "init_log_std": self.init_log_std.tolist(),
+                "log_std_bounds": self.log_std_bounds, "init_scale": self.init_scale}
+
+    # ------------------------------------------------------------------ distribution
+    def _raw_log_std(self, X: np.ndarray) -> np.ndarray:
+        raw = np.broadcast_to(self.log_std, (X.shape[0], self.action_dim))
+        if self.log_std_mode == "linear":
+            raw = raw + X @ self.W_std
+        return raw
+
+    def _log_std(self, X: np.ndarray) -> np.ndarray:
+        return np.clip(self._raw_log_std(X), *self.log_std_bounds)
+
+    def mean(self, X: object) -> np.ndarray:
+        """mu(x) = x W, shape (T, action_dim)."""
+        return self._features(X) @ self.W
+
+    def std(self, X: object) -> np.ndarray:
+        """sigma(x) after clamping log sigma, shape (T, action_dim)."""
+        return np.exp(self._log_std(self._features(X)))
+
+    def _actions(self, A: object, n_rows: int) -> np.ndarray:
+        arr = np.asarray(A)
+        if arr.dtype == bool or not np.issubdtype(arr.dtype, np.number):
+            raise TypeError(f"A must hold real-valued actions, got dtype {arr.dtype}")
+        arr = arr.astype(np.float64)
+        if arr.ndim == 1 and self.action_dim == 1:
+            arr = arr[:, None]
+        if arr.shape != (n_rows, self.action_dim):
+            raise ValueError(
+                f"A must have shape ({n_rows}, {self.action_dim}) (one {self.action_dim}-dim "
+                f"action per row of X), got shape {np.shape(A)}"
+            )
+        return check_finite(arr, "A")
+
+    def log_prob(self, X: object, A: object) -> np.ndarray:
+        """log pi(A_t | X_t) summed over action dimensions, shape (T,)."""
+        X = self._features(X)
+        A = self._actions(A, X.shape[0])
+        log_std = self._log_std(X)
+        z = (A - X @ self.W) / np.exp(log_std)
+        return -0.5 * (z**2 + 2.0 * log_std + LOG_2PI).sum(axis=1)
+
+    def grad_log_prob(self, X: object, A: object) -> np.ndarray:
+        """Score [x (outer) (a - mu)/sigma^2, (a - mu)^2/sigma^2 - 1, ...], shape (T, n_params)."""
+        X = self._features(X)
+        A = self._actions(A, X.shape[0])
+        T = X.shape[0]
+        raw = self._raw_log_std(X)
+        lo, hi = self.log_std_bounds
+        log_std = np.clip(raw, lo, hi)
+        inv_var = np.exp(-2.0 * log_std)
+        diff = A - X @ self.W
+        parts = [(X[:, :, None] * (diff * inv_var)[:, None, :]).reshape(T, -1)]
+        if self.log_std_mode != "fixed":
+            # zero where the clamp is active: there log sigma does not move with theta
+            g_log_std = (diff**2 * inv_var - 1.0) * ((raw > lo) & (raw < hi))
+            parts.append(g_log_std)
+            if self.log_std_mode == "linear":
+                parts.append((X[:, :, None] * g_log_std[:, None, :]).reshape(T, -1))
+        return np.concatenate(parts, axis=1)
+
+    def entropy(self, X: object) -> np.ndarray:
+        """H = sum_j (log sigma_j + log(2 pi e) / 2) for each row, shape (T,)."""
+        return (self._log_std(self._features(X)) + 0.5 * (LOG_2PI + 1.0)).sum(axis=1)
+
+    def sample(self, X: object, rng: np.random.Generator) -> np.ndarray:
+        """mu + sigma * eps with eps ~ N(0, I), shape (T, action_dim). Not clipped."""
+        X = self._features(X)
+        noise = rng.standard_normal((X.shape[0], self.action_dim))
+        return X @ self.W + np.exp(self._log_std(X)) * noise
+
+    def act(self, X: object) -> np.ndarray:
+        """The mean action mu(x), shape (T, action_dim)."""
+        return self.mean(X)

@@ -1,0 +1,117 @@
+"""Linear softmax policy over k discrete actions."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from .._validation import SeedLike, check_int
+from .base import LinearPolicy, check_discrete_actions
+
+
+def log_softmax(Z: np.ndarray) -> np.ndarray:
+    """Row-wise log-softmax by log-sum-exp: log p_j = z_j - max(z) - log sum_i exp(z_i - max(z)).
+
+    Subtracting the row maximum leaves the result unchanged (it cancels between numerator
+    and denominator) but keeps every exponent <= 0, so nothing overflows even for logits of
+    size 1e4; the naive exp(z) / sum(exp(z)) gives inf / inf = NaN there.
+    """
+    shifted = Z - Z.max(axis=-1, keepdims=True)
+    return shifted - np.log(np.exp(shifted).sum(axis=-1, keepdims=True))
+
+
+class SoftmaxPolicy(LinearPolicy):
+    """pi(a | x) = softmax(x W)_a with W of shape (n_features, n_actions).
+
+    Parameters
+    ----------
+    n_features : int
+        Length d of the feature vector x.
+    n_actions : int
+        Number k >= 2 of discrete actions.
+    init_scale : float, default 0.0
+        Standard deviation of the normal initial weights (0 gives the uniform policy).
+    seed : int or np.random.Generator, default 0
+        Source of the initial weights.
+
+    Notes
+    -----
+    theta layout: ``W.ravel()`` in C order, so ``theta[i * k + j] == W[i, j]``.
+
+    Score. With logits z = x W and p = softmax(z),
+    log pi(a | x) = z_a - log sum_j exp(z_j).
+    The Jacobian of softmax is dp_i/dz_j = p_i (delta_ij - p_j), i.e. diag(p) - p p^T;
+    dividing its row a by p_a gives d log p_a / dz_j = delta_aj - p_j, the vector e_a - p.
+    Since z_j = sum_i x_i W_ij, dz_j / dW_ij = x_i, so
+
+        d log pi(a | x) / dW_ij = x_i (delta_aj - p_j),   i.e.   score = x (outer) (e_a - p).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> pi = SoftmaxPolicy(3, 2)
+    >>> pi.probs(np.ones((1, 3)))
+    array([[0.5, 0.5]])
+    """
+
+    kind = "softmax"
+
+    def __init__(self, n_features: int, n_actions: int, *, init_scale: float = 0.0,
+                 seed: SeedLike = 0) -> None:
+        self.n_actions = check_int(n_actions, "n_actions", low=2)
+        super().__init__(n_features, check_int(n_features, "n_features", low=1) * self.n_actions)
+        self.init_scale = init_scale
+        self._init_weights(self.W, init_scale, seed)
+
+    @property
+    def W(self) -> np.ndarray:
+        """Weights, shape (n_features, n_actions): a view of ``theta``."""
+        return self._theta.reshape(self.n_features, self.n_actions)
+
+    @W.setter
+    def W(self, value: object) -> None:
+        self.theta = np.asarray(value, dtype=np.float64).ravel()
+
+    def get_config(self) -> dict[str, Any]:
+        return {"n_features": self.n_features, "n_actions": self.n_actions,
+                "init_scale": self.init_scale}
+
+    # ------------------------------------------------------------------ distribution
+    def _log_probs(self, X: np.ndarray) -> np.ndarray:
+        return log_softmax(X @ self.W)
+
+    def probs(self, X: object) -> np.ndarray:
+        """Action probabilities, shape (T, n_actions)."""
+        return np.exp(self._log_probs(self._features(X)))
+
+    def log_prob(self, X: object, A: object) -> np.ndarray:
+        """log pi(A_t | X_t), shape (T,)."""
+        X = self._features(X)
+        A = check_discrete_actions(A, self.n_actions, X.shape[0])
+        return self._log_probs(X)[np.arange(X.shape[0]), A]
+
+    def grad_log_prob(self, X: object, A: object) -> np.ndarray:
+        """Score x (outer) (e_a - p) for each row, shape (T, n_features * n_actions)."""
+        X = self._features(X)
+        A = check_discrete_actions(A, self.n_actions, X.shape[0])
+        P = np.exp(self._log_probs(X))
+        E_minus_P = -P
+        E_minus_P[np.arange(X.shape[0]), A] += 1.0  # e_a - p
+        return (X[:, :, None] * E_minus_P[:, None, :]).reshape(X.shape[0], -1)
+
+    def entropy(self, X: object) -> np.ndarray:
+        """H = -sum_j p_j log p_j for each row, shape (T,)."""
+        logp = self._log_probs(self._features(X))
+        return -(np.exp(logp) * logp).sum(axis=1)
+
+    def sample(self, X: object, rng: np.random.Generator) -> np.ndarray:
+        """One action per row by inverting the CDF with one uniform draw each, shape (T,)."""
+        P = self.probs(X)
+        u = rng.random((P.shape[0], 1))
+        A = (np.cumsum(P, axis=1) < u).sum(axis=1)
+        return np.minimum(A, self.n_actions - 1)
+
+    def act(self, X: object) -> np.ndarray:
+        """The most likely action of each row (argmax of the logits), shape (T,)."""
+        return np.argmax(self._features(X) @ self.W, axis=1)

@@ -1,0 +1,105 @@
+"""Returns: discounted reward-to-go, total return, and batch normalization.
+
+A batch of episodes is stored flat: ``rewards`` has shape (T,), the steps of all episodes
+one after another, and ``lengths`` (N,) says how many steps each episode has. A list of
+per-episode reward arrays is accepted too.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+from scipy.signal import lfilter
+
+from ._validation import as_float_array, check_finite, check_gamma, check_lengths, check_real
+
+
+def _flat_rewards(rewards: object, lengths: object) -> tuple[np.ndarray, np.ndarray]:
+    """Rewards as a flat float64 vector and episode lengths that split it."""
+    if lengths is None and isinstance(rewards, Sequence) and len(rewards) > 0 \
+            and all(np.ndim(r) == 1 for r in rewards):
+        parts = [as_float_array(r, "rewards") for r in rewards]
+        lengths = np.array([p.size for p in parts], dtype=np.int64)
+        flat = np.concatenate(parts)
+    else:
+        flat = as_float_array(rewards, "rewards")
+        if flat.ndim != 1 or flat.size == 0:
+            raise ValueError(f"rewards must be a non-empty 1-D array (all steps, episode after "
+                             f"episode) or a list of 1-D arrays, got shape {flat.shape}")
+    check_finite(flat, "rewards")
+    return flat, check_lengths(lengths, flat.size)
+
+
+def episode_starts(lengths: np.ndarray) -> np.ndarray:
+    """Index of the first step of each episode in the flat layout."""
+    return np.concatenate([[0], np.cumsum(lengths)[:-1]]).astype(np.int64)
+
+
+def reward_to_go(rewards: object, gamma: float, lengths: object = None) -> np.ndarray:
+    """Discounted reward-to-go G_t = sum_{k >= t} gamma^(k - t) r_k within each episode.
+
+    Parameters
+    ----------
+    rewards : array of shape (T,) or list of 1-D arrays
+        Rewards of all steps, episode after episode.
+    gamma : float in [0, 1]
+        Discount factor.
+    lengths : array of int, shape (N,), optional
+        Episode lengths; default: one episode (or the lengths of the list).
+
+    Returns
+    -------
+    G : array of shape (T,)
+
+    Notes
+    -----
+    The exponent is the time offset k - t, never the reward itself. The backward
+    recursion G_t = r_t + gamma G_{t+1} (G_T = 0) costs O(T); it is the linear filter
+    y[n] = x[n] + gamma y[n - 1] run over the reversed rewards of each episode, which
+    ``scipy.signal.lfilter`` evaluates in compiled code.
+
+    Examples
+    --------
+    >>> reward_to_go([1.0, 1.0, 1.0], gamma=0.5)
+    array([1.75, 1.5 , 1.  ])
+    """
+    gamma = check_gamma(gamma)
+    flat, lengths = _flat_rewards(rewards, lengths)
+    out = np.empty_like(flat)
+    for start, n in zip(episode_starts(lengths), lengths, strict=True):
+        r = flat[start:start + n]
+        out[start:start + n] = lfilter([1.0], [1.0, -gamma], r[::-1])[::-1]
+    return out
+
+
+def episode_returns(rewards: object, gamma: float = 1.0, lengths: object = None) -> np.ndarray:
+    """Discounted return R(tau) = sum_t gamma^t r_t of each episode, shape (N,)."""
+    gamma = check_gamma(gamma)
+    flat, lengths = _flat_rewards(rewards, lengths)
+    starts = episode_starts(lengths)
+    return reward_to_go(flat, gamma, lengths)[starts]
+
+
+def total_return(rewards: object, gamma: float = 1.0, lengths: object = None) -> np.ndarray:
+    """R(tau) of its episode repeated at every step, shape (T,): the "simplest" weights.
+
+    Every action of an episode is credited with the whole episode's return, including the
+    rewards that came before it; reward-to-go drops those, which lowers the variance
+    without changing the expected gradient.
+    """
+    flat, lengths = _flat_rewards(rewards, lengths)
+    return np.repeat(episode_returns(flat, gamma, lengths), lengths)
+
+
+def normalize(weights: object, eps: float = 1e-8) -> np.ndarray:
+    """Standardize a batch of weights: (w - mean(w)) / (std(w) + eps).
+
+    The epsilon keeps a constant batch (std = 0, e.g. every CartPole episode lasting 500
+    steps) from dividing zero by zero: the result is then all zeros, no update.
+    """
+    eps = check_real(eps, "eps", low=0.0, low_open=True)
+    w = check_finite(as_float_array(weights, "weights"), "weights")
+    if w.ndim != 1 or w.size == 0:
+        raise ValueError(f"weights must be a non-empty 1-D array, got shape {w.shape}")
+    return (w - w.mean()) / (w.std() + eps)
