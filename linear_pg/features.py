@@ -1,0 +1,339 @@
+"""Feature maps x = phi(s): what a linear policy sees of the observation.
+
+Every map follows the scikit-learn transformer API (the constructor only stores its
+arguments; ``fit(obs)`` learns what it needs, ``transform(obs)`` maps a batch of T
+observations to a (T, n_features_out_) float64 array) and appends a constant 1, so the
+linear policy has a bias. Its fitted state is a dict of plain arrays (``get_state``), which
+is what a checkpoint stores.
+
+- ``RawFeatures``: [s, 1].
+- ``PolyFeatures``: all monomials of s up to a degree (``sklearn.preprocessing.PolynomialFeatures``).
+- ``StandardFeatures``: [(s - mean) / std, 1], the statistics fitted on observations.
+- ``RBFFeatures``: Gaussian bumps on a fixed grid over a low-dimensional state, angles
+  handled on the circle, plus 1.
+- ``RandomRBFFeatures``: random Fourier features (``sklearn.kernel_approximation.RBFSampler``)
+  of the standardized observation, plus 1, for higher dimensions.
+"""
+
+from __future__ import annotations
+
+import itertools
+from typing import Any
+
+import numpy as np
+from sklearn.base import BaseEstimator, TransformerMixin
+from sklearn.exceptions import NotFittedError
+
+from ._validation import as_float_array, check_choice, check_finite
+
+FEATURE_NAMES = ("raw", "poly", "standard", "rbf", "random_rbf")
+
+
+def _obs_batch(obs: object, n_dims: int | None, name: str = "obs") -> np.ndarray:
+    """Observations as a finite float64 array of shape (T, n_dims); one 1-D row is T = 1."""
+    arr = as_float_array(obs, name)
+    if arr.ndim == 1:
+        arr = arr[None, :]
+    if arr.ndim != 2 or (n_dims is not None and arr.shape[1] != n_dims):
+        expected = f"(T, {n_dims})" if n_dims is not None else "(T, obs_dim)"
+        raise ValueError(f"{name} must have shape {expected}, got shape {np.shape(obs)}")
+    return check_finite(arr, name)
+
+
+def _with_bias(Z: np.ndarray) -> np.ndarray:
+    return np.concatenate([Z, np.ones((Z.shape[0], 1))], axis=1)
+
+
+class FeatureMap(TransformerMixin, BaseEstimator):
+    """Base class: ``fit`` / ``transform`` / ``get_state`` / ``set_state``."""
+
+    name = "base"
+    _state_keys: tuple[str, ...] = ()
+
+    def _check_fitted(self) -> None:
+        if not hasattr(self, "n_features_out_"):
+            raise NotFittedError(f"this {type(self).__name__} is not fitted yet: call "
+                                 f"fit(obs) before transform")
+
+    def fit(self, obs: object, y: object = None) -> FeatureMap:
+        """Learn the map's statistics from observations of shape (T, obs_dim)."""
+        obs = _obs_batch(obs, None)
+        self.n_features_in_ = obs.shape[1]
+        self._fit(obs)
+        return self
+
+    def transform(self, obs: object) -> np.ndarray:
+        """Features of a batch of observations, shape (T, n_features_out_)."""
+        self._check_fitted()
+        return self._transform(_obs_batch(obs, self.n_features_in_))
+
+    def _fit(self, obs: np.ndarray) -> None:  # pragma: no cover
+        raise NotImplementedError
+
+    def _transform(self, obs: np.ndarray) -> np.ndarray:  # pragma: no cover
+        raise NotImplementedError
+
+    # ------------------------------------------------------------------ state
+    def get_state(self) -> dict[str, np.ndarray]:
+        """The fitted state as a dict of float64/int64 arrays (what a checkpoint stores)."""
+        self._check_fitted()
+        state = {"n_features_in_": np.array(self.n_features_in_)}
+        state.update({k: np.asarray(getattr(self, k)) for k in self._state_keys})
+        return state
+
+    def set_state(self, state: dict[str, np.ndarray]) -> FeatureMap:
+        """Restore a state from :meth:`get_state` (the inverse of it)."""
+        missing = [k for k in ("n_features_in_", *self._state_keys) if k not in state]
+        if missing:
+            raise ValueError(f"feature state for {self.name!r} is missing {missing}, "
+                             f"got keys {sorted(state)}")
+        self.n_features_in_ = int(state["n_features_in_"])
+        for k in self._state_keys:
+            setattr(self, k, np.array(state[k]))
+        self._restore()
+        return self
+
+    def _restore(self) -> None:
+        self.n_features_out_ = self._transform(np.zeros((1, self.n_features_in_))).shape[1]
+
+    def get_config(self) -> dict[str, Any]:
+        """Name and constructor arguments (JSON-serializable)."""
+        return {"name": self.name, **{k: _jsonable(v) for k, v in self.get_params().items()}}
+
+
+def _jsonable(v: object) -> object:
+    if isinstance(v, np.ndarray):
+        return v.tolist()
+    if isinstance(v, tuple):
+        return [_jsonable(u) for u in v]
+    return v
+
+
+class RawFeatures(FeatureMap):
+    """x = [s, 1]: the observation itself and a bias.
+
+    Examples
+    --------
+    >>> RawFeatures().fit([[0.5, -1.0]]).transform([[0.5, -1.0]])
+    array([[ 0.5, -1. ,  1. ]])
+    """
+
+    name = "raw"
+
+    def _fit(self, obs: np.ndarray) -> None:
+        self.n_features_out_ = obs.shape[1] + 1
+
+    def _transform(self, obs: np.ndarray) -> np.ndarray:
+        return _with_bias(obs)
+
+
+class StandardFeatures(FeatureMap):
+    """x = [(s - m) / sd, 1] with the mean m and standard deviation sd fitted on observations.
+
+    Parameters
+    ----------
+    eps : float, default 1e-8
+        Added to sd, so a constant observation dimension maps to 0 instead of NaN.
+    """
+
+    name = "standard"
+    _state_keys = ("mean_", "scale_")
+
+    def __init__(self, eps: float = 1e-8) -> None:
+        self.eps = eps
+
+    def _fit(self, obs: np.ndarray) -> None:
+        self.mean_ = obs.mean(axis=0)
+        self.scale_ = obs.std(axis=0) + self.eps
+        self.n_features_out_ = obs.shape[1] + 1
+
+    def _transform(self, obs: np.ndarray) -> np.ndarray:
+        return _with_bias((obs - self.mean_) / self.scale_)
+
+
+class PolyFeatures(FeatureMap):
+    """All monomials of the observation up to ``degree`` (including the constant 1).
+
+    Parameters
+    ----------
+    degree : int, default 2
+
+    Notes
+    -----
+    A thin wrapper of ``sklearn.preprocessing.PolynomialFeatures``; its degree-0 term is
+    the bias. For d inputs there are C(d + degree, degree) features.
+    """
+
+    name = "poly"
+
+    def __init__(self, degree: int = 2) -> None:
+        self.degree = degree
+
+    def _fit(self, obs: np.ndarray) -> None:
+        from sklearn.preprocessing import PolynomialFeatures
+
+        self.poly_ = PolynomialFeatures(degree=self.degree, include_bias=True).fit(obs)
+        self.n_features_out_ = int(self.poly_.n_output_features_)
+
+    def _transform(self, obs: np.ndarray) -> np.ndarray:
+        return self.poly_.transform(obs)
+
+    def _restore(self) -> None:
+        self._fit(np.zeros((1, self.n_features_in_)))
+
+
+class RBFFeatures(FeatureMap):
+    """Gaussian bumps on a grid over a low-dimensional state, angles on the circle, plus 1.
+
+    Parameters
+    ----------
+    n_centers : int or sequence of int, default 7
+        Grid points per coordinate (one int for all coordinates).
+    angle_pairs : sequence of (int, int), default ()
+        Observation columns (i, j) holding (cos th, sin th) of an angle. Each pair becomes
+        one periodic coordinate th = atan2(s_j, s_i) whose grid covers [-pi, pi).
+    low, high : array-like, optional
+        Range of the other coordinates (in the order they appear in the observation).
+        Default: the observed range in ``fit``.
+    width : float, default 1.0
+        Standard deviation of each bump in units of the grid spacing.
+
+    Notes
+    -----
+    With coordinates u (angles first, then the other observation columns), centres c_k on
+    the grid and spacings h,
+
+        x_k = exp(-1/2 sum_i (delta_i(u_i, c_ki) / (width h_i))^2),
+
+    where delta is u - c for an ordinary coordinate and the wrapped difference
+    atan2(sin(u - c), cos(u - c)) in (-pi, pi] for an angle, so th = pi - 0.01 and
+    th = -pi + 0.01 are neighbours, as they are on the pendulum. A linear policy on these
+    features can be any smooth function of the state that the grid resolves.
+
+    Examples
+    --------
+    >>> phi = RBFFeatures(n_centers=3, angle_pairs=[(0, 1)], low=[-8.0], high=[8.0])
+    >>> phi.fit([[1.0, 0.0, 0.0]]).transform([[1.0, 0.0, 0.0]]).shape
+    (1, 10)
+    """
+
+    name = "rbf"
+    _state_keys = ("centers_", "bandwidth_", "periodic_", "angle_pairs_")
+
+    def __init__(self, n_centers: int | tuple[int, ...] = 7,
+                 angle_pairs: tuple[tuple[int, int], ...] = (),
+                 low: object = None, high: object = None, width: float = 1.0) -> None:
+        self.n_centers = n_centers
+        self.angle_pairs = angle_pairs
+        self.low = low
+        self.high = high
+        self.width = width
+
+    def _coords(self, obs: np.ndarray) -> np.ndarray:
+        pairs = np.asarray(self.angle_pairs_, dtype=np.int64).reshape(-1, 2)
+        used = set(pairs.ravel().tolist())
+        angles = [np.arctan2(obs[:, j], obs[:, i]) for i, j in pairs]
+        others = [obs[:, c] for c in range(obs.shape[1]) if c not in used]
+        return np.stack(angles + others, axis=1)
+
+    def _fit(self, obs: np.ndarray) -> None:
+        self.angle_pairs_ = np.asarray(self.angle_pairs, dtype=np.int64).reshape(-1, 2)
+        if np.any(self.angle_pairs_ < 0) or np.any(self.angle_pairs_ >= obs.shape[1]):
+            raise ValueError(f"angle_pairs must index observation columns in "
+                             f"[0, {obs.shape[1]}), got {self.angle_pairs!r}")
+        U = self._coords(obs)
+        n_ang = self.angle_pairs_.shape[0]
+        n_lin = U.shape[1] - n_ang
+        n = np.broadcast_to(np.asarray(self.n_centers, dtype=np.int64), (U.shape[1],))
+        if np.any(n < 1):
+            raise ValueError(f"n_centers must be >= 1, got {self.n_centers!r}")
+        low = U[:, n_ang:].min(axis=0) if self.low is None else np.asarray(self.low, float)
+        high = U[:, n_ang:].max(axis=0) if self.high is None else np.asarray(self.high, float)
+        if low.shape != (n_lin,) or high.shape != (n_lin,) or np.any(high < low):
+            raise ValueError(f"low and high must have shape ({n_lin},) with low <= high, "
+                             f"got low={self.low!r}, high={self.high!r}")
+        axes, spacing = [], []
+        for i in range(U.shape[1]):
+            if i < n_ang:  # n equally spaced angles around the circle
+                axes.append(-np.pi + 2 * np.pi * np.arange(n[i]) / n[i])
+                spacing.append(2 * np.pi / n[i])
+            else:
+                lo, hi = low[i - n_ang], high[i - n_ang]
+                axes.append(np.linspace(lo, hi, n[i]))
+                spacing.append(max((hi - lo) / max(n[i] - 1, 1), 1e-12))
+        self.centers_ = np.array(list(itertools.product(*axes)), dtype=np.float64)
+        self.bandwidth_ = self.width * np.asarray(spacing)
+        self.periodic_ = (np.arange(U.shape[1]) < n_ang).astype(np.int64)
+        self.n_features_out_ = self.centers_.shape[0] + 1
+
+    def _transform(self, obs: np.ndarray) -> np.ndarray:
+        D = self._coords(obs)[:, None, :] - self.centers_[None, :, :]  # (T, K, dims)
+        periodic = self.periodic_.astype(bool)
+        D[:, :, periodic] = np.arctan2(np.sin(D[:, :, periodic]), np.cos(D[:, :, periodic]))
+        return _with_bias(np.exp(-0.5 * ((D / self.bandwidth_) ** 2).sum(axis=2)))
+
+
+class RandomRBFFeatures(FeatureMap):
+    """Random Fourier features of the standardized observation, plus 1.
+
+    Parameters
+    ----------
+    n_components : int, default 100
+    gamma : float, default 0.5
+        Kernel width exp(-gamma |u - v|^2) on standardized observations.
+    seed : int, default 0
+
+    Notes
+    -----
+    ``sklearn.kernel_approximation.RBFSampler`` draws omega ~ N(0, 2 gamma I) and
+    b ~ U(0, 2 pi) and maps u to sqrt(2 / n) cos(u omega + b); inner products of these
+    features approximate the RBF kernel (Rahimi and Recht 2007). No grid, so the cost does
+    not grow exponentially with the dimension.
+    """
+
+    name = "random_rbf"
+    _state_keys = ("mean_", "scale_", "weights_", "offset_")
+
+    def __init__(self, n_components: int = 100, gamma: float = 0.5, seed: int = 0) -> None:
+        self.n_components = n_components
+        self.gamma = gamma
+        self.seed = seed
+
+    def _fit(self, obs: np.ndarray) -> None:
+        from sklearn.kernel_approximation import RBFSampler
+
+        self.mean_ = obs.mean(axis=0)
+        self.scale_ = obs.std(axis=0) + 1e-8
+        sampler = RBFSampler(gamma=self.gamma, n_components=self.n_components,
+                             random_state=self.seed).fit((obs - self.mean_) / self.scale_)
+        self.weights_ = sampler.random_weights_
+        self.offset_ = sampler.random_offset_
+        self.n_features_out_ = self.n_components + 1
+
+    def _transform(self, obs: np.ndarray) -> np.ndarray:
+        U = (obs - self.mean_) / self.scale_
+        Z = np.sqrt(2.0 / self.weights_.shape[1]) * np.cos(U @ self.weights_ + self.offset_)
+        return _with_bias(Z)
+
+
+FEATURE_CLASSES: dict[str, type[FeatureMap]] = {
+    cls.name: cls for cls in (RawFeatures, PolyFeatures, StandardFeatures, RBFFeatures,
+                              RandomRBFFeatures)
+}
+
+
+def make_features(name: str, **params: Any) -> FeatureMap:
+    """An unfitted feature map from its name ("raw", "poly", "standard", "rbf", "random_rbf")."""
+    check_choice(name, "features", FEATURE_NAMES)
+    return FEATURE_CLASSES[name](**params)
+
+
+def features_from_state(config: dict[str, Any], state: dict[str, np.ndarray]) -> FeatureMap:
+    """Rebuild a fitted feature map from :meth:`FeatureMap.get_config` and ``get_state``."""
+    params = dict(config)
+    name = params.pop("name", None)
+    if name not in FEATURE_CLASSES:
+        raise ValueError(f"feature config name must be one of {FEATURE_NAMES}, got {name!r}")
+    if name == "rbf" and params.get("angle_pairs") is not None:
+        params["angle_pairs"] = tuple(tuple(p) for p in params["angle_pairs"])
+    return FEATURE_CLASSES[name](**params).set_state(state)

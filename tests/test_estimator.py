@@ -1,0 +1,65 @@
+"""The REINFORCE estimate and its surrogate loss."""
+
+import numpy as np
+import pytest
+
+from linear_pg import GaussianPolicy, SoftmaxPolicy, policy_gradient, surrogate_loss
+
+
+def batch(seed=0, T=12):
+    rng = np.random.default_rng(seed)
+    pi = SoftmaxPolicy(3, 3, init_scale=0.5, seed=rng)
+    X = rng.standard_normal((T, 3))
+    return pi, X, pi.sample(X, rng), rng.standard_normal(T)
+
+
+def test_estimate_is_weighted_sum_of_scores_over_episodes():
+    pi, X, A, w = batch()
+    lengths = [5, 4, 3]
+    expected = (w[:, None] * pi.grad_log_prob(X, A)).sum(axis=0) / 3
+    np.testing.assert_allclose(policy_gradient(pi, X, A, w, lengths), expected, rtol=1e-14)
+    np.testing.assert_allclose(policy_gradient(pi, X, A, w, lengths, average="steps"),
+                               expected * 3 / 12, rtol=1e-14)
+
+
+def test_surrogate_gradient_is_minus_the_estimate():
+    pi, X, A, w = batch(1)
+    g = policy_gradient(pi, X, A, w, [6, 6])
+    h, theta = 1e-6, pi.theta.copy()
+    numeric = np.empty_like(theta)
+    for i in range(theta.size):
+        pi.theta = theta + h * np.eye(theta.size)[i]
+        up = surrogate_loss(pi, X, A, w, [6, 6])
+        pi.theta = theta - h * np.eye(theta.size)[i]
+        down = surrogate_loss(pi, X, A, w, [6, 6])
+        numeric[i] = (up - down) / (2 * h)
+    pi.theta = theta
+    np.testing.assert_allclose(-numeric, g, rtol=1e-6, atol=1e-9)
+
+
+def test_score_has_zero_mean_under_the_policy():
+    # E_a[grad log pi(a | x)] = grad sum_a pi(a | x) = grad 1 = 0: the identity behind baselines
+    rng = np.random.default_rng(0)
+    pi = GaussianPolicy(2, 1, init_log_std=-0.3, init_scale=1.0, seed=1)
+    X = np.tile([0.5, -1.0], (100_000, 1))
+    S = pi.grad_log_prob(X, pi.sample(X, rng))
+    se = S.std(axis=0) / np.sqrt(len(S))
+    assert np.all(np.abs(S.mean(axis=0)) < 5 * se)
+
+
+@pytest.mark.parametrize(
+    ("call", "words"),
+    [
+        (lambda pi, X, A, w: policy_gradient(pi, X, A, w[:-1]), ["weights", "(12,)", "(11,)"]),
+        (lambda pi, X, A, w: policy_gradient(pi, X, A, w, [5, 5]), ["lengths", "12"]),
+        (lambda pi, X, A, w: policy_gradient(pi, X, A, w, average="batch"), ["average"]),
+        (lambda pi, X, A, w: surrogate_loss(pi, X, A, np.full(12, np.inf)), ["weights", "finite"]),
+        (lambda pi, X, A, w: policy_gradient(pi, X[:, :2], A, w), ["X", "(T, 3)"]),
+    ],
+)
+def test_bad_input_gives_clear_error(call, words):
+    pi, X, A, w = batch()
+    with pytest.raises(ValueError) as info:
+        call(pi, X, A, w)
+    for word in words:
+        assert word in str(info.value), (word, str(info.value))

@@ -1,0 +1,239 @@
+"""Policies: densities, sampling, stability, parameter layout and input errors."""
+
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from scipy import stats
+
+from linear_pg import BernoulliPolicy, GaussianPolicy, SoftmaxPolicy
+from linear_pg.policies import log_sigmoid, log_softmax
+
+SEEDS = st.integers(0, 2**31 - 1)
+
+
+def random_inputs(seed, d=4, T=30, scale=1.0):
+    rng = np.random.default_rng(seed)
+    return rng, scale * rng.standard_normal((T, d))
+
+
+# ---------------------------------------------------------------------- closed-form densities
+@given(seed=SEEDS, k=st.integers(2, 6))
+def test_softmax_log_prob_matches_closed_form(seed, k):
+    rng, X = random_inputs(seed)
+    pi = SoftmaxPolicy(4, k, init_scale=1.0, seed=rng)
+    A = pi.sample(X, rng)
+    Z = X @ pi.W
+    expected = np.log(np.exp(Z)[np.arange(len(A)), A] / np.exp(Z).sum(axis=1))
+    np.testing.assert_allclose(pi.log_prob(X, A), expected, rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(pi.probs(X).sum(axis=1), 1.0, rtol=1e-14)
+
+
+@given(seed=SEEDS)
+def test_bernoulli_log_prob_matches_scipy(seed):
+    rng, X = random_inputs(seed)
+    pi = BernoulliPolicy(4, init_scale=1.0, seed=rng)
+    A = pi.sample(X, rng)
+    z = X @ pi.W
+    p = 1.0 / (1.0 + np.exp(-z))
+    # log pmf written out as a z - log(1 + e^z), accurate for these moderate z
+    np.testing.assert_allclose(pi.log_prob(X, A), A * z - np.log1p(np.exp(z)), rtol=1e-12)
+    np.testing.assert_allclose(pi.log_prob(X, A), stats.bernoulli.logpmf(A, p), rtol=1e-6)
+    np.testing.assert_allclose(pi.probs(X)[:, 1], p, rtol=1e-12)
+
+
+@given(seed=SEEDS, m=st.integers(1, 3), mode=st.sampled_from(["vector", "fixed", "linear"]))
+def test_gaussian_log_prob_matches_scipy(seed, m, mode):
+    rng, X = random_inputs(seed)
+    pi = GaussianPolicy(4, m, log_std_mode=mode, init_log_std=rng.uniform(-1, 1, m),
+                        init_scale=1.0, seed=rng)
+    if mode == "linear":
+        pi.W_std[...] = 0.1 * rng.standard_normal(pi.W_std.shape)
+    A = pi.sample(X, rng)
+    mu, sd = pi.mean(X), pi.std(X)
+    expected = stats.norm.logpdf(A, mu, sd).sum(axis=1)
+    np.testing.assert_allclose(pi.log_prob(X, A), expected, rtol=1e-12)
+    np.testing.assert_allclose(pi.entropy(X), stats.norm.entropy(0, sd).sum(axis=1), rtol=1e-12)
+
+
+def test_entropies_match_closed_form():
+    rng, X = random_inputs(1)
+    soft = SoftmaxPolicy(4, 3, init_scale=1.0, seed=2)
+    P = soft.probs(X)
+    np.testing.assert_allclose(soft.entropy(X), stats.entropy(P, axis=1), rtol=1e-12)
+    bern = BernoulliPolicy(4, init_scale=1.0, seed=2)
+    np.testing.assert_allclose(bern.entropy(X), stats.entropy(bern.probs(X), axis=1), rtol=1e-12)
+
+
+# ---------------------------------------------------------------------- sampling
+def test_softmax_sample_frequencies_match_probs():
+    rng = np.random.default_rng(0)
+    pi = SoftmaxPolicy(2, 3, init_scale=1.0, seed=1)
+    x = np.array([0.3, -1.2])
+    n = 200_000
+    A = pi.sample(np.tile(x, (n, 1)), rng)
+    p = pi.probs(x)[0]
+    freq = np.bincount(A, minlength=3) / n
+    se = np.sqrt(p * (1 - p) / n)
+    assert np.all(np.abs(freq - p) < 5 * se)
+
+
+def test_bernoulli_sample_frequency_matches_prob():
+    rng = np.random.default_rng(0)
+    pi = BernoulliPolicy(2, init_scale=1.0, seed=3)
+    x = np.array([0.5, 1.0])
+    n = 200_000
+    p = pi.prob_one(x)[0]
+    freq = pi.sample(np.tile(x, (n, 1)), rng).mean()
+    assert abs(freq - p) < 5 * np.sqrt(p * (1 - p) / n)
+
+
+def test_gaussian_sample_moments_match():
+    rng = np.random.default_rng(0)
+    pi = GaussianPolicy(2, 2, init_log_std=[-0.5, 0.3], init_scale=1.0, seed=4)
+    x = np.array([1.0, -0.7])
+    n = 200_000
+    A = pi.sample(np.tile(x, (n, 1)), rng)
+    mu, sd = pi.mean(x)[0], pi.std(x)[0]
+    assert np.all(np.abs(A.mean(axis=0) - mu) < 5 * sd / np.sqrt(n))
+    # the sample variance has standard error about sigma^2 sqrt(2 / n)
+    assert np.all(np.abs(A.var(axis=0) - sd**2) < 5 * sd**2 * np.sqrt(2 / n))
+
+
+def test_sampling_is_reproducible():
+    X = np.random.default_rng(0).standard_normal((50, 3))
+    for make in (lambda: SoftmaxPolicy(3, 4, init_scale=1.0, seed=7),
+                 lambda: BernoulliPolicy(3, init_scale=1.0, seed=7),
+                 lambda: GaussianPolicy(3, 2, init_scale=1.0, seed=7)):
+        a1 = make().sample(X, np.random.default_rng(5))
+        a2 = make().sample(X, np.random.default_rng(5))
+        np.testing.assert_array_equal(a1, a2)
+
+
+# ---------------------------------------------------------------------- stability
+@pytest.mark.parametrize("scale", [1e2, 1e4])
+def test_large_logits_give_no_nan(scale):
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((100, 3))
+    soft = SoftmaxPolicy(3, 4, init_scale=scale, seed=0)
+    bern = BernoulliPolicy(3, init_scale=scale, seed=0)
+    for pi in (soft, bern):
+        A = rng.integers(0, pi.n_actions, size=100)
+        for out in (pi.probs(X), pi.log_prob(X, A), pi.grad_log_prob(X, A), pi.entropy(X)):
+            assert np.all(np.isfinite(out))
+        assert np.all(pi.log_prob(X, A) <= 0.0)
+    np.testing.assert_allclose(log_softmax(np.array([[1e4, 0.0, -1e4]])), [[0.0, -1e4, -2e4]])
+    np.testing.assert_allclose(log_sigmoid(np.array([-1e4, 0.0, 1e4])), [-1e4, -np.log(2), 0.0])
+
+
+def test_gaussian_log_std_is_clamped():
+    pi = GaussianPolicy(2, 1, init_log_std=10.0)
+    assert pi.std(np.ones(2))[0, 0] == pytest.approx(np.exp(2.0))
+    pi.log_std[...] = -50.0
+    assert pi.std(np.ones(2))[0, 0] == pytest.approx(np.exp(-5.0))
+    X, A = np.ones((3, 2)), np.zeros((3, 1))
+    assert np.all(np.isfinite(pi.log_prob(X, A)))
+    # outside the clamp log sigma does not move with theta, so its score is zero
+    np.testing.assert_array_equal(pi.grad_log_prob(X, A)[:, -1], 0.0)
+
+
+# ---------------------------------------------------------------------- parameter layout
+def test_views_share_memory_with_theta():
+    soft = SoftmaxPolicy(3, 2)
+    soft.theta[:] = np.arange(6.0)
+    np.testing.assert_array_equal(soft.W, np.arange(6.0).reshape(3, 2))  # C order
+    soft.W[2, 1] = -1.0
+    assert soft.theta[5] == -1.0
+    gauss = GaussianPolicy(3, 2, log_std_mode="linear")
+    gauss.theta = np.arange(gauss.n_params, dtype=float)
+    np.testing.assert_array_equal(gauss.W.ravel(), np.arange(6.0))
+    np.testing.assert_array_equal(gauss.log_std, [6.0, 7.0])
+    np.testing.assert_array_equal(gauss.W_std.ravel(), np.arange(8.0, 14.0))
+    assert gauss.n_params == 14
+    blocks = dict(gauss.parameter_blocks())
+    assert blocks["W_std"] == slice(8, 14)
+
+
+def test_theta_assignment_copies_in_place():
+    pi = BernoulliPolicy(3)
+    view = pi.W
+    pi.theta = [1.0, 2.0, 3.0]
+    np.testing.assert_array_equal(view, [1.0, 2.0, 3.0])
+
+
+def test_copy_is_independent():
+    pi = GaussianPolicy(3, 1, init_scale=1.0, seed=1)
+    clone = pi.copy()
+    np.testing.assert_array_equal(clone.theta, pi.theta)
+    clone.theta[0] += 1.0
+    assert clone.theta[0] != pi.theta[0]
+
+
+def test_initialization_is_seeded():
+    a = SoftmaxPolicy(4, 3, init_scale=0.1, seed=3).theta
+    b = SoftmaxPolicy(4, 3, init_scale=0.1, seed=np.random.default_rng(3)).theta
+    np.testing.assert_array_equal(a, b)
+    assert not np.array_equal(a, SoftmaxPolicy(4, 3, init_scale=0.1, seed=4).theta)
+
+
+def test_float_actions_that_are_whole_numbers_are_accepted():
+    pi = SoftmaxPolicy(2, 3)
+    X = np.ones((2, 2))
+    np.testing.assert_array_equal(pi.log_prob(X, [0.0, 2.0]), pi.log_prob(X, [0, 2]))
+
+
+def test_act_is_the_most_likely_action():
+    rng, X = random_inputs(0)
+    soft = SoftmaxPolicy(4, 3, init_scale=1.0, seed=0)
+    np.testing.assert_array_equal(soft.act(X), soft.probs(X).argmax(axis=1))
+    bern = BernoulliPolicy(4, init_scale=1.0, seed=0)
+    np.testing.assert_array_equal(bern.act(X), bern.probs(X).argmax(axis=1))
+    gauss = GaussianPolicy(4, 2, init_scale=1.0, seed=0)
+    np.testing.assert_array_equal(gauss.act(X), gauss.mean(X))
+
+
+# ---------------------------------------------------------------------- bad input
+@pytest.mark.parametrize(
+    ("call", "exc", "words"),
+    [
+        (lambda: SoftmaxPolicy(3, 2).probs(np.ones((4, 2))), ValueError, ["X", "(T, 3)", "(4, 2)"]),
+        (lambda: SoftmaxPolicy(3, 2).probs(np.ones((2, 3, 1))), ValueError, ["X", "(T, 3)"]),
+        (lambda: SoftmaxPolicy(3, 2).probs([[1.0, np.nan, 0.0]]), ValueError, ["X", "finite"]),
+        (lambda: SoftmaxPolicy(3, 2).probs([["a", "b", "c"]]), TypeError, ["X", "numeric"]),
+        (lambda: SoftmaxPolicy(3, 2).log_prob(np.ones((2, 3)), [0, 2]), ValueError,
+         ["A", "[0, 2)", "2"]),
+        (lambda: SoftmaxPolicy(3, 2).log_prob(np.ones((2, 3)), [0, 0.5]), ValueError,
+         ["A", "integer", "0.5"]),
+        (lambda: SoftmaxPolicy(3, 2).log_prob(np.ones((2, 3)), [0, 1, 1]), ValueError,
+         ["A", "2 integer actions", "(3,)"]),
+        (lambda: SoftmaxPolicy(3, 2).log_prob(np.ones((2, 3)), np.zeros((2, 2))), ValueError,
+         ["A", "1-D"]),
+        (lambda: BernoulliPolicy(3).grad_log_prob(np.ones((2, 3)), [1, -1]), ValueError,
+         ["A", "[0, 2)", "-1"]),
+        (lambda: GaussianPolicy(3, 2).log_prob(np.ones((2, 3)), np.zeros(2)), ValueError,
+         ["A", "(2, 2)", "(2,)"]),
+        (lambda: GaussianPolicy(3, 1).log_prob(np.ones((2, 3)), [np.inf, 0.0]), ValueError,
+         ["A", "finite"]),
+        (lambda: GaussianPolicy(3, 1).log_prob(np.ones((1, 3)), ["x"]), TypeError, ["A"]),
+        (lambda: SoftmaxPolicy(3, 1), ValueError, ["n_actions", ">= 2", "1"]),
+        (lambda: SoftmaxPolicy(0, 2), ValueError, ["n_features", ">= 1", "0"]),
+        (lambda: SoftmaxPolicy(2.5, 2), TypeError, ["n_features", "int"]),
+        (lambda: GaussianPolicy(3, 1, log_std_mode="learned"), ValueError, ["log_std_mode"]),
+        (lambda: GaussianPolicy(3, 2, init_log_std=[0.0, 0.0, 0.0]), ValueError,
+         ["init_log_std", "(2,)"]),
+        (lambda: GaussianPolicy(3, 1, log_std_bounds=(1.0, -1.0)), ValueError,
+         ["log_std_bounds"]),
+        (lambda: SoftmaxPolicy(3, 2, init_scale=-1.0), ValueError, ["init_scale", ">= 0"]),
+        (lambda: SoftmaxPolicy(3, 2, seed="zero"), TypeError, ["seed"]),
+        (lambda: setattr(SoftmaxPolicy(3, 2), "theta", np.zeros(5)), ValueError,
+         ["theta", "(6,)", "(5,)"]),
+        (lambda: setattr(SoftmaxPolicy(3, 2), "theta", np.full(6, np.nan)), ValueError,
+         ["theta", "finite"]),
+        (lambda: GaussianPolicy(3, 1).W_std, AttributeError, ["W_std", "linear"]),
+    ],
+)
+def test_bad_input_gives_clear_error(call, exc, words):
+    with pytest.raises(exc) as info:
+        call()
+    for word in words:
+        assert word in str(info.value), (word, str(info.value))

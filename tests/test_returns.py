@@ -1,0 +1,88 @@
+"""Returns: reward-to-go, total return and normalization."""
+
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from linear_pg import episode_returns, normalize, reward_to_go, total_return
+
+
+def test_reward_to_go_hand_computed():
+    # episode 1: r = (1, 2, 3), gamma = 0.5 -> G = (1 + 1 + 0.75, 2 + 1.5, 3)
+    # episode 2: r = (10, -4)              -> G = (10 - 2, -4)
+    G = reward_to_go([1.0, 2.0, 3.0, 10.0, -4.0], 0.5, lengths=[3, 2])
+    np.testing.assert_allclose(G, [2.75, 3.5, 3.0, 8.0, -4.0], rtol=1e-15)
+    np.testing.assert_allclose(reward_to_go([np.array([1.0, 2.0, 3.0]), np.array([10.0, -4.0])],
+                                            0.5), G)
+
+
+def test_total_return_hand_computed():
+    W = total_return([1.0, 2.0, 3.0, 10.0, -4.0], 0.5, lengths=[3, 2])
+    np.testing.assert_allclose(W, [2.75, 2.75, 2.75, 8.0, 8.0])
+    np.testing.assert_allclose(episode_returns([1.0, 1.0, 1.0], 1.0), [3.0])
+
+
+def test_cartpole_rewards_discount_by_time_not_by_reward():
+    # all rewards 1: G_0 = (1 - gamma^T) / (1 - gamma); gamma ** r would give gamma * T
+    T, gamma = 200, 0.99
+    G = reward_to_go(np.ones(T), gamma)
+    assert G[0] == pytest.approx((1 - gamma**T) / (1 - gamma), rel=1e-12)
+    assert G[-1] == 1.0
+
+
+@given(rewards=st.lists(st.floats(-10, 10), min_size=1, max_size=60),
+       gamma=st.floats(0.0, 1.0))
+def test_reward_to_go_matches_definition(rewards, gamma):
+    r = np.array(rewards)
+    expected = [sum(gamma ** (k - t) * r[k] for k in range(t, len(r))) for t in range(len(r))]
+    np.testing.assert_allclose(reward_to_go(r, gamma), expected, rtol=1e-10, atol=1e-10)
+
+
+@given(lengths=st.lists(st.integers(1, 30), min_size=1, max_size=8), gamma=st.floats(0.0, 1.0),
+       seed=st.integers(0, 1000))
+def test_batch_is_the_concatenation_of_single_episodes(lengths, gamma, seed):
+    r = np.random.default_rng(seed).standard_normal(sum(lengths))
+    parts = np.split(r, np.cumsum(lengths)[:-1])
+    G = reward_to_go(r, gamma, lengths)
+    np.testing.assert_array_equal(G, np.concatenate([reward_to_go(p, gamma) for p in parts]))
+    starts = np.concatenate([[0], np.cumsum(lengths)[:-1]])
+    np.testing.assert_array_equal(episode_returns(r, gamma, lengths), G[starts])
+
+
+def test_reward_to_go_long_episode_is_finite_and_exact():
+    T, gamma = 10_000, 0.9
+    G = reward_to_go(np.ones(T), gamma)
+    assert np.all(np.isfinite(G))
+    assert G[0] == pytest.approx(10.0, rel=1e-12)
+
+
+def test_normalize_has_zero_mean_unit_std_and_survives_constant_batch():
+    w = normalize(np.array([1.0, 2.0, 3.0, 4.0]))
+    assert w.mean() == pytest.approx(0.0, abs=1e-12)
+    assert w.std() == pytest.approx(1.0, rel=1e-6)
+    np.testing.assert_array_equal(normalize(np.full(5, 500.0)), np.zeros(5))
+
+
+@pytest.mark.parametrize(
+    ("call", "exc", "words"),
+    [
+        (lambda: reward_to_go([1.0], 1.5), ValueError, ["gamma", "[0, 1]", "1.5"]),
+        (lambda: reward_to_go([1.0], -0.1), ValueError, ["gamma", "[0, 1]"]),
+        (lambda: reward_to_go([1.0], "0.9"), TypeError, ["gamma"]),
+        (lambda: reward_to_go([1.0, 2.0], 0.9, lengths=[1, 2]), ValueError,
+         ["lengths", "add up", "2"]),
+        (lambda: reward_to_go([1.0, 2.0], 0.9, lengths=[2, 0]), ValueError, ["lengths"]),
+        (lambda: reward_to_go([1.0, 2.0], 0.9, lengths=[1.0, 1.0]), ValueError,
+         ["lengths", "ints"]),
+        (lambda: reward_to_go(np.ones((2, 2)), 0.9), ValueError, ["rewards", "1-D", "(2, 2)"]),
+        (lambda: reward_to_go([1.0, np.nan], 0.9), ValueError, ["rewards", "finite"]),
+        (lambda: normalize([1.0, 2.0], eps=0.0), ValueError, ["eps", "> 0"]),
+        (lambda: normalize([[1.0]]), ValueError, ["weights", "1-D"]),
+    ],
+)
+def test_bad_input_gives_clear_error(call, exc, words):
+    with pytest.raises(exc) as info:
+        call()
+    for word in words:
+        assert word in str(info.value), (word, str(info.value))
