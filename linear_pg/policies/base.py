@@ -97,6 +97,17 @@ class LinearPolicy:
         raise NotImplementedError
 
 
+def row_outer(X: np.ndarray, V: np.ndarray) -> np.ndarray:
+    """Per-row outer products x_t (outer) v_t, flattened in C order: shape (T, d * m).
+
+    Entry [t, i * m + j] is X[t, i] * V[t, j], which matches ``W.ravel()`` for a weight
+    matrix W of shape (d, m): the chain rule through z = x W turns a gradient v with
+    respect to z into x (outer) v with respect to W.
+    """
+    T, d = X.shape
+    return (X[:, :, None] * V[:, None, :]).reshape(T, d * V.shape[1])
+
+
 def check_discrete_actions(A: object, n_actions: int, n_rows: int) -> np.ndarray:
     """Actions of a discrete policy as an int64 vector of length ``n_rows`` in [0, n_actions).
 

@@ -105,6 +105,20 @@ class BernoulliPolicy(LinearPolicy):
         log_p, log_q = log_sigmoid(z), log_sigmoid(-z)
         return -(np.exp(log_p) * log_p + np.exp(log_q) * log_q)
 
+    def grad_entropy(self, X: object) -> np.ndarray:
+        """Gradient of the entropy H(x) with respect to w for each row, shape (T, n_features).
+
+        Notes
+        -----
+        H = -p log p - (1 - p) log(1 - p) with p = sigma(z), z = x . w. Since
+        dp/dz = p (1 - p), dH/dz = -p (1 - p)(log p - log(1 - p)) = -p (1 - p) z
+        (the log-odds log(p / (1 - p)) is z itself), so dH/dw = -p (1 - p) z x.
+        """
+        X = self._features(X)
+        z = X @ self.W
+        p = np.exp(log_sigmoid(z))
+        return (-p * (1.0 - p) * z)[:, None] * X
+
     def sample(self, X: object, rng: np.random.Generator) -> np.ndarray:
         """Action 1 with probability p, else 0, shape (T,)."""
         p = self.prob_one(X)

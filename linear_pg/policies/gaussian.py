@@ -7,7 +7,7 @@ from typing import Any
 import numpy as np
 
 from .._validation import SeedLike, as_float_array, check_choice, check_finite, check_int
-from .base import LinearPolicy
+from .base import LinearPolicy, row_outer
 
 LOG_STD_BOUNDS = (-5.0, 2.0)
 """Default clamp for log sigma: sigma stays within [0.0067, 7.39]."""
@@ -198,24 +198,45 @@ class GaussianPolicy(LinearPolicy):
         """Score [x (outer) (a - mu)/sigma^2, (a - mu)^2/sigma^2 - 1, ...], shape (T, n_params)."""
         X = self._features(X)
         A = self._actions(A, X.shape[0])
-        T = X.shape[0]
         raw = self._raw_log_std(X)
         lo, hi = self.log_std_bounds
         log_std = np.clip(raw, lo, hi)
         inv_var = np.exp(-2.0 * log_std)
         diff = A - X @ self.W
-        parts = [(X[:, :, None] * (diff * inv_var)[:, None, :]).reshape(T, -1)]
+        parts = [row_outer(X, diff * inv_var)]
         if self.log_std_mode != "fixed":
             # zero where the clamp is active: there log sigma does not move with theta
             g_log_std = (diff**2 * inv_var - 1.0) * ((raw > lo) & (raw < hi))
             parts.append(g_log_std)
             if self.log_std_mode == "linear":
-                parts.append((X[:, :, None] * g_log_std[:, None, :]).reshape(T, -1))
+                parts.append(row_outer(X, g_log_std))
         return np.concatenate(parts, axis=1)
 
     def entropy(self, X: object) -> np.ndarray:
         """H = sum_j (log sigma_j + log(2 pi e) / 2) for each row, shape (T,)."""
         return (self._log_std(self._features(X)) + 0.5 * (LOG_2PI + 1.0)).sum(axis=1)
+
+    def grad_entropy(self, X: object) -> np.ndarray:
+        """Gradient of the entropy H(x) with respect to theta for each row, shape (T, n_params).
+
+        Notes
+        -----
+        H = sum_j (log sigma_j + log(2 pi e) / 2) does not depend on the mean, so the W block
+        is 0; dH/d log sigma_j = 1 (0 where the clamp is active, as in the score); in
+        "linear" mode log sigma_j = b_j + x . W_std[:, j], so dH/dW_std = x (outer) 1.
+        A fixed sigma has no entropy gradient: the result is then all zeros.
+        """
+        X = self._features(X)
+        T, d, m = X.shape[0], self.n_features, self.action_dim
+        parts = [np.zeros((T, d * m))]
+        if self.log_std_mode != "fixed":
+            raw = self._raw_log_std(X)
+            lo, hi = self.log_std_bounds
+            g_log_std = ((raw > lo) & (raw < hi)).astype(np.float64)
+            parts.append(g_log_std)
+            if self.log_std_mode == "linear":
+                parts.append(row_outer(X, g_log_std))
+        return np.concatenate(parts, axis=1)
 
     def sample(self, X: object, rng: np.random.Generator) -> np.ndarray:
         """mu + sigma * eps with eps ~ N(0, I), shape (T, action_dim). Not clipped."""

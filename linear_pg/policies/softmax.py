@@ -7,7 +7,7 @@ from typing import Any
 import numpy as np
 
 from .._validation import SeedLike, check_int
-from .base import LinearPolicy, check_discrete_actions
+from .base import LinearPolicy, check_discrete_actions, row_outer
 
 
 def log_softmax(Z: np.ndarray) -> np.ndarray:
@@ -98,12 +98,31 @@ class SoftmaxPolicy(LinearPolicy):
         P = np.exp(self._log_probs(X))
         E_minus_P = -P
         E_minus_P[np.arange(X.shape[0]), A] += 1.0  # e_a - p
-        return (X[:, :, None] * E_minus_P[:, None, :]).reshape(X.shape[0], -1)
+        return row_outer(X, E_minus_P)
 
     def entropy(self, X: object) -> np.ndarray:
         """H = -sum_j p_j log p_j for each row, shape (T,)."""
         logp = self._log_probs(self._features(X))
         return -(np.exp(logp) * logp).sum(axis=1)
+
+    def grad_entropy(self, X: object) -> np.ndarray:
+        """Gradient of the entropy H(x) with respect to theta for each row, shape (T, n_params).
+
+        Notes
+        -----
+        H = -sum_j p_j log p_j with p = softmax(z), z = x W. Using dp_j/dz_k = p_j (delta_jk
+        - p_k),
+
+            dH/dz_k = -sum_j p_j (delta_jk - p_k)(log p_j + 1)
+                    = -p_k (log p_k + 1) + p_k sum_j p_j (log p_j + 1) = -p_k (log p_k + H),
+
+        and dz_k/dW_ik = x_i, so dH/dW = -x (outer) p * (log p + H).
+        """
+        X = self._features(X)
+        logp = self._log_probs(X)
+        P = np.exp(logp)
+        H = -(P * logp).sum(axis=1, keepdims=True)
+        return row_outer(X, -P * (logp + H))
 
     def sample(self, X: object, rng: np.random.Generator) -> np.ndarray:
         """One action per row by inverting the CDF with one uniform draw each, shape (T,)."""

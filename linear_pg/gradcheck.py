@@ -1,0 +1,531 @@
+"""Finite-difference checks of the hand-derived gradients.
+
+Every analytic gradient in linear_pg (the scores of the policies, the policy-gradient
+estimate) is compared here with central differences of the function it differentiates.
+
+Choice of the step. The central difference
+
+    D_i = (f(theta + h_i e_i) - f(theta - h_i e_i)) / (2 h_i) = df/dtheta_i + h_i^2 f''' / 6 + ...
+
+has a truncation error of about h^2 |f'''| / 6. Each evaluation of f is also rounded, to
+about eps |f| with eps = 2.2e-16 in float64, and the difference of two rounded values
+divided by 2h carries a rounding error of about eps |f| / h. The total
+h^2 |f'''| / 6 + eps |f| / h is smallest near h = (3 eps |f| / |f'''|)^(1/3), that is near
+eps^(1/3) ~ 6e-6 for a function whose value and derivatives are O(1); there both terms are
+about eps^(2/3) ~ 4e-11, so the default ``step=1e-5`` gives a relative error near 1e-10.
+
+Why h_i grows with |theta_i|. Perturbations are measured in the units of the parameter:
+h_i = step * max(1, |theta_i|). The float64 spacing near theta_i is eps |theta_i|; for a
+large weight (logits of size 1e4 come from weights of that size) a fixed step of 1e-5 is
+stored with a relative error of about 2e-7, and f, which is then itself of size 1e4, is
+rounded by ~2e-12, which divided by h = 1e-5 leaves ~2e-7 of noise: the fixed step is
+partly lost to rounding. A step proportional to |theta_i| keeps the relative perturbation
+constant. The code also divides by the difference of the two perturbed values exactly as
+stored, (theta_i + h_i) - (theta_i - h_i), not by the nominal 2 h_i.
+
+The price of a relative step: perturbing w_i moves a logit z = x . w by step * |w_i x_i|.
+Where two logits are within a few units of each other, log-softmax bends within that move
+and the truncation error, relative to the score, is about (step |w_i x_i|)^2 / 6: 2e-8 for
+|w_i x_i| ~ 50 but 2e-6 for |w_i x_i| ~ 500. Away from such near-ties (logits of size 1e4
+are almost always thousands apart) log-softmax is linear over the move and the check is
+exact to rounding; near one, lower ``step``.
+
+How errors are judged. The error of entry i of sample t is
+
+    err_ti = |a_ti - n_ti| / floor_t,   floor_t = max(abs_floor, max_j |a_tj|, max_j |n_tj|),
+
+with a the analytic and n the numerical Jacobian: the error is relative to the size of that
+sample's whole score, not to the entry itself. An entry that should be 0 would otherwise be
+judged by its own tiny size: with logits ~1e4 the numerical derivative carries rounding
+noise of ~1e-7, which on an entry whose true value is ~1e-3 is a "relative error" of 1e-4
+although the score as a whole is right to 1e-10. Measured against the largest entry of the
+row, the same noise is ~1e-11 and the measure stays meaningful; a wrong formula still shows
+an error of order 1. For a gradient vector (one row) the floor is the vector's largest entry.
+``abs_floor`` (default 1e-3) is the scale below which a row is judged by absolute error:
+scores smaller than that are compared to tol * abs_floor.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from ._validation import as_float_array, check_finite, check_real
+from .estimator import policy_gradient, surrogate_loss
+from .policies.base import LinearPolicy
+
+DEFAULT_STEP = 1e-5
+DEFAULT_TOL = 1e-6
+DEFAULT_ABS_FLOOR = 1e-3
+
+__all__ = [
+    "GradCheckError",
+    "GradCheckReport",
+    "GradCheckRow",
+    "check_all_policies",
+    "check_function",
+    "check_grad_log_prob",
+    "check_policy_gradient",
+    "numerical_gradient",
+    "numerical_jacobian",
+    "relative_error",
+]
+
+
+# ---------------------------------------------------------------------- finite differences
+def _check_theta(theta: object) -> np.ndarray:
+    arr = as_float_array(theta, "theta")
+    if arr.ndim != 1 or arr.size == 0:
+        raise ValueError(f"theta must be a non-empty 1-D array, got shape {arr.shape}")
+    return check_finite(arr, "theta").copy()
+
+
+def _check_callable(f: object, name: str) -> None:
+    if not callable(f):
+        raise TypeError(f"{name} must be callable, got {type(f).__name__}")
+
+
+def numerical_jacobian(f: Callable[[np.ndarray], object], theta: object,
+                       step: float = DEFAULT_STEP) -> np.ndarray:
+    """Central-difference Jacobian of ``f`` at ``theta``, shape ``f(theta).shape + (n,)``.
+
+    Parameters
+    ----------
+    f : callable
+        Function of a flat float64 vector returning a scalar or an array. It receives a
+        fresh copy of ``theta`` at every call; the caller's array is never modified.
+    theta : array of shape (n,)
+        Point of evaluation.
+    step : float, default 1e-5
+        Relative step: entry i is moved by h_i = step * max(1, |theta_i|).
+
+    Returns
+    -------
+    J : array of shape ``np.shape(f(theta)) + (n,)``
+        ``J[..., i]`` approximates df / dtheta_i.
+
+    Notes
+    -----
+    J[..., i] = (f(theta + h_i e_i) - f(theta - h_i e_i)) / ((theta_i + h_i) - (theta_i - h_i)),
+    with error ~ h^2 |f'''| / 6 + eps |f| / h (see the module docstring).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> J = numerical_jacobian(lambda t: t**2, np.array([1.0, 3.0]))
+    >>> np.round(J, 6)
+    array([[2., 0.],
+           [0., 6.]])
+    """
+    _check_callable(f, "f")
+    theta = _check_theta(theta)
+    step = check_real(step, "step", low=0.0, low_open=True)
+    h = step * np.maximum(1.0, np.abs(theta))
+    f0 = np.array(f(theta.copy()), dtype=np.float64)
+    J = np.empty(f0.shape + (theta.size,))
+    for i in range(theta.size):
+        plus, minus = theta.copy(), theta.copy()
+        plus[i] += h[i]
+        minus[i] -= h[i]
+        width = plus[i] - minus[i]  # the step as stored, not the nominal 2 h_i
+        f_plus = np.array(f(plus), dtype=np.float64)
+        f_minus = np.array(f(minus), dtype=np.float64)
+        J[..., i] = (f_plus - f_minus) / width
+    return J
+
+
+def numerical_gradient(f: Callable[[np.ndarray], object], theta: object,
+                       step: float = DEFAULT_STEP) -> np.ndarray:
+    """Central-difference gradient of a scalar function ``f`` at ``theta``, shape (n,).
+
+    See :func:`numerical_jacobian`, of which this is the scalar case.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> g = numerical_gradient(lambda t: float(t @ t), np.array([1.0, -2.0]))
+    >>> np.round(g, 8)
+    array([ 2., -4.])
+    """
+    J = numerical_jacobian(f, theta, step)
+    if J.ndim != 1:
+        raise ValueError(f"f must return a scalar for numerical_gradient, got output of shape "
+                         f"{J.shape[:-1]}; use numerical_jacobian for array outputs")
+    return J
+
+
+def relative_error(analytic: object, numeric: object, floor: object = 0.0) -> np.ndarray:
+    """Elementwise |a - n| / max(|a|, |n|, floor).
+
+    Parameters
+    ----------
+    analytic, numeric : array-like of the same shape
+    floor : float or array broadcastable to that shape, default 0.0
+        Lower bound on the denominator; where a value is smaller than ``floor`` the error
+        is in effect absolute, |a - n| / floor. Where a, n and floor are all 0 the error is 0.
+
+    Returns
+    -------
+    err : array of the broadcast shape
+
+    Examples
+    --------
+    >>> relative_error([1.0, 0.0, 1e-12], [1.5, 0.0, 2e-12])
+    array([0.33333333, 0.        , 0.5       ])
+    >>> float(relative_error(1e-12, 2e-12, floor=1e-6))
+    1e-06
+    """
+    a = as_float_array(analytic, "analytic")
+    n = as_float_array(numeric, "numeric")
+    if a.shape != n.shape:
+        raise ValueError(f"analytic and numeric must have the same shape, got {a.shape} "
+                         f"and {n.shape}")
+    fl = as_float_array(floor, "floor")
+    if np.any(fl < 0) or np.any(np.isnan(fl)):
+        raise ValueError(f"floor must be >= 0, got {fl.min() if fl.size else fl}")
+    denom = np.maximum(np.maximum(np.abs(a), np.abs(n)), fl)
+    diff = np.abs(a - n)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(denom > 0, diff / np.where(denom > 0, denom, 1.0), diff)
+
+
+def _row_floor(analytic: np.ndarray, numeric: np.ndarray, abs_floor: float) -> np.ndarray:
+    """floor_t = max(abs_floor, max_i |a_ti|, max_i |n_ti|) over the last axis, kept as (..., 1)."""
+    # fmax ignores NaN: a NaN entry fails through its own error, not through the floor
+    size = np.fmax(np.fmax.reduce(np.abs(analytic), axis=-1, keepdims=True),
+                   np.fmax.reduce(np.abs(numeric), axis=-1, keepdims=True))
+    return np.fmax(size, abs_floor)
+
+
+# ---------------------------------------------------------------------- the report
+class GradCheckError(AssertionError):
+    """Raised by :meth:`GradCheckReport.raise_if_failed`; its message is the report table."""
+
+
+@dataclass(frozen=True)
+class GradCheckRow:
+    """The result for one parameter block.
+
+    ``worst`` indexes the largest error in the compared array: (sample t, parameter i) for a
+    per-sample Jacobian, (i,) for a gradient vector; i is the position in the whole
+    ``theta``, not within the block.
+    """
+
+    block: str
+    size: int
+    max_abs: float
+    max_error: float
+    worst: tuple[int, ...]
+    passed: bool
+
+
+@dataclass
+class GradCheckReport:
+    """Outcome of a gradient check: one :class:`GradCheckRow` per parameter block.
+
+    Attributes
+    ----------
+    name : str
+        What was checked.
+    tol : float
+        Largest relative error (see the module docstring) that passes.
+    rows : list of GradCheckRow
+    step : float
+        The relative finite-difference step that was used.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> rep = check_function("x^2", lambda t: float(t @ t), lambda t: 2 * t, np.ones(2))
+    >>> rep.passed
+    True
+    """
+
+    name: str
+    tol: float
+    rows: list[GradCheckRow] = field(default_factory=list)
+    step: float = DEFAULT_STEP
+
+    @property
+    def _worst_row(self) -> GradCheckRow:
+        return max(self.rows, key=lambda r: np.inf if np.isnan(r.max_error) else r.max_error)
+
+    @property
+    def max_error(self) -> float:
+        """The largest relative error over all blocks (NaN if any comparison was NaN)."""
+        return self._worst_row.max_error
+
+    @property
+    def worst(self) -> tuple[str, tuple[int, ...]]:
+        """(block name, index) of the largest error."""
+        row = self._worst_row
+        return row.block, row.worst
+
+    @property
+    def passed(self) -> bool:
+        """True when every block's largest error is <= tol (NaN fails)."""
+        return all(r.passed for r in self.rows)
+
+    def __str__(self) -> str:
+        where = {1: "worst (i,)", 2: "worst (t, i)"}.get(len(self.rows[0].worst), "worst index")
+        header = ("block", "size", "max|analytic|", "max error", where, "status")
+        body = [(r.block, str(r.size), f"{r.max_abs:.3e}", f"{r.max_error:.2e}",
+                 str(r.worst), "ok" if r.passed else "FAIL") for r in self.rows]
+        widths = [max(len(line[j]) for line in [header, *body]) for j in range(len(header))]
+        right = {1, 2, 3}
+
+        def fmt(line: tuple[str, ...]) -> str:
+            cells = [c.rjust(w) if j in right else c.ljust(w)
+                     for j, (c, w) in enumerate(zip(line, widths, strict=True))]
+            return "  ".join(cells).rstrip()
+
+        verdict = "PASS" if self.passed else "FAIL"
+        relation = "<=" if self.passed else ">"
+        lines = [f"gradient check: {self.name}  (step={self.step:g}, tol={self.tol:g})",
+                 fmt(header), *(fmt(b) for b in body),
+                 f"{verdict}: max error {self.max_error:.2e} {relation} tol {self.tol:g}"]
+        return "\n".join(lines)
+
+    def raise_if_failed(self) -> GradCheckReport:
+        """Raise :class:`GradCheckError` (an AssertionError) with the table if the check failed."""
+        if not self.passed:
+            raise GradCheckError("\n" + str(self))
+        return self
+
+
+def _compare(name: str, analytic: np.ndarray, numeric: np.ndarray,
+             blocks: list[tuple[str, slice]], tol: float, step: float,
+             abs_floor: float) -> GradCheckReport:
+    """Build the report from two arrays of the same shape (..., n_params)."""
+    if analytic.shape != numeric.shape:
+        raise ValueError(f"the analytic gradient must have shape {numeric.shape} (that of the "
+                         f"numerical one), got shape {analytic.shape}")
+    if analytic.size == 0:
+        raise ValueError(f"nothing to compare: the gradient has shape {analytic.shape} "
+                         f"(give at least one sample)")
+    err = relative_error(analytic, numeric, _row_floor(analytic, numeric, abs_floor))
+    ranked = np.where(np.isnan(err), np.inf, err)
+    rows = []
+    for block, sl in blocks:
+        idx = np.arange(analytic.shape[-1])[sl]
+        sub = ranked[..., idx]
+        k = np.unravel_index(int(np.argmax(sub)), sub.shape)
+        worst = tuple(int(j) for j in k[:-1]) + (int(idx[k[-1]]),)
+        max_error = float(err[..., idx][k])
+        rows.append(GradCheckRow(block=block, size=idx.size,
+                                 max_abs=float(np.max(np.abs(analytic[..., idx]))),
+                                 max_error=max_error, worst=worst,
+                                 passed=bool(max_error <= tol)))
+    return GradCheckReport(name=name, tol=tol, rows=rows, step=step)
+
+
+def _check_settings(tol: object, step: object, abs_floor: object) -> tuple[float, float, float]:
+    return (check_real(tol, "tol", low=0.0, low_open=True),
+            check_real(step, "step", low=0.0, low_open=True),
+            check_real(abs_floor, "abs_floor", low=0.0, low_open=True))
+
+
+def _describe(policy: LinearPolicy) -> str:
+    """The policy's class and shape, without the initialization arguments."""
+    config = {k: v for k, v in policy.get_config().items()
+              if not k.startswith("init_") and k != "log_std_bounds"}
+    return f"{type(policy).__name__}({', '.join(f'{k}={v!r}' for k, v in config.items())})"
+
+
+def _check_policy(policy: object) -> None:
+    if not isinstance(policy, LinearPolicy):
+        raise TypeError(f"policy must be a linear_pg LinearPolicy, got {type(policy).__name__}")
+
+
+def as_function_of_theta(policy: LinearPolicy,
+                         evaluate: Callable[[], object]) -> Callable[[np.ndarray], np.ndarray]:
+    """Turn ``evaluate()`` (which reads ``policy.theta``) into a function of theta.
+
+    The returned function sets ``policy.theta``, evaluates, and restores the previous
+    parameters afterwards, also when ``evaluate`` raises.
+    """
+    def f(theta: np.ndarray) -> np.ndarray:
+        saved = policy.theta.copy()
+        policy.theta = theta
+        try:
+            return np.array(evaluate(), dtype=np.float64)
+        finally:
+            policy.theta = saved
+    return f
+
+
+# ---------------------------------------------------------------------- the checks
+def check_function(name: str, f: Callable[[np.ndarray], object],
+                   grad: Callable[[np.ndarray], object], theta: object, *,
+                   tol: float = DEFAULT_TOL, step: float = DEFAULT_STEP,
+                   abs_floor: float = DEFAULT_ABS_FLOOR) -> GradCheckReport:
+    """Compare ``grad(theta)`` with the central-difference derivative of ``f`` at ``theta``.
+
+    Parameters
+    ----------
+    name : str
+        Label of the report (and of its single row).
+    f : callable
+        Function of a flat vector; a scalar, or an array whose Jacobian ``grad`` returns.
+    grad : callable
+        The analytic derivative, shape ``np.shape(f(theta)) + (n,)``.
+    theta : array of shape (n,)
+    tol, step, abs_floor : float
+        Pass threshold, relative step and floor (see the module docstring).
+
+    Returns
+    -------
+    GradCheckReport
+        One row covering all of theta.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> check_function("exp", lambda t: np.exp(t).sum(), np.exp, np.zeros(3)).passed
+    True
+    """
+    if not isinstance(name, str):
+        raise TypeError(f"name must be a str, got {type(name).__name__}")
+    _check_callable(grad, "grad")
+    tol, step, abs_floor = _check_settings(tol, step, abs_floor)
+    theta = _check_theta(theta)
+    numeric = numerical_jacobian(f, theta, step)
+    analytic = np.array(grad(theta.copy()), dtype=np.float64)
+    return _compare(name, analytic, numeric, [(name, slice(None))], tol, step, abs_floor)
+
+
+def check_grad_log_prob(policy: LinearPolicy, X: object, A: object, *,
+                        tol: float = DEFAULT_TOL, step: float = DEFAULT_STEP,
+                        abs_floor: float = DEFAULT_ABS_FLOOR,
+                        score: Callable[..., object] | None = None) -> GradCheckReport:
+    """Check the per-sample score against finite differences of ``policy.log_prob``.
+
+    Parameters
+    ----------
+    policy : LinearPolicy
+        Its ``theta`` is perturbed during the check and restored afterwards.
+    X : array of shape (T, n_features)
+    A : array of T actions
+    tol, step, abs_floor : float
+        Pass threshold, relative step and floor (see the module docstring).
+    score : callable, optional
+        The analytic score to check, called as ``score(policy, X, A)`` -> (T, n_params);
+        default ``policy.grad_log_prob``. Used to show a wrong score failing.
+
+    Returns
+    -------
+    GradCheckReport
+        One row per block of ``policy.parameter_blocks()``; ``worst`` is (t, i).
+
+    Notes
+    -----
+    Compares row t of the analytic score with d log pi(a_t | x_t) / d theta by central
+    differences; the error of each row is relative to that row's largest entry.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from linear_pg import SoftmaxPolicy
+    >>> pi = SoftmaxPolicy(2, 3, init_scale=1.0)
+    >>> X = np.random.default_rng(0).normal(size=(5, 2))
+    >>> check_grad_log_prob(pi, X, pi.sample(X, np.random.default_rng(1))).passed
+    True
+    """
+    _check_policy(policy)
+    tol, step, abs_floor = _check_settings(tol, step, abs_floor)
+    if score is None:
+        analytic = policy.grad_log_prob(X, A)
+        label = f"{_describe(policy)}.grad_log_prob"
+    else:
+        _check_callable(score, "score")
+        policy.log_prob(X, A)  # validate X and A with the policy's own messages
+        analytic = score(policy, X, A)
+        label = f"{getattr(score, '__name__', 'score')} on {_describe(policy)}"
+    analytic = np.array(analytic, dtype=np.float64)
+    f = as_function_of_theta(policy, lambda: policy.log_prob(X, A))
+    numeric = numerical_jacobian(f, policy.theta, step)
+    return _compare(label, analytic, numeric, policy.parameter_blocks(), tol, step, abs_floor)
+
+
+def check_policy_gradient(policy: LinearPolicy, X: object, A: object, weights: object,
+                          lengths: object = None, average: str = "episodes", *,
+                          tol: float = DEFAULT_TOL, step: float = DEFAULT_STEP,
+                          abs_floor: float = DEFAULT_ABS_FLOOR,
+                          gradient: Callable[..., object] | None = None) -> GradCheckReport:
+    """Check the REINFORCE estimate against minus the numerical gradient of the surrogate loss.
+
+    Parameters
+    ----------
+    policy, X, A, weights, lengths, average
+        As for :func:`linear_pg.estimator.policy_gradient`.
+    tol, step, abs_floor : float
+        Pass threshold, relative step and floor (see the module docstring).
+    gradient : callable, optional
+        The ascent direction to check, with the signature of ``policy_gradient``;
+        default ``policy_gradient`` itself.
+
+    Returns
+    -------
+    GradCheckReport
+        One row per parameter block; ``worst`` is (i,).
+
+    Notes
+    -----
+    With the weights held fixed, L(theta) = -(1/N) sum_t w_t log pi(a_t | x_t) has
+    grad L = -g, so g must equal -dL/dtheta computed by central differences.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from linear_pg import BernoulliPolicy
+    >>> pi = BernoulliPolicy(3, init_scale=0.5)
+    >>> X = np.random.default_rng(0).normal(size=(6, 3))
+    >>> A = pi.sample(X, np.random.default_rng(1))
+    >>> check_policy_gradient(pi, X, A, np.arange(6.0), lengths=[2, 4]).passed
+    True
+    """
+    _check_policy(policy)
+    tol, step, abs_floor = _check_settings(tol, step, abs_floor)
+    if gradient is None:
+        gradient = policy_gradient
+    _check_callable(gradient, "gradient")
+    surrogate_loss(policy, X, A, weights, lengths, average)  # validate all inputs once
+    analytic = np.array(gradient(policy, X, A, weights, lengths, average), dtype=np.float64)
+    f = as_function_of_theta(
+        policy, lambda: surrogate_loss(policy, X, A, weights, lengths, average))
+    numeric = -numerical_gradient(f, policy.theta, step)
+    label = f"{getattr(gradient, '__name__', 'gradient')} on {_describe(policy)}"
+    return _compare(label, analytic, numeric, policy.parameter_blocks(), tol, step, abs_floor)
+
+
+def check_all_policies(seed: int | np.random.Generator = 0, *, n_samples: int = 16,
+                       tol: float = DEFAULT_TOL) -> list[GradCheckReport]:
+    """Check the score of every policy kind at random parameters, features and actions.
+
+    Builds a softmax policy (3 actions), a Bernoulli policy, and Gaussian policies with
+    action_dim 2 and "vector" and "linear" log-std, sets random ``theta``, draws random
+    features and actions sampled from each policy, and runs :func:`check_grad_log_prob`.
+
+    Examples
+    --------
+    >>> all(report.passed for report in check_all_policies(seed=0))
+    True
+    """
+    from ._validation import as_generator, check_int
+    from .policies import BernoulliPolicy, GaussianPolicy, SoftmaxPolicy
+
+    rng = as_generator(seed)
+    n_samples = check_int(n_samples, "n_samples", low=1)
+    d = 4
+    policies = [SoftmaxPolicy(d, 3), BernoulliPolicy(d),
+                GaussianPolicy(d, 2, log_std_mode="vector"),
+                GaussianPolicy(d, 2, log_std_mode="linear")]
+    reports = []
+    for policy in policies:
+        policy.theta = 0.5 * rng.standard_normal(policy.n_params)
+        X = rng.standard_normal((n_samples, d))
+        A = policy.sample(X, rng)
+        reports.append(check_grad_log_prob(policy, X, A, tol=tol))
+    return reports

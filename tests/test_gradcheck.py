@@ -1,0 +1,306 @@
+"""The finite-difference machinery, and every policy's score checked with it."""
+
+import numpy as np
+import pytest
+from hypothesis import assume, given, settings
+from hypothesis import strategies as st
+
+from linear_pg import BernoulliPolicy, GaussianPolicy, SoftmaxPolicy
+from linear_pg.gradcheck import (
+    GradCheckError,
+    GradCheckReport,
+    as_function_of_theta,
+    check_all_policies,
+    check_function,
+    check_grad_log_prob,
+    check_policy_gradient,
+    numerical_gradient,
+    numerical_jacobian,
+    relative_error,
+)
+
+# ---------------------------------------------------------------------- finite differences
+
+
+def test_numerical_gradient_of_a_quadratic_matches_closed_form():
+    rng = np.random.default_rng(0)
+    M = rng.standard_normal((5, 5))
+    Q, b = M @ M.T, rng.standard_normal(5)
+    theta = 10.0 * rng.standard_normal(5)
+    g = numerical_gradient(lambda t: 0.5 * t @ Q @ t + b @ t, theta)
+    assert np.max(relative_error(g, Q @ theta + b, floor=1.0)) < 1e-9
+
+
+def test_numerical_gradient_of_exp_matches_closed_form():
+    theta = np.array([-3.0, 0.0, 0.5, 8.0])
+    g = numerical_gradient(lambda t: np.exp(t).sum(), theta)
+    # f ~ 3e3 is rounded to ~1e-12: relative to the largest entry the error is tiny, while
+    # the entry exp(-3) ~ 0.05 carries that same absolute noise (hence the vector floor)
+    assert np.max(relative_error(g, np.exp(theta), floor=np.exp(8.0))) < 1e-8
+    assert np.max(relative_error(g, np.exp(theta))) < 1e-6
+
+
+def test_numerical_jacobian_has_output_shape_then_theta_size():
+    theta = np.array([1.0, 2.0, 3.0])
+    J = numerical_jacobian(lambda t: np.outer(t[:2], t), theta)
+    assert J.shape == (2, 3, 3)
+    # d (t_i t_j) / d t_k = delta_ik t_j + t_i delta_jk
+    eye = np.eye(3)
+    exact = eye[:2, None, :] * theta[None, :, None] + theta[:2, None, None] * eye[None, :, :]
+    np.testing.assert_allclose(J, exact, rtol=1e-9, atol=1e-9)
+
+
+def test_step_grows_with_the_parameter():
+    seen = []
+    theta = np.array([0.5, 1e4])
+    numerical_jacobian(lambda t: seen.append(t.copy()) or t.sum(), theta, step=1e-5)
+    moves = np.abs(np.array(seen[1:]) - theta).max(axis=1)  # one perturbation per call
+    np.testing.assert_allclose(moves, [1e-5, 1e-5, 0.1, 0.1], rtol=1e-6)
+
+
+def test_numerical_jacobian_never_mutates_the_callers_theta():
+    theta = np.array([1.0, 2.0])
+    before = theta.copy()
+
+    def f(t):
+        value = t.sum()
+        t[:] = 99.0  # a careless f that writes into its argument
+        return value
+
+    numerical_jacobian(f, theta)
+    np.testing.assert_array_equal(theta, before)
+
+
+def test_numerical_gradient_rejects_array_output():
+    with pytest.raises(ValueError, match="scalar"):
+        numerical_gradient(lambda t: t, np.ones(2))
+
+
+@pytest.mark.parametrize(
+    "kwargs, error, message",
+    [
+        ({"f": 3, "theta": np.ones(2)}, TypeError, "f must be callable"),
+        ({"f": np.sum, "theta": np.ones((2, 2))}, ValueError, "theta must be a non-empty 1-D"),
+        ({"f": np.sum, "theta": np.array([1.0, np.nan])}, ValueError, "theta must be finite"),
+        ({"f": np.sum, "theta": np.ones(2), "step": 0.0}, ValueError, "step must be > 0"),
+        ({"f": np.sum, "theta": np.ones(2), "step": "big"}, TypeError, "step must be a real"),
+    ],
+)
+def test_numerical_jacobian_validates_its_arguments(kwargs, error, message):
+    with pytest.raises(error, match=message):
+        numerical_jacobian(**kwargs)
+
+
+# ---------------------------------------------------------------------- relative error
+
+
+def test_relative_error_is_symmetric_and_relative():
+    a, n = np.array([1.0, -2.0, 100.0]), np.array([1.1, -2.0, 90.0])
+    np.testing.assert_allclose(relative_error(a, n), relative_error(n, a))
+    np.testing.assert_allclose(relative_error(a, n), [0.1 / 1.1, 0.0, 0.1])
+
+
+def test_relative_error_near_zero():
+    assert relative_error(0.0, 0.0) == 0.0                # exact agreement at 0 is no error
+    assert relative_error(1e-15, -1e-15) == 2.0           # without a floor: noise looks huge
+    assert relative_error(1e-15, -1e-15, floor=1.0) == pytest.approx(2e-15)  # with one: absolute
+    assert relative_error(0.0, 1e-3, floor=1e-6) == 1.0   # the floor never hides a real value
+
+
+def test_relative_error_floor_broadcasts_per_row():
+    a = np.array([[1.0, 1e-6], [1e3, 0.0]])
+    n = np.array([[1.0, 2e-6], [1e3, 1e-6]])
+    err = relative_error(a, n, floor=np.abs(a).max(axis=1, keepdims=True))
+    np.testing.assert_allclose(err, [[0.0, 1e-6], [0.0, 1e-9]])
+
+
+def test_relative_error_validates():
+    with pytest.raises(ValueError, match="same shape"):
+        relative_error(np.ones(2), np.ones(3))
+    with pytest.raises(ValueError, match="floor must be >= 0"):
+        relative_error(1.0, 1.0, floor=-1.0)
+
+
+# ---------------------------------------------------------------------- reports
+
+
+def test_report_prints_a_table_and_pass():
+    report = check_function("sum of squares", lambda t: t @ t, lambda t: 2 * t,
+                            np.array([1.0, -2.0, 3.0]))
+    text = str(report)
+    lines = text.splitlines()
+    assert report.passed and isinstance(report, GradCheckReport)
+    assert "block" in lines[1] and "max error" in lines[1] and "status" in lines[1]
+    assert lines[2].startswith("sum of squares") and lines[2].endswith("ok")
+    assert lines[-1].startswith("PASS")
+    assert report.max_error < 1e-9
+    assert report.raise_if_failed() is report
+
+
+def test_a_wrong_gradient_fails_and_names_the_worst_entry():
+    def wrong(t):
+        g = 2 * t
+        g[2] *= 1.01  # one entry 1% off
+        return g
+
+    report = check_function("x^2", lambda t: t @ t, wrong, np.array([1.0, 2.0, 3.0]))
+    assert not report.passed
+    assert report.worst == ("x^2", (2,))
+    assert report.max_error == pytest.approx(0.06 / 6.06, rel=1e-6)
+    assert str(report).splitlines()[-1].startswith("FAIL")
+    with pytest.raises(GradCheckError, match="FAIL") as info:
+        report.raise_if_failed()
+    assert isinstance(info.value, AssertionError)
+
+
+def test_a_nan_gradient_fails():
+    report = check_function("f", lambda t: t.sum(), lambda t: np.full(t.size, np.nan),
+                            np.ones(3))
+    assert not report.passed and np.isnan(report.max_error)
+
+
+def test_check_function_wants_matching_shapes():
+    with pytest.raises(ValueError, match="analytic gradient must have shape"):
+        check_function("f", lambda t: t @ t, lambda t: 2 * t[:2], np.ones(3))
+
+
+def test_report_has_one_row_per_parameter_block():
+    policy = GaussianPolicy(3, 2, log_std_mode="linear", init_scale=0.5, init_log_std=-0.3)
+    rng = np.random.default_rng(1)
+    X = rng.standard_normal((7, 3))
+    report = check_grad_log_prob(policy, X, policy.sample(X, rng))
+    assert [r.block for r in report.rows] == ["W", "log_std", "W_std"]
+    assert [r.size for r in report.rows] == [6, 2, 6]
+    for row, (_, sl) in zip(report.rows, policy.parameter_blocks(), strict=True):
+        t, i = row.worst
+        assert 0 <= t < 7 and i in range(policy.n_params)[sl]
+    assert report.passed, str(report)
+
+
+# ---------------------------------------------------------------------- policies
+
+
+def test_check_all_policies_passes():
+    reports = check_all_policies(seed=0)
+    assert len(reports) == 4
+    assert all(r.passed for r in reports), "\n\n".join(map(str, reports))
+    assert all("PASS" in str(r) for r in reports)
+
+
+def test_policy_theta_is_restored_after_the_check():
+    policy = SoftmaxPolicy(2, 3, init_scale=1.0)
+    before = policy.theta.copy()
+    X = np.random.default_rng(0).standard_normal((4, 2))
+    check_grad_log_prob(policy, X, [0, 1, 2, 0])
+    check_policy_gradient(policy, X, [0, 1, 2, 0], np.ones(4))
+    np.testing.assert_array_equal(policy.theta, before)
+
+
+def test_policy_theta_is_restored_when_the_function_raises():
+    policy = BernoulliPolicy(2, init_scale=1.0)
+    before = policy.theta.copy()
+
+    def boom():
+        raise RuntimeError("boom")
+
+    f = as_function_of_theta(policy, boom)
+    with pytest.raises(RuntimeError, match="boom"):
+        f(np.array([5.0, 6.0]))
+    np.testing.assert_array_equal(policy.theta, before)
+
+
+@pytest.mark.parametrize("average", ["episodes", "steps"])
+@pytest.mark.parametrize("policy", [
+    SoftmaxPolicy(3, 4, init_scale=1.0),
+    BernoulliPolicy(3, init_scale=1.0),
+    GaussianPolicy(3, 2, log_std_mode="vector", init_scale=1.0, init_log_std=[-0.5, 0.3]),
+    GaussianPolicy(3, 1, log_std_mode="linear", init_scale=1.0),
+    GaussianPolicy(3, 1, log_std_mode="fixed", init_scale=1.0),
+], ids=lambda p: p.kind)
+def test_policy_gradient_is_minus_the_gradient_of_the_surrogate(policy, average):
+    rng = np.random.default_rng(2)
+    X = rng.standard_normal((9, 3))
+    A = policy.sample(X, rng)
+    report = check_policy_gradient(policy, X, A, rng.standard_normal(9), lengths=[2, 3, 4],
+                                   average=average)
+    assert report.passed, str(report)
+    assert all(len(r.worst) == 1 for r in report.rows)
+
+
+def test_per_sample_floor_keeps_large_logits_meaningful():
+    # One huge feature (logits ~1e4) beside a tiny one: the score has entries ~1e4 and
+    # ~1e-3 in the same row, and f = log pi ~ -1e4 carries rounding noise ~1e-7.
+    policy = SoftmaxPolicy(2, 3)
+    policy.W = [[0.0, 1.0, 2.0], [0.5, -0.3, 0.2]]
+    rng = np.random.default_rng(3)
+    X = np.column_stack([1e4 * (1 + 0.1 * rng.random(6)), 1e-3 * (1 + rng.random(6))])
+    A = np.zeros(6, dtype=int)  # the least likely action: log pi ~ -2e4
+    report = check_grad_log_prob(policy, X, A)
+    assert report.passed and report.max_error < 1e-9, str(report)
+    f = as_function_of_theta(policy, lambda: policy.log_prob(X, A))
+    numeric = numerical_jacobian(f, policy.theta)
+    entrywise = relative_error(policy.grad_log_prob(X, A), numeric)
+    assert entrywise.max() > 1e-6  # judged entry by entry, rounding noise would fail it
+
+
+def test_check_grad_log_prob_validates():
+    with pytest.raises(TypeError, match="policy must be a linear_pg LinearPolicy"):
+        check_grad_log_prob(object(), np.ones((1, 1)), [0])
+    policy = SoftmaxPolicy(2, 2)
+    with pytest.raises(ValueError, match="X must have shape"):
+        check_grad_log_prob(policy, np.ones((3, 5)), [0, 1, 0])
+    with pytest.raises(ValueError, match="tol must be > 0"):
+        check_grad_log_prob(policy, np.ones((1, 2)), [0], tol=0.0)
+    with pytest.raises(TypeError, match="score must be callable"):
+        check_grad_log_prob(policy, np.ones((1, 2)), [0], score="grad")
+
+
+# ---------------------------------------------------------------------- property test
+
+KINDS = ["softmax", "bernoulli", "gaussian-fixed", "gaussian-vector", "gaussian-linear"]
+
+
+def _random_case(kind, d, T, seed, scale):
+    """A policy with random theta (mean weights of size ``scale``), features and actions."""
+    rng = np.random.default_rng(seed)
+    if kind == "softmax":
+        policy = SoftmaxPolicy(d, int(rng.integers(2, 5)))
+    elif kind == "bernoulli":
+        policy = BernoulliPolicy(d)
+    else:
+        mode = kind.split("-")[1]
+        policy = GaussianPolicy(d, int(rng.integers(1, 3)), log_std_mode=mode,
+                                init_log_std=rng.uniform(-3.0, 1.0))
+    theta = policy.theta.copy()
+    n_mean = policy.W.size
+    theta[:n_mean] = scale * rng.standard_normal(n_mean)
+    if kind in ("gaussian-vector", "gaussian-linear"):
+        m = policy.action_dim
+        theta[n_mean:n_mean + m] = rng.uniform(-3.0, 1.0, m)
+        theta[n_mean + m:] = 0.3 * rng.standard_normal(theta.size - n_mean - m)
+    policy.theta = theta
+    X = rng.standard_normal((T, d))
+    return policy, X, policy.sample(X, rng)
+
+
+def _far_from_ties(policy, X):
+    """At |logits| ~ 1e4 the relative step moves logits by ~0.1: keep near-ties out."""
+    if policy.kind == "softmax":
+        Z = np.sort(X @ policy.W, axis=1)
+        return np.diff(Z, axis=1).min() > 20.0
+    if policy.kind == "bernoulli":
+        return np.abs(X @ policy.W).min() > 20.0
+    return True
+
+
+@settings(max_examples=50, deadline=None)
+@given(kind=st.sampled_from(KINDS), d=st.integers(1, 4), T=st.integers(1, 8),
+       seed=st.integers(0, 2**32 - 1), scale=st.sampled_from([0.1, 1.0, 10.0, 1e4]))
+def test_every_policy_passes_the_check(kind, d, T, seed, scale):
+    policy, X, A = _random_case(kind, d, T, seed, scale)
+    if scale == 1e4:
+        assume(_far_from_ties(policy, X))
+    before = policy.theta.copy()
+    report = check_grad_log_prob(policy, X, A, tol=1e-6)
+    assert report.passed, str(report)
+    np.testing.assert_array_equal(policy.theta, before)
