@@ -5,9 +5,37 @@ computes what multiplies them; :mod:`linear_pg.estimator` turns both into the RE
 estimate; :mod:`linear_pg.gradcheck` proves each formula with finite differences.
 """
 
+from .checkpoint import load_checkpoint, load_run, save_checkpoint
+from .corridor import (
+    ShortCorridorEnv,
+    exact_policy_gradient,
+    exact_start_value,
+    optimal_p_right,
+)
 from .estimator import policy_gradient, surrogate_loss
+from .features import (
+    FeatureMap,
+    PolyFeatures,
+    RandomRBFFeatures,
+    RawFeatures,
+    RBFFeatures,
+    StandardFeatures,
+    make_features,
+)
+from .gradcheck import (
+    GradCheckReport,
+    check_all_policies,
+    check_function,
+    check_grad_log_prob,
+    check_policy_gradient,
+    numerical_gradient,
+    numerical_jacobian,
+    relative_error,
+)
+from .optim import SGD, Adam, NaturalGradient, fisher
 from .policies import BernoulliPolicy, GaussianPolicy, LinearPolicy, SoftmaxPolicy
 from .returns import episode_returns, normalize, reward_to_go, total_return
+from .trainer import Run, evaluate, make_env, make_policy_for_env, train, train_seeds
 
 __version__ = "0.1.0"
 
@@ -22,4 +50,36 @@ __all__ = [
     "reward_to_go",
     "surrogate_loss",
     "total_return",
+    "GradCheckReport",
+    "ShortCorridorEnv",
+    "check_all_policies",
+    "check_function",
+    "check_grad_log_prob",
+    "check_policy_gradient",
+    "exact_policy_gradient",
+    "exact_start_value",
+    "numerical_gradient",
+    "numerical_jacobian",
+    "optimal_p_right",
+    "relative_error",
+    "FeatureMap",
+    "PolyFeatures",
+    "RandomRBFFeatures",
+    "RawFeatures",
+    "RBFFeatures",
+    "StandardFeatures",
+    "make_features",
+    "load_checkpoint",
+    "load_run",
+    "save_checkpoint",
+    "Adam",
+    "NaturalGradient",
+    "SGD",
+    "fisher",
+    "Run",
+    "evaluate",
+    "make_env",
+    "make_policy_for_env",
+    "train",
+    "train_seeds",
 ]

@@ -57,7 +57,16 @@ def policy_gradient(policy: LinearPolicy, X: object, A: object, weights: object,
     """
     S = policy.grad_log_prob(X, A)  # (T, P): validates X and A
     w = _weights(weights, S.shape[0])
-    return (w @ S) / _divisor(S.shape[0], lengths, average)
+    return weighted_score_mean(S, w, _divisor(S.shape[0], lengths, average))
+
+
+def weighted_score_mean(scores: np.ndarray, weights: np.ndarray, divisor: int) -> np.ndarray:
+    """(weights @ scores) / divisor: the batch sum of score_t w_t, averaged.
+
+    The one line every estimate in linear_pg goes through; ``divisor`` is the number of
+    episodes (or of steps, see :func:`policy_gradient`). Inputs are trusted (internal).
+    """
+    return (weights @ scores) / divisor
 
 
 def surrogate_loss(policy: LinearPolicy, X: object, A: object, weights: object,

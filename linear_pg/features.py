@@ -7,7 +7,7 @@ linear policy has a bias. Its fitted state is a dict of plain arrays (``get_stat
 is what a checkpoint stores.
 
 - ``RawFeatures``: [s, 1].
-- ``PolyFeatures``: all monomials of s up to a degree (``sklearn.preprocessing.PolynomialFeatures``).
+- ``PolyFeatures``: all monomials of s up to a degree (scikit-learn PolynomialFeatures).
 - ``StandardFeatures``: [(s - mean) / std, 1], the statistics fitted on observations.
 - ``RBFFeatures``: Gaussian bumps on a fixed grid over a low-dimensional state, angles
   handled on the circle, plus 1.

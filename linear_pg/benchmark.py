@@ -1,0 +1,158 @@
+"""Sample-efficiency benchmark over seeds: did each preset reach its target, and how fast?
+
+Run ``python -m linear_pg.benchmark [--quick] [--json FILE]``; it prints a markdown table.
+:func:`run_benchmark` returns plain dicts (one per env and seed) and :func:`summarize` one
+dict per env, for other tools (e.g. a ``bench`` CLI) to extend.
+
+Targets (each over 10 seeds):
+
+- CartPole-v1: "episodes to solve" is the first n >= 100 with
+  mean(returns[n - 100:n]) >= 475 over the *training* returns (the stochastic policy
+  while it learns). Target: solved on 10/10 seeds, median n <= 150.
+- Pendulum-v1 (g = 10): after 500 training episodes, ``evaluate(run, 100,
+  mean_action=True)`` averages >= -160 on 10/10 seeds.
+- MountainCarContinuous-v0: after 300 training episodes, the mean policy averages >= 93
+  over 100 episodes on 10/10 seeds.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from typing import Any
+
+import numpy as np
+
+from .trainer import evaluate, train
+
+TARGETS: dict[str, dict[str, Any]] = {
+    "CartPole-v1": {"episodes": 500, "metric": "episodes_to_solve", "threshold": 475.0,
+                    "goal": "solved on all seeds, median <= 150", "median_max": 150},
+    "Pendulum-v1": {"episodes": 500, "metric": "eval_mean_return", "threshold": -160.0,
+                    "goal": "mean-action eval >= -160 on all seeds"},
+    "MountainCarContinuous-v0": {"episodes": 300, "metric": "eval_mean_return",
+                                 "threshold": 93.0,
+                                 "goal": "mean-action eval >= 93 on all seeds"},
+}
+
+
+def episodes_to_solve(returns: np.ndarray, threshold: float = 475.0,
+                      window: int = 100) -> int | None:
+    """First n >= window with mean(returns[n - window:n]) >= threshold, or None.
+
+    Examples
+    --------
+    >>> episodes_to_solve(np.r_[np.zeros(10), np.full(200, 500.0)], 475.0, 100)
+    105
+    """
+    R = np.asarray(returns, dtype=np.float64)
+    if R.size < window:
+        return None
+    means = np.convolve(R, np.ones(window) / window, mode="valid")   # means[i] = R[i:i+window]
+    hit = np.nonzero(means >= threshold - 1e-9)[0]
+    return int(hit[0] + window) if hit.size else None
+
+
+def benchmark_one(env_id: str, seed: int, *, episodes: int | None = None,
+                  eval_episodes: int = 100, **train_kwargs: Any) -> dict[str, Any]:
+    """Train one seed with the env's preset and measure its target metric; a plain dict."""
+    spec = TARGETS[env_id]
+    episodes = spec["episodes"] if episodes is None else episodes
+    start = time.perf_counter()
+    run = train(env_id, episodes=episodes, seed=seed, **train_kwargs)
+    seconds = time.perf_counter() - start
+    row: dict[str, Any] = {"env_id": env_id, "seed": seed, "episodes": run.n_episodes,
+                           "steps": int(run.episode_lengths.sum()), "seconds": seconds,
+                           "stopped_reason": run.stopped_reason, "metric": spec["metric"]}
+    if spec["metric"] == "episodes_to_solve":
+        n = episodes_to_solve(run.episode_returns, spec["threshold"])
+        row.update(value=n, reached=n is not None)
+    else:
+        value = float(np.mean(evaluate(run, eval_episodes, mean_action=True)))
+        row.update(value=value, reached=value >= spec["threshold"])
+    row["final_train_mean_20"] = float(np.mean(run.episode_returns[-20:]))
+    return row
+
+
+def run_benchmark(env_ids: list[str] | None = None, seeds: int = 10, *, quick: bool = False,
+                  n_jobs: int = 2) -> list[dict[str, Any]]:
+    """One row per (env, seed); ``quick`` uses 2 seeds and a fifth of the episodes."""
+    env_ids = list(TARGETS) if env_ids is None else env_ids
+    for env_id in env_ids:
+        if env_id not in TARGETS:
+            raise ValueError(f"env_ids must be among {sorted(TARGETS)}, got {env_id!r}")
+    if quick:
+        seeds = min(seeds, 2)
+    jobs = []
+    for env_id in env_ids:
+        episodes = max(TARGETS[env_id]["episodes"] // 5, 100) if quick else None
+        jobs += [(env_id, s, episodes) for s in range(seeds)]
+    if n_jobs == 1:
+        return [benchmark_one(e, s, episodes=n, eval_episodes=20 if quick else 100)
+                for e, s, n in jobs]
+    from joblib import Parallel, delayed
+
+    return Parallel(n_jobs=n_jobs)(
+        delayed(benchmark_one)(e, s, episodes=n, eval_episodes=20 if quick else 100)
+        for e, s, n in jobs)
+
+
+def summarize(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """One dict per env: seeds, seeds that reached the threshold, median value, verdict."""
+    out = []
+    for env_id in dict.fromkeys(r["env_id"] for r in rows):
+        rs = [r for r in rows if r["env_id"] == env_id]
+        spec = TARGETS[env_id]
+        values = [r["value"] for r in rs]
+        if spec["metric"] == "episodes_to_solve":
+            med = float(np.median([v if v is not None else np.inf for v in values]))
+            met = all(r["reached"] for r in rs) and med <= spec["median_max"]
+        else:
+            med = float(np.median(values))
+            met = all(r["reached"] for r in rs)
+        out.append({"env_id": env_id, "metric": spec["metric"], "seeds": len(rs),
+                    "reached": sum(r["reached"] for r in rs), "median": med,
+                    "min": _fmt_extreme(values, min), "max": _fmt_extreme(values, max),
+                    "episodes": rs[0]["episodes"], "goal": spec["goal"], "target_met": met,
+                    "seconds": float(np.sum([r["seconds"] for r in rs]))})
+    return out
+
+
+def _fmt_extreme(values: list, fn: Any) -> float | None:
+    finite = [v for v in values if v is not None]
+    return float(fn(finite)) if finite else None
+
+
+def markdown_table(summary: list[dict[str, Any]]) -> str:
+    """The summary as a markdown table."""
+    lines = ["| env | metric | seeds reached | median | min | max | goal | met | cpu s |",
+             "|---|---|---|---|---|---|---|---|---|"]
+    for s in summary:
+        lines.append(f"| {s['env_id']} | {s['metric']} | {s['reached']}/{s['seeds']} | "
+                     f"{s['median']:.1f} | {s['min']} | {s['max']} | {s['goal']} | "
+                     f"{'yes' if s['target_met'] else 'NO'} | {s['seconds']:.0f} |")
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m linear_pg.benchmark",
+                                     description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="2 seeds, short runs")
+    parser.add_argument("--json", metavar="FILE", help="also write rows and summary as JSON")
+    parser.add_argument("--envs", nargs="+", default=None, help=f"subset of {list(TARGETS)}")
+    parser.add_argument("--seeds", type=int, default=10)
+    parser.add_argument("--n-jobs", type=int, default=2)
+    args = parser.parse_args(argv)
+    rows = run_benchmark(args.envs, args.seeds, quick=args.quick, n_jobs=args.n_jobs)
+    summary = summarize(rows)
+    print(markdown_table(summary))
+    if args.json:
+        with open(args.json, "w") as f:
+            json.dump({"rows": rows, "summary": summary}, f, indent=2)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

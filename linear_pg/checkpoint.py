@@ -1,0 +1,165 @@
+"""Checkpoints: a Run saved to one ``.npz`` file of plain arrays (no pickle).
+
+Layout of the file:
+
+- ``meta``: a JSON string with the format name and version, env_id, seed, config, the
+  policy kind and constructor config, the feature map config, stopped_reason and the
+  versions of linear_pg, numpy and gymnasium that wrote it;
+- ``theta``: the policy parameters;
+- ``features/<key>``: the fitted feature-map state (:meth:`FeatureMap.get_state`);
+- ``history/<column>``: the Run's per-episode and per-update arrays.
+
+Saving writes a temporary file next to the target and then renames it over the target
+(``os.replace``, atomic on POSIX and Windows), so a crash mid-write leaves the previous
+checkpoint intact.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+import zipfile
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from .features import features_from_state
+from .policies import BernoulliPolicy, GaussianPolicy, LinearPolicy, SoftmaxPolicy
+
+FORMAT = "linear_pg.checkpoint"
+FORMAT_VERSION = 1
+POLICY_CLASSES: dict[str, type[LinearPolicy]] = {
+    "softmax": SoftmaxPolicy, "bernoulli": BernoulliPolicy, "gaussian": GaussianPolicy}
+HISTORY = ("episode_returns", "episode_lengths", "update_episodes", "grad_norm", "entropy",
+           "mean_std", "wall_time")
+
+
+def _versions() -> dict[str, str]:
+    import gymnasium
+
+    from . import __version__
+
+    return {"linear_pg": __version__, "numpy": np.__version__,
+            "gymnasium": gymnasium.__version__}
+
+
+def save_checkpoint(run: Any, path: str | os.PathLike) -> Path:
+    """Write ``run`` (a :class:`linear_pg.trainer.Run`) to ``path`` atomically; returns the path.
+
+    Examples
+    --------
+    >>> import tempfile, os
+    >>> from linear_pg.trainer import train
+    >>> run = train("CartPole-v1", episodes=5)
+    >>> p = save_checkpoint(run, os.path.join(tempfile.mkdtemp(), "run.npz"))
+    >>> bool(np.array_equal(load_run(p).policy.theta, run.policy.theta))
+    True
+    """
+    path = Path(path)
+    meta = {"format": FORMAT, "format_version": FORMAT_VERSION, "env_id": run.env_id,
+            "seed": run.seed, "config": run.config, "stopped_reason": run.stopped_reason,
+            "policy_kind": run.policy.kind, "policy_config": _plain(run.policy.get_config()),
+            "features_config": run.features.get_config(), "versions": _versions()}
+    arrays = {"meta": np.array(json.dumps(meta)), "theta": run.policy.theta}
+    arrays.update({f"features/{k}": v for k, v in run.features.get_state().items()})
+    arrays.update({f"history/{k}": getattr(run, k) for k in HISTORY})
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            np.savez(f, **arrays)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+    return path
+
+
+def _plain(obj: Any) -> Any:
+    if isinstance(obj, dict):
+        return {k: _plain(v) for k, v in obj.items()}
+    if isinstance(obj, list | tuple):
+        return [_plain(v) for v in obj]
+    if isinstance(obj, np.ndarray):
+        return obj.tolist()
+    return obj
+
+
+def load_checkpoint(path: str | os.PathLike) -> dict[str, Any]:
+    """Read a checkpoint into ``{"meta": dict, "theta": array, "features": dict,
+    "history": dict}``, with a ValueError for anything that is not a valid checkpoint."""
+    path = Path(path)
+    if not path.exists():
+        raise FileNotFoundError(f"checkpoint {str(path)!r} does not exist")
+    try:
+        with np.load(path, allow_pickle=False) as data:
+            arrays = {k: data[k] for k in data.files}
+    except (zipfile.BadZipFile, OSError, ValueError, EOFError, KeyError) as err:
+        raise ValueError(f"checkpoint {str(path)!r} is corrupted or not a linear_pg "
+                         f"checkpoint (.npz): {err}") from err
+    if "meta" not in arrays or "theta" not in arrays:
+        raise ValueError(f"checkpoint {str(path)!r} lacks the 'meta' and 'theta' entries of a "
+                         f"linear_pg checkpoint, got entries {sorted(arrays)}")
+    try:
+        meta = json.loads(str(arrays["meta"]))
+    except json.JSONDecodeError as err:
+        raise ValueError(f"checkpoint {str(path)!r} has unreadable metadata: {err}") from err
+    if not isinstance(meta, dict) or meta.get("format") != FORMAT:
+        raise ValueError(f"checkpoint {str(path)!r} has format "
+                         f"{meta.get('format') if isinstance(meta, dict) else meta!r}, "
+                         f"expected {FORMAT!r}")
+    if meta.get("format_version") != FORMAT_VERSION:
+        raise ValueError(f"checkpoint {str(path)!r} has format_version "
+                         f"{meta.get('format_version')!r}, this linear_pg reads "
+                         f"{FORMAT_VERSION}")
+    return {"meta": meta, "theta": arrays["theta"],
+            "features": {k.split("/", 1)[1]: v for k, v in arrays.items()
+                         if k.startswith("features/")},
+            "history": {k.split("/", 1)[1]: v for k, v in arrays.items()
+                        if k.startswith("history/")}}
+
+
+def load_run(path: str | os.PathLike, *, env_id: str | None = None) -> Any:
+    """Rebuild the :class:`linear_pg.trainer.Run` saved by :func:`save_checkpoint`.
+
+    Parameters
+    ----------
+    path : str or Path
+    env_id : str, optional
+        If given, the checkpoint must be for this environment (else ValueError).
+    """
+    from .trainer import Run
+
+    ck = load_checkpoint(path)
+    meta = ck["meta"]
+    if env_id is not None and meta["env_id"] != env_id:
+        raise ValueError(f"checkpoint {str(path)!r} is for env_id {meta['env_id']!r}, "
+                         f"expected {env_id!r}")
+    kind = meta.get("policy_kind")
+    if kind not in POLICY_CLASSES:
+        raise ValueError(f"checkpoint {str(path)!r} has policy kind {kind!r}, expected one "
+                         f"of {sorted(POLICY_CLASSES)}")
+    cfg = dict(meta["policy_config"])
+    if "log_std_bounds" in cfg:
+        cfg["log_std_bounds"] = tuple(cfg["log_std_bounds"])
+    try:
+        policy = POLICY_CLASSES[kind](**cfg)
+        policy.theta = ck["theta"]
+        features = features_from_state(meta["features_config"], ck["features"])
+    except (TypeError, ValueError, KeyError) as err:
+        raise ValueError(f"checkpoint {str(path)!r} is inconsistent: {err}") from err
+    if features.n_features_out_ != policy.n_features:
+        raise ValueError(f"checkpoint {str(path)!r} is inconsistent: the features give "
+                         f"{features.n_features_out_} columns, the policy expects "
+                         f"{policy.n_features}")
+    missing = [k for k in HISTORY if k not in ck["history"]]
+    if missing:
+        raise ValueError(f"checkpoint {str(path)!r} lacks history columns {missing}")
+    return Run(env_id=meta["env_id"], seed=meta["seed"], config=meta["config"], policy=policy,
+               features=features, stopped_reason=meta["stopped_reason"],
+               **{k: ck["history"][k] for k in HISTORY})

@@ -1,0 +1,186 @@
+"""Ascent steps from a gradient estimate: plain SGD, Adam, and the natural policy gradient.
+
+Each optimizer has ``step(g, scores) -> delta`` returning the change to add to theta
+(an ascent step: the return goes up), with ``scores`` the (T, n_params) per-sample scores
+of the batch (only the natural gradient uses them), and ``get_state`` / ``set_state`` for
+checkpoints.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from scipy.linalg import LinAlgError, cho_factor, cho_solve
+
+from ._validation import check_choice, check_real
+
+OPTIMIZERS = ("sgd", "adam", "npg")
+
+
+def fisher(scores: np.ndarray) -> np.ndarray:
+    """Empirical Fisher information F = (1/T) sum_t s_t s_t^T of per-sample scores (T, P).
+
+    Notes
+    -----
+    The Fisher matrix of the policy, averaged over visited states, is
+    F = E_s E_{a ~ pi(.|s)}[grad log pi(a|s) grad log pi(a|s)^T]; it is the Hessian of the
+    average KL divergence KL(pi_theta || pi_theta') at theta' = theta. With the scores
+    stacked as rows of S, the sample mean is S^T S / T: one matrix product.
+
+    Examples
+    --------
+    >>> fisher(np.array([[1.0, 0.0], [0.0, 2.0]]))
+    array([[0.5, 0. ],
+           [0. , 2. ]])
+    """
+    return scores.T @ scores / scores.shape[0]
+
+
+def clip_grad_norm(g: np.ndarray, max_norm: float | None) -> np.ndarray:
+    """g scaled down to Euclidean norm ``max_norm`` if it is longer (None: unchanged)."""
+    if max_norm is None:
+        return g
+    norm = float(np.linalg.norm(g))
+    return g * (max_norm / norm) if norm > max_norm else g
+
+
+class SGD:
+    """delta = lr * g: gradient ascent with a fixed step size.
+
+    Parameters
+    ----------
+    lr : float > 0
+    """
+
+    name = "sgd"
+
+    def __init__(self, lr: float = 0.01) -> None:
+        self.lr = lr
+
+    def step(self, g: np.ndarray, scores: np.ndarray | None = None) -> np.ndarray:
+        return self.lr * g
+
+    def get_state(self) -> dict[str, np.ndarray]:
+        return {}
+
+    def set_state(self, state: dict[str, np.ndarray]) -> None:
+        """Nothing to restore: SGD has no state."""
+
+
+class Adam(SGD):
+    """Adam (Kingma and Ba 2015) as an ascent step.
+
+    Parameters
+    ----------
+    lr : float > 0, default 0.01
+    beta1, beta2 : float in [0, 1), default 0.9 and 0.999
+    eps : float, default 1e-8
+
+    Notes
+    -----
+    m <- beta1 m + (1 - beta1) g;  v <- beta2 v + (1 - beta2) g^2;
+    delta = lr * m_hat / (sqrt(v_hat) + eps) with the bias corrections
+    m_hat = m / (1 - beta1^t), v_hat = v / (1 - beta2^t). Each coordinate moves by about lr
+    whatever the scale of its gradient.
+    """
+
+    name = "adam"
+
+    def __init__(self, lr: float = 0.01, beta1: float = 0.9, beta2: float = 0.999,
+                 eps: float = 1e-8) -> None:
+        self.lr = lr
+        self.beta1 = beta1
+        self.beta2 = beta2
+        self.eps = eps
+        self.t_ = 0
+        self.m_: np.ndarray | None = None
+        self.v_: np.ndarray | None = None
+
+    def step(self, g: np.ndarray, scores: np.ndarray | None = None) -> np.ndarray:
+        if self.m_ is None:
+            self.m_, self.v_ = np.zeros_like(g), np.zeros_like(g)
+        self.t_ += 1
+        self.m_ = self.beta1 * self.m_ + (1 - self.beta1) * g
+        self.v_ = self.beta2 * self.v_ + (1 - self.beta2) * g**2
+        m_hat = self.m_ / (1 - self.beta1**self.t_)
+        v_hat = self.v_ / (1 - self.beta2**self.t_)
+        return self.lr * m_hat / (np.sqrt(v_hat) + self.eps)
+
+    def get_state(self) -> dict[str, np.ndarray]:
+        if self.m_ is None:
+            return {"t_": np.array(0)}
+        return {"t_": np.array(self.t_), "m_": self.m_, "v_": self.v_}
+
+    def set_state(self, state: dict[str, np.ndarray]) -> None:
+        self.t_ = int(state.get("t_", 0))
+        if "m_" in state:
+            self.m_, self.v_ = np.array(state["m_"]), np.array(state["v_"])
+
+
+class NaturalGradient(SGD):
+    """Normalized natural policy gradient: delta = alpha F^-1 g with a KL-sized step.
+
+    Parameters
+    ----------
+    delta : float > 0, default 0.01
+        Target average KL divergence between the policies before and after the step.
+    damping : float >= 0, default 1e-4
+        lambda = damping * mean(diag F) is added to F's diagonal before solving (F of a
+        small batch is often singular).
+    eta : float > 0, optional
+        A fixed natural step size: delta_theta = eta F^-1 g, capped at the KL size above,
+        i.e. alpha = min(eta, sqrt(delta / (g^T F^-1 g))). Without it every step has the KL
+        size delta, however small the gradient (a random walk once the policy is good).
+
+    Notes
+    -----
+    Maximizing the linearized return g^T d subject to the quadratic KL model
+    d^T F d / 2 <= delta gives d = alpha F^-1 g with
+
+        alpha = sqrt(2 delta / (g^T F^-1 g))
+
+    (Kakade 2002; Rajeswaran et al. 2017 write delta for the bound on d^T F d, i.e.
+    alpha = sqrt(delta / (g^T F^-1 g)), which is the convention used here). The step is
+    invariant to rescaling the features or the returns, and for a linear policy F is only
+    P x P, so F^-1 g is one Cholesky solve.
+    """
+
+    name = "npg"
+
+    def __init__(self, delta: float = 0.01, damping: float = 1e-4,
+                 eta: float | None = None) -> None:
+        self.delta = delta
+        self.damping = damping
+        self.eta = eta
+
+    def step(self, g: np.ndarray, scores: np.ndarray | None = None) -> np.ndarray:
+        if scores is None:
+            raise ValueError("scores are required by the natural gradient (to estimate F), "
+                             "got None")
+        F = fisher(scores)
+        lam = self.damping * max(float(np.mean(np.diag(F))), 1e-12)
+        F[np.diag_indices_from(F)] += lam
+        try:
+            nat = cho_solve(cho_factor(F), g)
+        except LinAlgError:
+            nat = np.linalg.lstsq(F, g, rcond=None)[0]
+        gFg = float(g @ nat)
+        if not gFg > 0:      # zero gradient (e.g. every return equal): no step
+            return np.zeros_like(g)
+        alpha = np.sqrt(self.delta / gFg)
+        if self.eta is not None:
+            alpha = min(self.eta, alpha)
+        return alpha * nat
+
+
+def make_optimizer(name: str, lr: float, **kwargs: float) -> SGD:
+    """"sgd" or "adam" with learning rate ``lr``; "npg" with KL size ``delta = lr``.
+
+    Extra keyword arguments go to the optimizer (e.g. ``damping`` for "npg").
+    """
+    check_choice(name, "optimizer", OPTIMIZERS)
+    lr = check_real(lr, "lr", low=0.0, low_open=True)
+    for key, value in kwargs.items():
+        check_real(value, key, low=0.0)
+    if name == "npg":
+        return NaturalGradient(delta=lr, **kwargs)
+    return {"sgd": SGD, "adam": Adam}[name](lr=lr, **kwargs)

@@ -1,0 +1,217 @@
+"""Learning-curve figures: returns per episode over seeds, with a 95% band.
+
+A curve is the moving average of one seed's episode returns. Over K seeds the figure shows
+each seed's curve as a faint line, their mean as a bold line, and a 95% t-interval for that
+mean, and marks the environment's reward threshold (``gymnasium.spec(id).reward_threshold``)
+when it has one. A single seed shows its raw returns faintly under the moving average.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")  # files only, never a window
+
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+from matplotlib.figure import Figure  # noqa: E402
+from matplotlib.ticker import MaxNLocator  # noqa: E402
+from scipy import stats  # noqa: E402
+
+from ._validation import check_real  # noqa: E402
+from .rundir import MOVING_AVERAGE_WINDOW, find_runs, moving_average, read_config, read_history  # noqa: E402, E501
+
+FIGSIZE = (8.0, 5.0)
+DPI = 100
+"""Figures are FIGSIZE * DPI = 800 x 500 pixels."""
+
+
+def t_interval(curves: np.ndarray, level: float = 0.95) -> tuple[np.ndarray, np.ndarray]:
+    """Mean over rows and the half-width of its Student-t confidence interval, per column.
+
+    Parameters
+    ----------
+    curves : array of shape (K, n)
+        One curve per seed, K >= 2.
+    level : float in (0, 1), default 0.95
+
+    Returns
+    -------
+    mean, half_width : arrays of shape (n,)
+
+    Notes
+    -----
+    With sample mean m and standard deviation s over the K seeds, the interval is
+    m +- t_{(1 + level)/2, K - 1} s / sqrt(K): it treats the seeds as independent draws
+    and the seed-to-seed spread at each episode as roughly normal. With 10 seeds
+    t = 2.26 for 95%.
+
+    Examples
+    --------
+    >>> mean, half = t_interval(np.array([[0.0, 1.0], [2.0, 3.0]]))
+    >>> mean
+    array([1., 2.])
+    """
+    curves = np.asarray(curves, dtype=np.float64)
+    level = check_real(level, "level", low=0.0, low_open=True, high=1.0)
+    if curves.ndim != 2 or curves.shape[0] < 2:
+        raise ValueError(f"curves must have shape (K, n) with K >= 2 seeds, "
+                         f"got shape {curves.shape}")
+    K = curves.shape[0]
+    t = stats.t.ppf(0.5 + level / 2, df=K - 1)
+    return curves.mean(axis=0), t * curves.std(axis=0, ddof=1) / np.sqrt(K)
+
+
+def reward_threshold(env_id: str | None) -> float | None:
+    """The env's ``reward_threshold`` from its gymnasium spec, or None."""
+    if env_id is None:
+        return None
+    import gymnasium as gym
+
+    try:
+        return gym.spec(env_id).reward_threshold
+    except gym.error.Error:
+        return None
+
+
+def plot_learning_curves(ax: plt.Axes, returns: Sequence[np.ndarray], *, label: str,
+                         color: str | None = None,
+                         window: int = MOVING_AVERAGE_WINDOW) -> None:
+    """Draw one group of seeds on ``ax``: faint per-seed curves, mean and 95% band.
+
+    Parameters
+    ----------
+    ax : matplotlib Axes
+    returns : sequence of 1-D arrays
+        The episode returns of each seed, in training order.
+    label : str
+        Legend name of the group ("" for a figure of one group: the legend then names
+        only what each line is).
+    color : str, optional
+    window : int, default 100
+        Moving-average window in episodes.
+
+    Notes
+    -----
+    The mean and band cover the episodes that every seed reached (a seed stopped early
+    would otherwise leave the mean to the seeds still running); the faint lines go on to
+    each seed's end.
+    """
+    if len(returns) == 0:
+        raise ValueError(f"returns must hold at least one seed's returns for {label!r}")
+    color = color or ax._get_lines.get_next_color()
+    prefix = f"{label}: " if label else ""
+    curves = [moving_average(r, window) for r in returns]
+    if len(curves) == 1:
+        x = np.arange(1, curves[0].size + 1)
+        ax.plot(x, returns[0], color=color, alpha=0.25, lw=0.8,
+                label=f"{prefix}return per episode")
+        ax.plot(x, curves[0], color=color, lw=2,
+                label=f"{prefix}moving average ({window} episodes)")
+        return
+    for i, c in enumerate(curves):
+        ax.plot(np.arange(1, c.size + 1), c, color=color, alpha=0.2, lw=0.8,
+                label=f"{prefix}each seed (moving average)" if i == 0 else None)
+    n = min(c.size for c in curves)
+    mean, half = t_interval(np.stack([c[:n] for c in curves]))
+    x = np.arange(1, n + 1)
+    ax.plot(x, mean, color=color, lw=2,
+            label=f"{prefix}mean of {len(curves)} seeds")
+    ax.fill_between(x, mean - half, mean + half, color=color, alpha=0.25, lw=0,
+                    label=f"{prefix}95% t-interval of the mean")
+
+
+def learning_curve_figure(groups: Mapping[str, Sequence[np.ndarray]], *, title: str = "",
+                          threshold: float | None = None,
+                          window: int = MOVING_AVERAGE_WINDOW) -> Figure:
+    """A figure of one or several groups of seeds (e.g. estimator variants) on one axes.
+
+    Parameters
+    ----------
+    groups : mapping of label -> sequence of 1-D return arrays (one per seed)
+        With a single group its label is left out of the legend.
+    title : str, optional
+    threshold : float, optional
+        Drawn as a dashed horizontal line (the env's reward threshold).
+    window : int, default 100
+
+    Returns
+    -------
+    matplotlib.figure.Figure of FIGSIZE inches at DPI.
+    """
+    fig, ax = plt.subplots(figsize=FIGSIZE, dpi=DPI, layout="constrained")
+    for label, returns in groups.items():
+        plot_learning_curves(ax, list(returns), label=label if len(groups) > 1 else "",
+                             window=window)
+    if threshold is not None:
+        ax.axhline(threshold, color="black", ls="--", lw=1,
+                   label=f"reward threshold ({threshold:g})")
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+    ax.set_xlabel("training episode")
+    ax.set_ylabel("episode return (undiscounted)")
+    ax.set_title(title)
+    ax.grid(alpha=0.3)
+    ax.legend(loc="best", fontsize="small")
+    return fig
+
+
+def save_figure(fig: Figure, out: str | os.PathLike, formats: Sequence[str] = ("png", "svg")
+                ) -> list[Path]:
+    """Save ``fig`` once per format next to ``out`` (its suffix is replaced) and close it."""
+    out = Path(out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    paths = [out.with_suffix(f".{fmt}") for fmt in formats]
+    for p in paths:
+        fig.savefig(p, dpi=DPI)
+    plt.close(fig)
+    return paths
+
+
+def load_returns(path: str | os.PathLike) -> tuple[list[np.ndarray], str | None]:
+    """Episode returns of every seed under a run directory, and their env_id (if recorded)."""
+    runs = find_runs(path)
+    returns = [read_history(r)["return"] for r in runs]
+    env_ids = {read_config(r).get("env_id") for r in runs}
+    return returns, env_ids.pop() if len(env_ids) == 1 else None
+
+
+def plot_run_dirs(paths: Sequence[str | os.PathLike], out: str | os.PathLike | None = None, *,
+                  labels: Sequence[str] | None = None, title: str | None = None,
+                  window: int = MOVING_AVERAGE_WINDOW) -> list[Path]:
+    """Learning curves of run directories, written as PNG and SVG.
+
+    Parameters
+    ----------
+    paths : sequence of run directories
+        Each is one group: a seed directory or a directory of seed-* directories.
+    out : path, optional
+        Figure file (its suffix is replaced by .png and .svg). Default:
+        ``<first path>/learning_curve``.
+    labels : sequence of str, optional
+        Legend names of the groups; default: the directory names.
+    title : str, optional
+        Default: the env id.
+    window : int, default 100
+
+    Returns
+    -------
+    The paths written, PNG first.
+    """
+    if len(paths) == 0:
+        raise ValueError("paths must name at least one run directory")
+    if labels is not None and len(labels) != len(paths):
+        raise ValueError(f"labels must have one name per path ({len(paths)}), "
+                         f"got {len(labels)}")
+    labels = list(labels) if labels is not None else [Path(p).resolve().name for p in paths]
+    groups, env_ids = {}, set()
+    for label, p in zip(labels, paths, strict=True):
+        groups[label], env_id = load_returns(p)
+        env_ids.add(env_id)
+    env_id = env_ids.pop() if len(env_ids) == 1 else None
+    fig = learning_curve_figure(groups, title=title if title is not None else (env_id or ""),
+                                threshold=reward_threshold(env_id), window=window)
+    return save_figure(fig, out if out is not None else Path(paths[0]) / "learning_curve")

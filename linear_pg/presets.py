@@ -1,0 +1,119 @@
+"""Default hyperparameters per environment, used by :func:`linear_pg.trainer.train`.
+
+A preset is a plain dict of ``train`` keyword arguments. Arguments given to ``train``
+override it. Environments without a preset get :func:`default_preset`, built from their
+observation and action spaces.
+"""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+import gymnasium as gym
+import numpy as np
+
+PRESETS: dict[str, dict[str, Any]] = {
+    # Raw observation + bias is enough: CartPole is solved by a linear policy. One episode
+    # per update, reward-to-go minus a linear value baseline (truncated episodes are
+    # bootstrapped with it), unnormalized, and Adam. gamma = 0.98 (a horizon of ~50 steps)
+    # keeps the credit for a fall on the actions just before it. Adam's step scales with
+    # the running size of the gradient, so updates shrink once every episode reaches 500.
+    # A two-action softmax moves both columns of W, so its logit difference moves twice as
+    # fast as the sigmoid's: the Bernoulli policy takes twice the learning rate.
+    "CartPole-v1": {
+        "episodes": 300,
+        "policy": "softmax",
+        "policy_kwargs": {},
+        "features": "raw",
+        "features_kwargs": {},
+        "estimator": "reward_to_go",
+        "baseline": "value",
+        "normalize_weights": False,
+        "optimizer": "adam",
+        "optimizer_kwargs": {},
+        "lr": 0.1,
+        "gamma": 0.98,
+        "batch_episodes": 1,
+        "entropy_coef": 0.0,
+        "max_grad_norm": None,
+        "by_policy": {"bernoulli": {"lr": 0.2}},
+    },
+    # Swing-up needs a nonlinear controller: a linear policy on Gaussian bumps over
+    # (angle on the circle, angular velocity) can represent one.
+    "Pendulum-v1": {
+        "episodes": 500,
+        "env_kwargs": {"g": 10.0},
+        "policy": "gaussian",
+        "policy_kwargs": {"log_std_mode": "vector", "init_log_std": 0.0},
+        "features": "rbf",
+        "features_kwargs": {"n_centers": [10, 9], "angle_pairs": [[0, 1]], "low": [-8.0],
+                            "high": [8.0], "width": 1.0},
+        "estimator": "reward_to_go",
+        "baseline": "value",
+        "normalize_weights": True,
+        "optimizer": "adam",
+        "lr": 0.05,
+        "gamma": 0.95,
+        "batch_episodes": 5,
+        "entropy_coef": 0.0,
+        "max_grad_norm": None,
+    },
+    # Reward only at the goal: the initial sigma must be large enough that some clipped,
+    # random pushes reach it; bumps over (position, velocity) then shape the controller.
+    "MountainCarContinuous-v0": {
+        "episodes": 300,
+        "policy": "gaussian",
+        "policy_kwargs": {"log_std_mode": "vector", "init_log_std": 0.5},
+        "features": "rbf",
+        "features_kwargs": {"n_centers": [6, 6], "width": 1.0},
+        "estimator": "reward_to_go",
+        "baseline": "value",
+        "normalize_weights": True,
+        "optimizer": "npg",
+        "lr": 0.05,
+        "gamma": 0.99,
+        "batch_episodes": 5,
+        "entropy_coef": 0.0,
+        "max_grad_norm": None,
+    },
+}
+
+
+def default_preset(env: gym.Env) -> dict[str, Any]:
+    """Defaults for an environment without a preset: standardized features and the NPG."""
+    discrete = isinstance(env.action_space, gym.spaces.Discrete)
+    return {
+        "episodes": 200,
+        "policy": "softmax" if discrete else "gaussian",
+        "policy_kwargs": {},
+        "features": "standard",
+        "features_kwargs": {},
+        "estimator": "reward_to_go",
+        "baseline": "value",
+        "normalize_weights": True,
+        "optimizer": "npg",
+        "lr": 0.02,
+        "gamma": 0.99,
+        "batch_episodes": 5,
+        "entropy_coef": 0.0,
+        "max_grad_norm": None,
+    }
+
+
+def get_preset(env_id: str, env: gym.Env | None = None) -> dict[str, Any]:
+    """A deep copy of the preset for ``env_id``, or :func:`default_preset` of ``env``."""
+    if env_id in PRESETS:
+        return copy.deepcopy(PRESETS[env_id])
+    if env is None:
+        raise ValueError(f"no preset for env_id {env_id!r}; pass the env to build defaults, "
+                         f"presets exist for {sorted(PRESETS)}")
+    return default_preset(env)
+
+
+def space_bounds(space: gym.spaces.Box) -> tuple[np.ndarray, np.ndarray] | None:
+    """(low, high) of a Box as float64 if all finite, else None."""
+    low, high = np.asarray(space.low, np.float64), np.asarray(space.high, np.float64)
+    if np.all(np.isfinite(low)) and np.all(np.isfinite(high)):
+        return low, high
+    return None

@@ -1,0 +1,555 @@
+"""Training loop: collect a batch, weight the scores, step, repeat.
+
+One update of REINFORCE, as :func:`train` runs it:
+
+1. run the policy for ``batch_episodes`` complete episodes (:mod:`linear_pg.rollout`);
+2. weight each step by its reward-to-go (or the episode's total return), minus a baseline
+   fitted on earlier batches (:mod:`linear_pg.baselines`), optionally standardized;
+3. g = (1/N) sum_t score_t w_t, with the scores from ``policy.grad_log_prob``, plus an
+   optional entropy bonus from ``policy.grad_entropy``;
+4. theta <- theta + step(g) with SGD, Adam or the natural gradient (:mod:`linear_pg.optim`).
+"""
+
+from __future__ import annotations
+
+import math
+import time
+import warnings
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import gymnasium as gym
+import numpy as np
+
+from ._validation import (
+    as_generator,
+    check_choice,
+    check_gamma,
+    check_int,
+    check_real,
+)
+from .baselines import BASELINES, make_baseline
+from .estimator import weighted_score_mean
+from .features import FEATURE_NAMES, FeatureMap, make_features
+from .optim import OPTIMIZERS, clip_grad_norm, make_optimizer
+from .policies import BernoulliPolicy, GaussianPolicy, LinearPolicy, SoftmaxPolicy
+from .presets import get_preset, space_bounds
+from .returns import normalize, reward_to_go, total_return
+from .rollout import collect
+
+ESTIMATORS = ("reward_to_go", "total_return")
+POLICY_NAMES = ("softmax", "bernoulli", "gaussian")
+FIT_EPISODES = 5
+"""Random-action episodes used to fit data-dependent features (not counted as training)."""
+
+
+# ---------------------------------------------------------------------------- Run
+@dataclass
+class Run:
+    """The result of :func:`train`: the trained policy and everything that happened.
+
+    Attributes
+    ----------
+    env_id : str
+    seed : int
+    config : dict
+        Every hyperparameter that was used (presets resolved), JSON-serializable.
+    policy : LinearPolicy
+        The final parameters (the last finite ones if training diverged).
+    features : FeatureMap
+        The fitted feature map the policy reads.
+    episode_returns, episode_lengths : arrays (n_episodes,)
+        Undiscounted return and length of every training episode, in order.
+    update_episodes : array (n_updates,) of int
+        Number of training episodes seen when each update was made.
+    grad_norm, entropy, mean_std, wall_time : arrays (n_updates,)
+        Per update: |g| (before clipping), the batch's mean policy entropy per step, the
+        mean sigma of a Gaussian policy (NaN for discrete ones), seconds since the start.
+    stopped_reason : str or None
+        None if all episodes ran, "interrupted" (Ctrl-C), or "diverged: ..." .
+    """
+
+    env_id: str
+    seed: int
+    config: dict[str, Any]
+    policy: LinearPolicy
+    features: FeatureMap
+    episode_returns: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    episode_lengths: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+    update_episodes: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+    grad_norm: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    entropy: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    mean_std: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    wall_time: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    stopped_reason: str | None = None
+
+    UPDATE_COLUMNS = ("grad_norm", "entropy", "mean_std", "wall_time")
+
+    @property
+    def n_episodes(self) -> int:
+        return int(self.episode_returns.size)
+
+    def update_history(self) -> dict[str, np.ndarray]:
+        """Per-update columns of equal length: update, episodes, grad_norm, entropy, ..."""
+        out = {"update": np.arange(1, self.update_episodes.size + 1),
+               "episodes": self.update_episodes.copy()}
+        out.update({k: getattr(self, k).copy() for k in self.UPDATE_COLUMNS})
+        return out
+
+    def history(self) -> dict[str, np.ndarray]:
+        """Per-episode columns of equal length (one row per training episode).
+
+        ``episode`` (1-based), ``return``, ``length``, ``update`` (1-based index of the
+        update whose batch held the episode) and the per-update columns of that update
+        (``grad_norm``, ``entropy``, ``mean_std``, ``wall_time``), repeated for every
+        episode of its batch. :meth:`update_history` has them once per update.
+        """
+        n = self.n_episodes
+        upd = np.searchsorted(self.update_episodes, np.arange(1, n + 1), side="left")
+        upd = np.minimum(upd, max(self.update_episodes.size - 1, 0))
+        out = {"episode": np.arange(1, n + 1), "return": self.episode_returns.copy(),
+               "length": self.episode_lengths.copy(), "update": upd + 1}
+        for k in self.UPDATE_COLUMNS:
+            col = getattr(self, k)
+            out[k] = col[upd] if col.size else np.full(n, np.nan)
+        return out
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-serializable summary: config, history lists, policy and stop reason."""
+        return {"env_id": self.env_id, "seed": self.seed, "config": self.config,
+                "stopped_reason": self.stopped_reason,
+                "policy": {"kind": self.policy.kind, "config": self.policy.get_config(),
+                           "theta": self.policy.theta.tolist()},
+                "features": self.features.get_config(),
+                "history": {k: v.tolist() for k, v in self.history().items()}}
+
+    def _append(self, batch_returns: np.ndarray, batch_lengths: np.ndarray,
+                stats: dict[str, float]) -> None:
+        self.episode_returns = np.concatenate([self.episode_returns, batch_returns])
+        self.episode_lengths = np.concatenate([self.episode_lengths, batch_lengths])
+        self.update_episodes = np.append(self.update_episodes, self.n_episodes)
+        for k in self.UPDATE_COLUMNS:
+            setattr(self, k, np.append(getattr(self, k), stats[k]))
+
+
+# ---------------------------------------------------------------------------- building
+def make_env(env_id: str, env_kwargs: dict[str, Any] | None = None,
+             n_envs: int = 1) -> gym.Env | gym.vector.VectorEnv:
+    """``gymnasium.make`` (or ``make_vec`` for n_envs > 1) with a clear error for unknown ids."""
+    if not isinstance(env_id, str):
+        raise TypeError(f"env_id must be a str such as 'CartPole-v1', got "
+                        f"{type(env_id).__name__}")
+    kwargs = dict(env_kwargs or {})
+    try:
+        if n_envs == 1:
+            return gym.make(env_id, **kwargs)
+        spec = gym.spec(env_id)
+        mode = "vector_entry_point" if spec.vector_entry_point is not None else "sync"
+        return gym.make_vec(env_id, num_envs=n_envs, vectorization_mode=mode, **kwargs)
+    except gym.error.Error as err:
+        raise ValueError(f"env_id {env_id!r} is not a registered gymnasium environment "
+                         f"({err})") from err
+    except TypeError as err:
+        raise ValueError(f"env_kwargs {kwargs!r} are not accepted by {env_id!r} ({err})") \
+            from err
+
+
+def make_policy_for_env(space: gym.Space, policy: str, n_features: int, *, seed: int = 0,
+                        **policy_kwargs: Any) -> LinearPolicy:
+    """A linear policy of the named family that fits the action space.
+
+    softmax: any Discrete(n >= 2); bernoulli: Discrete(2); gaussian: a 1-D Box.
+    """
+    check_choice(policy, "policy", POLICY_NAMES)
+    if isinstance(space, gym.spaces.Discrete):
+        n = int(space.n)
+        if policy == "gaussian":
+            raise ValueError(f"policy 'gaussian' needs a continuous (Box) action space, "
+                             f"got {space}; use 'softmax'")
+        if policy == "bernoulli":
+            if n != 2:
+                raise ValueError(f"policy 'bernoulli' needs exactly 2 actions, got {space}; "
+                                 f"use 'softmax'")
+            return BernoulliPolicy(n_features, seed=seed, **policy_kwargs)
+        return SoftmaxPolicy(n_features, n, seed=seed, **policy_kwargs)
+    if isinstance(space, gym.spaces.Box) and len(space.shape) == 1:
+        if policy != "gaussian":
+            raise ValueError(f"policy {policy!r} needs a Discrete action space, got {space}; "
+                             f"use 'gaussian'")
+        return GaussianPolicy(n_features, int(space.shape[0]), seed=seed, **policy_kwargs)
+    raise ValueError(f"action space {space} is not supported: need Discrete or a 1-D Box")
+
+
+def _check_policy_fits(policy: LinearPolicy, space: gym.Space, n_features: int) -> None:
+    expected = make_policy_for_env(space, policy.kind, n_features)
+    if policy.get_config().get("n_actions", None) != expected.get_config().get("n_actions") \
+            or getattr(policy, "action_dim", None) != getattr(expected, "action_dim", None) \
+            or policy.n_features != n_features:
+        raise ValueError(f"policy {policy!r} does not fit this env: expected "
+                         f"{expected!r} for {n_features} features and action space {space}")
+
+
+def _random_observations(env: gym.Env, rng: np.random.Generator, n_episodes: int) -> np.ndarray:
+    env.action_space.seed(int(rng.integers(2**31 - 1)))
+    obs = []
+    for _ in range(n_episodes):
+        s, _ = env.reset(seed=int(rng.integers(2**31 - 1)))
+        done = False
+        while not done:
+            obs.append(s)
+            s, _, term, trunc, _ = env.step(env.action_space.sample())
+            done = term or trunc
+    return np.asarray(obs, dtype=np.float64)
+
+
+def fit_features(name: str, env: gym.Env, rng: np.random.Generator,
+                 **features_kwargs: Any) -> FeatureMap:
+    """Build the named feature map and fit it on this env's observations.
+
+    "raw" and "poly" need one observation; "rbf" uses the observation box when it is
+    finite (otherwise, like "standard" and "random_rbf") observations of
+    ``FIT_EPISODES`` random-action episodes.
+    """
+    check_choice(name, "features", FEATURE_NAMES)
+    kwargs = dict(features_kwargs)
+    if name == "rbf":
+        kwargs["angle_pairs"] = tuple(tuple(p) for p in kwargs.get("angle_pairs", ()))
+        bounds = space_bounds(env.observation_space)
+        if bounds is not None and kwargs.get("low") is None:
+            used = {c for p in kwargs["angle_pairs"] for c in p}
+            keep = [c for c in range(bounds[0].size) if c not in used]
+            kwargs["low"], kwargs["high"] = bounds[0][keep].tolist(), bounds[1][keep].tolist()
+    phi = make_features(name, **kwargs)
+    needs_data = name in ("standard", "random_rbf") or (name == "rbf" and kwargs.get("low") is None)
+    if needs_data:
+        obs = _random_observations(env, rng, FIT_EPISODES)
+    else:
+        obs = np.asarray(env.observation_space.sample(), dtype=np.float64)[None] * 0.0
+    return phi.fit(obs)
+
+
+# ---------------------------------------------------------------------------- train
+def _resolve(env_id: str, env: gym.Env, given: dict[str, Any]) -> dict[str, Any]:
+    cfg = get_preset(env_id, env)
+    cfg.setdefault("env_kwargs", {})
+    # settings that belong to one policy kind (e.g. its learning rate) come before the user's
+    cfg.update(cfg.pop("by_policy", {}).get(given.get("policy") or cfg["policy"], {}))
+    if given.get("optimizer") not in (None, cfg["optimizer"]):
+        cfg["optimizer_kwargs"] = {}     # the preset's kwargs belong to its own optimizer
+    cfg.setdefault("optimizer_kwargs", {})
+    for key, value in given.items():
+        if value is not None:
+            cfg[key] = value
+    cfg["episodes"] = check_int(cfg["episodes"], "episodes", low=1)
+    cfg["batch_episodes"] = check_int(cfg["batch_episodes"], "batch_episodes", low=1)
+    cfg["n_envs"] = check_int(cfg.get("n_envs", 1), "n_envs", low=1)
+    cfg["gamma"] = check_gamma(cfg["gamma"])
+    cfg["lr"] = check_real(cfg["lr"], "lr", low=0.0, low_open=True)
+    cfg["entropy_coef"] = check_real(cfg["entropy_coef"], "entropy_coef", low=0.0)
+    if cfg["max_grad_norm"] is not None:
+        cfg["max_grad_norm"] = check_real(cfg["max_grad_norm"], "max_grad_norm", low=0.0,
+                                          low_open=True)
+    check_choice(cfg["estimator"], "estimator", ESTIMATORS)
+    check_choice(cfg["baseline"], "baseline", BASELINES)
+    check_choice(cfg["optimizer"], "optimizer", OPTIMIZERS)
+    if not isinstance(cfg["normalize_weights"], bool | np.bool_):
+        raise TypeError(f"normalize_weights must be a bool, got "
+                        f"{type(cfg['normalize_weights']).__name__}")
+    return cfg
+
+
+def bootstrap_truncated(batch: Any, baseline: Any, gamma: float) -> np.ndarray:
+    """Rewards with gamma V(s_T) added to the last reward of every truncated episode.
+
+    A time limit is not a terminal state: the return of an episode cut off at step T would
+    have gone on with about V(s_T) more. Adding gamma V(s_T) to r_{T-1} puts
+    gamma^(T - t) V(s_T) into every reward-to-go G_t of that episode (the recursion
+    G_t = r_t + gamma G_{t+1} carries it back), instead of making the last steps before the
+    time limit look like steps before a failure. V is the baseline's prediction (fitted on
+    earlier batches; 0 for no baseline, so nothing changes then); terminated episodes have
+    V(s_T) = 0 by definition.
+    """
+    rewards = batch.rewards.copy()
+    truncated = ~batch.terminated
+    if np.any(truncated):
+        last = np.cumsum(batch.lengths)[truncated] - 1
+        rewards[last] += gamma * baseline.predict(batch.final_X[truncated])
+    return rewards
+
+
+def _weights(cfg: dict[str, Any], batch: Any, baseline: Any) -> np.ndarray:
+    """What multiplies each score: return (to go) minus the baseline, maybe standardized."""
+    rewards = bootstrap_truncated(batch, baseline, cfg["gamma"])
+    G = reward_to_go(rewards, cfg["gamma"], batch.lengths)
+    R = G if cfg["estimator"] == "reward_to_go" else \
+        total_return(rewards, cfg["gamma"], batch.lengths)
+    w = R - baseline.predict(batch.X)       # b fitted on earlier batches only
+    baseline.update(batch.X, G)
+    return normalize(w) if cfg["normalize_weights"] else w
+
+
+def _collapsed(policy: LinearPolicy, entropy: float, X: np.ndarray,
+               returns: np.ndarray) -> str | None:
+    """Why learning cannot go on, or None.
+
+    A policy has collapsed when it is (numerically) deterministic, so its scores and hence
+    every future gradient vanish, while its returns still vary: there is something to learn
+    and no way left to learn it. A deterministic policy whose episodes all return the same
+    (CartPole at 500) is finished, not broken.
+    """
+    if not np.isfinite(entropy):
+        return "the policy entropy is not finite"
+    if np.ptp(returns) == 0:
+        return None
+    if isinstance(policy, GaussianPolicy):
+        if policy.log_std_mode != "fixed" and \
+                np.all(np.log(policy.std(X)) <= policy.log_std_bounds[0] + 1e-12):
+            return "sigma collapsed to its lower bound while the returns still vary"
+    elif entropy < 1e-12:
+        return (f"the action distribution collapsed (entropy {entropy:.2e}) while the "
+                f"returns still vary")
+    return None
+
+
+def train(env_id: str, *, episodes: int | None = None, seed: int = 0,
+          policy: str | LinearPolicy | None = None, features: str | FeatureMap | None = None,
+          estimator: str | None = None, baseline: str | None = None,
+          normalize_weights: bool | None = None, optimizer: str | None = None,
+          lr: float | None = None, gamma: float | None = None,
+          batch_episodes: int | None = None, n_envs: int = 1,
+          entropy_coef: float | None = None, max_grad_norm: float | None = None,
+          checkpoint_path: str | None = None, checkpoint_every: int = 10,
+          callback: Callable[[Run], None] | None = None,
+          env_kwargs: dict[str, Any] | None = None,
+          policy_kwargs: dict[str, Any] | None = None,
+          features_kwargs: dict[str, Any] | None = None,
+          optimizer_kwargs: dict[str, Any] | None = None) -> Run:
+    """Train a linear policy with REINFORCE on a gymnasium environment.
+
+    Parameters
+    ----------
+    env_id : str
+        A registered gymnasium id, e.g. "CartPole-v1", "Pendulum-v1".
+    episodes : int >= 1
+        Training episodes in total (the last batch is shortened to fit).
+    seed : int, default 0
+        Seeds everything: policy initialization, episode resets, action sampling.
+    policy : {"softmax", "bernoulli", "gaussian"} or LinearPolicy, optional
+    features : {"raw", "poly", "standard", "rbf", "random_rbf"} or fitted FeatureMap, optional
+    estimator : {"reward_to_go", "total_return"}, optional
+    baseline : {"none", "mean", "value"}, optional
+    normalize_weights : bool, optional
+        Standardize the weights of each batch (mean 0, std 1).
+    optimizer : {"sgd", "adam", "npg"}, optional
+    lr : float > 0, optional
+        Step size for sgd/adam; the KL size delta for npg.
+    gamma : float in [0, 1], optional
+    batch_episodes : int >= 1, optional
+        Episodes per update.
+    n_envs : int, default 1
+        Parallel sub-environments (``gymnasium.make_vec``) when > 1.
+    entropy_coef : float >= 0, optional
+        Weight of the entropy bonus.
+    max_grad_norm : float > 0, optional
+        Clip |g| to this norm before the step.
+    checkpoint_path : str, optional
+        Save a checkpoint every ``checkpoint_every`` updates and at the end (atomically).
+    callback : callable(Run), optional
+        Called after each update with the run so far (e.g. to drive a progress bar).
+    env_kwargs, policy_kwargs, features_kwargs, optimizer_kwargs : dict, optional
+        Passed to ``gymnasium.make``, the policy class, the feature map and the optimizer
+        (e.g. ``{"damping": 0.1}`` for "npg").
+
+    Every hyperparameter left as None comes from the env's preset
+    (:mod:`linear_pg.presets`); :attr:`Run.config` records the values used.
+
+    Returns
+    -------
+    Run
+
+    Notes
+    -----
+    g = (1/N) sum_{episodes} sum_t score_t w_t: the average over the N episodes of the batch
+    (not over steps), as in the derivation of grad E[R(tau)]. Ctrl-C stops training at once;
+    the run so far (its completed updates) is returned with ``stopped_reason="interrupted"``
+    and the checkpoint is saved. A non-finite update or a collapsed policy stops training
+    with a warning and ``stopped_reason="diverged: ..."``, keeping the last good theta.
+
+    Examples
+    --------
+    >>> run = train("CartPole-v1", episodes=10, seed=0)
+    >>> run.episode_returns.shape
+    (10,)
+    """
+    seed = check_int(seed, "seed", low=0)
+    n_envs = check_int(n_envs, "n_envs", low=1)
+    checkpoint_every = check_int(checkpoint_every, "checkpoint_every", low=1)
+    if env_kwargs is not None and not isinstance(env_kwargs, dict):
+        raise TypeError(f"env_kwargs must be a dict, got {type(env_kwargs).__name__}")
+    probe_kwargs = env_kwargs if env_kwargs is not None else \
+        (get_preset(env_id).get("env_kwargs", {}) if _has_preset(env_id) else {})
+    env = make_env(env_id, probe_kwargs)
+    given = {"episodes": episodes, "estimator": estimator, "baseline": baseline,
+             "normalize_weights": normalize_weights, "optimizer": optimizer, "lr": lr,
+             "gamma": gamma, "batch_episodes": batch_episodes, "n_envs": n_envs,
+             "entropy_coef": entropy_coef, "max_grad_norm": max_grad_norm,
+             "env_kwargs": env_kwargs, "policy_kwargs": policy_kwargs,
+             "features_kwargs": features_kwargs, "optimizer_kwargs": optimizer_kwargs}
+    if isinstance(policy, str) or policy is None:
+        given["policy"] = policy
+    if isinstance(features, str) or features is None:
+        given["features"] = features
+    cfg = _resolve(env_id, env, given)
+    rng = np.random.default_rng(seed)
+
+    if isinstance(features, FeatureMap):
+        phi = features
+        phi._check_fitted()
+    elif features is None or isinstance(features, str):
+        phi = fit_features(cfg["features"], env, rng, **cfg["features_kwargs"])
+    else:
+        raise TypeError(f"features must be a name in {FEATURE_NAMES} or a fitted FeatureMap, "
+                        f"got {type(features).__name__}")
+    cfg["features"] = phi.get_config()
+    if isinstance(policy, LinearPolicy):
+        _check_policy_fits(policy, env.action_space, phi.n_features_out_)
+        pi = policy.copy()
+    elif policy is None or isinstance(policy, str):
+        pi = make_policy_for_env(env.action_space, cfg["policy"], phi.n_features_out_,
+                                 seed=seed, **cfg["policy_kwargs"])
+    else:
+        raise TypeError(f"policy must be one of {POLICY_NAMES} or a LinearPolicy, "
+                        f"got {type(policy).__name__}")
+    cfg["policy"] = pi.kind
+    cfg["policy_config"] = _jsonable(pi.get_config())
+    if n_envs > 1:
+        env.close()
+        env = make_env(env_id, cfg["env_kwargs"], n_envs)
+
+    run = Run(env_id=env_id, seed=seed, config=_jsonable(cfg), policy=pi, features=phi)
+    base = make_baseline(cfg["baseline"])
+    opt = make_optimizer(cfg["optimizer"], cfg["lr"], **cfg.get("optimizer_kwargs", {}))
+    start = time.perf_counter()
+    try:
+        while run.n_episodes < cfg["episodes"]:
+            n = min(cfg["batch_episodes"], cfg["episodes"] - run.n_episodes)
+            batch = collect(env, pi, phi, n, rng)
+            w = _weights(cfg, batch, base)
+            S = pi.grad_log_prob(batch.X, batch.actions)             # (T, P) scores
+            g = weighted_score_mean(S, w, batch.n_episodes)  # REINFORCE, mean over episodes
+            if cfg["entropy_coef"] > 0:
+                g = g + cfg["entropy_coef"] * pi.grad_entropy(batch.X).sum(0) / batch.n_episodes
+            grad_norm = float(np.linalg.norm(g))
+            entropy = float(np.mean(pi.entropy(batch.X)))
+            stats = {"grad_norm": grad_norm, "entropy": entropy,
+                     "mean_std": float(np.mean(pi.std(batch.X))) if pi.kind == "gaussian"
+                     else math.nan, "wall_time": time.perf_counter() - start}
+            run._append(batch.episode_returns, batch.lengths, stats)
+            new_theta = pi.theta + opt.step(clip_grad_norm(g, cfg["max_grad_norm"]), S)
+            problem = "a non-finite update" if not np.all(np.isfinite(new_theta)) else None
+            if problem is None:
+                pi.theta = new_theta
+                problem = _collapsed(pi, entropy, batch.X, batch.episode_returns)
+            if problem is not None:
+                run.stopped_reason = f"diverged: {problem} after {run.n_episodes} episodes"
+                warnings.warn(f"training stopped, {run.stopped_reason}; keeping the last "
+                              f"finite parameters", RuntimeWarning, stacklevel=2)
+                break
+            if callback is not None:
+                callback(run)
+            if checkpoint_path is not None and run.update_episodes.size % checkpoint_every == 0:
+                _save(run, checkpoint_path)
+    except KeyboardInterrupt:
+        run.stopped_reason = "interrupted"
+    finally:
+        env.close()
+    if checkpoint_path is not None:
+        _save(run, checkpoint_path)
+    return run
+
+
+def _save(run: Run, path: str) -> None:
+    from .checkpoint import save_checkpoint
+
+    save_checkpoint(run, path)
+
+
+def _has_preset(env_id: object) -> bool:
+    from .presets import PRESETS
+
+    return isinstance(env_id, str) and env_id in PRESETS
+
+
+def _jsonable(obj: Any) -> Any:
+    if isinstance(obj, dict):
+        return {str(k): _jsonable(v) for k, v in obj.items()}
+    if isinstance(obj, list | tuple):
+        return [_jsonable(v) for v in obj]
+    if isinstance(obj, np.ndarray):
+        return obj.tolist()
+    if isinstance(obj, np.generic):
+        return obj.item()
+    return obj
+
+
+# ---------------------------------------------------------------------------- evaluate
+def evaluate(run: Run | LinearPolicy, episodes: int = 100, *, mean_action: bool = True,
+             seed: int | None = None, env_id: str | None = None,
+             features: FeatureMap | None = None, env_kwargs: dict[str, Any] | None = None,
+             n_envs: int = 1) -> np.ndarray:
+    """Undiscounted returns of ``episodes`` fresh episodes, shape (episodes,).
+
+    Parameters
+    ----------
+    run : Run or LinearPolicy
+        A Run carries its env, features and env_kwargs; a bare policy needs ``env_id``
+        and ``features``.
+    episodes : int, default 100
+    mean_action : bool, default True
+        Act with the mean (Gaussian) / most likely action instead of sampling.
+    seed : int, optional
+        Default: ``run.seed + 1_000_003``, so evaluation never replays training resets.
+    n_envs : int, default 1
+        Parallel sub-environments.
+    """
+    episodes = check_int(episodes, "episodes", low=1)
+    if isinstance(run, Run):
+        policy, phi = run.policy, run.features
+        env_id = run.env_id if env_id is None else env_id
+        env_kwargs = run.config.get("env_kwargs", {}) if env_kwargs is None else env_kwargs
+        seed = run.seed + 1_000_003 if seed is None else seed
+    elif isinstance(run, LinearPolicy):
+        if env_id is None or features is None:
+            raise ValueError("evaluate(policy) needs env_id and features, got "
+                             f"env_id={env_id!r}, features={features!r}")
+        policy, phi = run, features
+        seed = 1_000_003 if seed is None else seed
+    else:
+        raise TypeError(f"run must be a Run or a LinearPolicy, got {type(run).__name__}")
+    env = make_env(env_id, env_kwargs, check_int(n_envs, "n_envs", low=1))
+    try:
+        batch = collect(env, policy, phi, episodes, as_generator(seed), mean_action=mean_action)
+    finally:
+        env.close()
+    return batch.episode_returns
+
+
+# ---------------------------------------------------------------------------- seeds
+def train_seeds(env_id: str, seeds: Sequence[int] | int, *, n_jobs: int = 1,
+                **train_kwargs: Any) -> list[Run]:
+    """:func:`train` once per seed, in parallel processes with joblib when n_jobs > 1.
+
+    ``seeds`` may be an int n, meaning seeds 0 .. n - 1. Results are in the order of the
+    seeds and identical to sequential runs (each run is seeded on its own).
+    """
+    if isinstance(seeds, int | np.integer):
+        seeds = range(check_int(seeds, "seeds", low=1))
+    seeds = [check_int(s, "seeds", low=0) for s in seeds]
+    n_jobs = check_int(n_jobs, "n_jobs", low=1)
+    if n_jobs == 1:
+        return [train(env_id, seed=s, **train_kwargs) for s in seeds]
+    from joblib import Parallel, delayed
+
+    return Parallel(n_jobs=n_jobs)(delayed(train)(env_id, seed=s, **train_kwargs)
+                                   for s in seeds)

@@ -1,0 +1,218 @@
+"""Every subcommand end to end on a tiny budget; bad arguments end in one line and exit 2."""
+
+import csv
+import json
+import subprocess
+import sys
+
+import pytest
+from PIL import Image
+
+from linear_pg.cli import build_parser, main, resolve_env
+from linear_pg.plotting import DPI, FIGSIZE
+from linear_pg.rundir import HISTORY_COLUMNS
+
+PIXELS = (int(FIGSIZE[0] * DPI), int(FIGSIZE[1] * DPI))
+
+
+def run_cli(args, capsys):
+    code = main([str(a) for a in args])
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+@pytest.fixture(scope="module")
+def runs(tmp_path_factory):
+    """One single-seed and one two-seed CartPole run, trained through the CLI."""
+    root = tmp_path_factory.mktemp("cli")
+    for name, seeds in (("one", 1), ("two", 2)):
+        code = main(["train", "CartPole-v1", "--episodes", "12", "--seeds", str(seeds),
+                     "--jobs", "1", "--batch", "4", "--out", str(root / name), "--quiet"])
+        assert code == 0
+    return root
+
+
+def assert_one_line_error(code, err, *words):
+    assert code == 2
+    lines = err.strip().splitlines()
+    assert len(lines) == 1, err
+    assert "Traceback" not in err and "error" in lines[0]
+    for w in words:
+        assert w in lines[0]
+
+
+# ---------------------------------------------------------------------------- train
+def test_train_writes_every_file_per_seed(runs):
+    for seed in (0, 1):
+        d = runs / "two" / f"seed-{seed}"
+        assert (d / "checkpoint.npz").is_file()
+        with open(d / "history.csv", newline="") as f:
+            rows = list(csv.DictReader(f))
+        assert tuple(rows[0]) == HISTORY_COLUMNS and len(rows) == 12
+        config = json.loads((d / "config.json").read_text())
+        assert config["seed"] == seed and config["config"]["batch_episodes"] == 4
+    with Image.open(runs / "two" / "learning_curve.png") as im:
+        assert im.size == PIXELS
+    assert (runs / "two" / "learning_curve.svg").is_file()
+    assert not (runs / "two" / "seed-2").exists()
+
+
+def test_train_prints_where_it_wrote(tmp_path, capsys):
+    code, out, _ = run_cli(["train", "cartpole", "--episodes", "5", "--out", tmp_path / "r",
+                            "--optimizer", "adam", "--lr", "0.01", "--no-normalize-weights",
+                            "--estimator", "total_return", "--baseline", "mean"], capsys)
+    assert code == 0
+    assert "learning_curve.png" in out and str(tmp_path / "r") in out
+    config = json.loads((tmp_path / "r" / "seed-0" / "config.json").read_text())["config"]
+    assert config["optimizer"] == "adam" and config["normalize_weights"] is False
+    assert config["estimator"] == "total_return" and config["baseline"] == "mean"
+
+
+def test_resolve_env_accepts_preset_short_names():
+    assert resolve_env("cartpole") == "CartPole-v1"
+    assert resolve_env("Pendulum") == "Pendulum-v1"
+    assert resolve_env("mountaincarcontinuous") == "MountainCarContinuous-v0"
+    assert resolve_env("Acrobot-v1") == "Acrobot-v1"
+
+
+# ---------------------------------------------------------------------------- plot
+def test_plot_several_dirs_writes_png_and_svg(runs, tmp_path, capsys):
+    out = tmp_path / "figs" / "compare.png"
+    code, stdout, _ = run_cli(["plot", runs / "one", runs / "two", "--out", out,
+                               "--labels", "one seed", "two seeds", "--window", "5"], capsys)
+    assert code == 0 and "compare.png" in stdout
+    with Image.open(out) as im:
+        assert im.size == PIXELS
+    assert out.with_suffix(".svg").is_file()
+
+
+# ---------------------------------------------------------------------------- evaluate
+def test_evaluate_prints_mean_and_std_per_seed(runs, capsys):
+    code, out, _ = run_cli(["evaluate", runs / "two", "--episodes", "3"], capsys)
+    assert code == 0
+    assert out.count("(CartPole-v1, seed ") == 2 and "over 3 episodes, mean action" in out
+    assert "over 2 seeds" in out
+    code, out, _ = run_cli(["evaluate", runs / "one" / "seed-0", "--episodes", "2",
+                            "--sample"], capsys)
+    assert code == 0 and "sampled actions" in out
+
+
+# ---------------------------------------------------------------------------- render
+def test_render_writes_a_gif_with_the_reported_frames(runs, tmp_path, capsys):
+    out = tmp_path / "cartpole.gif"
+    code, stdout, _ = run_cli(["render", runs / "one", "--out", out, "--max-frames", "12",
+                               "--frame-skip", "2", "--scale", "0.5"], capsys)
+    assert code == 0
+    n_frames = int(stdout.split("(")[-1].split()[0])
+    assert 1 <= n_frames <= 12
+    with Image.open(out) as im:
+        assert im.n_frames == n_frames and im.size == (300, 200)
+
+
+# ---------------------------------------------------------------------------- gradcheck
+def test_gradcheck_prints_a_table_per_policy_and_passes(capsys):
+    code, out, _ = run_cli(["gradcheck"], capsys)
+    assert code == 0
+    assert "4 of 4 gradient checks passed" in out
+    assert out.count("PASS") == 4
+
+
+def test_gradcheck_exits_nonzero_when_a_check_fails(monkeypatch, capsys):
+    import linear_pg.gradcheck as gc
+
+    class Failed:
+        passed = False
+
+        def __str__(self):
+            return "FAIL"
+
+    monkeypatch.setattr(gc, "check_all_policies", lambda seed: [Failed()])
+    code, out, _ = run_cli(["gradcheck"], capsys)
+    assert code == 1 and "0 of 1" in out
+
+
+# ---------------------------------------------------------------------------- bench
+def test_bench_quick_prints_a_table_and_writes_json(tmp_path, capsys):
+    path = tmp_path / "bench.json"
+    code, out, _ = run_cli(["bench", "--quick", "--json", path, "--quiet"], capsys)
+    assert code == 0
+    assert out.startswith("| metric | measured | target | pass |")
+    report = json.loads(path.read_text(), parse_constant=pytest.fail)  # strict: no NaN, inf
+    assert {"throughput_single", "throughput_vector", "gradient", "sample_efficiency",
+            "machine", "rows"} <= set(report)
+    envs = [s["env_id"] for s in report["sample_efficiency"]["summary"]]
+    assert envs == ["CartPole-v1", "Pendulum-v1", "MountainCarContinuous-v0"]
+    for key in ("throughput_single", "throughput_vector"):
+        assert {"training", "raw", "ratio"} <= set(report[key])
+        assert report[key]["raw"]["steps_per_s"] > 0
+    assert report["throughput_vector"]["raw"]["n_envs"] == 64
+    assert {"batch_s", "loop_s", "torch_s", "loop_speedup", "torch_speedup"} \
+        <= set(report["gradient"])
+    for row in report["rows"]:
+        assert set(row) == {"metric", "measured", "target", "pass"}
+    assert len(out.strip().splitlines()) >= 2 + len(report["rows"])
+
+
+# ---------------------------------------------------------------------------- bad arguments
+@pytest.mark.parametrize("args, words", [
+    (["train", "NoSuchEnv-v0", "--episodes", "2"], ["NoSuchEnv-v0"]),
+    (["train", "CartPole-v1", "--policy", "gaussian", "--episodes", "2"], ["gaussian"]),
+    (["train", "Pendulum-v1", "--policy", "softmax", "--episodes", "2"], ["softmax"]),
+    (["train", "CartPole-v1", "--episodes", "-5"], ["--episodes"]),
+    (["train", "CartPole-v1", "--episodes", "0"], ["--episodes"]),
+    (["train", "CartPole-v1", "--episodes", "2", "--gamma", "1.5"], ["gamma"]),
+    (["train", "CartPole-v1", "--lr", "-1"], ["--lr"]),
+    (["train", "CartPole-v1", "--policy", "nope"], ["--policy"]),
+    (["evaluate", "{tmp}/missing"], ["does not exist"]),
+    (["evaluate", "{tmp}"], ["not a run directory"]),
+    (["render", "{tmp}/missing"], ["does not exist"]),
+    (["plot", "{tmp}"], ["not a run directory"]),
+    (["evaluate", "{tmp}", "--episodes", "-1"], ["--episodes"]),
+    (["nosuchcommand"], ["invalid choice"]),
+    ([], ["required"]),
+])
+def test_bad_arguments_end_in_one_line_and_exit_2(args, words, tmp_path, capsys):
+    code, _, err = run_cli([a.format(tmp=tmp_path) for a in args], capsys)
+    assert_one_line_error(code, err, *words)
+
+
+def test_missing_checkpoint_and_unreadable_history(runs, tmp_path, capsys):
+    run_dir = tmp_path / "seed-0"
+    run_dir.mkdir()
+    (run_dir / "history.csv").write_text("episode,return\n1,oops\n")
+    code, _, err = run_cli(["evaluate", tmp_path], capsys)
+    assert_one_line_error(code, err, "no checkpoint")
+    code, _, err = run_cli(["plot", tmp_path], capsys)
+    assert_one_line_error(code, err, "not numeric")
+    (run_dir / "checkpoint.npz").write_text("not a zip")
+    code, _, err = run_cli(["render", tmp_path], capsys)
+    assert_one_line_error(code, err, "checkpoint")
+
+
+def test_help_reads_like_a_manual(capsys):
+    assert main(["--help"]) == 0
+    out = capsys.readouterr().out
+    for word in ("train", "plot", "evaluate", "render", "gradcheck", "bench", "examples:",
+                 "seed-0"):
+        assert word in out
+    parser = build_parser()
+    sub = next(a for a in parser._actions if a.dest == "command")
+    for name, p in sub.choices.items():
+        assert "examples:" in p.format_help() and "python -m linear_pg " + name in p.epilog
+
+
+# ---------------------------------------------------------------------------- subprocess
+def test_module_entry_point_help_and_a_bad_env():
+    ok = subprocess.run([sys.executable, "-m", "linear_pg", "train", "--help"],
+                        capture_output=True, text=True, timeout=60)
+    assert ok.returncode == 0 and "--episodes" in ok.stdout and "examples:" in ok.stdout
+    bad = subprocess.run([sys.executable, "-m", "linear_pg", "train", "NoSuchEnv-v0"],
+                         capture_output=True, text=True, timeout=60)
+    assert bad.returncode == 2
+    assert len(bad.stderr.strip().splitlines()) == 1 and "Traceback" not in bad.stderr
+
+
+def test_module_entry_point_bad_option():
+    bad = subprocess.run([sys.executable, "-m", "linear_pg", "evaluate", ".", "--episodes",
+                          "-3"], capture_output=True, text=True, timeout=60)
+    assert bad.returncode == 2 and len(bad.stderr.strip().splitlines()) == 1

@@ -1,0 +1,55 @@
+"""Feature maps: shapes, bias column, periodic angles, state round trip."""
+
+import numpy as np
+import pytest
+
+from linear_pg.features import (
+    PolyFeatures,
+    RandomRBFFeatures,
+    RawFeatures,
+    RBFFeatures,
+    StandardFeatures,
+    features_from_state,
+    make_features,
+)
+
+OBS = np.random.default_rng(0).normal(size=(50, 3))
+
+
+@pytest.mark.parametrize("phi", [RawFeatures(), StandardFeatures(), PolyFeatures(2),
+                                 RandomRBFFeatures(n_components=20),
+                                 RBFFeatures(n_centers=3)])
+def test_shape_bias_and_state_round_trip(phi):
+    X = phi.fit(OBS).transform(OBS)
+    assert X.shape == (50, phi.n_features_out_)
+    assert np.all(X[:, -1] == 1.0) or np.all(X[:, 0] == 1.0)  # bias (poly: first column)
+    clone = features_from_state(phi.get_config(), phi.get_state())
+    np.testing.assert_array_equal(clone.transform(OBS), X)
+
+
+def test_standard_features_are_standardized():
+    X = StandardFeatures().fit(OBS).transform(OBS)
+    np.testing.assert_allclose(X[:, :-1].mean(0), 0.0, atol=1e-12)
+    np.testing.assert_allclose(X[:, :-1].std(0), 1.0, atol=1e-6)
+
+
+def test_rbf_angles_are_periodic():
+    phi = RBFFeatures(n_centers=[8, 5], angle_pairs=[(0, 1)], low=[-8.0], high=[8.0])
+    phi.fit(np.zeros((1, 3)))
+    eps = 1e-3
+    a = phi.transform([[np.cos(np.pi - eps), np.sin(np.pi - eps), 1.0]])
+    b = phi.transform([[np.cos(-np.pi + eps), np.sin(-np.pi + eps), 1.0]])
+    np.testing.assert_allclose(a, b, atol=1e-2)
+    assert phi.n_features_out_ == 8 * 5 + 1
+
+
+def test_errors_are_clear():
+    with pytest.raises(ValueError, match="features must be one of"):
+        make_features("nope")
+    phi = RawFeatures().fit(OBS)
+    with pytest.raises(ValueError, match=r"obs must have shape \(T, 3\)"):
+        phi.transform(np.zeros((2, 4)))
+    with pytest.raises(Exception, match="not fitted"):
+        RawFeatures().transform(OBS)
+    with pytest.raises(ValueError, match="angle_pairs"):
+        RBFFeatures(angle_pairs=[(0, 7)]).fit(OBS)

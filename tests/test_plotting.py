@@ -1,0 +1,148 @@
+"""Run directories and learning-curve figures."""
+
+import csv
+import json
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pytest
+from PIL import Image
+
+from linear_pg.plotting import (
+    DPI,
+    FIGSIZE,
+    learning_curve_figure,
+    plot_run_dirs,
+    reward_threshold,
+    t_interval,
+)
+from linear_pg.rundir import (
+    HISTORY_COLUMNS,
+    find_runs,
+    load_run_dir,
+    moving_average,
+    read_config,
+    read_history,
+    write_run,
+)
+from linear_pg.trainer import train
+
+PIXELS = (int(FIGSIZE[0] * DPI), int(FIGSIZE[1] * DPI))
+
+
+@pytest.fixture(scope="module")
+def seeds_dir(tmp_path_factory):
+    """Two short CartPole runs written as out/seed-0 and out/seed-1."""
+    out = tmp_path_factory.mktemp("runs") / "cartpole"
+    for seed in (0, 1):
+        write_run(train("CartPole-v1", episodes=8 + 2 * seed, seed=seed), out / f"seed-{seed}")
+    return out
+
+
+def test_moving_average_is_a_trailing_mean_with_a_short_start():
+    x = np.arange(1.0, 7.0)
+    np.testing.assert_allclose(moving_average(x, 3), [1, 1.5, 2, 3, 4, 5])
+    np.testing.assert_allclose(moving_average(x, 1), x)
+    np.testing.assert_allclose(moving_average(x, 100), np.cumsum(x) / np.arange(1, 7))
+
+
+def test_moving_average_validates():
+    with pytest.raises(ValueError, match="window"):
+        moving_average([1.0], 0)
+    with pytest.raises(ValueError, match="1-D"):
+        moving_average(np.ones((2, 2)))
+
+
+def test_t_interval_matches_the_student_t_formula():
+    rng = np.random.default_rng(0)
+    curves = rng.standard_normal((10, 4))
+    mean, half = t_interval(curves)
+    np.testing.assert_allclose(mean, curves.mean(0))
+    # t_{0.975, 9} = 2.2622
+    np.testing.assert_allclose(half, 2.262157 * curves.std(0, ddof=1) / np.sqrt(10), rtol=1e-5)
+
+
+def test_t_interval_needs_two_seeds():
+    with pytest.raises(ValueError, match="K >= 2"):
+        t_interval(np.ones((1, 5)))
+
+
+def test_reward_threshold_comes_from_the_gymnasium_spec():
+    assert reward_threshold("CartPole-v1") == 475.0
+    assert reward_threshold("Pendulum-v1") is None
+    assert reward_threshold("NoSuchEnv-v0") is None
+
+
+def test_write_run_writes_history_config_and_checkpoint(seeds_dir):
+    run_dir = seeds_dir / "seed-1"
+    with open(run_dir / "history.csv", newline="") as f:
+        rows = list(csv.DictReader(f))
+    assert tuple(rows[0]) == HISTORY_COLUMNS
+    assert len(rows) == 10
+    history = read_history(run_dir)
+    np.testing.assert_allclose(history["moving_average"], moving_average(history["return"]))
+    np.testing.assert_array_equal(history["episode"], np.arange(1, 11))
+    config = read_config(run_dir)
+    assert config["env_id"] == "CartPole-v1" and config["seed"] == 1
+    assert json.loads((run_dir / "config.json").read_text())["config"]["episodes"] == 10
+    run = load_run_dir(run_dir)
+    np.testing.assert_array_equal(run.episode_returns, history["return"])
+
+
+def test_find_runs_accepts_a_seed_dir_or_its_parent(seeds_dir, tmp_path):
+    assert find_runs(seeds_dir) == [seeds_dir / "seed-0", seeds_dir / "seed-1"]
+    assert find_runs(seeds_dir / "seed-0") == [seeds_dir / "seed-0"]
+    with pytest.raises(FileNotFoundError, match="does not exist"):
+        find_runs(tmp_path / "missing")
+    with pytest.raises(ValueError, match="not a run directory"):
+        find_runs(tmp_path)
+
+
+def test_read_history_rejects_a_file_that_is_not_a_history(tmp_path):
+    (tmp_path / "history.csv").write_text("a,b\n1,2\n")
+    with pytest.raises(ValueError, match="'episode' and 'return'"):
+        read_history(tmp_path)
+    (tmp_path / "history.csv").write_text("episode,return\n1,x\n")
+    with pytest.raises(ValueError, match="not numeric"):
+        read_history(tmp_path)
+
+
+def test_plot_run_dirs_writes_png_and_svg_of_the_expected_size(seeds_dir, tmp_path):
+    paths = plot_run_dirs([seeds_dir, seeds_dir / "seed-0"], tmp_path / "fig.png",
+                          labels=["two seeds", "one seed"])
+    assert [p.suffix for p in paths] == [".png", ".svg"]
+    assert all(p.is_file() for p in paths)
+    with Image.open(paths[0]) as im:
+        assert im.size == PIXELS
+    assert "<svg" in paths[1].read_text()[:500]
+
+
+def test_plot_run_dirs_defaults_to_the_run_dir(seeds_dir):
+    paths = plot_run_dirs([seeds_dir])
+    assert paths[0] == seeds_dir / "learning_curve.png"
+
+
+def test_figure_draws_band_threshold_and_legend():
+    rng = np.random.default_rng(0)
+    fig = learning_curve_figure({"a": [rng.random(30) for _ in range(3)], "b": [rng.random(20)]},
+                                threshold=0.5, window=5)
+    ax = fig.axes[0]
+    labels = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert "a: 95% t-interval of the mean" in labels and "b: return per episode" in labels
+    assert "reward threshold (0.5)" in labels
+    assert ax.get_xlabel() and ax.get_ylabel()
+    assert len(ax.collections) == 1  # one band: the single-seed group has none
+    plt.close(fig)
+
+
+def test_a_single_group_is_not_named_in_the_legend():
+    fig = learning_curve_figure({"a": [np.ones(5), np.zeros(5)]})
+    labels = [t.get_text() for t in fig.axes[0].get_legend().get_texts()]
+    plt.close(fig)
+    assert labels == ["each seed (moving average)", "mean of 2 seeds",
+                      "95% t-interval of the mean"]
+
+
+def test_plot_run_dirs_validates_labels(seeds_dir):
+    with pytest.raises(ValueError, match="one name per path"):
+        plot_run_dirs([seeds_dir], labels=["a", "b"])

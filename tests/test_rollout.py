@@ -1,0 +1,61 @@
+"""Rollouts in one env and in a vector env (NEXT_STEP autoreset)."""
+
+import numpy as np
+
+from linear_pg.features import RawFeatures
+from linear_pg.policies import GaussianPolicy, SoftmaxPolicy
+from linear_pg.rollout import collect_episodes, collect_episodes_vec
+from linear_pg.trainer import make_env
+
+
+def _cartpole_policy():
+    phi = RawFeatures().fit(np.zeros((1, 4)))
+    pi = SoftmaxPolicy(5, 2)
+    pi.W[:, 1] = [0.0, 0.5, 2.0, 0.5, 0.0]  # a mediocre controller: episodes of ~30-100 steps
+    return pi, phi
+
+
+def test_single_env_batch_layout():
+    pi, phi = _cartpole_policy()
+    b = collect_episodes(make_env("CartPole-v1"), pi, phi, 4, np.random.default_rng(0))
+    assert b.n_episodes == 4 and b.lengths.sum() == b.rewards.size == b.X.shape[0]
+    assert b.actions.shape == (b.rewards.size,) and np.all(b.rewards == 1.0)
+    np.testing.assert_array_equal(b.episode_returns, b.lengths)
+    np.testing.assert_array_equal(b.X[:, -1], 1.0)
+
+
+def test_vector_env_drops_reset_steps_and_meets_quota():
+    pi, phi = _cartpole_policy()
+    venv = make_env("CartPole-v1", n_envs=3)
+    b = collect_episodes_vec(venv, pi, phi, 7, np.random.default_rng(0))
+    assert b.n_episodes == 7
+    # a NEXT_STEP reset step has reward 0: none may leak into the batch
+    assert np.all(b.rewards == 1.0)
+    assert np.all(b.terminated | (b.lengths == 500))
+
+
+def test_single_and_vector_rollouts_agree_in_distribution():
+    pi, phi = _cartpole_policy()
+    single = collect_episodes(make_env("CartPole-v1"), pi, phi, 150,
+                              np.random.default_rng(1)).lengths
+    vec = collect_episodes_vec(make_env("CartPole-v1", n_envs=4), pi, phi, 150,
+                               np.random.default_rng(2)).lengths
+    se = np.sqrt(single.var() / single.size + vec.var() / vec.size)
+    assert abs(single.mean() - vec.mean()) < 4 * se
+
+
+def test_gaussian_actions_are_clipped_for_the_env_only():
+    phi = RawFeatures().fit(np.zeros((1, 3)))
+    pi = GaussianPolicy(4, 1, init_log_std=np.log(5.0))   # sigma 5 >> the bound 2
+    b = collect_episodes(make_env("Pendulum-v1"), pi, phi, 1, np.random.default_rng(0))
+    assert b.actions.shape == (200, 1)
+    assert np.abs(b.actions).max() > 2.0                   # the sample, unclipped, is kept
+
+
+def test_vector_pendulum_batch():
+    phi = RawFeatures().fit(np.zeros((1, 3)))
+    pi = GaussianPolicy(4, 1)
+    b = collect_episodes_vec(make_env("Pendulum-v1", n_envs=2), pi, phi, 3,
+                             np.random.default_rng(0))
+    np.testing.assert_array_equal(b.lengths, [200, 200, 200])
+    assert not b.terminated.any()
