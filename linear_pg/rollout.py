@@ -8,6 +8,7 @@ sub-environments of a vector env.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import gymnasium as gym
@@ -68,22 +69,23 @@ def env_action(space: gym.Space, a: np.ndarray) -> np.ndarray | int:
     return np.clip(a, space.low, space.high).astype(space.dtype)
 
 
-def _choose(policy: LinearPolicy, X: np.ndarray, rng: np.random.Generator,
-            mean_action: bool) -> np.ndarray:
-    return policy.act(X) if mean_action else policy.sample(X, rng)
+def _chooser(policy: LinearPolicy, rng: np.random.Generator,
+             mean_action: bool) -> Callable[[np.ndarray], np.ndarray]:
+    """The per-step action rule: the policy's unchecked sample (or its most likely action)."""
+    if mean_action:
+        return policy._act
+    return lambda X: policy._sample(X, rng)
 
 
 def _episode_seed(rng: np.random.Generator) -> int:
     return int(rng.integers(2**31 - 1))
 
 
-def _stack(obs: list, X: list, A: list, R: list, lengths: list, term: list,
-           final_X: list) -> Batch:
-    return Batch(obs=np.asarray(obs, dtype=np.float64), X=np.asarray(X, dtype=np.float64),
-                 actions=np.asarray(A), rewards=np.asarray(R, dtype=np.float64),
+def _batch(obs: np.ndarray, X: np.ndarray, A: np.ndarray, R: np.ndarray, lengths: object,
+           terminated: object, final_X: np.ndarray) -> Batch:
+    return Batch(obs=obs, X=X, actions=A, rewards=np.asarray(R, dtype=np.float64),
                  lengths=np.asarray(lengths, dtype=np.int64),
-                 terminated=np.asarray(term, dtype=bool),
-                 final_X=np.asarray(final_X, dtype=np.float64))
+                 terminated=np.asarray(terminated, dtype=bool), final_X=final_X)
 
 
 def collect_episodes(env: gym.Env, policy: LinearPolicy, features: FeatureMap, n_episodes: int,
@@ -100,20 +102,29 @@ def collect_episodes(env: gym.Env, policy: LinearPolicy, features: FeatureMap, n
     rng : np.random.Generator
         The only source of randomness: episode seeds and action samples.
     mean_action : bool, default False
-        Act with ``policy.act`` (argmax / mean) instead of sampling.
+        Act with the most likely action (argmax / mean) instead of sampling.
 
     Returns
     -------
     Batch
+
+    Notes
+    -----
+    The loop over steps is the one the environment forces; inside it the features and the
+    action come from the unchecked internals (``features._transform``, ``policy._sample``)
+    because the inputs are the library's own, and a validation per step would cost as much
+    as the step. The features of each step are kept, so nothing is computed twice.
     """
-    obs_l, X_l, A_l, R_l, lengths, term, final_l = [], [], [], [], [], [], []
     space = env.action_space
+    choose = _chooser(policy, rng, mean_action)
+    obs_l, X_l, A_l, R_l, lengths, term, final_obs = [], [], [], [], [], [], []
     for _ in range(n_episodes):
         s, _ = env.reset(seed=_episode_seed(rng))
         n = 0
         while True:
-            x = features.transform(s)                      # (1, d)
-            a = _choose(policy, x, rng, mean_action)[0]
+            s = np.asarray(s, dtype=np.float64)
+            x = features._transform(s[None])               # (1, d)
+            a = choose(x)[0]
             s_next, r, terminated, truncated, _ = env.step(env_action(space, a))
             obs_l.append(s)
             X_l.append(x[0])
@@ -124,9 +135,11 @@ def collect_episodes(env: gym.Env, policy: LinearPolicy, features: FeatureMap, n
             if terminated or truncated:
                 lengths.append(n)
                 term.append(bool(terminated))
-                final_l.append(features.transform(s)[0])
+                final_obs.append(np.asarray(s_next, dtype=np.float64))
                 break
-    return _stack(obs_l, X_l, A_l, R_l, lengths, term, final_l)
+    final_X = features._transform(np.asarray(final_obs))
+    return _batch(np.asarray(obs_l), np.asarray(X_l), np.asarray(A_l), R_l, lengths, term,
+                  final_X)
 
 
 def collect_episodes_vec(venv: gym.vector.VectorEnv, policy: LinearPolicy, features: FeatureMap,
@@ -139,6 +152,10 @@ def collect_episodes_vec(venv: gym.vector.VectorEnv, policy: LinearPolicy, featu
 
     Notes
     -----
+    Each step is one batched call for all N sub-environments: features (N, d), one policy
+    call, one ``venv.step``; the bookkeeping is array arithmetic, and the episodes are cut
+    out of the (steps, N) arrays once, at the end.
+
     Sub-env i runs a fixed quota of episodes, ``n_episodes // N`` plus one for the first
     ``n_episodes % N`` of them, and further steps of a sub-env that met its quota are
     discarded. Stopping instead at the first ``n_episodes`` episodes to finish would
@@ -147,47 +164,55 @@ def collect_episodes_vec(venv: gym.vector.VectorEnv, policy: LinearPolicy, featu
     With ``NEXT_STEP`` autoreset, the step() after a sub-env reports terminated or truncated
     is its reset: the action sent is ignored, the reward is 0 and the observation returned is
     the first of a new episode. That step is not a transition and is dropped here.
+
+    The episodes of the batch are in the order they ended (ties by sub-env index).
     """
     N = venv.num_envs
     quota = np.full(N, n_episodes // N) + (np.arange(N) < n_episodes % N)
     done_count = np.zeros(N, dtype=np.int64)
-    space = venv.single_action_space
-    buffers: list[list[list]] = [[[], [], [], []] for _ in range(N)]
-    finished: list[tuple[list, ...]] = []
     resetting = np.zeros(N, dtype=bool)
+    space = venv.single_action_space
+    choose = _chooser(policy, rng, mean_action)
+    S, X_s, A_s, R_s, next_s, valid_s, ended_s, term_s = ([] for _ in range(8))
     s, _ = venv.reset(seed=_episode_seed(rng))
     while np.any(done_count < quota):
-        X = features.transform(s)                           # (N, d): one call for all
-        A = _choose(policy, X, rng, mean_action)            # (N,) or (N, m)
+        s = np.asarray(s, dtype=np.float64)
+        X = features._transform(s)                          # (N, d): one call for all
+        A = choose(X)                                       # (N,) or (N, m)
         s_next, R, terminated, truncated, _ = venv.step(env_action(space, A))
-        for i in range(N):
-            if resetting[i]:            # this step was sub-env i's reset: not a transition
-                resetting[i] = False
-                continue
-            if done_count[i] >= quota[i]:
-                continue
-            buf = buffers[i]
-            buf[0].append(s[i])
-            buf[1].append(X[i])
-            buf[2].append(A[i])
-            buf[3].append(R[i])
-            if terminated[i] or truncated[i]:
-                finished.append((*buf, bool(terminated[i]),
-                                 features.transform(s_next[i:i + 1])[0]))
-                buffers[i] = [[], [], [], []]
-                done_count[i] += 1
-                resetting[i] = True
+        valid = ~resetting & (done_count < quota)           # a real transition to keep
+        ended = valid & (terminated | truncated)
+        S.append(s)
+        X_s.append(X)
+        A_s.append(A)
+        R_s.append(R)
+        next_s.append(s_next)
+        valid_s.append(valid)
+        ended_s.append(ended)
+        term_s.append(terminated)
+        done_count += ended
+        resetting = terminated | truncated                  # its next step is the reset
         s = s_next
-    obs_l, X_l, A_l, R_l, lengths, term, final_l = [], [], [], [], [], [], []
-    for o, x, a, r, t, f in finished:
-        obs_l += o
-        X_l += x
-        A_l += a
-        R_l += r
-        lengths.append(len(r))
-        term.append(t)
-        final_l.append(f)
-    return _stack(obs_l, X_l, A_l, R_l, lengths, term, final_l)
+    return _cut_episodes(features, *(np.asarray(v) for v in
+                                     (S, X_s, A_s, R_s, next_s, valid_s, ended_s, term_s)))
+
+
+def _cut_episodes(features: FeatureMap, S: np.ndarray, X: np.ndarray, A: np.ndarray,
+                  R: np.ndarray, next_s: np.ndarray, valid: np.ndarray, ended: np.ndarray,
+                  term: np.ndarray) -> Batch:
+    """Flatten (steps, N, ...) arrays into episodes, in the order the episodes ended."""
+    t_idx, i_idx = np.nonzero(valid.T)[::-1]        # sub-env major: each env's steps in time
+    is_end = ended[t_idx, i_idx]
+    episode = np.cumsum(is_end) - is_end            # episode number of every kept step
+    end_t, end_i = t_idx[is_end], i_idx[is_end]
+    rank = np.argsort(np.lexsort((end_i, end_t)))   # chronological rank of each episode
+    order = np.argsort(rank[episode], kind="stable")
+    t_idx, i_idx = t_idx[order], i_idx[order]
+    by_time = np.lexsort((end_i, end_t))
+    lengths = np.bincount(episode, minlength=end_t.size)[by_time]
+    final_X = features._transform(np.asarray(next_s[end_t, end_i][by_time], dtype=np.float64))
+    return _batch(S[t_idx, i_idx], X[t_idx, i_idx], A[t_idx, i_idx], R[t_idx, i_idx],
+                  lengths, term[end_t, end_i][by_time], final_X)
 
 
 def collect(env: gym.Env | gym.vector.VectorEnv, policy: LinearPolicy, features: FeatureMap,

@@ -96,6 +96,15 @@ class LinearPolicy:
     def grad_log_prob(self, X: object, A: object) -> np.ndarray:  # pragma: no cover
         raise NotImplementedError
 
+    # Unchecked twins of sample / act for the rollout's per-step loop, where the features
+    # come from the library itself (float64, shape (T, n_features)) and a validation per
+    # environment step would cost more than the step.
+    def _sample(self, X: np.ndarray, rng: np.random.Generator) -> np.ndarray:  # pragma: no cover
+        raise NotImplementedError
+
+    def _act(self, X: np.ndarray) -> np.ndarray:  # pragma: no cover
+        raise NotImplementedError
+
 
 def row_outer(X: np.ndarray, V: np.ndarray) -> np.ndarray:
     """Per-row outer products x_t (outer) v_t, flattened in C order: shape (T, d * m).

@@ -121,9 +121,15 @@ class BernoulliPolicy(LinearPolicy):
 
     def sample(self, X: object, rng: np.random.Generator) -> np.ndarray:
         """Action 1 with probability p, else 0, shape (T,)."""
-        p = self.prob_one(X)
+        return self._sample(self._features(X), rng)
+
+    def _sample(self, X: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+        p = np.exp(log_sigmoid(X @ self.W))
         return (rng.random(p.shape[0]) < p).astype(np.int64)
 
     def act(self, X: object) -> np.ndarray:
         """The most likely action: 1 where x . w > 0, shape (T,)."""
-        return (self._features(X) @ self.W > 0).astype(np.int64)
+        return self._act(self._features(X))
+
+    def _act(self, X: np.ndarray) -> np.ndarray:
+        return (X @ self.W > 0).astype(np.int64)

@@ -240,10 +240,15 @@ class GaussianPolicy(LinearPolicy):
 
     def sample(self, X: object, rng: np.random.Generator) -> np.ndarray:
         """mu + sigma * eps with eps ~ N(0, I), shape (T, action_dim). Not clipped."""
-        X = self._features(X)
+        return self._sample(self._features(X), rng)
+
+    def _sample(self, X: np.ndarray, rng: np.random.Generator) -> np.ndarray:
         noise = rng.standard_normal((X.shape[0], self.action_dim))
         return X @ self.W + np.exp(self._log_std(X)) * noise
 
     def act(self, X: object) -> np.ndarray:
         """The mean action mu(x), shape (T, action_dim)."""
-        return self.mean(X)
+        return self._act(self._features(X))
+
+    def _act(self, X: np.ndarray) -> np.ndarray:
+        return X @ self.W

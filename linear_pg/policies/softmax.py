@@ -126,11 +126,17 @@ class SoftmaxPolicy(LinearPolicy):
 
     def sample(self, X: object, rng: np.random.Generator) -> np.ndarray:
         """One action per row by inverting the CDF with one uniform draw each, shape (T,)."""
-        P = self.probs(X)
+        return self._sample(self._features(X), rng)
+
+    def _sample(self, X: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+        P = np.exp(self._log_probs(X))
         u = rng.random((P.shape[0], 1))
         A = (np.cumsum(P, axis=1) < u).sum(axis=1)
         return np.minimum(A, self.n_actions - 1)
 
     def act(self, X: object) -> np.ndarray:
         """The most likely action of each row (argmax of the logits), shape (T,)."""
-        return np.argmax(self._features(X) @ self.W, axis=1)
+        return self._act(self._features(X))
+
+    def _act(self, X: np.ndarray) -> np.ndarray:
+        return np.argmax(X @ self.W, axis=1)
