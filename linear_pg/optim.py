@@ -59,6 +59,10 @@ class SGD:
     def step(self, g: np.ndarray, scores: np.ndarray | None = None) -> np.ndarray:
         return self.lr * g
 
+    def set_lr(self, lr: float) -> None:
+        """Change the step size (for a schedule): the learning rate; delta for "npg"."""
+        self.lr = lr
+
     def get_state(self) -> dict[str, np.ndarray]:
         return {}
 
@@ -151,6 +155,10 @@ class NaturalGradient(SGD):
         self.delta = delta
         self.damping = damping
         self.eta = eta
+
+    def set_lr(self, lr: float) -> None:
+        """Change the KL size delta (a learning-rate schedule scales the step's KL)."""
+        self.delta = lr
 
     def step(self, g: np.ndarray, scores: np.ndarray | None = None) -> np.ndarray:
         if scores is None:

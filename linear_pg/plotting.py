@@ -12,18 +12,20 @@ import os
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
-import matplotlib
+import numpy as np
+from matplotlib.axes import Axes
+from matplotlib.figure import Figure
+from matplotlib.ticker import MaxNLocator
+from scipy import stats
 
-matplotlib.use("Agg")  # files only, never a window
-
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-from matplotlib.figure import Figure  # noqa: E402
-from matplotlib.ticker import MaxNLocator  # noqa: E402
-from scipy import stats  # noqa: E402
-
-from ._validation import check_real  # noqa: E402
-from .rundir import MOVING_AVERAGE_WINDOW, find_runs, moving_average, read_config, read_history  # noqa: E402, E501
+from ._validation import check_real
+from .rundir import (
+    MOVING_AVERAGE_WINDOW,
+    find_runs,
+    moving_average,
+    read_config,
+    read_history,
+)
 
 FIGSIZE = (8.0, 5.0)
 DPI = 100
@@ -78,8 +80,8 @@ def reward_threshold(env_id: str | None) -> float | None:
         return None
 
 
-def plot_learning_curves(ax: plt.Axes, returns: Sequence[np.ndarray], *, label: str,
-                         color: str | None = None,
+def plot_learning_curves(ax: Axes, returns: Sequence[np.ndarray], *,
+                         label: str | None = None, color: str | None = None,
                          window: int = MOVING_AVERAGE_WINDOW) -> None:
     """Draw one group of seeds on ``ax``: faint per-seed curves, mean and 95% band.
 
@@ -88,9 +90,9 @@ def plot_learning_curves(ax: plt.Axes, returns: Sequence[np.ndarray], *, label: 
     ax : matplotlib Axes
     returns : sequence of 1-D arrays
         The episode returns of each seed, in training order.
-    label : str
-        Legend name of the group ("" for a figure of one group: the legend then names
-        only what each line is).
+    label : str, optional
+        Name of the group in a comparison: only its mean line enters the legend, under
+        this name. Without it every element gets a legend entry saying what it is.
     color : str, optional
     window : int, default 100
         Moving-average window in episodes.
@@ -99,30 +101,32 @@ def plot_learning_curves(ax: plt.Axes, returns: Sequence[np.ndarray], *, label: 
     -----
     The mean and band cover the episodes that every seed reached (a seed stopped early
     would otherwise leave the mean to the seeds still running); the faint lines go on to
-    each seed's end.
+    each seed's end. One seed has no band: its raw returns are drawn faintly instead.
     """
     if len(returns) == 0:
         raise ValueError(f"returns must hold at least one seed's returns for {label!r}")
     color = color or ax._get_lines.get_next_color()
-    prefix = f"{label}: " if label else ""
+
+    def name(what: str, main: bool = False) -> str | None:
+        return what if label is None else (label if main else None)
+
     curves = [moving_average(r, window) for r in returns]
     if len(curves) == 1:
         x = np.arange(1, curves[0].size + 1)
         ax.plot(x, returns[0], color=color, alpha=0.25, lw=0.8,
-                label=f"{prefix}return per episode")
+                label=name("return per episode"))
         ax.plot(x, curves[0], color=color, lw=2,
-                label=f"{prefix}moving average ({window} episodes)")
+                label=name(f"moving average ({window} episodes)", main=True))
         return
     for i, c in enumerate(curves):
         ax.plot(np.arange(1, c.size + 1), c, color=color, alpha=0.2, lw=0.8,
-                label=f"{prefix}each seed (moving average)" if i == 0 else None)
+                label=name("each seed (moving average)") if i == 0 else None)
     n = min(c.size for c in curves)
     mean, half = t_interval(np.stack([c[:n] for c in curves]))
     x = np.arange(1, n + 1)
-    ax.plot(x, mean, color=color, lw=2,
-            label=f"{prefix}mean of {len(curves)} seeds")
+    ax.plot(x, mean, color=color, lw=2, label=name(f"mean of {len(curves)} seeds", main=True))
     ax.fill_between(x, mean - half, mean + half, color=color, alpha=0.25, lw=0,
-                    label=f"{prefix}95% t-interval of the mean")
+                    label=name("95% t-interval of the mean"))
 
 
 def learning_curve_figure(groups: Mapping[str, Sequence[np.ndarray]], *, title: str = "",
@@ -133,7 +137,8 @@ def learning_curve_figure(groups: Mapping[str, Sequence[np.ndarray]], *, title: 
     Parameters
     ----------
     groups : mapping of label -> sequence of 1-D return arrays (one per seed)
-        With a single group its label is left out of the legend.
+        One group: the legend says what each element is. Several: the legend names the
+        groups (their mean lines) and its title says what lines, bands and faint lines are.
     title : str, optional
     threshold : float, optional
         Drawn as a dashed horizontal line (the env's reward threshold).
@@ -143,9 +148,12 @@ def learning_curve_figure(groups: Mapping[str, Sequence[np.ndarray]], *, title: 
     -------
     matplotlib.figure.Figure of FIGSIZE inches at DPI.
     """
-    fig, ax = plt.subplots(figsize=FIGSIZE, dpi=DPI, layout="constrained")
+    # a bare Figure (no pyplot): no GUI backend is touched, and the caller's is left alone
+    fig = Figure(figsize=FIGSIZE, dpi=DPI, layout="constrained")
+    ax = fig.subplots()
+    compare = len(groups) > 1
     for label, returns in groups.items():
-        plot_learning_curves(ax, list(returns), label=label if len(groups) > 1 else "",
+        plot_learning_curves(ax, list(returns), label=label if compare else None,
                              window=window)
     if threshold is not None:
         ax.axhline(threshold, color="black", ls="--", lw=1,
@@ -155,7 +163,9 @@ def learning_curve_figure(groups: Mapping[str, Sequence[np.ndarray]], *, title: 
     ax.set_ylabel("episode return (undiscounted)")
     ax.set_title(title)
     ax.grid(alpha=0.3)
-    ax.legend(loc="best", fontsize="small")
+    legend_title = (f"mean over seeds of the {window}-episode moving average;\n"
+                    f"band: 95% t-interval; faint: each seed") if compare else None
+    ax.legend(loc="best", fontsize="small", title=legend_title, title_fontsize="small")
     return fig
 
 
@@ -167,7 +177,6 @@ def save_figure(fig: Figure, out: str | os.PathLike, formats: Sequence[str] = ("
     paths = [out.with_suffix(f".{fmt}") for fmt in formats]
     for p in paths:
         fig.savefig(p, dpi=DPI)
-    plt.close(fig)
     return paths
 
 

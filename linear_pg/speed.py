@@ -216,27 +216,18 @@ def raw_step_throughput(env_id: str = "CartPole-v1", n_envs: int = 1, n_steps: i
     """
     n_envs = check_int(n_envs, "n_envs", low=1)
     n_steps = check_int(n_steps, "n_steps", low=1)
-    rng = np.random.default_rng(seed)
-    if n_envs == 1:
-        env = gym.make(env_id)
-        env.action_space.seed(seed)
-        actions = [env.action_space.sample() for _ in range(n_steps)]
-        env.reset(seed=int(rng.integers(2**31 - 1)))
-        start = time.perf_counter()
-        for a in actions:
-            _, _, terminated, truncated, _ = env.step(a)
-            if terminated or truncated:
-                env.reset()
-        seconds = time.perf_counter() - start
-    else:
-        env = gym.make_vec(env_id, num_envs=n_envs, vectorization_mode="vector_entry_point")
-        env.action_space.seed(seed)
-        actions = [env.action_space.sample() for _ in range(n_steps)]
-        env.reset(seed=int(rng.integers(2**31 - 1)))
-        start = time.perf_counter()
-        for a in actions:
-            env.step(a)
-        seconds = time.perf_counter() - start
+    single = n_envs == 1
+    env = gym.make(env_id) if single else \
+        gym.make_vec(env_id, num_envs=n_envs, vectorization_mode="vector_entry_point")
+    env.action_space.seed(seed)
+    actions = [env.action_space.sample() for _ in range(n_steps)]
+    env.reset(seed=seed)
+    start = time.perf_counter()
+    for a in actions:
+        _, _, terminated, truncated, _ = env.step(a)
+        if single and (terminated or truncated):    # a vector env resets its own sub-envs
+            env.reset()
+    seconds = time.perf_counter() - start
     env.close()
     env_steps = n_steps * n_envs
     return {"env_id": env_id, "n_envs": n_envs, "env_steps": env_steps, "seconds": seconds,

@@ -250,6 +250,11 @@ def _resolve(env_id: str, env: gym.Env, given: dict[str, Any]) -> dict[str, Any]
     if cfg["max_grad_norm"] is not None:
         cfg["max_grad_norm"] = check_real(cfg["max_grad_norm"], "max_grad_norm", low=0.0,
                                           low_open=True)
+    cfg["lr_schedule"] = check_choice(cfg.get("lr_schedule", "constant"), "lr_schedule",
+                                      LR_SCHEDULES)
+    cfg["lr_end"] = check_real(cfg.get("lr_end", 0.0), "lr_end", low=0.0, high=1.0)
+    cfg["mean_bound_coef"] = check_real(cfg.get("mean_bound_coef", 0.0), "mean_bound_coef",
+                                        low=0.0)
     check_choice(cfg["estimator"], "estimator", ESTIMATORS)
     check_choice(cfg["baseline"], "baseline", BASELINES)
     check_choice(cfg["optimizer"], "optimizer", OPTIMIZERS)
@@ -297,19 +302,63 @@ def _collapsed(policy: LinearPolicy, entropy: float, X: np.ndarray,
     every future gradient vanish, while its returns still vary: there is something to learn
     and no way left to learn it. A deterministic policy whose episodes all return the same
     (CartPole at 500) is finished, not broken.
+
+    A Gaussian policy never collapses this way: its sigma is clamped to
+    ``log_std_bounds``, so at the lower bound the score of its mean, (a - mu) / sigma^2, is
+    still defined and non-zero and the mean can still move (it is often exactly when sigma
+    sits at its floor that the mean is being fine-tuned). Only a non-finite entropy stops it.
     """
     if not np.isfinite(entropy):
         return "the policy entropy is not finite"
-    if np.ptp(returns) == 0:
+    if np.ptp(returns) == 0 or isinstance(policy, GaussianPolicy):
         return None
-    if isinstance(policy, GaussianPolicy):
-        if policy.log_std_mode != "fixed" and \
-                np.all(np.log(policy.std(X)) <= policy.log_std_bounds[0] + 1e-12):
-            return "sigma collapsed to its lower bound while the returns still vary"
-    elif entropy < 1e-12:
+    if entropy < 1e-12:
         return (f"the action distribution collapsed (entropy {entropy:.2e}) while the "
                 f"returns still vary")
     return None
+
+
+LR_SCHEDULES = ("constant", "linear")
+
+
+def mean_bound_grad(policy: LinearPolicy, X: np.ndarray, low: np.ndarray, high: np.ndarray,
+                    n_episodes: int) -> np.ndarray:
+    """Gradient of -(1/N) sum_t |mu(x_t) - clip(mu(x_t), low, high)|^2 / 2 over theta.
+
+    The "bounds loss" of rl_games' PPO: the environment clips a Gaussian action to its box,
+    so once the mean mu(x) = x W is beyond a bound the return hardly depends on it any more,
+    REINFORCE has no signal to bring it back, and the mean action (``act``) stays saturated
+    at the bound. This penalty is zero inside the box and pulls an outside mean back toward
+    it: with e_t = mu_t - clip(mu_t), d/dW = -(1/N) sum_t x_t e_t^T (0 for log sigma).
+    Returns zeros for a non-Gaussian policy.
+    """
+    g = np.zeros(policy.n_params)
+    if not isinstance(policy, GaussianPolicy):
+        return g
+    mu = X @ policy.W
+    excess = mu - np.clip(mu, low, high)
+    d, m = policy.n_features, policy.action_dim
+    g[: d * m] = -(X.T @ excess).ravel() / n_episodes
+    return g
+
+
+def lr_factor(schedule: str, progress: float, end: float = 0.0) -> float:
+    """The multiplier of the base learning rate after a fraction ``progress`` of training.
+
+    ``"constant"``: 1. ``"linear"``: 1 - (1 - end) * progress, from 1 at the first update
+    down toward ``end`` (a fraction of the base rate) at the end of training, as in common
+    PPO implementations. ``progress`` is the fraction of the training episodes already
+    collected before the update's batch, so the first update uses the full rate and the
+    last one nearly ``end`` times it. For "npg" the factor scales the KL size delta.
+
+    Examples
+    --------
+    >>> lr_factor("linear", 0.5), lr_factor("linear", 0.5, end=0.2), lr_factor("constant", 0.9)
+    (0.5, 0.6, 1.0)
+    """
+    if schedule == "constant":
+        return 1.0
+    return 1.0 - (1.0 - end) * min(max(progress, 0.0), 1.0)
 
 
 def train(env_id: str, *, episodes: int | None = None, seed: int = 0,
@@ -319,6 +368,8 @@ def train(env_id: str, *, episodes: int | None = None, seed: int = 0,
           lr: float | None = None, gamma: float | None = None,
           batch_episodes: int | None = None, n_envs: int = 1,
           entropy_coef: float | None = None, max_grad_norm: float | None = None,
+          lr_schedule: str | None = None, lr_end: float | None = None,
+          mean_bound_coef: float | None = None,
           checkpoint_path: str | None = None, checkpoint_every: int = 10,
           callback: Callable[[Run], None] | None = None,
           env_kwargs: dict[str, Any] | None = None,
@@ -353,6 +404,16 @@ def train(env_id: str, *, episodes: int | None = None, seed: int = 0,
         Weight of the entropy bonus.
     max_grad_norm : float > 0, optional
         Clip |g| to this norm before the step.
+    lr_schedule : {"constant", "linear"}, optional
+        How the step size changes during training (default "constant"): "linear" decays
+        it from ``lr`` at the first update to ``lr_end * lr`` at the end (see
+        :func:`lr_factor`); for "npg" it is the KL size delta that decays.
+    lr_end : float in [0, 1], optional
+        Final fraction of ``lr`` for the "linear" schedule (default 0).
+    mean_bound_coef : float >= 0, optional
+        Weight c of a penalty (c / 2) |mu - clip(mu)|^2 per step on a Gaussian mean outside
+        a bounded action box (default 0, off), added to the gradient like the entropy
+        bonus; see :func:`mean_bound_grad`.
     checkpoint_path : str, optional
         Save a checkpoint every ``checkpoint_every`` updates and at the end (atomically).
     callback : callable(Run), optional
@@ -394,6 +455,8 @@ def train(env_id: str, *, episodes: int | None = None, seed: int = 0,
              "normalize_weights": normalize_weights, "optimizer": optimizer, "lr": lr,
              "gamma": gamma, "batch_episodes": batch_episodes, "n_envs": n_envs,
              "entropy_coef": entropy_coef, "max_grad_norm": max_grad_norm,
+             "lr_schedule": lr_schedule, "lr_end": lr_end,
+             "mean_bound_coef": mean_bound_coef,
              "env_kwargs": env_kwargs, "policy_kwargs": policy_kwargs,
              "features_kwargs": features_kwargs, "optimizer_kwargs": optimizer_kwargs}
     if isinstance(policy, str) or policy is None:
@@ -423,6 +486,8 @@ def train(env_id: str, *, episodes: int | None = None, seed: int = 0,
                         f"got {type(policy).__name__}")
     cfg["policy"] = pi.kind
     cfg["policy_config"] = _jsonable(pi.get_config())
+    bounds = space_bounds(env.action_space) \
+        if isinstance(env.action_space, gym.spaces.Box) else None
     if n_envs > 1:
         env.close()
         env = make_env(env_id, cfg["env_kwargs"], n_envs)
@@ -434,12 +499,17 @@ def train(env_id: str, *, episodes: int | None = None, seed: int = 0,
     try:
         while run.n_episodes < cfg["episodes"]:
             n = min(cfg["batch_episodes"], cfg["episodes"] - run.n_episodes)
+            opt.set_lr(cfg["lr"] * lr_factor(cfg["lr_schedule"],
+                                             run.n_episodes / cfg["episodes"], cfg["lr_end"]))
             batch = collect(env, pi, phi, n, rng)
             w = _weights(cfg, batch, base)
             S = pi.grad_log_prob(batch.X, batch.actions)             # (T, P) scores
             g = weighted_score_mean(S, w, batch.n_episodes)  # REINFORCE, mean over episodes
             if cfg["entropy_coef"] > 0:
                 g = g + cfg["entropy_coef"] * pi.grad_entropy(batch.X).sum(0) / batch.n_episodes
+            if cfg["mean_bound_coef"] > 0 and bounds is not None:
+                g = g + cfg["mean_bound_coef"] * mean_bound_grad(pi, batch.X, *bounds,
+                                                                 batch.n_episodes)
             grad_norm = float(np.linalg.norm(g))
             entropy = float(np.mean(pi.entropy(batch.X)))
             stats = {"grad_norm": grad_norm, "entropy": entropy,

@@ -2,6 +2,7 @@
 
     python scripts/make_figures.py                 # all figures, 10 seeds (a while)
     python scripts/make_figures.py --seeds 2 --episodes 20 --out /tmp/figs   # a smoke run
+    python scripts/make_figures.py --plot-only     # redraw from the runs of the last call
 
 One function per figure; each trains what it needs through the same code path as
 ``linear-pg train`` (run directories under ``--runs``), then plots or renders it:
@@ -28,20 +29,24 @@ from linear_pg.presets import PRESETS
 from linear_pg.render import render_gif
 from linear_pg.rundir import find_runs, load_run_dir, read_history
 
-ADAM = {"optimizer": "adam", "optimizer_kwargs": {}, "lr": 0.2, "normalize_weights": False}
+ADAM = {"optimizer": "adam", "optimizer_kwargs": {}, "lr": 0.1, "normalize_weights": False,
+        "batch_episodes": 1}
+"""One episode per Adam step, unnormalized weights: the CartPole preset's optimizer."""
 
 ESTIMATOR_VARIANTS = {
     # Plain REINFORCE, every action credited with the whole episode's return.
     "total return": {"estimator": "total_return", "baseline": "none", **ADAM},
     # Drop the rewards that came before each action: same expectation, less variance.
     "reward-to-go": {"estimator": "reward_to_go", "baseline": "none", **ADAM},
-    # Also subtract a linear value baseline fitted on earlier batches.
-    "reward-to-go + value baseline": {"estimator": "reward_to_go", "baseline": "value", **ADAM},
-    # The same weights, standardized, with a natural-gradient step of fixed KL size.
-    "natural gradient (rtg + baseline)": {"estimator": "reward_to_go", "baseline": "value",
-                                          "normalize_weights": True, "optimizer": "npg"},
+    # Also subtract a linear value baseline fitted on earlier episodes (the preset).
+    "reward-to-go - value baseline": {"estimator": "reward_to_go", "baseline": "value", **ADAM},
+    # The same weights, standardized per batch, with a natural-gradient step of fixed KL
+    # size; the Fisher matrix needs more than one episode, so 10 episodes per step.
+    "natural gradient (rtg - baseline, 10 ep./step)": {
+        "estimator": "reward_to_go", "baseline": "value", "normalize_weights": True,
+        "optimizer": "npg", "optimizer_kwargs": {}, "lr": 0.05, "batch_episodes": 10},
 }
-"""The estimator comparison on CartPole; everything else comes from the CartPole preset."""
+"""The estimator comparison on CartPole (gamma, features, policy: the CartPole preset)."""
 
 
 def best_seed(run_dir: Path) -> Path:
@@ -49,24 +54,27 @@ def best_seed(run_dir: Path) -> Path:
     return max(find_runs(run_dir), key=lambda d: read_history(d)["return"][-100:].mean())
 
 
-def learning_curves(out: Path, runs: Path, seeds: int, jobs: int,
+def learning_curves(out: Path, runs: Path, seeds: int, jobs: int | None,
                     episodes: int | None) -> list[Path]:
-    """learning_curve_<env>.png/.svg for every preset."""
+    """learning_curve_<env>.png/.svg for every preset (jobs=None: plot existing runs)."""
     written = []
     for env_id in PRESETS:
-        train_to_dir(env_id, runs / env_id, range(seeds), n_jobs=jobs, episodes=episodes)
+        if jobs is not None:
+            train_to_dir(env_id, runs / env_id, range(seeds), n_jobs=jobs, episodes=episodes)
         written += plot_run_dirs([runs / env_id], out / f"learning_curve_{env_id}",
                                  title=f"{env_id}: linear policy, preset, {seeds} seeds")
     return written
 
 
-def estimator_comparison(out: Path, runs: Path, seeds: int, jobs: int,
+def estimator_comparison(out: Path, runs: Path, seeds: int, jobs: int | None,
                          episodes: int | None) -> list[Path]:
     """estimators_CartPole-v1.png/.svg: four estimators of the same gradient."""
     dirs = []
     for name, kwargs in ESTIMATOR_VARIANTS.items():
-        d = runs / "estimators" / name.replace(" ", "_").replace("(", "").replace(")", "")
-        train_to_dir("CartPole-v1", d, range(seeds), n_jobs=jobs, episodes=episodes, **kwargs)
+        d = runs / "estimators" / "".join(c if c.isalnum() else "_" for c in name)
+        if jobs is not None:
+            train_to_dir("CartPole-v1", d, range(seeds), n_jobs=jobs, episodes=episodes,
+                         **kwargs)
         dirs.append(d)
     return plot_run_dirs(dirs, out / "estimators_CartPole-v1", labels=list(ESTIMATOR_VARIANTS),
                          title=f"CartPole-v1: gradient estimators, {seeds} seeds each")
@@ -103,10 +111,13 @@ def main(argv: list[str] | None = None) -> int:
                         help="parallel processes (default: all CPUs)")
     parser.add_argument("--episodes", type=int, default=None,
                         help="training episodes per run (default: each preset's)")
+    parser.add_argument("--plot-only", action="store_true",
+                        help="redraw the figures from the runs already in --runs")
     args = parser.parse_args(argv)
     out, runs = Path(args.out), Path(args.runs)
-    written = learning_curves(out, runs, args.seeds, args.jobs, args.episodes)
-    written += estimator_comparison(out, runs, args.seeds, args.jobs, args.episodes)
+    jobs = None if args.plot_only else args.jobs
+    written = learning_curves(out, runs, args.seeds, jobs, args.episodes)
+    written += estimator_comparison(out, runs, args.seeds, jobs, args.episodes)
     written += gifs(out, runs)
     for path in written:
         print(f"wrote {path}")

@@ -110,3 +110,15 @@ def test_value_baseline_reduces_gradient_variance():
     var_plain = np.var(g_plain, axis=0).sum()
     var_value = np.var(g_value, axis=0).sum()
     assert var_value < 0.8 * var_plain
+
+
+def test_set_lr_changes_the_step_size_of_every_optimizer():
+    g = np.array([1.0, -2.0])
+    sgd = make_optimizer("sgd", 0.1)
+    sgd.set_lr(0.05)
+    np.testing.assert_allclose(sgd.step(g), 0.05 * g)
+    npg = make_optimizer("npg", 0.04)
+    S = np.random.default_rng(0).standard_normal((50, 2))
+    big = npg.step(g, S)
+    npg.set_lr(0.01)                  # a quarter of the KL: half the step
+    np.testing.assert_allclose(npg.step(g, S), big / 2)

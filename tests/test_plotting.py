@@ -128,7 +128,8 @@ def test_figure_draws_band_threshold_and_legend():
                                 threshold=0.5, window=5)
     ax = fig.axes[0]
     labels = [t.get_text() for t in ax.get_legend().get_texts()]
-    assert "a: 95% t-interval of the mean" in labels and "b: return per episode" in labels
+    assert labels == ["a", "b", "reward threshold (0.5)"]  # a comparison names its groups
+    assert "95% t-interval" in ax.get_legend().get_title().get_text()
     assert "reward threshold (0.5)" in labels
     assert ax.get_xlabel() and ax.get_ylabel()
     assert len(ax.collections) == 1  # one band: the single-seed group has none

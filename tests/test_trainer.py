@@ -5,8 +5,17 @@ import warnings
 import numpy as np
 import pytest
 
-from linear_pg.policies import SoftmaxPolicy
-from linear_pg.trainer import Run, evaluate, train, train_seeds
+from linear_pg.optim import SGD
+from linear_pg.policies import GaussianPolicy, SoftmaxPolicy
+from linear_pg.trainer import (
+    Run,
+    _collapsed,
+    evaluate,
+    lr_factor,
+    mean_bound_grad,
+    train,
+    train_seeds,
+)
 
 
 def test_cartpole_learns_in_a_short_run():
@@ -108,6 +117,9 @@ def test_divergence_stops_with_warning_and_keeps_finite_theta():
     ({"features": "fourier"}, ValueError, "features must be one of"),
     ({"policy": SoftmaxPolicy(7, 2)}, ValueError, "does not fit this env"),
     ({"n_envs": 0}, ValueError, "n_envs must be >= 1"),
+    ({"lr_schedule": "cosine"}, ValueError, "lr_schedule must be one of"),
+    ({"lr_end": 1.5}, ValueError, "lr_end must be"),
+    ({"mean_bound_coef": -1.0}, ValueError, "mean_bound_coef must be"),
 ])
 def test_bad_arguments_give_clear_errors(kwargs, exc, match):
     kwargs = {"env_id": "CartPole-v1", "episodes": 2, **kwargs}
@@ -124,3 +136,60 @@ def test_train_seeds_parallel_equals_sequential():
     for p, s in zip(par, seq, strict=True):
         np.testing.assert_array_equal(p.episode_returns, s.episode_returns)
         np.testing.assert_array_equal(p.policy.theta, s.policy.theta)
+
+
+def test_linear_lr_schedule_decays_the_step_to_its_end_fraction(monkeypatch):
+    assert lr_factor("constant", 0.7) == 1.0
+    assert lr_factor("linear", 0.0) == 1.0 and lr_factor("linear", 1.0) == 0.0
+    assert lr_factor("linear", 0.5, end=0.2) == pytest.approx(0.6)
+    seen = []
+    monkeypatch.setattr(SGD, "set_lr", lambda self, lr: (seen.append(lr),
+                                                          setattr(self, "lr", lr)))
+    run = train("CartPole-v1", episodes=8, seed=0, batch_episodes=2, optimizer="sgd",
+                lr=0.4, lr_schedule="linear", lr_end=0.5)
+    np.testing.assert_allclose(seen, [0.4, 0.35, 0.3, 0.25])   # 0.4 * (1 - 0.5 * k / 4)
+    assert run.config["lr_schedule"] == "linear" and run.config["lr_end"] == 0.5
+
+
+def test_gaussian_at_its_sigma_floor_is_not_collapsed_but_a_deterministic_softmax_is():
+    X = np.ones((4, 3))
+    gauss = GaussianPolicy(3, init_log_std=-10.0)        # clamped to the lower bound
+    assert _collapsed(gauss, float(np.mean(gauss.entropy(X))), X, np.array([1.0, 2.0])) is None
+    soft = SoftmaxPolicy(3, 2)
+    soft.W[:, 0] = 100.0
+    ent = float(np.mean(soft.entropy(X)))
+    assert "collapsed" in _collapsed(soft, ent, X, np.array([1.0, 2.0]))
+    assert _collapsed(soft, ent, X, np.array([3.0, 3.0])) is None   # finished, not broken
+    assert "not finite" in _collapsed(gauss, float("nan"), X, np.array([1.0, 2.0]))
+
+
+def test_mean_bound_grad_is_the_gradient_of_the_penalty_and_zero_inside_the_box():
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((6, 3))
+    pi = GaussianPolicy(3, action_dim=2, init_scale=2.0, seed=1)
+    low, high = np.array([-1.0, -0.5]), np.array([1.0, 0.5])
+
+    def penalty(theta):
+        q = pi.copy()
+        q.theta = theta
+        mu = X @ q.W
+        return -0.5 * np.sum((mu - np.clip(mu, low, high)) ** 2) / 2   # N = 2 episodes
+
+    g = mean_bound_grad(pi, X, low, high, 2)
+    eps = 1e-6
+    num = [(penalty(pi.theta + eps * e) - penalty(pi.theta - eps * e)) / (2 * eps)
+           for e in np.eye(pi.n_params)]
+    np.testing.assert_allclose(g, num, atol=1e-6)
+    assert np.any(g != 0) and np.all(g[6:] == 0)               # log sigma is not penalized
+    inside = GaussianPolicy(3, action_dim=2, init_scale=1e-3, seed=1)
+    assert np.all(mean_bound_grad(inside, X, 10 * low, 10 * high, 2) == 0)
+    assert np.all(mean_bound_grad(SoftmaxPolicy(3, 2), X, low, high, 2) == 0)
+
+
+def test_mean_bound_penalty_keeps_mountain_car_means_near_the_box():
+    kw = {"episodes": 40, "seed": 0, "lr_schedule": "linear"}
+    X = np.random.default_rng(0).uniform([-1.2, -0.07], [0.6, 0.07], (200, 2))
+    free = train("MountainCarContinuous-v0", **kw)
+    held = train("MountainCarContinuous-v0", mean_bound_coef=10.0, **kw)
+    out = [np.mean(np.abs(r.policy.act(r.features.transform(X))) > 1.0) for r in (free, held)]
+    assert out[1] <= out[0]
