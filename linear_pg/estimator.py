@@ -55,9 +55,11 @@ def policy_gradient(policy: LinearPolicy, X: object, A: object, weights: object,
     sample mean over episodes estimates it. The whole batch is one matrix product,
     weights @ scores, with no per-step loop.
     """
-    S = policy.grad_log_prob(X, A)  # (T, P): validates X and A
-    w = _weights(weights, S.shape[0])
-    return weighted_score_mean(S, w, _divisor(S.shape[0], lengths, average))
+    n_rows = np.shape(X)[0] if np.ndim(X) == 2 else 1
+    w = _weights(weights, n_rows)
+    divisor = _divisor(n_rows, lengths, average)
+    # sum_t w_t score_t, contracted without building the (T, P) score matrix
+    return policy.weighted_score_sum(X, A, w) / divisor
 
 
 def weighted_score_mean(scores: np.ndarray, weights: np.ndarray, divisor: int) -> np.ndarray:

@@ -3,7 +3,7 @@
 from .base import LinearPolicy
 from .bernoulli import BernoulliPolicy, log_sigmoid
 from .gaussian import LOG_STD_BOUNDS, GaussianPolicy
-from .softmax import SoftmaxPolicy, log_softmax
+from .softmax import SoftmaxPolicy, log_softmax, softmax
 
 __all__ = [
     "LinearPolicy",
@@ -12,5 +12,6 @@ __all__ = [
     "GaussianPolicy",
     "LOG_STD_BOUNDS",
     "log_softmax",
+    "softmax",
     "log_sigmoid",
 ]

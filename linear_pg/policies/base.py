@@ -93,7 +93,37 @@ class LinearPolicy:
         """Alias of :meth:`grad_log_prob`: the per-sample score, shape (T, n_params)."""
         return self.grad_log_prob(X, A)
 
-    def grad_log_prob(self, X: object, A: object) -> np.ndarray:  # pragma: no cover
+    def grad_log_prob(self, X: object, A: object) -> np.ndarray:
+        """The per-sample score grad_theta log pi(A_t | X_t), shape (T, n_params)."""
+        X = self._features(X)
+        A = self._check_actions(A, X.shape[0])
+        return np.concatenate([row_outer(X, V) if times_x else V
+                               for V, times_x in self._score_factors(X, A)], axis=1)
+
+    def weighted_score_sum(self, X: object, A: object, weights: np.ndarray) -> np.ndarray:
+        """sum_t w_t grad_theta log pi(A_t | X_t), shape (n_params,), without the (T, P) scores.
+
+        The same factors as :meth:`grad_log_prob`, contracted over the steps at once: a
+        block x (outer) v_t summed with weights w_t is X^T (w * V), one (d, T) x (T, m)
+        product instead of T outer products.
+        """
+        X = self._features(X)
+        A = self._check_actions(A, X.shape[0])
+        return np.concatenate([(X.T @ (weights[:, None] * V)).ravel() if times_x
+                               else weights @ V for V, times_x in self._score_factors(X, A)])
+
+    def _score_factors(self, X: np.ndarray, A: np.ndarray
+                       ) -> list[tuple[np.ndarray, bool]]:  # pragma: no cover
+        """The score, block by block in theta's order, as (V, times_x) pairs.
+
+        V has shape (T, m): the derivative of log pi with respect to the block's m linear
+        outputs (logits, means, log-stds). ``times_x`` says whether the block is a weight
+        matrix multiplying x (its score is then x (outer) v_t, the chain rule through
+        z = x W) or a bias-like vector (its score is v_t itself).
+        """
+        raise NotImplementedError
+
+    def _check_actions(self, A: object, n_rows: int) -> np.ndarray:  # pragma: no cover
         raise NotImplementedError
 
     # Unchecked twins of sample / act for the rollout's per-step loop, where the features
@@ -138,7 +168,7 @@ def check_discrete_actions(A: object, n_actions: int, n_rows: int) -> np.ndarray
                 f"A must hold integer actions in [0, {n_actions}) for a discrete policy, "
                 f"got non-integer value {arr[~np.isfinite(arr) | (arr != np.round(arr))][0]}"
             )
-    if np.any((arr < 0) | (arr >= n_actions)):
+    if arr.size and (arr.min() < 0 or arr.max() >= n_actions):
         bad = arr[(arr < 0) | (arr >= n_actions)][0]
         raise ValueError(f"A must hold actions in [0, {n_actions}), got {bad}")
-    return arr.astype(np.int64)
+    return arr.astype(np.int64, copy=False)

@@ -92,12 +92,13 @@ class BernoulliPolicy(LinearPolicy):
         z = X @ self.W
         return np.where(A == 1, log_sigmoid(z), log_sigmoid(-z))
 
-    def grad_log_prob(self, X: object, A: object) -> np.ndarray:
-        """Score (a - p) x for each row, shape (T, n_features)."""
-        X = self._features(X)
-        A = check_discrete_actions(A, 2, X.shape[0])
+    def _check_actions(self, A: object, n_rows: int) -> np.ndarray:
+        return check_discrete_actions(A, 2, n_rows)
+
+    def _score_factors(self, X: np.ndarray, A: np.ndarray) -> list[tuple[np.ndarray, bool]]:
+        """d log pi / dz = a - p: the "fake label" a minus the prediction p; score (a - p) x."""
         p = np.exp(log_sigmoid(X @ self.W))
-        return (A - p)[:, None] * X  # the "fake label" a minus the prediction p
+        return [((A - p)[:, None], True)]
 
     def entropy(self, X: object) -> np.ndarray:
         """H = -p log p - (1 - p) log(1 - p) for each row, shape (T,)."""

@@ -194,23 +194,23 @@ class GaussianPolicy(LinearPolicy):
         z = (A - X @ self.W) / np.exp(log_std)
         return -0.5 * (z**2 + 2.0 * log_std + LOG_2PI).sum(axis=1)
 
-    def grad_log_prob(self, X: object, A: object) -> np.ndarray:
-        """Score [x (outer) (a - mu)/sigma^2, (a - mu)^2/sigma^2 - 1, ...], shape (T, n_params)."""
-        X = self._features(X)
-        A = self._actions(A, X.shape[0])
+    def _check_actions(self, A: object, n_rows: int) -> np.ndarray:
+        return self._actions(A, n_rows)
+
+    def _score_factors(self, X: np.ndarray, A: np.ndarray) -> list[tuple[np.ndarray, bool]]:
+        """(a - mu) / sigma^2 for the mean; (a - mu)^2 / sigma^2 - 1 for log sigma."""
         raw = self._raw_log_std(X)
         lo, hi = self.log_std_bounds
-        log_std = np.clip(raw, lo, hi)
-        inv_var = np.exp(-2.0 * log_std)
+        inv_var = np.exp(-2.0 * np.clip(raw, lo, hi))
         diff = A - X @ self.W
-        parts = [row_outer(X, diff * inv_var)]
+        factors = [(diff * inv_var, True)]                  # mean block: x (outer) this
         if self.log_std_mode != "fixed":
             # zero where the clamp is active: there log sigma does not move with theta
             g_log_std = (diff**2 * inv_var - 1.0) * ((raw > lo) & (raw < hi))
-            parts.append(g_log_std)
+            factors.append((g_log_std, False))              # log_std: the vector itself
             if self.log_std_mode == "linear":
-                parts.append(row_outer(X, g_log_std))
-        return np.concatenate(parts, axis=1)
+                factors.append((g_log_std, True))           # W_std: x (outer) it
+        return factors
 
     def entropy(self, X: object) -> np.ndarray:
         """H = sum_j (log sigma_j + log(2 pi e) / 2) for each row, shape (T,)."""
