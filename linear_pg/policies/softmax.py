@@ -159,10 +159,15 @@ class SoftmaxPolicy(LinearPolicy):
         return self._sample(self._features(X), rng)
 
     def _sample(self, X: np.ndarray, rng: np.random.Generator) -> np.ndarray:
-        P = np.exp(self._log_probs(X))
-        u = rng.random((P.shape[0], 1))
-        A = (np.cumsum(P, axis=1) < u).sum(axis=1)
-        return np.minimum(A, self.n_actions - 1)
+        # a = the number of cumulative probabilities p_0 + ... + p_j (j < k - 1) below u
+        P = softmax(X @ self.W)
+        u = rng.random(P.shape[0])
+        cdf = np.zeros(P.shape[0])
+        A = np.zeros(P.shape[0], dtype=np.int64)
+        for j in range(self.n_actions - 1):   # k is small: a loop over the columns
+            cdf += P[:, j]
+            A += cdf < u
+        return A
 
     def act(self, X: object) -> np.ndarray:
         """The most likely action of each row (argmax of the logits), shape (T,)."""
