@@ -1,0 +1,247 @@
+from nbtools import code, md, setup
+
+NAME = "06_short_corridor_exact"
+
+CELLS = [
+md(r'''
+# 6. An exact check: the short corridor
+
+**What you will learn**
+
+- how to compute the performance $J(\theta)$ of a policy *exactly*, from the Bellman
+  equations, on Sutton & Barto's short corridor with switched actions (Example 13.1);
+- why the best policy there is stochastic ($\pi(\text{right}) \approx 0.59$,
+  $J \approx -11.6$), beyond the reach of $\varepsilon$-greedy action values;
+- how the exact gradient compares with REINFORCE's Monte Carlo estimate;
+- a reproduction of the book's Figures 13.1 and 13.2: REINFORCE with and without a
+  state-value baseline, in the book's setting.
+'''),
+setup('''
+from linear_pg import SoftmaxPolicy, policy_gradient, reward_to_go
+from linear_pg.corridor import (
+    exact_policy_gradient,
+    exact_start_value,
+    exact_values,
+    finite_difference_gradient,
+    optimal_p_right,
+    p_right_of,
+    sample_episodes,
+)
+'''),
+md(r'''
+## The problem
+
+Three non-terminal states and a goal on the right; every step costs $-1$. In states 0 and 2
+the actions do what they say; in state 1 they are **switched** (right moves left). Going
+left in state 0 stays put. The agent cannot tell the states apart: its only feature is
+$x = [1]$ everywhere, so a policy is a single number $p = \pi(\text{right})$ used in every
+state.
+
+## $J$ from the Bellman equations
+
+With $q = 1 - p$, the value of each state satisfies $v(s) = -1 + \sum_{s'} P_{ss'} v(s')$
+with $v(\text{goal}) = 0$:
+
+$$
+\begin{aligned}
+v_0 &= -1 + q\, v_0 + p\, v_1, \\
+v_1 &= -1 + p\, v_0 + q\, v_2, \\
+v_2 &= -1 + q\, v_1 .
+\end{aligned}
+$$
+
+From the first, $v_0 = v_1 - 1/p$. Substituting $v_0$ and $v_2$ into the second:
+$v_1 = -1 + p v_1 - 1 - q + q^2 v_1$, so $v_1 (1 - p - q^2) = -(3 - p)$. Since
+$1 - p - q^2 = q - q^2 = pq$,
+
+$$
+v_1 = -\frac{3-p}{p(1-p)}, \qquad
+J(p) = v_0 = v_1 - \frac1p = -\frac{2(2-p)}{p(1-p)} .
+$$
+
+Setting $dJ/dp = 0$ gives $p^2 - 4p + 2 = 0$, whose root in $(0,1)$ is
+$p^* = 2 - \sqrt2 \approx 0.586$. `linear_pg.corridor.exact_values` solves the linear
+system $(I - P)v = -\mathbf 1$ numerically; we compare it with the closed form, and the
+optimum with a grid search.
+'''),
+code('''
+ps = np.linspace(0.01, 0.99, 981)
+J_grid = np.array([exact_start_value(p) for p in ps])
+closed_form = -2 * (2 - ps) / (ps * (1 - ps))
+p_star = optimal_p_right()
+print(f"values at p = 0.5: {exact_values(0.5)}")
+print(f"max |Bellman solve - closed form| = {np.max(np.abs(J_grid - closed_form)):.1e}")
+print(f"optimum: p* = {p_star:.4f}, J(p*) = {exact_start_value(p_star):.3f}; "
+      f"grid search: p = {ps[J_grid.argmax()]:.3f}")
+assert np.allclose(J_grid, closed_form, rtol=1e-10)
+assert abs(ps[J_grid.argmax()] - p_star) < 1e-3
+assert abs(p_star - 0.586) < 1e-3 and abs(exact_start_value(p_star) + 11.657) < 1e-3
+'''),
+md(r'''
+## Figure 13.1: $J$ as a function of $p$
+
+An action-value method with $\varepsilon$-greedy selection ($\varepsilon = 0.1$) can only
+choose between two policies here: mostly-left, $p = \varepsilon/2$, and mostly-right,
+$p = 1 - \varepsilon/2$. Both are far worse than the best stochastic policy.
+'''),
+code('''
+eps = 0.1
+eps_left, eps_right = eps / 2, 1 - eps / 2
+J_left, J_right = exact_start_value(eps_left), exact_start_value(eps_right)
+
+fig, ax = plt.subplots(figsize=(6, 4))
+ax.plot(ps, J_grid, label="$J(p) = v_\\\\pi(S_0)$")
+ax.plot([eps_left], [J_left], "o", label=f"$\\\\varepsilon$-greedy left: {J_left:.1f}")
+ax.plot([eps_right], [J_right], "s", label=f"$\\\\varepsilon$-greedy right: {J_right:.1f}")
+ax.plot([p_star], [exact_start_value(p_star)], "*", ms=12,
+        label=f"optimal stochastic: p = {p_star:.2f}, J = {exact_start_value(p_star):.1f}")
+ax.set_ylim(-100, 0)
+ax.set_xlabel("probability of right action p")
+ax.set_ylabel("J(p)")
+ax.set_title("Short corridor (Sutton & Barto, Figure 13.1)")
+ax.legend(loc="lower center")
+fig.tight_layout()
+fig.savefig(FIG_DIR / "nb06_fig13_1_corridor_value.png", dpi=120)
+plt.show()
+print(f"epsilon-greedy left J = {J_left:.2f}, right J = {J_right:.2f}")
+assert J_left < -80 and J_right < -40 and exact_start_value(p_star) > -12
+'''),
+md(r'''
+## The exact gradient against REINFORCE
+
+The policy is a `SoftmaxPolicy(1, 2)` on the constant feature, so
+$\theta = (W_{\text{left}}, W_{\text{right}})$ and $p = \mathrm{softmax}(\theta)_{\text{right}}$.
+Three numbers for the same $\nabla J$:
+
+1. **exact**, by the policy-gradient theorem on the known MDP,
+   $\nabla J = \sum_s \eta(s) \sum_a \pi(a)\, q(s,a)\, \nabla\log\pi(a)$ with $\eta$ the
+   expected visits (`exact_policy_gradient`);
+2. **finite differences** of the exact $J(\theta)$ (`finite_difference_gradient`), which
+   use no score at all;
+3. **REINFORCE**: sampled episodes, $\hat g = \frac1N\sum_i\sum_t G_t\nabla\log\pi(a_t)$,
+   with its standard error.
+'''),
+code('''
+policy = SoftmaxPolicy(1, 2)
+policy.W = [[0.4, -0.4]]                        # p(right) ~ 0.31
+exact = exact_policy_gradient(policy)
+fd = finite_difference_gradient(policy)
+
+n = 2_000 if QUICK else 20_000
+X, A, rewards, lengths = sample_episodes(policy, n, seed=0)
+G = reward_to_go(rewards, 1.0, lengths)
+g_hat = policy_gradient(policy, X, A, G, lengths)
+starts = np.concatenate([[0], np.cumsum(lengths)[:-1]])
+per_episode = np.add.reduceat(G[:, None] * policy.grad_log_prob(X, A), starts, axis=0)
+se = per_episode.std(axis=0, ddof=1) / np.sqrt(n)
+print(f"p(right) = {p_right_of(policy):.3f}, J = {exact_start_value(p_right_of(policy)):.3f}")
+print("exact gradient:     ", exact)
+print("finite differences: ", fd)
+print(f"REINFORCE, {n} episodes:", g_hat, "+-", se)
+z = (g_hat - exact) / se
+print("z-scores:", z)
+assert np.allclose(exact, fd, rtol=1e-6)
+assert np.allclose(g_hat, per_episode.mean(axis=0))
+assert np.all(np.abs(z) < 4)
+'''),
+md(r'''
+## Figure 13.2: REINFORCE with and without a baseline
+
+The book's setting: $\gamma = 1$; initial preferences giving $\pi(\text{right}) \approx 0.05$
+(the $\varepsilon$-greedy-left policy, $J \approx -82$); REINFORCE with step size
+$\alpha = 2^{-13}$; REINFORCE with a baseline with $\alpha^\theta = 2^{-9}$ and a learned
+state-value baseline $\hat v(s, w) = w$ (all states share the feature, so it is one number)
+with $\alpha^w = 2^{-6}$. Each curve is the return per episode averaged over independent
+runs, with the optimum $v_*(S_0) = J(p^*)$ drawn as a line.
+
+Each episode makes one update: $\theta \leftarrow \theta + \alpha \sum_t \delta_t
+\nabla\log\pi(a_t)$ with $\delta_t = G_t$ (no baseline) or $\delta_t = G_t - \hat v$,
+computed with `policy_gradient` on the episode. The book updates $\theta$ after every step
+of the episode; summing those steps at the start-of-episode $\theta$ differs only at order
+$\alpha^2$. The baseline weight $w$ is updated step by step, $w \leftarrow w + \alpha^w
+(G_t - w)$, as in the book.
+'''),
+code('''
+def reinforce_corridor(alpha, alpha_w=None, episodes=1000, seed=0):
+    """Returns per episode of REINFORCE on the corridor (with a baseline if alpha_w is set)."""
+    rng = np.random.default_rng(seed)
+    policy = SoftmaxPolicy(1, 2)
+    policy.W = [[1.47, -1.47]]                  # pi(right) = 0.05: epsilon-greedy left
+    w = 0.0                                     # the state-value baseline v(s, w) = w
+    returns = np.empty(episodes)
+    for i in range(episodes):
+        X, A, rewards, lengths = sample_episodes(policy, 1, seed=rng)
+        G = reward_to_go(rewards, 1.0)
+        if alpha_w is None:
+            delta = G
+        else:
+            delta = np.empty_like(G)
+            for t, G_t in enumerate(G):
+                delta[t] = G_t - w
+                w += alpha_w * delta[t]
+        policy.theta = policy.theta + alpha * policy_gradient(policy, X, A, delta)
+        returns[i] = rewards.sum()
+    return returns
+
+
+runs = 8 if QUICK else 100
+episodes = 200 if QUICK else 1000
+plain = np.array([reinforce_corridor(2**-13, episodes=episodes, seed=s) for s in range(runs)])
+with_b = np.array([reinforce_corridor(2**-9, 2**-6, episodes=episodes, seed=s)
+                   for s in range(runs)])
+'''),
+code('''
+v_star = exact_start_value(p_star)
+fig, ax = plt.subplots(figsize=(7, 4.5))
+ax.plot(plain.mean(axis=0), label="REINFORCE, $\\\\alpha = 2^{-13}$", lw=1)
+ax.plot(with_b.mean(axis=0), label="REINFORCE with baseline, "
+        "$\\\\alpha^\\\\theta = 2^{-9}$, $\\\\alpha^w = 2^{-6}$", lw=1)
+ax.axhline(v_star, color="k", ls="--", label=f"$v_*(s_0) = {v_star:.1f}$")
+ax.set_ylim(-90, -10)
+ax.set_xlabel("episode")
+ax.set_ylabel(f"total reward per episode (mean of {runs} runs)")
+ax.set_title("Short corridor (Sutton & Barto, Figure 13.2)")
+ax.legend(loc="lower right")
+fig.tight_layout()
+fig.savefig(FIG_DIR / "nb06_fig13_2_reinforce_baseline.png", dpi=120)
+plt.show()
+
+window = episodes // 10
+first = plain[:, :window].mean(), with_b[:, :window].mean()
+last = plain[:, -window:].mean(), with_b[:, -window:].mean()
+last_se = (plain[:, -window:].mean(axis=1).std(ddof=1) / np.sqrt(runs),
+           with_b[:, -window:].mean(axis=1).std(ddof=1) / np.sqrt(runs))
+print(f"first {window} episodes: no baseline {first[0]:.1f}, with baseline {first[1]:.1f}")
+print(f"last {window} episodes:  no baseline {last[0]:.1f} +- {last_se[0]:.1f}, "
+      f"with baseline {last[1]:.1f} +- {last_se[1]:.1f}   (v* = {v_star:.2f})")
+assert last[0] > first[0] + 10 and last[1] > first[1] + 10       # both learn
+assert last[1] > last[0]                                         # the baseline learns faster
+assert last[1] <= v_star + 4 * last_se[1]                        # nobody beats the optimum
+'''),
+md(r'''
+Both methods climb from the $\varepsilon$-greedy-left value toward $v_*$, and the baseline
+lets a 16 times larger step size be used without the variance blowing up, so it gets there
+much sooner. No curve exceeds $v_*$, which the exact solution guarantees.
+
+## Summary
+
+- On a small known MDP the value of a policy is a linear solve, so $J$, its optimum and its
+  gradient are exact. The closed form $J(p) = -2(2-p)/(p(1-p))$ has its maximum at
+  $p^* = 2-\sqrt2$, $J \approx -11.66$.
+- The best policy is stochastic; $\varepsilon$-greedy choices are stuck at $-82$ or $-44$.
+- The exact gradient, finite differences of the exact $J$, and the REINFORCE estimate agree
+  (the last within its standard error).
+- A learned baseline allows a larger step and speeds up learning, as in Figure 13.2.
+
+## Exercises
+
+1. Use a `BernoulliPolicy(1)` instead of the softmax. What is the relation between the two
+   parameterizations, and between their exact gradients?
+2. Repeat Figure 13.2 with $\alpha = 2^{-12}$ and $2^{-14}$ without baseline, and
+   $2^{-8}$ with it. Which step sizes diverge or stall?
+3. Add discounting, $\gamma = 0.9$, with `exact_start_value(p, gamma)`. Where is the optimum
+   now?
+4. Replace the per-episode update by one update per batch of 10 episodes with the same
+   total step size per episode. Does anything change?
+'''),
+]
