@@ -187,9 +187,9 @@ def test_mean_bound_grad_is_the_gradient_of_the_penalty_and_zero_inside_the_box(
 
 
 def test_mean_bound_penalty_keeps_mountain_car_means_near_the_box():
-    kw = {"episodes": 40, "seed": 0, "lr_schedule": "linear"}
+    kw = {"episodes": 40, "seed": 0, "lr_schedule": "linear", "batch_episodes": 10}
     X = np.random.default_rng(0).uniform([-1.2, -0.07], [0.6, 0.07], (200, 2))
-    free = train("MountainCarContinuous-v0", **kw)
+    free = train("MountainCarContinuous-v0", mean_bound_coef=0.0, **kw)
     held = train("MountainCarContinuous-v0", mean_bound_coef=10.0, **kw)
     out = [np.mean(np.abs(r.policy.act(r.features.transform(X))) > 1.0) for r in (free, held)]
-    assert out[1] <= out[0]
+    assert out[1] < 0.5 * out[0]      # measured: 0.70 without the penalty, 0.28 with it
