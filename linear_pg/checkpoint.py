@@ -25,6 +25,7 @@ from typing import Any
 
 import numpy as np
 
+from ._json import to_builtin
 from .features import features_from_state
 from .policies import BernoulliPolicy, GaussianPolicy, LinearPolicy, SoftmaxPolicy
 
@@ -60,7 +61,7 @@ def save_checkpoint(run: Any, path: str | os.PathLike) -> Path:
     path = Path(path)
     meta = {"format": FORMAT, "format_version": FORMAT_VERSION, "env_id": run.env_id,
             "seed": run.seed, "config": run.config, "stopped_reason": run.stopped_reason,
-            "policy_kind": run.policy.kind, "policy_config": _plain(run.policy.get_config()),
+            "policy_kind": run.policy.kind, "policy_config": to_builtin(run.policy.get_config()),
             "features_config": run.features.get_config(), "versions": _versions()}
     arrays = {"meta": np.array(json.dumps(meta)), "theta": run.policy.theta}
     arrays.update({f"features/{k}": v for k, v in run.features.get_state().items()})
@@ -78,16 +79,6 @@ def save_checkpoint(run: Any, path: str | os.PathLike) -> Path:
             os.unlink(tmp)
         raise
     return path
-
-
-def _plain(obj: Any) -> Any:
-    if isinstance(obj, dict):
-        return {k: _plain(v) for k, v in obj.items()}
-    if isinstance(obj, list | tuple):
-        return [_plain(v) for v in obj]
-    if isinstance(obj, np.ndarray):
-        return obj.tolist()
-    return obj
 
 
 def load_checkpoint(path: str | os.PathLike) -> dict[str, Any]:

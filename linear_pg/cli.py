@@ -262,7 +262,8 @@ def cmd_gradcheck(args: argparse.Namespace) -> int:
 def cmd_bench(args: argparse.Namespace) -> int:
     import json
 
-    from .speed import benchmark_report, markdown_table, strict_json
+    from ._json import to_builtin
+    from .speed import benchmark_report, markdown_table
 
     report = benchmark_report(quick=args.quick, seeds=args.seeds, n_jobs=args.jobs,
                               progress=not args.quiet)
@@ -270,7 +271,8 @@ def cmd_bench(args: argparse.Namespace) -> int:
     if args.json is not None:
         path = Path(args.json)
         path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(json.dumps(strict_json(report), indent=2, allow_nan=False) + "\n")
+        text = json.dumps(to_builtin(report, finite_only=True), indent=2, allow_nan=False)
+        path.write_text(text + "\n")
         print(f"wrote {path}")
     return 0
 

@@ -24,6 +24,7 @@ import numpy as np
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.exceptions import NotFittedError
 
+from ._json import to_builtin
 from ._validation import as_float_array, check_choice, check_finite
 
 FEATURE_NAMES = ("raw", "poly", "standard", "rbf", "random_rbf")
@@ -98,15 +99,7 @@ class FeatureMap(TransformerMixin, BaseEstimator):
 
     def get_config(self) -> dict[str, Any]:
         """Name and constructor arguments (JSON-serializable)."""
-        return {"name": self.name, **{k: _jsonable(v) for k, v in self.get_params().items()}}
-
-
-def _jsonable(v: object) -> object:
-    if isinstance(v, np.ndarray):
-        return v.tolist()
-    if isinstance(v, tuple):
-        return [_jsonable(u) for u in v]
-    return v
+        return {"name": self.name, **{k: to_builtin(v) for k, v in self.get_params().items()}}
 
 
 class RawFeatures(FeatureMap):

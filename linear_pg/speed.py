@@ -340,25 +340,6 @@ def speed_report(quick: bool = False) -> dict[str, Any]:
             "rows": rows}
 
 
-def strict_json(obj: Any) -> Any:
-    """``obj`` with every NaN or infinite float replaced by None (valid, strict JSON).
-
-    Examples
-    --------
-    >>> strict_json({"median": float("inf"), "runs": [1.5, float("nan")]})
-    {'median': None, 'runs': [1.5, None]}
-    """
-    if isinstance(obj, dict):
-        return {k: strict_json(v) for k, v in obj.items()}
-    if isinstance(obj, list | tuple):
-        return [strict_json(v) for v in obj]
-    if isinstance(obj, float | np.floating):
-        return float(obj) if np.isfinite(obj) else None
-    if isinstance(obj, np.integer | np.bool_):
-        return obj.item()
-    return obj
-
-
 def markdown_table(rows: list[dict[str, Any]]) -> str:
     """Rows of a report as a markdown table: metric | measured | target | pass.
 

@@ -22,6 +22,7 @@ from typing import Any
 import gymnasium as gym
 import numpy as np
 
+from ._json import to_builtin
 from ._validation import (
     as_generator,
     check_choice,
@@ -485,14 +486,14 @@ def train(env_id: str, *, episodes: int | None = None, seed: int = 0,
         raise TypeError(f"policy must be one of {POLICY_NAMES} or a LinearPolicy, "
                         f"got {type(policy).__name__}")
     cfg["policy"] = pi.kind
-    cfg["policy_config"] = _jsonable(pi.get_config())
+    cfg["policy_config"] = to_builtin(pi.get_config())
     bounds = space_bounds(env.action_space) \
         if isinstance(env.action_space, gym.spaces.Box) else None
     if n_envs > 1:
         env.close()
         env = make_env(env_id, cfg["env_kwargs"], n_envs)
 
-    run = Run(env_id=env_id, seed=seed, config=_jsonable(cfg), policy=pi, features=phi)
+    run = Run(env_id=env_id, seed=seed, config=to_builtin(cfg), policy=pi, features=phi)
     base = make_baseline(cfg["baseline"])
     opt = make_optimizer(cfg["optimizer"], cfg["lr"], **cfg.get("optimizer_kwargs", {}))
     start = time.perf_counter()
@@ -549,18 +550,6 @@ def _has_preset(env_id: object) -> bool:
     from .presets import PRESETS
 
     return isinstance(env_id, str) and env_id in PRESETS
-
-
-def _jsonable(obj: Any) -> Any:
-    if isinstance(obj, dict):
-        return {str(k): _jsonable(v) for k, v in obj.items()}
-    if isinstance(obj, list | tuple):
-        return [_jsonable(v) for v in obj]
-    if isinstance(obj, np.ndarray):
-        return obj.tolist()
-    if isinstance(obj, np.generic):
-        return obj.item()
-    return obj
 
 
 # ---------------------------------------------------------------------------- evaluate

@@ -1,0 +1,31 @@
+"""Plain Python values from NumPy ones, for config.json, checkpoints and reports."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+
+def to_builtin(obj: Any, *, finite_only: bool = False) -> Any:
+    """``obj`` with arrays as lists, NumPy scalars as Python numbers and tuples as lists.
+
+    Dict keys become strings. With ``finite_only``, NaN and infinite floats become None, so
+    that the result is strict JSON (``json.dumps(..., allow_nan=False)`` accepts it).
+
+    Examples
+    --------
+    >>> to_builtin({"w": np.array([1.0, 2.0]), "n": np.int64(3), "b": (0.5, 1)})
+    {'w': [1.0, 2.0], 'n': 3, 'b': [0.5, 1]}
+    >>> to_builtin({"median": float("inf"), "runs": [1.5, float("nan")]}, finite_only=True)
+    {'median': None, 'runs': [1.5, None]}
+    """
+    if isinstance(obj, dict):
+        return {str(k): to_builtin(v, finite_only=finite_only) for k, v in obj.items()}
+    if isinstance(obj, list | tuple | np.ndarray):
+        return [to_builtin(v, finite_only=finite_only) for v in obj]
+    if isinstance(obj, np.generic):
+        obj = obj.item()
+    if finite_only and isinstance(obj, float) and not np.isfinite(obj):
+        return None
+    return obj
