@@ -38,8 +38,10 @@ $\gamma = 0.99$, no standardization of the weights) except what multiplies the s
 | reward-to-go | $G_t = \sum_{k\ge t}\gamma^{k-t} r_k$ |
 | reward-to-go + baseline | $G_t - \hat v(s_t)$, $\hat v$ linear, fitted on earlier batches |
 
-The fourth is the third with standardized weights and the **natural gradient** (the
-library's CartPole preset, printed below, also uses the natural gradient). The natural
+The fourth is the third with standardized weights and the **natural gradient**. (The
+library's CartPole preset, printed below, takes yet another route: one episode per update,
+$\gamma = 0.98$, a value baseline and Adam, whose per-coordinate step sizes solve the
+scaling problem differently.) The natural
 gradient preconditions $\hat g$ with the inverse Fisher matrix
 $F = \mathbb{E}[\nabla\log\pi\,\nabla\log\pi^\top]$ (estimated from the batch's scores by
 `linear_pg.optim.fisher`) and sizes the step by the quadratic model of the KL divergence,
