@@ -50,7 +50,7 @@ print({k: preset[k] for k in ("env_kwargs", "features", "features_kwargs", "poli
                               "estimator", "baseline", "optimizer", "lr", "gamma",
                               "batch_episodes")})
 seeds = range(1) if QUICK else range(3)
-episodes = 150 if QUICK else 500
+episodes = 200 if QUICK else 500
 pendulum = {
     f"{preset['optimizer']} (preset)": train_seeds("Pendulum-v1", seeds, episodes=episodes),
     "natural gradient": train_seeds("Pendulum-v1", seeds, episodes=episodes,
@@ -126,7 +126,7 @@ Greedy evaluation (the mean action, no sampling) on fresh starts, compared with 
 untrained policy, and one episode rendered as a GIF by `linear_pg.render.render_gif`.
 '''),
 code('''
-n_eval = 5 if QUICK else 20
+n_eval = 10 if QUICK else 20
 trained = evaluate(best, episodes=n_eval)
 untrained_policy = best.policy.copy()
 untrained_policy.theta = np.zeros(untrained_policy.n_params)
