@@ -34,8 +34,9 @@ from ._validation import (
 )
 from .estimator import _divisor, policy_gradient
 from .policies import BernoulliPolicy, GaussianPolicy, SoftmaxPolicy, log_softmax
-from .policies.base import LinearPolicy, check_discrete_actions
+from .policies.base import LinearPolicy, check_discrete_actions, row_outer
 from .returns import normalize, reward_to_go
+from .rollout import env_action
 
 __all__ = [
     "BUGS",
@@ -172,11 +173,6 @@ def _softmax_jacobian(P: np.ndarray) -> np.ndarray:
     return P[:, :, None] * np.eye(P.shape[1]) - P[:, :, None] * P[:, None, :]
 
 
-def _chain_to_weights(X: np.ndarray, dlog_dz: np.ndarray) -> np.ndarray:
-    """d/dW_ij = x_i d/dz_j, flattened like ``SoftmaxPolicy.theta``."""
-    return (X[:, :, None] * dlog_dz[:, None, :]).reshape(X.shape[0], -1)
-
-
 def softmax_score_wrong_row(policy: SoftmaxPolicy, X: object, A: object) -> np.ndarray:
     """BUG: row 0 of the softmax Jacobian divided by p_a, for every action a.
 
@@ -192,7 +188,7 @@ def softmax_score_wrong_row(policy: SoftmaxPolicy, X: object, A: object) -> np.n
     A = check_discrete_actions(A, policy.n_actions, X.shape[0])
     P = policy.probs(X)
     t = np.arange(X.shape[0])
-    return _chain_to_weights(X, _softmax_jacobian(P)[:, 0, :] / P[t, A][:, None])
+    return row_outer(X, _softmax_jacobian(P)[:, 0, :] / P[t, A][:, None])
 
 
 def softmax_score_wrong_probability(policy: SoftmaxPolicy, X: object,
@@ -211,7 +207,7 @@ def softmax_score_wrong_probability(policy: SoftmaxPolicy, X: object,
     A = check_discrete_actions(A, policy.n_actions, X.shape[0])
     P = policy.probs(X)
     t = np.arange(X.shape[0])
-    return _chain_to_weights(X, _softmax_jacobian(P)[t, A, :] / P.max(axis=1)[:, None])
+    return row_outer(X, _softmax_jacobian(P)[t, A, :] / P.max(axis=1)[:, None])
 
 
 def softmax_score(policy: SoftmaxPolicy, X: object, A: object) -> np.ndarray:
@@ -286,13 +282,6 @@ def _random_action(space: gym.Space, rng: np.random.Generator) -> Any:
     raise TypeError(f"env.action_space must be Discrete or a bounded Box, got {space}")
 
 
-def _env_action(space: gym.Space, a: object) -> Any:
-    """What the environment receives: start + index, or the action clipped to the box."""
-    if isinstance(space, gym.spaces.Discrete):
-        return int(space.start) + int(a)
-    return np.clip(np.asarray(a, dtype=np.float64), space.low, space.high).astype(space.dtype)
-
-
 def step_then_explore(env: gym.Env, policy: LinearPolicy, x: object,
                       rng: np.random.Generator, epsilon: float) -> tuple[Any, tuple]:
     """BUG: the exploratory action replaces the recorded one after the environment stepped.
@@ -309,7 +298,7 @@ def step_then_explore(env: gym.Env, policy: LinearPolicy, x: object,
     """
     epsilon = check_real(epsilon, "epsilon", low=0.0, high=1.0)
     a = policy.sample(np.atleast_2d(x), rng)[0]
-    result = env.step(_env_action(env.action_space, a))
+    result = env.step(env_action(env.action_space, a))
     if rng.random() < epsilon:
         a = _random_action(env.action_space, rng)  # too late: the env already took a
     return a, result
@@ -333,7 +322,7 @@ def explore_then_step(env: gym.Env, policy: LinearPolicy, x: object,
     a = policy.sample(np.atleast_2d(x), rng)[0]
     if rng.random() < epsilon:
         a = _random_action(env.action_space, rng)
-    return a, env.step(_env_action(env.action_space, a))
+    return a, env.step(env_action(env.action_space, a))
 
 
 def exploration_weight(policy: LinearPolicy, x: object, action: object, epsilon: float,

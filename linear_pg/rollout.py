@@ -58,15 +58,17 @@ class Batch:
         return np.add.reduceat(self.rewards, np.concatenate([[0], np.cumsum(self.lengths)[:-1]]))
 
 
-def env_action(space: gym.Space, a: np.ndarray) -> np.ndarray | int:
-    """What the environment receives: an int for Discrete, the clipped action for a Box.
+def env_action(space: gym.Space, a: object) -> np.ndarray:
+    """What the environment receives: start + index for Discrete, the clipped action for a Box.
 
-    The Gaussian sample itself is unbounded; the clip happens here, on the way to the
-    environment, and the batch keeps the unclipped sample for the score.
+    A discrete policy's actions are indices 0..n-1; a ``Discrete(n, start=s)`` space names
+    them s..s+n-1. The Gaussian sample itself is unbounded; the clip happens here, on the
+    way to the environment, and the batch keeps the unclipped sample for the score.
     """
     if isinstance(space, gym.spaces.Discrete):
-        return np.asarray(a, dtype=np.int64)
-    return np.clip(a, space.low, space.high).astype(space.dtype)
+        index = np.asarray(a, dtype=np.int64)
+        return index + int(space.start) if space.start else index
+    return np.clip(np.asarray(a, dtype=np.float64), space.low, space.high).astype(space.dtype)
 
 
 def _chooser(policy: LinearPolicy, rng: np.random.Generator,

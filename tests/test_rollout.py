@@ -1,10 +1,11 @@
 """Rollouts in one env and in a vector env (NEXT_STEP autoreset)."""
 
+import gymnasium as gym
 import numpy as np
 
 from linear_pg.features import RawFeatures
 from linear_pg.policies import GaussianPolicy, SoftmaxPolicy
-from linear_pg.rollout import collect_episodes, collect_episodes_vec
+from linear_pg.rollout import collect_episodes, collect_episodes_vec, env_action
 from linear_pg.trainer import make_env
 
 
@@ -59,3 +60,10 @@ def test_vector_pendulum_batch():
                              np.random.default_rng(0))
     np.testing.assert_array_equal(b.lengths, [200, 200, 200])
     assert not b.terminated.any()
+
+
+def test_discrete_actions_are_offset_by_the_space_start():
+    # the policy's indices 0..n-1 are the env's actions start..start+n-1
+    space = gym.spaces.Discrete(3, start=-1)
+    np.testing.assert_array_equal(env_action(space, np.array([0, 1, 2])), [-1, 0, 1])
+    assert space.contains(int(env_action(space, np.int64(0))))
