@@ -55,7 +55,7 @@ def policy_gradient(policy: LinearPolicy, X: object, A: object, weights: object,
     sample mean over episodes estimates it. The whole batch is one matrix product,
     weights @ scores, with no per-step loop.
     """
-    n_rows = np.shape(X)[0] if np.ndim(X) == 2 else 1
+    n_rows = np.shape(X)[0] if np.ndim(X) >= 2 else 1     # X itself is checked by the policy
     w = _weights(weights, n_rows)
     divisor = _divisor(n_rows, lengths, average)
     # sum_t w_t score_t, contracted without building the (T, P) score matrix
@@ -65,8 +65,9 @@ def policy_gradient(policy: LinearPolicy, X: object, A: object, weights: object,
 def weighted_score_mean(scores: np.ndarray, weights: np.ndarray, divisor: int) -> np.ndarray:
     """(weights @ scores) / divisor: the batch sum of score_t w_t, averaged.
 
-    The one line every estimate in linear_pg goes through; ``divisor`` is the number of
-    episodes (or of steps, see :func:`policy_gradient`). Inputs are trusted (internal).
+    The trainer's form of :func:`policy_gradient`, for when the (T, P) scores are needed
+    anyway (the natural gradient's Fisher matrix is built from them); ``divisor`` is the
+    number of episodes. Inputs are trusted (internal).
     """
     return (weights @ scores) / divisor
 

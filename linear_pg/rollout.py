@@ -207,10 +207,10 @@ def _cut_episodes(features: FeatureMap, S: np.ndarray, X: np.ndarray, A: np.ndar
     is_end = ended[t_idx, i_idx]
     episode = np.cumsum(is_end) - is_end            # episode number of every kept step
     end_t, end_i = t_idx[is_end], i_idx[is_end]
-    rank = np.argsort(np.lexsort((end_i, end_t)))   # chronological rank of each episode
+    by_time = np.lexsort((end_i, end_t))            # episodes in the order they ended
+    rank = np.argsort(by_time)                      # chronological rank of each episode
     order = np.argsort(rank[episode], kind="stable")
     t_idx, i_idx = t_idx[order], i_idx[order]
-    by_time = np.lexsort((end_i, end_t))
     lengths = np.bincount(episode, minlength=end_t.size)[by_time]
     final_X = features._transform(np.asarray(next_s[end_t, end_i][by_time], dtype=np.float64))
     return _batch(S[t_idx, i_idx], X[t_idx, i_idx], A[t_idx, i_idx], R[t_idx, i_idx],

@@ -35,7 +35,7 @@ from .estimator import weighted_score_mean
 from .features import FEATURE_NAMES, FeatureMap, make_features
 from .optim import OPTIMIZERS, clip_grad_norm, make_optimizer
 from .policies import BernoulliPolicy, GaussianPolicy, LinearPolicy, SoftmaxPolicy
-from .presets import get_preset, space_bounds
+from .presets import PRESETS, get_preset, space_bounds
 from .returns import normalize, reward_to_go, total_return
 from .rollout import collect
 
@@ -295,8 +295,7 @@ def _weights(cfg: dict[str, Any], batch: Any, baseline: Any) -> np.ndarray:
     return normalize(w) if cfg["normalize_weights"] else w
 
 
-def _collapsed(policy: LinearPolicy, entropy: float, X: np.ndarray,
-               returns: np.ndarray) -> str | None:
+def _collapsed(policy: LinearPolicy, entropy: float, returns: np.ndarray) -> str | None:
     """Why learning cannot go on, or None.
 
     A policy has collapsed when it is (numerically) deterministic, so its scores and hence
@@ -521,7 +520,7 @@ def train(env_id: str, *, episodes: int | None = None, seed: int = 0,
             problem = "a non-finite update" if not np.all(np.isfinite(new_theta)) else None
             if problem is None:
                 pi.theta = new_theta
-                problem = _collapsed(pi, entropy, batch.X, batch.episode_returns)
+                problem = _collapsed(pi, entropy, batch.episode_returns)
             if problem is not None:
                 run.stopped_reason = f"diverged: {problem} after {run.n_episodes} episodes"
                 warnings.warn(f"training stopped, {run.stopped_reason}; keeping the last "
@@ -547,8 +546,6 @@ def _save(run: Run, path: str) -> None:
 
 
 def _has_preset(env_id: object) -> bool:
-    from .presets import PRESETS
-
     return isinstance(env_id, str) and env_id in PRESETS
 
 

@@ -154,13 +154,13 @@ def test_linear_lr_schedule_decays_the_step_to_its_end_fraction(monkeypatch):
 def test_gaussian_at_its_sigma_floor_is_not_collapsed_but_a_deterministic_softmax_is():
     X = np.ones((4, 3))
     gauss = GaussianPolicy(3, init_log_std=-10.0)        # clamped to the lower bound
-    assert _collapsed(gauss, float(np.mean(gauss.entropy(X))), X, np.array([1.0, 2.0])) is None
+    assert _collapsed(gauss, float(np.mean(gauss.entropy(X))), np.array([1.0, 2.0])) is None
     soft = SoftmaxPolicy(3, 2)
     soft.W[:, 0] = 100.0
     ent = float(np.mean(soft.entropy(X)))
-    assert "collapsed" in _collapsed(soft, ent, X, np.array([1.0, 2.0]))
-    assert _collapsed(soft, ent, X, np.array([3.0, 3.0])) is None   # finished, not broken
-    assert "not finite" in _collapsed(gauss, float("nan"), X, np.array([1.0, 2.0]))
+    assert "collapsed" in _collapsed(soft, ent, np.array([1.0, 2.0]))
+    assert _collapsed(soft, ent, np.array([3.0, 3.0])) is None   # finished, not broken
+    assert "not finite" in _collapsed(gauss, float("nan"), np.array([1.0, 2.0]))
 
 
 def test_mean_bound_grad_is_the_gradient_of_the_penalty_and_zero_inside_the_box():
