@@ -42,7 +42,11 @@ def _obs_batch(obs: object, n_dims: int | None, name: str = "obs") -> np.ndarray
 
 
 def _with_bias(Z: np.ndarray) -> np.ndarray:
-    return np.concatenate([Z, np.ones((Z.shape[0], 1))], axis=1)
+    """[Z, 1] as float64, shape (T, k + 1)."""
+    out = np.empty((Z.shape[0], Z.shape[1] + 1))
+    out[:, :-1] = Z
+    out[:, -1] = 1.0
+    return out
 
 
 class FeatureMap(TransformerMixin, BaseEstimator):
@@ -67,6 +71,13 @@ class FeatureMap(TransformerMixin, BaseEstimator):
         """Features of a batch of observations, shape (T, n_features_out_)."""
         self._check_fitted()
         return self._transform(_obs_batch(obs, self.n_features_in_))
+
+    def _transform_one(self, s: np.ndarray) -> np.ndarray:
+        """Features of one observation, shape (n_features_out_,): the rollout's per-step call.
+
+        Unchecked, like ``_transform``; maps may override it with a cheaper one-row version.
+        """
+        return self._transform(np.asarray(s, dtype=np.float64)[None])[0]
 
     def _fit(self, obs: np.ndarray) -> None:  # pragma: no cover
         raise NotImplementedError
@@ -118,6 +129,12 @@ class RawFeatures(FeatureMap):
 
     def _transform(self, obs: np.ndarray) -> np.ndarray:
         return _with_bias(obs)
+
+    def _transform_one(self, s: np.ndarray) -> np.ndarray:
+        x = np.empty(self.n_features_out_)
+        x[:-1] = s
+        x[-1] = 1.0
+        return x
 
 
 class StandardFeatures(FeatureMap):

@@ -52,6 +52,8 @@ class SGD:
     """
 
     name = "sgd"
+    needs_scores = False
+    """Whether ``step`` needs the (T, P) per-sample scores (only the natural gradient)."""
 
     def __init__(self, lr: float = 0.01) -> None:
         self.lr = lr
@@ -149,6 +151,7 @@ class NaturalGradient(SGD):
     """
 
     name = "npg"
+    needs_scores = True
 
     def __init__(self, delta: float = 0.01, damping: float = 1e-4,
                  eta: float | None = None) -> None:

@@ -66,11 +66,28 @@ def reward_to_go(rewards: object, gamma: float, lengths: object = None) -> np.nd
     """
     gamma = check_gamma(gamma)
     flat, lengths = _flat_rewards(rewards, lengths)
-    out = np.empty_like(flat)
+    if lengths.size * lengths.max() <= 4 * flat.size + 4096:
+        return _reward_to_go_padded(flat, gamma, lengths)
+    out = np.empty_like(flat)       # lengths too uneven to pad: one filter per episode
     for start, n in zip(episode_starts(lengths), lengths, strict=True):
         r = flat[start:start + n]
         out[start:start + n] = lfilter([1.0], [1.0, -gamma], r[::-1])[::-1]
     return out
+
+
+def _reward_to_go_padded(flat: np.ndarray, gamma: float, lengths: np.ndarray) -> np.ndarray:
+    """reward_to_go with all episodes in one filter call: row i of an (N, max length) matrix
+    holds episode i reversed, then zeros, and the filter runs along the rows.
+
+    Each row starts from a zero state, as each episode's own filter call would, and the
+    zeros come after the episode, so the numbers are those of the per-episode loop.
+    """
+    episode = np.repeat(np.arange(lengths.size), lengths)
+    reverse = np.repeat(lengths, lengths) - 1 - (np.arange(flat.size)
+                                                 - np.repeat(episode_starts(lengths), lengths))
+    padded = np.zeros((lengths.size, int(lengths.max())))
+    padded[episode, reverse] = flat
+    return lfilter([1.0], [1.0, -gamma], padded, axis=1)[episode, reverse]
 
 
 def episode_returns(rewards: object, gamma: float = 1.0, lengths: object = None) -> np.ndarray:

@@ -73,10 +73,33 @@ def env_action(space: gym.Space, a: object) -> np.ndarray:
 
 def _chooser(policy: LinearPolicy, rng: np.random.Generator,
              mean_action: bool) -> Callable[[np.ndarray], np.ndarray]:
-    """The per-step action rule: the policy's unchecked sample (or its most likely action)."""
+    """The per-step action rule of a vector env: the policy's unchecked sample or its most
+    likely action, for all sub-environments at once."""
     if mean_action:
         return policy._act
     return lambda X: policy._sample(X, rng)
+
+
+def _chooser_one(policy: LinearPolicy, rng: np.random.Generator,
+                 mean_action: bool) -> Callable[[np.ndarray], object]:
+    """The per-step action rule of a single env: the one-row twins of ``_chooser``'s."""
+    if mean_action:
+        return policy._act_one
+    return lambda x: policy._sample_one(x, rng)
+
+
+def _to_env(space: gym.Space) -> Callable[[object], object]:
+    """:func:`env_action` for one action of a single env, with the space looked at once.
+
+    A discrete policy's action is already a Python int, which a ``Discrete`` space takes
+    as it is; a Box action is clipped with ``minimum``/``maximum``, the same numbers as
+    ``np.clip`` at a fraction of its per-call cost on a short vector.
+    """
+    if isinstance(space, gym.spaces.Discrete):
+        start = int(space.start)
+        return (lambda a: a + start) if start else (lambda a: a)
+    low, high, dtype = space.low, space.high, space.dtype
+    return lambda a: np.minimum(np.maximum(a, low), high).astype(dtype)
 
 
 def _episode_seed(rng: np.random.Generator) -> int:
@@ -113,23 +136,25 @@ def collect_episodes(env: gym.Env, policy: LinearPolicy, features: FeatureMap, n
     Notes
     -----
     The loop over steps is the one the environment forces; inside it the features and the
-    action come from the unchecked internals (``features._transform``, ``policy._sample``)
-    because the inputs are the library's own, and a validation per step would cost as much
-    as the step. The features of each step are kept, so nothing is computed twice.
+    action come from the unchecked one-row internals (``features._transform_one``,
+    ``policy._sample_one``): the inputs are the library's own, and at one row per step the
+    cost is per NumPy call, not per number, so a validation or a (1, d) batch call per step
+    would cost as much as the step itself. They draw the same random numbers as the batched
+    ``policy._sample``. The features of each step are kept, so nothing is computed twice.
     """
-    space = env.action_space
-    choose = _chooser(policy, rng, mean_action)
+    choose = _chooser_one(policy, rng, mean_action)
+    to_env = _to_env(env.action_space)
+    transform = features._transform_one
     obs_l, X_l, A_l, R_l, lengths, term, final_obs = [], [], [], [], [], [], []
     for _ in range(n_episodes):
         s, _ = env.reset(seed=_episode_seed(rng))
         n = 0
         while True:
-            s = np.asarray(s, dtype=np.float64)
-            x = features._transform(s[None])               # (1, d)
-            a = choose(x)[0]
-            s_next, r, terminated, truncated, _ = env.step(env_action(space, a))
+            x = transform(s)                                 # (d,)
+            a = choose(x)
+            s_next, r, terminated, truncated, _ = env.step(to_env(a))
             obs_l.append(s)
-            X_l.append(x[0])
+            X_l.append(x)
             A_l.append(a)
             R_l.append(r)
             n += 1
@@ -137,11 +162,11 @@ def collect_episodes(env: gym.Env, policy: LinearPolicy, features: FeatureMap, n
             if terminated or truncated:
                 lengths.append(n)
                 term.append(bool(terminated))
-                final_obs.append(np.asarray(s_next, dtype=np.float64))
+                final_obs.append(s_next)
                 break
-    final_X = features._transform(np.asarray(final_obs))
-    return _batch(np.asarray(obs_l), np.asarray(X_l), np.asarray(A_l), R_l, lengths, term,
-                  final_X)
+    final_X = features._transform(np.asarray(final_obs, dtype=np.float64))
+    return _batch(np.asarray(obs_l, dtype=np.float64), np.asarray(X_l), np.asarray(A_l), R_l,
+                  lengths, term, final_X)
 
 
 def collect_episodes_vec(venv: gym.vector.VectorEnv, policy: LinearPolicy, features: FeatureMap,
@@ -158,10 +183,14 @@ def collect_episodes_vec(venv: gym.vector.VectorEnv, policy: LinearPolicy, featu
     call, one ``venv.step``; the bookkeeping is array arithmetic, and the episodes are cut
     out of the (steps, N) arrays once, at the end.
 
-    Sub-env i runs a fixed quota of episodes, ``n_episodes // N`` plus one for the first
-    ``n_episodes % N`` of them, and further steps of a sub-env that met its quota are
-    discarded. Stopping instead at the first ``n_episodes`` episodes to finish would
-    over-sample short episodes (they finish first) and bias every average.
+    Episodes are handed out to the sub-environments as they become free, until
+    ``n_episodes`` have been started, and every episode started is run to its end and kept;
+    a sub-env with nothing left to start steps on idle (a vector env steps all of its
+    sub-environments together) and those steps are discarded. Keeping the first
+    ``n_episodes`` episodes to *finish* instead would over-sample short episodes (they
+    finish first) and bias every average; here whether an episode is kept never depends on
+    its length. Sub-envs that finish at the same step start their next episodes in index
+    order.
 
     With ``NEXT_STEP`` autoreset, the step() after a sub-env reports terminated or truncated
     is its reset: the action sent is ignored, the reward is 0 and the observation returned is
@@ -170,51 +199,94 @@ def collect_episodes_vec(venv: gym.vector.VectorEnv, policy: LinearPolicy, featu
     The episodes of the batch are in the order they ended (ties by sub-env index).
     """
     N = venv.num_envs
-    quota = np.full(N, n_episodes // N) + (np.arange(N) < n_episodes % N)
-    done_count = np.zeros(N, dtype=np.int64)
+    counting = np.arange(N) < n_episodes        # sub-env runs an episode that is kept
+    to_start = n_episodes - int(counting.sum())  # episodes not yet handed out
     resetting = np.zeros(N, dtype=bool)
     space = venv.single_action_space
     choose = _chooser(policy, rng, mean_action)
-    S, X_s, A_s, R_s, next_s, valid_s, ended_s, term_s = ([] for _ in range(8))
+    buf = _StepBuffers(N)
+    final_obs, final_term = [], []              # per episode, in the order they end
     s, _ = venv.reset(seed=_episode_seed(rng))
-    while np.any(done_count < quota):
-        s = np.asarray(s, dtype=np.float64)
-        X = features._transform(s)                          # (N, d): one call for all
+    while counting.any():
+        obs = buf.next_row(s)                               # (N, obs_dim) float64
+        X = features._transform(obs)                        # (N, d): one call for all
         A = choose(X)                                       # (N,) or (N, m)
         s_next, R, terminated, truncated, _ = venv.step(env_action(space, A))
-        valid = ~resetting & (done_count < quota)           # a real transition to keep
-        ended = valid & (terminated | truncated)
-        S.append(s)
-        X_s.append(X)
-        A_s.append(A)
-        R_s.append(R)
-        next_s.append(s_next)
-        valid_s.append(valid)
-        ended_s.append(ended)
-        term_s.append(terminated)
-        done_count += ended
-        resetting = terminated | truncated                  # its next step is the reset
+        done = terminated | truncated
+        valid = counting & ~resetting                       # a real transition to keep
+        ended = valid & done
+        buf.store(X, A, R, valid, ended)
+        if ended.any():
+            finished = np.flatnonzero(ended)
+            final_obs.append(s_next[finished])
+            final_term.append(terminated[finished])
+            counting[finished[to_start:]] = False           # nothing left to start there
+            to_start = max(to_start - finished.size, 0)
+        resetting = done                                    # its next step is the reset
         s = s_next
-    return _cut_episodes(features, *(np.asarray(v) for v in
-                                     (S, X_s, A_s, R_s, next_s, valid_s, ended_s, term_s)))
+    final_X = features._transform(np.concatenate(final_obs).astype(np.float64))
+    return _cut_episodes(buf, final_X, np.concatenate(final_term))
 
 
-def _cut_episodes(features: FeatureMap, S: np.ndarray, X: np.ndarray, A: np.ndarray,
-                  R: np.ndarray, next_s: np.ndarray, valid: np.ndarray, ended: np.ndarray,
-                  term: np.ndarray) -> Batch:
-    """Flatten (steps, N, ...) arrays into episodes, in the order the episodes ended."""
+class _StepBuffers:
+    """(steps, N, ...) arrays of a vector rollout, filled one step (row) at a time.
+
+    Writing each step into a preallocated row costs less than keeping lists of small
+    arrays and stacking them at the end; the capacity doubles when it runs out.
+    """
+
+    def __init__(self, n_envs: int, capacity: int = 256) -> None:
+        self.n_envs, self.capacity, self.t = n_envs, capacity, -1
+        self.arrays: dict[str, np.ndarray] = {}
+
+    def _row(self, name: str, value: np.ndarray, dtype: type) -> None:
+        arr = self.arrays.get(name)
+        if arr is None:
+            arr = self.arrays[name] = np.empty((self.capacity, *np.shape(value)), dtype=dtype)
+        elif self.t == arr.shape[0]:
+            arr = self.arrays[name] = np.concatenate([arr, np.empty_like(arr)])
+        arr[self.t] = value
+
+    def next_row(self, s: np.ndarray) -> np.ndarray:
+        """Start step t + 1 with the observations s; returns them as float64."""
+        self.t += 1
+        self._row("obs", s, np.float64)
+        return self.arrays["obs"][self.t]
+
+    def store(self, X: np.ndarray, A: np.ndarray, R: np.ndarray, valid: np.ndarray,
+              ended: np.ndarray) -> None:
+        for name, value, dtype in (("X", X, np.float64), ("A", A, A.dtype),
+                                   ("R", R, np.float64), ("valid", valid, bool),
+                                   ("ended", ended, bool)):
+            self._row(name, value, dtype)
+
+    def __getitem__(self, name: str) -> np.ndarray:
+        return self.arrays[name][: self.t + 1]
+
+
+def _cut_episodes(buf: _StepBuffers, final_X: np.ndarray, terminated: np.ndarray) -> Batch:
+    """Flatten the (steps, N, ...) buffers into episodes, in the order the episodes ended.
+
+    Read sub-env by sub-env (each one's kept steps in time order), every episode is one
+    contiguous block ending at its ``ended`` step; the blocks are then laid out in the order
+    the episodes ended (by step, ties by sub-env index: the order of ``final_X`` and
+    ``terminated``), by index arithmetic (no sort over the steps).
+    """
+    valid, ended = buf["valid"], buf["ended"]
     t_idx, i_idx = np.nonzero(valid.T)[::-1]        # sub-env major: each env's steps in time
-    is_end = ended[t_idx, i_idx]
-    episode = np.cumsum(is_end) - is_end            # episode number of every kept step
-    end_t, end_i = t_idx[is_end], i_idx[is_end]
-    by_time = np.lexsort((end_i, end_t))            # episodes in the order they ended
-    rank = np.argsort(by_time)                      # chronological rank of each episode
-    order = np.argsort(rank[episode], kind="stable")
-    t_idx, i_idx = t_idx[order], i_idx[order]
-    lengths = np.bincount(episode, minlength=end_t.size)[by_time]
-    final_X = features._transform(np.asarray(next_s[end_t, end_i][by_time], dtype=np.float64))
-    return _batch(S[t_idx, i_idx], X[t_idx, i_idx], A[t_idx, i_idx], R[t_idx, i_idx],
-                  lengths, term[end_t, end_i][by_time], final_X)
+    last = np.flatnonzero(ended[t_idx, i_idx])      # block ends, one per episode
+    size = np.diff(last, prepend=-1)                # block lengths
+    by_time = np.lexsort((i_idx[last], t_idx[last]))    # episodes in the order they ended
+    lengths = size[by_time]
+    first = last[by_time] - lengths + 1             # where each block starts
+    order = np.arange(lengths.sum()) + np.repeat(first - (np.cumsum(lengths) - lengths), lengths)
+    flat = (t_idx * valid.shape[1] + i_idx)[order]   # into (steps * N, ...) rows
+
+    def rows(name: str) -> np.ndarray:          # np.take: faster than arr[t_idx, i_idx]
+        arr = buf[name]
+        return np.take(arr.reshape(-1, *arr.shape[2:]), flat, axis=0)
+
+    return _batch(rows("obs"), rows("X"), rows("A"), rows("R"), lengths, terminated, final_X)
 
 
 def collect(env: gym.Env | gym.vector.VectorEnv, policy: LinearPolicy, features: FeatureMap,

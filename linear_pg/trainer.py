@@ -295,6 +295,20 @@ def _weights(cfg: dict[str, Any], batch: Any, baseline: Any) -> np.ndarray:
     return normalize(w) if cfg["normalize_weights"] else w
 
 
+def _reinforce_gradient(policy: LinearPolicy, batch: Any, w: np.ndarray,
+                        keep_scores: bool) -> tuple[np.ndarray, np.ndarray | None]:
+    """g = (1/N) sum_t w_t score_t over the batch's N episodes, and the (T, P) scores if kept.
+
+    The natural gradient needs the per-sample scores for its Fisher matrix; the other
+    optimizers only need their weighted sum, which the policy contracts without building
+    the (T, P) array.
+    """
+    if keep_scores:
+        S = policy.grad_log_prob(batch.X, batch.actions)
+        return weighted_score_mean(S, w, batch.n_episodes), S
+    return policy.weighted_score_sum(batch.X, batch.actions, w) / batch.n_episodes, None
+
+
 def _collapsed(policy: LinearPolicy, entropy: float, returns: np.ndarray) -> str | None:
     """Why learning cannot go on, or None.
 
@@ -503,8 +517,7 @@ def train(env_id: str, *, episodes: int | None = None, seed: int = 0,
                                              run.n_episodes / cfg["episodes"], cfg["lr_end"]))
             batch = collect(env, pi, phi, n, rng)
             w = _weights(cfg, batch, base)
-            S = pi.grad_log_prob(batch.X, batch.actions)             # (T, P) scores
-            g = weighted_score_mean(S, w, batch.n_episodes)  # REINFORCE, mean over episodes
+            g, S = _reinforce_gradient(pi, batch, w, opt.needs_scores)
             if cfg["entropy_coef"] > 0:
                 g = g + cfg["entropy_coef"] * pi.grad_entropy(batch.X).sum(0) / batch.n_episodes
             if cfg["mean_bound_coef"] > 0 and bounds is not None:

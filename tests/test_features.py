@@ -27,6 +27,17 @@ def test_shape_bias_and_state_round_trip(phi):
     np.testing.assert_array_equal(clone.transform(OBS), X)
 
 
+@pytest.mark.parametrize("phi", [RawFeatures(), StandardFeatures(), PolyFeatures(2),
+                                 RandomRBFFeatures(n_components=20),
+                                 RBFFeatures(n_centers=3)])
+def test_one_row_transform_is_a_row_of_the_batch(phi):
+    # the rollout's per-step call, on the float32 observations environments return
+    X = phi.fit(OBS).transform(OBS.astype(np.float32))
+    for t in range(5):
+        np.testing.assert_allclose(phi._transform_one(OBS[t].astype(np.float32)), X[t],
+                                   rtol=1e-12, atol=1e-12)
+
+
 def test_standard_features_are_standardized():
     X = StandardFeatures().fit(OBS).transform(OBS)
     np.testing.assert_allclose(X[:, :-1].mean(0), 0.0, atol=1e-12)

@@ -240,3 +240,41 @@ def test_bad_input_gives_clear_error(call, exc, words):
         call()
     for word in words:
         assert word in str(info.value), (word, str(info.value))
+
+
+# ---------------------------------------------------------------------- one-row twins
+ONE_ROW_POLICIES = [
+    lambda rng: SoftmaxPolicy(4, 3, init_scale=1.0, seed=rng),
+    lambda rng: SoftmaxPolicy(4, 2, init_scale=3.0, seed=rng),
+    lambda rng: BernoulliPolicy(4, init_scale=1.0, seed=rng),
+    lambda rng: GaussianPolicy(4, 2, init_log_std=[-0.5, 0.3], init_scale=1.0, seed=rng),
+    lambda rng: GaussianPolicy(4, 1, log_std_mode="fixed", init_log_std=-1.0, seed=rng),
+    lambda rng: _linear_std_policy(rng),
+]
+
+
+def _linear_std_policy(rng):
+    pi = GaussianPolicy(4, 1, log_std_mode="linear", init_scale=1.0, seed=rng)
+    pi.W_std[:] = 3.0 * rng.standard_normal(pi.W_std.shape)   # some rows hit the clamp
+    return pi
+
+
+@pytest.mark.parametrize("make", ONE_ROW_POLICIES)
+def test_one_row_sample_draws_what_the_batch_sample_draws(make):
+    # the single-env rollout calls _sample_one per step: from the same generator state it
+    # must give the action _sample gives for that row, and leave the generator in step
+    rng, X = random_inputs(1, T=200)
+    pi = make(rng)
+    rng_one, rng_batch = np.random.default_rng(7), np.random.default_rng(7)
+    one = np.array([pi._sample_one(x, rng_one) for x in X])
+    batch = np.concatenate([pi._sample(x[None], rng_batch) for x in X])
+    np.testing.assert_allclose(one.reshape(batch.shape), batch, rtol=1e-12, atol=1e-12)
+    assert rng_one.random() == rng_batch.random()
+    act = np.array([pi._act_one(x) for x in X])
+    np.testing.assert_allclose(act.reshape(batch.shape), pi.act(X), rtol=1e-12, atol=1e-12)
+
+
+def test_one_row_softmax_sample_survives_huge_logits():
+    pi = SoftmaxPolicy(1, 3)
+    pi.W[0] = [1e4, -1e4, 1e4 + 1.0]
+    assert pi._sample_one(np.array([1.0]), np.random.default_rng(0)) == 2

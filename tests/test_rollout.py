@@ -67,3 +67,25 @@ def test_discrete_actions_are_offset_by_the_space_start():
     space = gym.spaces.Discrete(3, start=-1)
     np.testing.assert_array_equal(env_action(space, np.array([0, 1, 2])), [-1, 0, 1])
     assert space.contains(int(env_action(space, np.int64(0))))
+
+
+def test_vector_episodes_are_handed_out_until_the_batch_is_started():
+    # 10 episodes on 4 sub-envs: every episode started is complete and kept, none lost,
+    # and each episode's rewards, features and actions stay together
+    pi, phi = _cartpole_policy()
+    b = collect_episodes_vec(make_env("CartPole-v1", n_envs=4), pi, phi, 10,
+                             np.random.default_rng(3))
+    assert b.n_episodes == 10 and b.lengths.sum() == b.X.shape[0] == b.obs.shape[0]
+    np.testing.assert_array_equal(b.X, phi.transform(b.obs))
+    assert np.all(b.terminated | (b.lengths == 500))
+    # a terminated episode ends in a failed state: cart beyond 2.4 or pole beyond 12 degrees
+    failed = (np.abs(b.final_X[:, 0]) > 2.4) | (np.abs(b.final_X[:, 2]) > 12 * np.pi / 180)
+    np.testing.assert_array_equal(b.terminated, failed)
+
+
+def test_the_same_seed_gives_the_same_vector_batch():
+    pi, phi = _cartpole_policy()
+    a, b = (collect_episodes_vec(make_env("CartPole-v1", n_envs=3), pi, phi, 5,
+                                 np.random.default_rng(4)) for _ in range(2))
+    for field in ("obs", "X", "actions", "rewards", "lengths", "terminated", "final_X"):
+        np.testing.assert_array_equal(getattr(a, field), getattr(b, field))

@@ -135,6 +135,17 @@ class LinearPolicy:
     def _act(self, X: np.ndarray) -> np.ndarray:  # pragma: no cover
         raise NotImplementedError
 
+    # One-row twins for a single environment, where X has one row per step and the NumPy
+    # call overhead on (1, d) arrays, not the arithmetic, is the cost. They draw from
+    # ``rng`` exactly what ``_sample`` draws for one row (the same stream, so the same
+    # seed gives the same episodes either way) and return the action ``_sample`` would:
+    # a Python int for a discrete policy, an array (action_dim,) for a Gaussian one.
+    def _sample_one(self, x: np.ndarray, rng: np.random.Generator) -> Any:  # pragma: no cover
+        raise NotImplementedError
+
+    def _act_one(self, x: np.ndarray) -> Any:  # pragma: no cover
+        raise NotImplementedError
+
 
 def row_outer(X: np.ndarray, V: np.ndarray) -> np.ndarray:
     """Per-row outer products x_t (outer) v_t, flattened in C order: shape (T, d * m).

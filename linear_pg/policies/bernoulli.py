@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import numpy as np
@@ -134,3 +135,12 @@ class BernoulliPolicy(LinearPolicy):
 
     def _act(self, X: np.ndarray) -> np.ndarray:
         return (X @ self.W > 0).astype(np.int64)
+
+    def _sample_one(self, x: np.ndarray, rng: np.random.Generator) -> int:
+        z = float(x @ self.W)
+        # sigma(z) without overflow: exp of a non-positive number only
+        p = 1.0 / (1.0 + math.exp(-z)) if z >= 0 else math.exp(z) / (1.0 + math.exp(z))
+        return int(rng.random() < p)
+
+    def _act_one(self, x: np.ndarray) -> int:
+        return int(x @ self.W > 0)

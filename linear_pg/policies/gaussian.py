@@ -252,3 +252,12 @@ class GaussianPolicy(LinearPolicy):
 
     def _act(self, X: np.ndarray) -> np.ndarray:
         return X @ self.W
+
+    def _sample_one(self, x: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+        noise = rng.standard_normal(self.action_dim)
+        log_std = self.log_std if self.log_std_mode != "linear" else self.log_std + x @ self.W_std
+        low, high = self.log_std_bounds
+        return x @ self.W + np.exp(np.minimum(np.maximum(log_std, low), high)) * noise
+
+    def _act_one(self, x: np.ndarray) -> np.ndarray:
+        return x @ self.W

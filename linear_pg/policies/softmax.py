@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import numpy as np
@@ -133,7 +134,7 @@ class SoftmaxPolicy(LinearPolicy):
     def entropy(self, X: object) -> np.ndarray:
         """H = -sum_j p_j log p_j for each row, shape (T,)."""
         logp = self._log_probs(self._features(X))
-        return -(np.exp(logp) * logp).sum(axis=1)
+        return -_reduce_rows(np.add, np.exp(logp) * logp)
 
     def grad_entropy(self, X: object) -> np.ndarray:
         """Gradient of the entropy H(x) with respect to theta for each row, shape (T, n_params).
@@ -151,7 +152,7 @@ class SoftmaxPolicy(LinearPolicy):
         X = self._features(X)
         logp = self._log_probs(X)
         P = np.exp(logp)
-        H = -(P * logp).sum(axis=1, keepdims=True)
+        H = -_reduce_rows(np.add, P * logp)[:, None]
         return row_outer(X, -P * (logp + H))
 
     def sample(self, X: object, rng: np.random.Generator) -> np.ndarray:
@@ -159,15 +160,33 @@ class SoftmaxPolicy(LinearPolicy):
         return self._sample(self._features(X), rng)
 
     def _sample(self, X: np.ndarray, rng: np.random.Generator) -> np.ndarray:
-        # a = the number of cumulative probabilities p_0 + ... + p_j (j < k - 1) below u
-        P = softmax(X @ self.W)
-        u = rng.random(P.shape[0])
-        cdf = np.zeros(P.shape[0])
-        A = np.zeros(P.shape[0], dtype=np.int64)
-        for j in range(self.n_actions - 1):   # k is small: a loop over the columns
-            cdf += P[:, j]
-            A += cdf < u
+        # Inverse CDF: a = the number of j < k - 1 with p_0 + ... + p_j < u. Multiplied
+        # through by sum_i e_i (e = exp(z - max z), p = e / sum e), no division is needed:
+        # count the partial sums e_0 + ... + e_j below u * sum_i e_i.
+        E = X @ self.W
+        E -= _reduce_rows(np.maximum, E)[:, None]
+        np.exp(E, out=E)
+        threshold = rng.random(E.shape[0]) * _reduce_rows(np.add, E)
+        cdf = E[:, 0].copy()
+        A = (cdf < threshold).astype(np.int64)
+        for j in range(1, self.n_actions - 1):   # k is small: a loop over the columns
+            cdf += E[:, j]
+            A += cdf < threshold
         return A
+
+    def _sample_one(self, x: np.ndarray, rng: np.random.Generator) -> int:
+        # _sample for one row in Python floats: k exponentials, one uniform, a short scan
+        z = (x @ self.W).tolist()
+        top = max(z)
+        e = [math.exp(v - top) for v in z]
+        threshold = rng.random() * sum(e)
+        a, cdf = 0, 0.0
+        for e_j in e[:-1]:
+            cdf += e_j
+            if cdf >= threshold:
+                break
+            a += 1
+        return a
 
     def act(self, X: object) -> np.ndarray:
         """The most likely action of each row (argmax of the logits), shape (T,)."""
@@ -175,3 +194,6 @@ class SoftmaxPolicy(LinearPolicy):
 
     def _act(self, X: np.ndarray) -> np.ndarray:
         return np.argmax(X @ self.W, axis=1)
+
+    def _act_one(self, x: np.ndarray) -> int:
+        return int(np.argmax(x @ self.W))
