@@ -25,7 +25,7 @@ def test_single_env_batch_layout():
     np.testing.assert_array_equal(b.X[:, -1], 1.0)
 
 
-def test_vector_env_drops_reset_steps_and_meets_quota():
+def test_vector_env_drops_reset_steps_and_collects_the_batch():
     pi, phi = _cartpole_policy()
     venv = make_env("CartPole-v1", n_envs=3)
     b = collect_episodes_vec(venv, pi, phi, 7, np.random.default_rng(0))
