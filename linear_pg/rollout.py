@@ -204,7 +204,7 @@ def collect_episodes_vec(venv: gym.vector.VectorEnv, policy: LinearPolicy, featu
     resetting = np.zeros(N, dtype=bool)
     space = venv.single_action_space
     choose = _chooser(policy, rng, mean_action)
-    buf = _StepBuffers(N)
+    buf = _StepBuffers()
     final_obs, final_term = [], []              # per episode, in the order they end
     s, _ = venv.reset(seed=_episode_seed(rng))
     while counting.any():
@@ -235,8 +235,8 @@ class _StepBuffers:
     arrays and stacking them at the end; the capacity doubles when it runs out.
     """
 
-    def __init__(self, n_envs: int, capacity: int = 256) -> None:
-        self.n_envs, self.capacity, self.t = n_envs, capacity, -1
+    def __init__(self, capacity: int = 256) -> None:
+        self.capacity, self.t = capacity, -1
         self.arrays: dict[str, np.ndarray] = {}
 
     def _row(self, name: str, value: np.ndarray, dtype: type) -> None:
