@@ -65,10 +65,8 @@ def env_action(space: gym.Space, a: object) -> np.ndarray:
     them s..s+n-1. The Gaussian sample itself is unbounded; the clip happens here, on the
     way to the environment, and the batch keeps the unclipped sample for the score.
     """
-    if isinstance(space, gym.spaces.Discrete):
-        index = np.asarray(a, dtype=np.int64)
-        return index + int(space.start) if space.start else index
-    return np.clip(np.asarray(a, dtype=np.float64), space.low, space.high).astype(space.dtype)
+    discrete = isinstance(space, gym.spaces.Discrete)
+    return _to_env(space)(np.asarray(a, dtype=np.int64 if discrete else np.float64))
 
 
 def _chooser(policy: LinearPolicy, rng: np.random.Generator,
@@ -89,11 +87,12 @@ def _chooser_one(policy: LinearPolicy, rng: np.random.Generator,
 
 
 def _to_env(space: gym.Space) -> Callable[[object], object]:
-    """:func:`env_action` for one action of a single env, with the space looked at once.
+    """The rule of :func:`env_action` for one space, looked up once (the single-env loop
+    calls it every step, on the policy's own actions, without conversion).
 
-    A discrete policy's action is already a Python int, which a ``Discrete`` space takes
-    as it is; a Box action is clipped with ``minimum``/``maximum``, the same numbers as
-    ``np.clip`` at a fraction of its per-call cost on a short vector.
+    A discrete index is shifted by the space's start (a Python int stays one, which a
+    ``Discrete`` space takes as it is); a Box action is clipped with ``minimum``/``maximum``,
+    the same numbers as ``np.clip`` at a fraction of its per-call cost on a short vector.
     """
     if isinstance(space, gym.spaces.Discrete):
         start = int(space.start)
