@@ -46,7 +46,7 @@ def as_float_array(a: object, name: str) -> np.ndarray:
 
 
 def check_finite(a: np.ndarray, name: str) -> np.ndarray:
-    if not np.all(np.isfinite(a)):
+    if not np.isfinite(a).all():
         bad = np.argwhere(~np.isfinite(a))[0]
         raise ValueError(
             f"{name} must be finite, got a non-finite value {a[tuple(bad)]} at index {tuple(bad)}"

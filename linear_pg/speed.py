@@ -9,9 +9,11 @@ asserted in the tests (timings depend on the machine). ``python -m linear_pg ben
 - :func:`raw_step_throughput`: env.step per second with random actions drawn up front, the
   ceiling for any agent in that environment.
 - :func:`training_throughput`: env-steps per second of the trainer (rollout and update).
-- :func:`gradient_speed`: the batch REINFORCE gradient, ``policy_gradient(policy, X, A, w)``,
-  timed against :func:`per_step_gradient` (one softmax Jacobian per step) and, when torch
-  is importable, :func:`torch_autograd_gradient`.
+- :func:`gradient_speed`: the batch REINFORCE gradient as the trainer computes it
+  (``policy._weighted_score_sum``, the unchecked kernel), timed against
+  :func:`per_step_gradient` (one softmax Jacobian per step) and, when torch is importable,
+  :func:`torch_autograd_gradient`; the public ``policy_gradient`` (input checks included)
+  is timed alongside.
 """
 
 from __future__ import annotations
@@ -154,37 +156,42 @@ def gradient_speed(T: int = 1000, *, seed: int = 0, repeat: int = 7,
     -------
     dict with ``T``, ``n_features``, ``n_actions``, the median seconds per gradient
     ``batch_s``, ``loop_s`` and ``torch_s`` (None without torch), the speedups
-    ``loop_speedup`` and ``torch_speedup`` (None without torch), and ``max_abs_diff``, the
-    largest difference between the gradients (all three compute the same vector).
+    ``loop_speedup`` and ``torch_speedup`` (None without torch), ``checked_s`` (the
+    public :func:`linear_pg.policy_gradient`, input checks included) with
+    ``checked_torch_speedup``, and ``max_abs_diff``, the largest difference between the
+    gradients (all compute the same vector).
 
     Notes
     -----
-    All three compute g = sum_t w_t grad log pi(a_t | x_t) from the same W, X, A and w,
-    probabilities included. The batch version is one call of
-    :func:`linear_pg.policy_gradient` (with its input checks); the loop is
-    :func:`per_step_gradient`.
+    All compute g = sum_t w_t grad log pi(a_t | x_t) from the same W, X, A and w,
+    probabilities included. ``batch_s`` times ``policy._weighted_score_sum(X, A, w)``, the
+    call the trainer makes on arrays it built itself; like the loop and torch it does no
+    input checking. ``checked_s`` adds the checks a user's call pays for (shapes, finite
+    features and weights, actions in range).
     """
     T = check_int(T, "T", low=1)
     policy, X, A, w = gradient_problem(T, seed=seed)
     W = policy.W.copy()
-    batch = policy_gradient(policy, X, A, w)
+    batch = policy._weighted_score_sum(X, A, w)
     loop = per_step_gradient(W, X, A, w)
     torch_fn = torch_autograd_gradient(W, X, A, w) if use_torch else None
-    diffs = [np.max(np.abs(batch - loop))]
+    diffs = [np.max(np.abs(batch - loop)), np.max(np.abs(batch - policy_gradient(policy, X, A, w)))]
     if torch_fn is not None:
         diffs.append(np.max(np.abs(batch - torch_fn())))
 
     def time_it(fn: Callable[[], object]) -> float:
         return median_time(fn, repeat=repeat, min_seconds=min_seconds)
 
-    batch_s = time_it(lambda: policy_gradient(policy, X, A, w))
+    batch_s = time_it(lambda: policy._weighted_score_sum(X, A, w))
+    checked_s = time_it(lambda: policy_gradient(policy, X, A, w))
     loop_s = time_it(lambda: per_step_gradient(W, X, A, w))
     torch_s = time_it(torch_fn) if torch_fn is not None else None
     return {
         "T": T, "n_features": policy.n_features, "n_actions": policy.n_actions,
-        "batch_s": batch_s, "loop_s": loop_s, "torch_s": torch_s,
+        "batch_s": batch_s, "checked_s": checked_s, "loop_s": loop_s, "torch_s": torch_s,
         "loop_speedup": loop_s / batch_s,
         "torch_speedup": torch_s / batch_s if torch_s is not None else None,
+        "checked_torch_speedup": torch_s / checked_s if torch_s is not None else None,
         "max_abs_diff": float(max(diffs)),
     }
 
@@ -344,6 +351,10 @@ def speed_report(quick: bool = False) -> dict[str, Any]:
             f"{_fmt_time(grad['torch_s'])})",
             f">= {AUTOGRAD_SPEEDUP_TARGET:.0f}x",
             grad["torch_speedup"] >= AUTOGRAD_SPEEDUP_TARGET))
+    vs_torch = (f", {grad['checked_torch_speedup']:.2f}x torch"
+                if grad["torch_s"] is not None else "")
+    rows.append(_row(f"policy_gradient() with its input checks, T={T} (for reference)",
+                     f"{_fmt_time(grad['checked_s'])}{vs_torch}", "-", None))
     return {"throughput_single": single, "throughput_vector": vector, "gradient": grad,
             "rows": rows}
 

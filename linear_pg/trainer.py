@@ -306,7 +306,7 @@ def _reinforce_gradient(policy: LinearPolicy, batch: Any, w: np.ndarray,
     if keep_scores:
         S = policy.grad_log_prob(batch.X, batch.actions)
         return weighted_score_mean(S, w, batch.n_episodes), S
-    return policy.weighted_score_sum(batch.X, batch.actions, w) / batch.n_episodes, None
+    return policy._weighted_score_sum(batch.X, batch.actions, w) / batch.n_episodes, None
 
 
 def _collapsed(policy: LinearPolicy, entropy: float, returns: np.ndarray) -> str | None:

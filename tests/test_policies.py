@@ -278,3 +278,23 @@ def test_one_row_softmax_sample_survives_huge_logits():
     pi = SoftmaxPolicy(1, 3)
     pi.W[0] = [1e4, -1e4, 1e4 + 1.0]
     assert pi._sample_one(np.array([1.0]), np.random.default_rng(0)) == 2
+
+
+# ---------------------------------------------------------------------- contracted score sum
+@pytest.mark.parametrize("make", ONE_ROW_POLICIES + [
+    lambda rng: SoftmaxPolicy(4, 5, init_scale=1.0, seed=rng)])
+@pytest.mark.parametrize("scale", [1.0, 1e3])
+def test_weighted_score_sum_is_weights_times_scores(make, scale):
+    # the update's contracted form (for softmax a separate, faster code path, with a
+    # two-action special case) must equal w @ S with S from grad_log_prob
+    rng, X = random_inputs(3, T=300)
+    pi = make(rng)
+    pi.theta = scale * pi.theta
+    A = pi.sample(X, rng)
+    w = rng.standard_normal(300)
+    expected = w @ pi.grad_log_prob(X, A)
+    got = pi.weighted_score_sum(X, A, w)
+    assert np.all(np.isfinite(got))
+    # scores are bounded by |x| (1 + |a - mu| / sigma^2 ...): compare on the scale of sum |w| |x|
+    atol = 1e-12 * np.abs(w).sum() * np.abs(X).max()
+    np.testing.assert_allclose(got, expected, rtol=1e-10, atol=atol)

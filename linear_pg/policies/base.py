@@ -109,6 +109,11 @@ class LinearPolicy:
         """
         X = self._features(X)
         A = self._check_actions(A, X.shape[0])
+        return self._weighted_score_sum(X, A, weights)
+
+    def _weighted_score_sum(self, X: np.ndarray, A: np.ndarray, weights: np.ndarray
+                            ) -> np.ndarray:
+        """Unchecked :meth:`weighted_score_sum`, for arrays the library made itself."""
         return np.concatenate([(X.T @ (weights[:, None] * V)).ravel() if times_x
                                else weights @ V for V, times_x in self._score_factors(X, A)])
 
@@ -171,9 +176,10 @@ def check_discrete_actions(A: object, n_actions: int, n_rows: int) -> np.ndarray
             f"A must be a 1-D array of {n_rows} integer actions (one per row of X), "
             f"got shape {np.shape(A)}"
         )
-    if arr.dtype == bool or not np.issubdtype(arr.dtype, np.number):
+    kind = arr.dtype.kind                      # i/u: integers, f: floats, b: bool, ...
+    if kind not in "iuf":
         raise TypeError(f"A must hold integer actions in [0, {n_actions}), got dtype {arr.dtype}")
-    if not np.issubdtype(arr.dtype, np.integer):
+    if kind == "f":
         if not np.all(np.isfinite(arr)) or np.any(arr != np.round(arr)):
             raise ValueError(
                 f"A must hold integer actions in [0, {n_actions}) for a discrete policy, "

@@ -131,6 +131,41 @@ class SoftmaxPolicy(LinearPolicy):
         one_hot = A[:, None] == np.arange(self.n_actions)      # e_a, row by row
         return [(one_hot - softmax(X @ self.W), True)]
 
+    def _weighted_score_sum(self, X: np.ndarray, A: np.ndarray, weights: np.ndarray
+                            ) -> np.ndarray:
+        """sum_t w_t x_t (outer) (e_{a_t} - p_t) = X^T G with G_tj = w_t (delta_{a_t j} - p_tj).
+
+        The same score as :meth:`_score_factors`, arranged for speed; both forms are tested
+        against each other. The logits are computed transposed, as a (k, T) array, so that
+        every operation runs along contiguous rows of length T (NumPy handles a short last
+        axis of length k one row at a time).
+
+        Two actions. With d = z_1 - z_0, p_1 = 1 / (1 + e^-d) = sigmoid(d) and p_0 = 1 - p_1,
+        so e_a - p = (a - p_1) (-1, +1): one column of X^T G is the negative of the other,
+        X^T (w * (a - p_1)), and only one vector of logit differences is needed. The sigmoid
+        is taken as sigmoid(d) = (1 + tanh(d / 2)) / 2, which cannot overflow: the two-action
+        softmax is the Bernoulli policy of :class:`~linear_pg.BernoulliPolicy` on w_1 - w_0.
+        """
+        if self.n_actions == 2:
+            W = self.W
+            residual = np.tanh(X @ (0.5 * (W[:, 1] - W[:, 0])))   # 2 p_1 - 1
+            residual *= -0.5
+            residual += A
+            residual -= 0.5                                          # a - p_1
+            residual *= weights
+            g = residual @ X
+            out = np.empty((X.shape[1], 2))
+            out[:, 1] = g
+            np.negative(g, out=out[:, 0])
+            return out.ravel()
+        G = self.W.T @ X.T                                           # logits z, (k, T)
+        G -= np.maximum.reduce(G, axis=0)
+        np.exp(G, out=G)
+        G /= np.add.reduce(G, axis=0)                                # p, (k, T)
+        np.subtract(A == np.arange(self.n_actions)[:, None], G, out=G)   # e_a - p
+        G *= weights
+        return (G @ X).T.ravel()
+
     def entropy(self, X: object) -> np.ndarray:
         """H = -sum_j p_j log p_j for each row, shape (T,)."""
         logp = self._log_probs(self._features(X))
