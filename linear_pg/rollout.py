@@ -101,6 +101,19 @@ def _to_env(space: gym.Space) -> Callable[[object], object]:
     return lambda a: np.minimum(np.maximum(a, low), high).astype(dtype)
 
 
+def _to_env_one(space: gym.Space) -> Callable[[object], object]:
+    """The single-env loop's version of :func:`_to_env`: the same actions, as NumPy scalars.
+
+    For a ``Discrete`` space the env receives the NumPy integer of its dtype (what
+    ``space.sample()`` returns), read from a table built once: the env checks
+    ``space.contains(action)`` on every step, and that check costs less for a NumPy
+    integer than for a Python int.
+    """
+    if isinstance(space, gym.spaces.Discrete):
+        return [space.dtype.type(space.start + i) for i in range(int(space.n))].__getitem__
+    return _to_env(space)
+
+
 def _episode_seed(rng: np.random.Generator) -> int:
     return int(rng.integers(2**31 - 1))
 
@@ -142,7 +155,7 @@ def collect_episodes(env: gym.Env, policy: LinearPolicy, features: FeatureMap, n
     ``policy._sample``. The features of each step are kept, so nothing is computed twice.
     """
     choose = _chooser_one(policy, rng, mean_action)
-    to_env = _to_env(env.action_space)
+    to_env = _to_env_one(env.action_space)
     transform = features._transform_one
     obs_l, X_l, A_l, R_l, lengths, term, final_obs = [], [], [], [], [], [], []
     for _ in range(n_episodes):

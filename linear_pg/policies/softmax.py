@@ -212,6 +212,10 @@ class SoftmaxPolicy(LinearPolicy):
     def _sample_one(self, x: np.ndarray, rng: np.random.Generator) -> int:
         # _sample for one row in Python floats: k exponentials, one uniform, a short scan
         z = (x @ self.W).tolist()
+        if len(z) == 2:         # the scan below, unrolled: action 1 iff e_0 < u (e_0 + e_1)
+            top = z[0] if z[0] >= z[1] else z[1]
+            e0, e1 = math.exp(z[0] - top), math.exp(z[1] - top)
+            return int(e0 < rng.random() * (e0 + e1))
         top = max(z)
         e = [math.exp(v - top) for v in z]
         threshold = rng.random() * sum(e)
