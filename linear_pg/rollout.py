@@ -214,7 +214,7 @@ def collect_episodes_vec(venv: gym.vector.VectorEnv, policy: LinearPolicy, featu
     counting = np.arange(N) < n_episodes        # sub-env runs an episode that is kept
     to_start = n_episodes - int(counting.sum())  # episodes not yet handed out
     resetting = np.zeros(N, dtype=bool)
-    space = venv.single_action_space
+    to_env = _to_env(venv.single_action_space)
     choose = _chooser(policy, rng, mean_action)
     buf = _StepBuffers()
     final_obs, final_term = [], []              # per episode, in the order they end
@@ -223,7 +223,7 @@ def collect_episodes_vec(venv: gym.vector.VectorEnv, policy: LinearPolicy, featu
         obs = buf.next_row(s)                               # (N, obs_dim) float64
         X = features._transform(obs)                        # (N, d): one call for all
         A = choose(X)                                       # (N,) or (N, m)
-        s_next, R, terminated, truncated, _ = venv.step(env_action(space, A))
+        s_next, R, terminated, truncated, _ = venv.step(to_env(A))
         done = terminated | truncated
         valid = counting & ~resetting                       # a real transition to keep
         ended = valid & done
@@ -244,33 +244,39 @@ class _StepBuffers:
     """(steps, N, ...) arrays of a vector rollout, filled one step (row) at a time.
 
     Writing each step into a preallocated row costs less than keeping lists of small
-    arrays and stacking them at the end; the capacity doubles when it runs out.
+    arrays and stacking them at the end; the capacity doubles when it runs out. The arrays
+    are allocated at the first step, when the shapes of X and A are known.
     """
 
     def __init__(self, capacity: int = 256) -> None:
         self.capacity, self.t = capacity, -1
         self.arrays: dict[str, np.ndarray] = {}
 
-    def _row(self, name: str, value: np.ndarray, dtype: type) -> None:
-        arr = self.arrays.get(name)
-        if arr is None:
-            arr = self.arrays[name] = np.empty((self.capacity, *np.shape(value)), dtype=dtype)
-        elif self.t == arr.shape[0]:
-            arr = self.arrays[name] = np.concatenate([arr, np.empty_like(arr)])
-        arr[self.t] = value
-
     def next_row(self, s: np.ndarray) -> np.ndarray:
         """Start step t + 1 with the observations s; returns them as float64."""
         self.t += 1
-        self._row("obs", s, np.float64)
-        return self.arrays["obs"][self.t]
+        arrays = self.arrays
+        if not arrays:
+            arrays["obs"] = np.empty((self.capacity, *np.shape(s)))
+        elif self.t == self.capacity:
+            self.capacity *= 2
+            for name, arr in arrays.items():
+                arrays[name] = np.concatenate([arr, np.empty_like(arr)])
+        row = arrays["obs"][self.t]
+        row[...] = s
+        return row
 
     def store(self, X: np.ndarray, A: np.ndarray, R: np.ndarray, valid: np.ndarray,
               ended: np.ndarray) -> None:
-        for name, value, dtype in (("X", X, np.float64), ("A", A, A.dtype),
-                                   ("R", R, np.float64), ("valid", valid, bool),
-                                   ("ended", ended, bool)):
-            self._row(name, value, dtype)
+        """Step t's features, actions, rewards and flags."""
+        values = {"X": X, "A": A, "R": R, "valid": valid, "ended": ended}
+        arrays, t = self.arrays, self.t
+        if "X" not in arrays:
+            for name, value in values.items():
+                dtype = np.float64 if name in ("X", "R") else value.dtype
+                arrays[name] = np.empty((self.capacity, *value.shape), dtype=dtype)
+        for name, value in values.items():
+            arrays[name][t] = value
 
     def __getitem__(self, name: str) -> np.ndarray:
         return self.arrays[name][: self.t + 1]
