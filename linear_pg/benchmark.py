@@ -1,8 +1,8 @@
 """Sample-efficiency benchmark over seeds: did each preset reach its target, and how fast?
 
-Run ``python -m linear_pg.benchmark [--quick] [--json FILE]``; it prints a markdown table.
-:func:`run_benchmark` returns plain dicts (one per env and seed) and :func:`summarize` one
-dict per env, for other tools (e.g. a ``bench`` CLI) to extend.
+Run through ``python -m linear_pg bench`` (:mod:`linear_pg.speed` adds the timings and
+prints the table). :func:`run_benchmark` returns plain dicts (one per env and seed) and
+:func:`summarize` one dict per env.
 
 Targets (each over 10 seeds):
 
@@ -17,9 +17,6 @@ Targets (each over 10 seeds):
 
 from __future__ import annotations
 
-import argparse
-import json
-import sys
 import time
 from typing import Any
 
@@ -123,36 +120,3 @@ def summarize(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
 def _fmt_extreme(values: list, fn: Any) -> float | None:
     finite = [v for v in values if v is not None]
     return float(fn(finite)) if finite else None
-
-
-def markdown_table(summary: list[dict[str, Any]]) -> str:
-    """The summary as a markdown table."""
-    lines = ["| env | metric | seeds reached | median | min | max | goal | met | cpu s |",
-             "|---|---|---|---|---|---|---|---|---|"]
-    for s in summary:
-        lines.append(f"| {s['env_id']} | {s['metric']} | {s['reached']}/{s['seeds']} | "
-                     f"{s['median']:.1f} | {s['min']} | {s['max']} | {s['goal']} | "
-                     f"{'yes' if s['target_met'] else 'NO'} | {s['seconds']:.0f} |")
-    return "\n".join(lines)
-
-
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m linear_pg.benchmark",
-                                     description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="2 seeds, short runs")
-    parser.add_argument("--json", metavar="FILE", help="also write rows and summary as JSON")
-    parser.add_argument("--envs", nargs="+", default=None, help=f"subset of {list(TARGETS)}")
-    parser.add_argument("--seeds", type=int, default=10)
-    parser.add_argument("--n-jobs", type=int, default=2)
-    args = parser.parse_args(argv)
-    rows = run_benchmark(args.envs, args.seeds, quick=args.quick, n_jobs=args.n_jobs)
-    summary = summarize(rows)
-    print(markdown_table(summary))
-    if args.json:
-        with open(args.json, "w") as f:
-            json.dump({"rows": rows, "summary": summary}, f, indent=2)
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())
