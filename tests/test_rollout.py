@@ -5,7 +5,13 @@ import numpy as np
 
 from linear_pg.features import RawFeatures
 from linear_pg.policies import GaussianPolicy, SoftmaxPolicy
-from linear_pg.rollout import collect_episodes, collect_episodes_vec, env_action
+from linear_pg.rollout import (
+    _StepBuffers,
+    _to_env_one,
+    collect_episodes,
+    collect_episodes_vec,
+    env_action,
+)
 from linear_pg.trainer import make_env
 
 
@@ -89,3 +95,24 @@ def test_the_same_seed_gives_the_same_vector_batch():
                                  np.random.default_rng(4)) for _ in range(2))
     for field in ("obs", "X", "actions", "rewards", "lengths", "terminated", "final_X"):
         np.testing.assert_array_equal(getattr(a, field), getattr(b, field))
+
+
+def test_step_buffers_keep_every_row_when_they_grow():
+    buf = _StepBuffers(capacity=2)
+    for t in range(7):                                   # grows 2 -> 4 -> 8
+        obs = buf.next_row(np.full((3, 4), t, dtype=np.float32))
+        buf.store(obs[:, :2] + 0.5, np.arange(3) + t, np.full(3, t), np.ones(3, bool),
+                  np.arange(3) == t % 3)
+    assert buf["obs"].dtype == np.float64 and buf["A"].dtype == np.arange(3).dtype
+    np.testing.assert_array_equal(buf["obs"][:, 0, 0], np.arange(7))
+    np.testing.assert_array_equal(buf["X"][:, 1, 1], np.arange(7) + 0.5)
+    np.testing.assert_array_equal(buf["A"][:, 2], np.arange(7) + 2)
+    np.testing.assert_array_equal(buf["R"][:, 0], np.arange(7))
+    np.testing.assert_array_equal(buf["ended"][:, 0], np.arange(7) % 3 == 0)
+
+
+def test_single_env_receives_numpy_integers_of_the_space():
+    space = gym.spaces.Discrete(3, start=-1)
+    to_env = _to_env_one(space)
+    assert [to_env(a) for a in range(3)] == [-1, 0, 1]
+    assert all(space.contains(to_env(a)) and isinstance(to_env(a), np.integer) for a in range(3))
