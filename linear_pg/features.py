@@ -6,7 +6,7 @@ observations to a (T, n_features_out_) float64 array) and appends a constant 1, 
 linear policy has a bias. Its fitted state is a dict of plain arrays (``get_state``), which
 is what a checkpoint stores.
 
-- ``RawFeatures``: [s, 1].
+- ``RawFeatures``: [s, 1], or [s / scale, 1] with fixed units per coordinate.
 - ``PolyFeatures``: all monomials of s up to a degree (scikit-learn PolynomialFeatures).
 - ``StandardFeatures``: [(s - mean) / std, 1], the statistics fitted on observations.
 - ``RBFFeatures``: Gaussian bumps on a fixed grid over a low-dimensional state, angles
@@ -114,25 +114,57 @@ class FeatureMap(TransformerMixin, BaseEstimator):
 
 
 class RawFeatures(FeatureMap):
-    """x = [s, 1]: the observation itself and a bias.
+    """x = [s / scale, 1]: the observation itself (optionally in fixed units) and a bias.
+
+    Parameters
+    ----------
+    scale : array-like of shape (obs_dim,), optional
+        A fixed, positive size for each observation coordinate; the features are s / scale.
+        Default: 1 for all (the raw observation). Unlike ``StandardFeatures`` nothing is
+        fitted: the units are chosen, e.g. the limits at which an episode terminates.
+
+    Notes
+    -----
+    Adam moves every weight by about its learning rate per step, whatever the scale of its
+    gradient, so a coordinate that is small in its own units (an angle of 0.05 rad) moves
+    the logit slowly; dividing it by a typical size gives each coordinate a comparable say.
 
     Examples
     --------
     >>> RawFeatures().fit([[0.5, -1.0]]).transform([[0.5, -1.0]])
     array([[ 0.5, -1. ,  1. ]])
+    >>> RawFeatures(scale=[0.5, 2.0]).fit([[0.5, -1.0]]).transform([[0.5, -1.0]])
+    array([[ 1. , -0.5,  1. ]])
     """
 
     name = "raw"
 
+    def __init__(self, scale: object = None) -> None:
+        self.scale = scale
+
     def _fit(self, obs: np.ndarray) -> None:
-        self.n_features_out_ = obs.shape[1] + 1
+        self._restore()
+
+    def _restore(self) -> None:
+        # nothing is learned from data: the units come from the constructor (the config)
+        n = self.n_features_in_
+        if self.scale is None:
+            self.scale_ = np.ones(n)
+        else:
+            scale = check_finite(as_float_array(self.scale, "scale"), "scale")
+            if scale.shape != (n,) or np.any(scale <= 0):
+                raise ValueError(f"scale must be positive with shape ({n},), got {self.scale!r}")
+            self.scale_ = scale
+        self.n_features_out_ = n + 1
 
     def _transform(self, obs: np.ndarray) -> np.ndarray:
-        return _with_bias(obs)
+        return _with_bias(obs if self.scale is None else obs / self.scale_)
 
     def _transform_one(self, s: np.ndarray) -> np.ndarray:
         x = np.empty(self.n_features_out_)
         x[:-1] = s
+        if self.scale is not None:
+            x[:-1] /= self.scale_
         x[-1] = 1.0
         return x
 
