@@ -16,7 +16,8 @@ from linear_pg.features import (
 OBS = np.random.default_rng(0).normal(size=(50, 3))
 
 
-@pytest.mark.parametrize("phi", [RawFeatures(), StandardFeatures(), PolyFeatures(2),
+@pytest.mark.parametrize("phi", [RawFeatures(), RawFeatures(scale=[2.0, 0.5, 0.1]),
+                                 StandardFeatures(), PolyFeatures(2),
                                  RandomRBFFeatures(n_components=20),
                                  RBFFeatures(n_centers=3)])
 def test_shape_bias_and_state_round_trip(phi):
@@ -27,7 +28,8 @@ def test_shape_bias_and_state_round_trip(phi):
     np.testing.assert_array_equal(clone.transform(OBS), X)
 
 
-@pytest.mark.parametrize("phi", [RawFeatures(), StandardFeatures(), PolyFeatures(2),
+@pytest.mark.parametrize("phi", [RawFeatures(), RawFeatures(scale=[2.0, 0.5, 0.1]),
+                                 StandardFeatures(), PolyFeatures(2),
                                  RandomRBFFeatures(n_components=20),
                                  RBFFeatures(n_centers=3)])
 def test_one_row_transform_is_a_row_of_the_batch(phi):
@@ -42,6 +44,13 @@ def test_standard_features_are_standardized():
     X = StandardFeatures().fit(OBS).transform(OBS)
     np.testing.assert_allclose(X[:, :-1].mean(0), 0.0, atol=1e-12)
     np.testing.assert_allclose(X[:, :-1].std(0), 1.0, atol=1e-6)
+
+
+def test_raw_features_in_fixed_units():
+    scale = [2.0, 0.5, 0.1]
+    X = RawFeatures(scale=scale).fit(OBS).transform(OBS)
+    np.testing.assert_allclose(X[:, :-1], OBS / scale, rtol=1e-15)
+    np.testing.assert_array_equal(RawFeatures(scale=None).fit(OBS).transform(OBS)[:, :-1], OBS)
 
 
 def test_rbf_angles_are_periodic():
@@ -62,5 +71,8 @@ def test_errors_are_clear():
         phi.transform(np.zeros((2, 4)))
     with pytest.raises(Exception, match="not fitted"):
         RawFeatures().transform(OBS)
+    for bad in ([1.0, 2.0], [1.0, 0.0, 1.0], [1.0, np.inf, 1.0]):
+        with pytest.raises(ValueError, match="scale must be"):
+            RawFeatures(scale=bad).fit(OBS)
     with pytest.raises(ValueError, match="angle_pairs"):
         RBFFeatures(angle_pairs=[(0, 7)]).fit(OBS)
