@@ -199,6 +199,11 @@ class SoftmaxPolicy(LinearPolicy):
         # through by sum_i e_i (e = exp(z - max z), p = e / sum e), no division is needed:
         # count the partial sums e_0 + ... + e_j below u * sum_i e_i.
         E = X @ self.W
+        if self.n_actions == 2:     # the same arithmetic on the two columns, unrolled
+            z0, z1 = E[:, 0], E[:, 1]
+            top = np.maximum(z0, z1)
+            e0, e1 = np.exp(z0 - top), np.exp(z1 - top)
+            return (e0 < rng.random(E.shape[0]) * (e0 + e1)).astype(np.int64)
         E -= _reduce_rows(np.maximum, E)[:, None]
         np.exp(E, out=E)
         threshold = rng.random(E.shape[0]) * _reduce_rows(np.add, E)
