@@ -41,7 +41,10 @@ $\gamma = 0.99$, no standardization of the weights) except what multiplies the s
 The fourth is the third with standardized weights and the **natural gradient**. (The
 library's CartPole preset, printed below, takes yet another route: one episode per update,
 $\gamma = 0.98$, a value baseline and Adam, whose per-coordinate step sizes solve the
-scaling problem differently.) The natural
+scaling problem differently. Adam moves every weight by about its learning rate per step,
+so the units of each feature matter to it: the preset measures the pole angle in units of
+its 12° termination limit, `RawFeatures(scale=...)`; in radians the angle is about 0.05
+and its weight would be the slow one.) The natural
 gradient preconditions $\hat g$ with the inverse Fisher matrix
 $F = \mathbb{E}[\nabla\log\pi\,\nabla\log\pi^\top]$ (estimated from the batch's scores by
 `linear_pg.optim.fisher`) and sizes the step by the quadratic model of the KL divergence,
@@ -51,17 +54,19 @@ That makes the step independent of how the policy happens to be parameterized.
 '''),
 code('''
 print("CartPole preset:", {k: v for k, v in get_preset("CartPole-v1").items()
-                           if k in ("features", "estimator", "baseline", "normalize_weights",
+                           if k in ("features", "features_kwargs", "estimator", "baseline", "normalize_weights",
                                     "optimizer", "lr", "gamma", "batch_episodes")})
 seeds = range(2) if QUICK else range(5)
 episodes = 150 if QUICK else 400
-plain = dict(optimizer="sgd", lr=0.01, normalize_weights=False, gamma=0.99, batch_episodes=5)
+raw = dict(features="raw", features_kwargs={})          # the observation as it comes
+plain = dict(optimizer="sgd", lr=0.01, normalize_weights=False, gamma=0.99, batch_episodes=5,
+             **raw)
 variants = {
     "total return": dict(estimator="total_return", baseline="none", **plain),
     "reward-to-go": dict(estimator="reward_to_go", baseline="none", **plain),
     "reward-to-go + baseline": dict(estimator="reward_to_go", baseline="value", **plain),
     "natural gradient": dict(estimator="reward_to_go", baseline="value", normalize_weights=True,
-                             optimizer="npg", lr=0.05, gamma=0.99, batch_episodes=5),
+                             optimizer="npg", lr=0.05, gamma=0.99, batch_episodes=5, **raw),
 }
 runs = {name: train_seeds("CartPole-v1", seeds, episodes=episodes, **kwargs)
         for name, kwargs in variants.items()}
