@@ -156,17 +156,19 @@ class RawFeatures(FeatureMap):
                 raise ValueError(f"scale must be positive with shape ({n},), got {self.scale!r}")
             self.scale_ = scale
         self.n_features_out_ = n + 1
+        # the one-row transform: [s, 1] / [scale, 1] in one division (a new array each call)
+        self._row = np.ones(n + 1)
+        self._row_divisor = np.append(self.scale_, 1.0)
 
     def _transform(self, obs: np.ndarray) -> np.ndarray:
         return _with_bias(obs if self.scale is None else obs / self.scale_)
 
     def _transform_one(self, s: np.ndarray) -> np.ndarray:
-        x = np.empty(self.n_features_out_)
-        x[:-1] = s
-        if self.scale is not None:
-            x[:-1] /= self.scale_
-        x[-1] = 1.0
-        return x
+        row = self._row
+        row[:-1] = s
+        if self.scale is None:
+            return row.copy()
+        return row / self._row_divisor
 
 
 class StandardFeatures(FeatureMap):
