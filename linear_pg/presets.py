@@ -1,8 +1,15 @@
 """Default hyperparameters per environment, used by :func:`linear_pg.trainer.train`.
 
 A preset is a plain dict of ``train`` keyword arguments. Arguments given to ``train``
-override it. Environments without a preset get :func:`default_preset`, built from their
-observation and action spaces.
+override it. Two keys hold settings that belong to a choice the user may change:
+``by_policy`` maps a policy name to the values it needs (e.g. the Bernoulli policy's
+learning rate on CartPole), ``by_optimizer`` an optimizer name to its step size, so that
+``train("Pendulum-v1", optimizer="adam")`` gets an Adam learning rate, not the natural
+gradient's KL size. A user's switch of optimizer also drops the preset's
+``optimizer_kwargs``, which belong to the preset's own optimizer.
+
+Environments without a preset get :func:`default_preset`, built from their observation and
+action spaces.
 """
 
 from __future__ import annotations
@@ -48,16 +55,21 @@ PRESETS: dict[str, dict[str, Any]] = {
     },
     # Swing-up needs a nonlinear controller: a linear policy on Gaussian bumps over
     # (angle on the circle, angular velocity) can represent one. Evaluated with the mean
-    # action: Adam's rate decays linearly to 0 so the final policy settles (5 training
-    # seeds, mean of the mean-action returns -187.8 -> -167.2), and bumps of width 0.8 with
-    # initial sigma e^0.5 (more exploration early) gave -159.1. What is lost is the swing-up
-    # from near the bottom. gamma = 0.98, not 0.95: the exactly optimal gamma = 0.95 policy
-    # (value iteration on a fine grid) scores only -150.8 on the evaluation starts of seeds
-    # 0-9 (-160.9 on seed 5's), the gamma = 0.98 one -142.0, as a 1 s horizon undervalues
-    # pumping that pays off a swing later. A 12 x 11 grid resolves the switching curves
-    # better (least-squares fits of that optimal policy: -146 vs -149 for 10 x 9). Mean of
-    # the evaluations, seeds 0-9 / 10-29: gamma 0.95 and 10 x 9, -162.4 (4/10 at >= -160) /
-    # -165.6 (7/20); this preset -157.9 (7/10) / -157.2 (12/20).
+    # action, so the step size decays linearly to 0 and the final policy settles; bumps of
+    # width 0.8 and an initial sigma of e^0.5 explore enough early. What is lost is the
+    # swing-up from near the bottom. gamma = 0.98, not 0.95: the exactly optimal
+    # gamma = 0.95 policy (value iteration on a fine grid) scores only -150.8 on the
+    # evaluation starts of seeds 0-9 (-160.9 on seed 5's), the gamma = 0.98 one -142.0, as
+    # a 1 s horizon undervalues pumping that pays off a swing later. A 12 x 11 grid
+    # resolves the switching curves better (least-squares fits of that optimal policy: -146
+    # vs -149 for 10 x 9).
+    # The natural gradient needs a damped Fisher matrix here: most of the 132 bumps are
+    # far from the states of one batch, their scores are ~0, F is near-singular in those
+    # directions and F^-1 g blows up there (damping 1e-4, KL 0.02: mean -437). With
+    # lambda = 0.2 mean(diag F) and a KL size of 0.03 it beats Adam (lr 0.1). Mean of the
+    # mean-action evaluations (number >= -160), seeds 0-9 / 10-29 / 30-59: Adam -157.9
+    # (7/10) / -157.2 (12/20) / -158.7 (18/30); this preset -154.7 (7/10) / -153.7 (12/20)
+    # / -153.4 (22/30).
     "Pendulum-v1": {
         "episodes": 500,
         "env_kwargs": {"g": 10.0},
@@ -69,13 +81,15 @@ PRESETS: dict[str, dict[str, Any]] = {
         "estimator": "reward_to_go",
         "baseline": "value",
         "normalize_weights": True,
-        "optimizer": "adam",
-        "lr": 0.1,
+        "optimizer": "npg",
+        "optimizer_kwargs": {"damping": 0.2},
+        "lr": 0.03,
         "gamma": 0.98,
         "batch_episodes": 5,
         "entropy_coef": 0.0,
         "max_grad_norm": None,
         "lr_schedule": "linear",
+        "by_optimizer": {"adam": {"lr": 0.1}},
     },
     # Reward only at the goal: the initial sigma (e^1) must be large enough that some
     # clipped, random pushes reach it; bumps over (position, velocity) then shape the

@@ -236,8 +236,11 @@ def _resolve(env_id: str, env: gym.Env, given: dict[str, Any]) -> dict[str, Any]
     cfg.setdefault("env_kwargs", {})
     # settings that belong to one policy kind (e.g. its learning rate) come before the user's
     cfg.update(cfg.pop("by_policy", {}).get(given.get("policy") or cfg["policy"], {}))
+    by_optimizer = cfg.pop("by_optimizer", {})
     if given.get("optimizer") not in (None, cfg["optimizer"]):
         cfg["optimizer_kwargs"] = {}     # the preset's kwargs belong to its own optimizer
+    # and so does its step size (a KL size for "npg", a learning rate for the others)
+    cfg.update(by_optimizer.get(given.get("optimizer") or cfg["optimizer"], {}))
     cfg.setdefault("optimizer_kwargs", {})
     for key, value in given.items():
         if value is not None:
