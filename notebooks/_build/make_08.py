@@ -132,9 +132,10 @@ print(f"F is {F.shape[0]} x {F.shape[0]}; {small:.0%} of its eigenvalues are bel
 
 w = normalize(reward_to_go(batch.rewards, run.config["gamma"], batch.lengths))
 g = policy_gradient(run.policy, batch.X, batch.actions, w, batch.lengths)
-angle, velocity = np.meshgrid(np.linspace(-np.pi, np.pi, 73), np.linspace(-8, 8, 65))
-X_grid = run.features.transform(np.column_stack(
-    [np.cos(angle).ravel(), np.sin(angle).ravel(), velocity.ravel()]))
+# a grid over the whole state space (angle, angular velocity), also used for the map below
+TH, THD = np.meshgrid(np.linspace(-np.pi, np.pi, 181), np.linspace(-8, 8, 161))
+obs = np.column_stack([np.cos(TH).ravel(), np.sin(TH).ravel(), THD.ravel()])
+X_grid = run.features.transform(obs)
 change = {}
 for damping in (1e-4, 0.2):
     moved = run.policy.copy()
@@ -158,11 +159,7 @@ along the diagonal bands.
 '''),
 code('''
 best = max(pendulum[PRESET] + pendulum[ADAM], key=lambda r: r.episode_returns[-k:].mean())
-theta = np.linspace(-np.pi, np.pi, 181)
-theta_dot = np.linspace(-8, 8, 161)
-TH, THD = np.meshgrid(theta, theta_dot)
-obs = np.column_stack([np.cos(TH).ravel(), np.sin(TH).ravel(), THD.ravel()])
-mu = best.policy.mean(best.features.transform(obs)).reshape(TH.shape)
+mu = best.policy.mean(best.features.transform(obs)).reshape(TH.shape)   # on the grid above
 
 fig, ax = plt.subplots(figsize=(7, 4.5))
 mesh = ax.pcolormesh(TH, THD, np.clip(mu, -2, 2), cmap="RdBu_r", vmin=-2, vmax=2,
