@@ -38,6 +38,7 @@ from .policies import BernoulliPolicy, GaussianPolicy, LinearPolicy, SoftmaxPoli
 from .presets import PRESETS, get_preset, space_bounds
 from .returns import normalize, reward_to_go, total_return
 from .rollout import collect
+from .symmetry import Mirror, MirrorAugmentation, resolve_mirror
 
 ESTIMATORS = ("reward_to_go", "total_return")
 POLICY_NAMES = ("softmax", "bernoulli", "gaussian")
@@ -231,14 +232,30 @@ def fit_features(name: str, env: gym.Env, rng: np.random.Generator,
 
 
 # ---------------------------------------------------------------------------- train
-def _resolve(env_id: str, env: gym.Env, given: dict[str, Any]) -> dict[str, Any]:
+def _resolve(env_id: str, env: gym.Env, given: dict[str, Any],
+             own_model: bool = False) -> dict[str, Any]:
+    """The preset of ``env_id`` overridden by the user's non-None settings.
+
+    ``own_model``: the user passed a policy or feature object. A preset's ``mirror`` was
+    chosen for its own features and policy (their symmetry is what makes it exact), so a
+    user's own features, feature settings or policy drop it unless ``mirror`` is given too.
+    """
     cfg = get_preset(env_id, env)
     cfg.setdefault("env_kwargs", {})
+    if given.get("mirror") is None and (
+            own_model or given.get("features_kwargs") is not None
+            or given.get("policy_kwargs") is not None
+            or given.get("features") not in (None, cfg["features"])
+            or given.get("policy") not in (None, cfg["policy"])):
+        cfg["mirror"] = None
     # settings that belong to one policy kind (e.g. its learning rate) come before the user's
     cfg.update(cfg.pop("by_policy", {}).get(given.get("policy") or cfg["policy"], {}))
     by_optimizer = cfg.pop("by_optimizer", {})
     if given.get("optimizer") not in (None, cfg["optimizer"]):
         cfg["optimizer_kwargs"] = {}     # the preset's kwargs belong to its own optimizer
+    for part in ("features", "policy"):  # and so do those of its features and policy
+        if given.get(part) not in (None, cfg[part]):
+            cfg[f"{part}_kwargs"] = {}
     # and so does its step size (a KL size for "npg", a learning rate for the others)
     cfg.update(by_optimizer.get(given.get("optimizer") or cfg["optimizer"], {}))
     cfg.setdefault("optimizer_kwargs", {})
@@ -259,6 +276,7 @@ def _resolve(env_id: str, env: gym.Env, given: dict[str, Any]) -> dict[str, Any]
     cfg["lr_end"] = check_real(cfg.get("lr_end", 0.0), "lr_end", low=0.0, high=1.0)
     cfg["mean_bound_coef"] = check_real(cfg.get("mean_bound_coef", 0.0), "mean_bound_coef",
                                         low=0.0)
+    cfg.setdefault("mirror", None)
     check_choice(cfg["estimator"], "estimator", ESTIMATORS)
     check_choice(cfg["baseline"], "baseline", BASELINES)
     check_choice(cfg["optimizer"], "optimizer", OPTIMIZERS)
@@ -298,18 +316,19 @@ def _weights(cfg: dict[str, Any], batch: Any, baseline: Any) -> np.ndarray:
     return normalize(w) if cfg["normalize_weights"] else w
 
 
-def _reinforce_gradient(policy: LinearPolicy, batch: Any, w: np.ndarray,
-                        keep_scores: bool) -> tuple[np.ndarray, np.ndarray | None]:
-    """g = (1/N) sum_t w_t score_t over the batch's N episodes, and the (T, P) scores if kept.
+def _reinforce_gradient(policy: LinearPolicy, X: np.ndarray, A: np.ndarray, w: np.ndarray,
+                        n_episodes: int, keep_scores: bool
+                        ) -> tuple[np.ndarray, np.ndarray | None]:
+    """g = (1/N) sum_t w_t score_t over N episodes' samples, and the (T, P) scores if kept.
 
     The natural gradient needs the per-sample scores for its Fisher matrix; the other
     optimizers only need their weighted sum, which the policy contracts without building
     the (T, P) array.
     """
     if keep_scores:
-        S = policy.grad_log_prob(batch.X, batch.actions)
-        return weighted_score_mean(S, w, batch.n_episodes), S
-    return policy._weighted_score_sum(batch.X, batch.actions, w) / batch.n_episodes, None
+        S = policy.grad_log_prob(X, A)
+        return weighted_score_mean(S, w, n_episodes), S
+    return policy._weighted_score_sum(X, A, w) / n_episodes, None
 
 
 def _collapsed(policy: LinearPolicy, entropy: float, returns: np.ndarray) -> str | None:
@@ -386,7 +405,7 @@ def train(env_id: str, *, episodes: int | None = None, seed: int = 0,
           batch_episodes: int | None = None, n_envs: int = 1,
           entropy_coef: float | None = None, max_grad_norm: float | None = None,
           lr_schedule: str | None = None, lr_end: float | None = None,
-          mean_bound_coef: float | None = None,
+          mean_bound_coef: float | None = None, mirror: bool | Mirror | None = None,
           checkpoint_path: str | None = None, checkpoint_every: int = 10,
           callback: Callable[[Run], None] | None = None,
           env_kwargs: dict[str, Any] | None = None,
@@ -431,6 +450,12 @@ def train(env_id: str, *, episodes: int | None = None, seed: int = 0,
         Weight c of a penalty (c / 2) |mu - clip(mu)|^2 per step on a Gaussian mean outside
         a bounded action box (default 0, off), added to the gradient like the entropy
         bonus; see :func:`mean_bound_grad`.
+    mirror : bool or Mirror, optional
+        Learn from every episode's mirror image too (:mod:`linear_pg.symmetry`; Gaussian
+        policies with a state-independent sigma on "raw" or "rbf" features): True uses the
+        env's known reflection (Pendulum-v1), a :class:`~linear_pg.symmetry.Mirror` any
+        other; False turns it off. The mean is projected onto the mirror-symmetric ones at
+        the start and after every update, and the symmetry is checked on every batch.
     checkpoint_path : str, optional
         Save a checkpoint every ``checkpoint_every`` updates and at the end (atomically).
     callback : callable(Run), optional
@@ -473,14 +498,15 @@ def train(env_id: str, *, episodes: int | None = None, seed: int = 0,
              "gamma": gamma, "batch_episodes": batch_episodes, "n_envs": n_envs,
              "entropy_coef": entropy_coef, "max_grad_norm": max_grad_norm,
              "lr_schedule": lr_schedule, "lr_end": lr_end,
-             "mean_bound_coef": mean_bound_coef,
+             "mean_bound_coef": mean_bound_coef, "mirror": mirror,
              "env_kwargs": env_kwargs, "policy_kwargs": policy_kwargs,
              "features_kwargs": features_kwargs, "optimizer_kwargs": optimizer_kwargs}
     if isinstance(policy, str) or policy is None:
         given["policy"] = policy
     if isinstance(features, str) or features is None:
         given["features"] = features
-    cfg = _resolve(env_id, env, given)
+    cfg = _resolve(env_id, env, given, own_model=isinstance(features, FeatureMap)
+                   or isinstance(policy, LinearPolicy))
     rng = np.random.default_rng(seed)
 
     if isinstance(features, FeatureMap):
@@ -505,6 +531,11 @@ def train(env_id: str, *, episodes: int | None = None, seed: int = 0,
     cfg["policy_config"] = to_builtin(pi.get_config())
     bounds = space_bounds(env.action_space) \
         if isinstance(env.action_space, gym.spaces.Box) else None
+    mirror = resolve_mirror(cfg["mirror"], env_id, env)
+    cfg["mirror"] = None if mirror is None else mirror.to_dict()
+    augment = None if mirror is None else MirrorAugmentation(mirror, phi, pi)
+    if augment is not None:
+        augment.project(pi)
     if n_envs > 1:
         env.close()
         env = make_env(env_id, cfg["env_kwargs"], n_envs)
@@ -520,12 +551,13 @@ def train(env_id: str, *, episodes: int | None = None, seed: int = 0,
                                              run.n_episodes / cfg["episodes"], cfg["lr_end"]))
             batch = collect(env, pi, phi, n, rng)
             w = _weights(cfg, batch, base)
-            g, S = _reinforce_gradient(pi, batch, w, opt.needs_scores)
+            X, A, w, n_eps = (batch.X, batch.actions, w, batch.n_episodes) if augment is None \
+                else augment.samples(pi, batch, w)
+            g, S = _reinforce_gradient(pi, X, A, w, n_eps, opt.needs_scores)
             if cfg["entropy_coef"] > 0:
-                g = g + cfg["entropy_coef"] * pi.grad_entropy(batch.X).sum(0) / batch.n_episodes
+                g = g + cfg["entropy_coef"] * pi.grad_entropy(X).sum(0) / n_eps
             if cfg["mean_bound_coef"] > 0 and bounds is not None:
-                g = g + cfg["mean_bound_coef"] * mean_bound_grad(pi, batch.X, *bounds,
-                                                                 batch.n_episodes)
+                g = g + cfg["mean_bound_coef"] * mean_bound_grad(pi, X, *bounds, n_eps)
             grad_norm = float(np.linalg.norm(g))
             entropy = float(np.mean(pi.entropy(batch.X)))
             stats = {"grad_norm": grad_norm, "entropy": entropy,
@@ -536,6 +568,8 @@ def train(env_id: str, *, episodes: int | None = None, seed: int = 0,
             problem = "a non-finite update" if not np.all(np.isfinite(new_theta)) else None
             if problem is None:
                 pi.theta = new_theta
+                if augment is not None:
+                    augment.project(pi)
                 problem = _collapsed(pi, entropy, batch.episode_returns)
             if problem is not None:
                 run.stopped_reason = f"diverged: {problem} after {run.n_episodes} episodes"

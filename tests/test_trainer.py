@@ -88,6 +88,9 @@ def test_settings_that_belong_to_a_choice_follow_the_users_choice():
     mine = train("Pendulum-v1", episodes=1, seed=0, optimizer="adam", lr=0.05).config
     assert mine["lr"] == 0.05                                     # the user's value wins
     assert train("CartPole-v1", episodes=1, seed=0, policy="bernoulli").config["lr"] == 0.2
+    # the preset's bump settings belong to its bumps: other features start from their defaults
+    raw = train("Pendulum-v1", episodes=1, seed=0, features="raw").config
+    assert raw["features"]["name"] == "raw" and raw["features_kwargs"] == {}
 
 
 def test_callback_and_interrupt_keep_history():

@@ -1,0 +1,153 @@
+"""Mirror augmentation: the reflection, its permutation of the features, the projection,
+the identity that makes the mirrored samples exact, and the trainer's use of it."""
+
+import gymnasium as gym
+import numpy as np
+import pytest
+
+from linear_pg.features import RawFeatures, RBFFeatures, StandardFeatures
+from linear_pg.policies import GaussianPolicy
+from linear_pg.symmetry import (
+    MIRRORS,
+    Mirror,
+    MirrorAugmentation,
+    check_symmetric,
+    feature_permutation,
+    resolve_mirror,
+)
+from linear_pg.trainer import train
+
+PENDULUM = MIRRORS["Pendulum-v1"]
+
+
+def pendulum_obs(n, seed=0):
+    rng = np.random.default_rng(seed)
+    th, v = rng.uniform(-np.pi, np.pi, n), rng.uniform(-8, 8, n)
+    return np.c_[np.cos(th), np.sin(th), v]
+
+
+def grid(**kw):
+    kw = {"n_centers": (12, 11), "angle_pairs": ((0, 1),), "low": [-8.0], "high": [8.0], **kw}
+    return RBFFeatures(**kw).fit(np.zeros((1, 3)))
+
+
+@pytest.mark.parametrize("phi", [
+    grid(), grid(n_centers=(7, 6)), RawFeatures().fit(np.zeros((1, 3))),
+    RawFeatures(scale=[1.0, 2.0, 8.0]).fit(np.zeros((1, 3)))],
+    ids=["rbf 12x11", "rbf 7x6", "raw", "raw scaled"])
+def test_the_reflection_permutes_the_features(phi):
+    obs = pendulum_obs(500)
+    perm, sign = feature_permutation(phi, PENDULUM)
+    np.testing.assert_allclose(phi.transform(PENDULUM.observations(obs)),
+                               phi.transform(obs)[:, perm] * sign, atol=1e-12)
+
+
+def test_grids_and_maps_the_reflection_does_not_permute_are_refused():
+    with pytest.raises(ValueError, match="does not map the rbf grid onto itself"):
+        feature_permutation(grid(low=[-8.0], high=[6.0]), PENDULUM)
+    standard = StandardFeatures().fit(pendulum_obs(50))
+    with pytest.raises(ValueError, match="supports 'raw' and 'rbf' features"):
+        feature_permutation(standard, PENDULUM)
+
+
+def test_projection_makes_the_mean_equivariant_and_keeps_a_symmetric_one():
+    phi = grid()
+    pi = GaussianPolicy(phi.n_features_out_, 1, init_scale=1.0, seed=3)
+    aug = MirrorAugmentation(PENDULUM, phi, pi)
+    obs = pendulum_obs(300)
+    X, Xm = phi.transform(obs), phi.transform(PENDULUM.observations(obs))
+    assert np.abs(pi.mean(X) + pi.mean(Xm)).max() > 1.0        # random W: not symmetric
+    aug.project(pi)
+    np.testing.assert_allclose(pi.mean(Xm), -pi.mean(X), atol=1e-12)
+    W = pi.W.copy()
+    aug.project(pi)                                              # a projection: idempotent
+    np.testing.assert_array_equal(pi.W, W)
+
+
+def test_mirrored_sample_has_the_same_probability_and_the_reflected_score():
+    # For a symmetric policy, log pi(D a | P s) = log pi(a | s), and its score is the
+    # real sample's score with W's rows permuted and signed: the mirrored half of the
+    # estimate is exactly the reflection of the real half.
+    phi = grid()
+    pi = GaussianPolicy(phi.n_features_out_, 1, init_scale=1.0, init_log_std=-0.3, seed=1)
+    aug = MirrorAugmentation(PENDULUM, phi, pi)
+    aug.project(pi)
+    obs = pendulum_obs(200, seed=2)
+    X, Xm = phi.transform(obs), phi.transform(PENDULUM.observations(obs))
+    A = pi.sample(X, np.random.default_rng(0))
+    Am = PENDULUM.actions(A)
+    np.testing.assert_allclose(pi.log_prob(Xm, Am), pi.log_prob(X, A), atol=1e-12)
+    S, Sm = pi.grad_log_prob(X, A), pi.grad_log_prob(Xm, Am)
+    d = phi.n_features_out_
+    SW, SWm = S[:, :d], Sm[:, :d]
+    reflected = np.empty_like(SW)
+    reflected[:, aug.perm] = SW * aug.sign * PENDULUM.action_sign[0]
+    np.testing.assert_allclose(SWm, reflected, atol=1e-12)
+    np.testing.assert_allclose(Sm[:, d:], S[:, d:], atol=1e-12)   # the log-std part
+
+
+def test_check_symmetric_refuses_an_asymmetric_policy():
+    check_symmetric(np.array([-1.0, -2.0]), np.array([-1.0, -2.0]))
+    with pytest.raises(ValueError, match="not mirror-symmetric"):
+        check_symmetric(np.array([-1.0, -2.0]), np.array([-1.0, -2.5]))
+
+
+def test_training_with_the_mirror_keeps_the_policy_symmetric():
+    run = train("Pendulum-v1", episodes=30, seed=0)           # the preset mirrors
+    assert run.config["mirror"] == PENDULUM.to_dict()
+    obs = pendulum_obs(1000)
+    X, Xm = run.features.transform(obs), run.features.transform(PENDULUM.observations(obs))
+    mu = run.policy.mean(X)
+    assert np.abs(mu).max() > 0.1                              # it learned something
+    np.testing.assert_allclose(run.policy.mean(Xm), -mu, atol=1e-9)
+
+
+def test_the_mirror_changes_the_updates():
+    on = train("Pendulum-v1", episodes=9, seed=0)
+    off = train("Pendulum-v1", episodes=9, seed=0, mirror=False)
+    assert off.config["mirror"] is None
+    np.testing.assert_array_equal(on.episode_returns[:3], off.episode_returns[:3])  # batch 1
+    assert not np.array_equal(on.policy.theta, off.policy.theta)
+
+
+def test_a_users_own_model_drops_the_presets_mirror_unless_asked_for():
+    assert train("Pendulum-v1", episodes=3, seed=0, features="raw").config["mirror"] is None
+    run = train("Pendulum-v1", episodes=3, seed=0, features="raw", mirror=True)
+    assert run.config["mirror"] == PENDULUM.to_dict()
+    with pytest.raises(ValueError, match="supports 'raw' and 'rbf' features"):
+        train("Pendulum-v1", episodes=3, seed=0, features="standard", mirror=True)
+    with pytest.raises(ValueError, match="sigma does not depend on the state"):
+        train("Pendulum-v1", episodes=3, seed=0, mirror=True,
+              policy_kwargs={"log_std_mode": "linear"})
+
+
+@pytest.mark.parametrize("mirror, exc, match", [
+    (True, ValueError, "has none"),
+    ("yes", TypeError, "mirror must be a bool, a Mirror or its dict"),
+])
+def test_mirror_for_an_env_without_one_is_a_clear_error(mirror, exc, match):
+    with pytest.raises(exc, match=match):
+        train("MountainCarContinuous-v0", episodes=2, seed=0, mirror=mirror)
+
+
+@pytest.mark.parametrize("kwargs, match", [
+    ({"obs_sign": (1, 0, -1), "action_sign": (-1,)}, "obs_sign must be a non-empty sequence"),
+    ({"obs_sign": (1, -1, -1), "action_sign": ()}, "action_sign must be a non-empty"),
+    ({"obs_sign": "abc", "action_sign": (-1,)}, "obs_sign must be"),
+])
+def test_bad_mirrors_are_clear_errors(kwargs, match):
+    with pytest.raises(ValueError, match=match):
+        Mirror(**kwargs)
+
+
+def test_a_mirror_that_does_not_fit_the_env_is_a_clear_error():
+    pendulum = gym.make("Pendulum-v1")
+    with pytest.raises(ValueError, match="one sign per observation coordinate"):
+        resolve_mirror(Mirror((1, -1), (-1,)), "Pendulum-v1", pendulum)
+    with pytest.raises(ValueError, match="one sign per action coordinate"):
+        resolve_mirror({"obs_sign": (1, -1, -1), "action_sign": (-1, 1)}, "x", pendulum)
+    with pytest.raises(ValueError, match="needs a Box action space"):
+        resolve_mirror(Mirror((1, 1, 1, 1), (-1,)), "CartPole-v1", gym.make("CartPole-v1"))
+    car = gym.make("MountainCarContinuous-v0")
+    assert resolve_mirror(Mirror((1, 1), (1,)), "x", car) is not None
+    assert resolve_mirror(False, "Pendulum-v1", pendulum) is None
