@@ -242,20 +242,18 @@ def _resolve(env_id: str, env: gym.Env, given: dict[str, Any],
     """
     cfg = get_preset(env_id, env)
     cfg.setdefault("env_kwargs", {})
-    if given.get("mirror") is None and (
-            own_model or given.get("features_kwargs") is not None
-            or given.get("policy_kwargs") is not None
-            or given.get("features") not in (None, cfg["features"])
-            or given.get("policy") not in (None, cfg["policy"])):
+    switched = [part for part in ("features", "policy")
+                if given.get(part) not in (None, cfg[part])]
+    if given.get("mirror") is None and (own_model or switched or any(
+            given.get(f"{part}_kwargs") is not None for part in ("features", "policy"))):
         cfg["mirror"] = None
     # settings that belong to one policy kind (e.g. its learning rate) come before the user's
     cfg.update(cfg.pop("by_policy", {}).get(given.get("policy") or cfg["policy"], {}))
     by_optimizer = cfg.pop("by_optimizer", {})
     if given.get("optimizer") not in (None, cfg["optimizer"]):
         cfg["optimizer_kwargs"] = {}     # the preset's kwargs belong to its own optimizer
-    for part in ("features", "policy"):  # and so do those of its features and policy
-        if given.get(part) not in (None, cfg[part]):
-            cfg[f"{part}_kwargs"] = {}
+    for part in switched:                # and so do those of its features and policy
+        cfg[f"{part}_kwargs"] = {}
     # and so does its step size (a KL size for "npg", a learning rate for the others)
     cfg.update(by_optimizer.get(given.get("optimizer") or cfg["optimizer"], {}))
     cfg.setdefault("optimizer_kwargs", {})
