@@ -310,11 +310,19 @@ class RBFFeatures(FeatureMap):
         self.periodic_ = (np.arange(U.shape[1]) < n_ang).astype(np.int64)
         self.n_features_out_ = self.centers_.shape[0] + 1
 
-    def _transform(self, obs: np.ndarray) -> np.ndarray:
-        D = self._coords(obs)[:, None, :] - self.centers_[None, :, :]  # (T, K, dims)
+    def _offsets(self, U: np.ndarray) -> np.ndarray:
+        """delta(u, c_k) of coordinates U (T, dims) from every centre: (T, K, dims) / h.
+
+        Angles are wrapped to (-pi, pi]; each coordinate is in units of its bandwidth.
+        """
+        D = U[:, None, :] - self.centers_[None, :, :]
         periodic = self.periodic_.astype(bool)
         D[:, :, periodic] = np.arctan2(np.sin(D[:, :, periodic]), np.cos(D[:, :, periodic]))
-        return _with_bias(np.exp(-0.5 * ((D / self.bandwidth_) ** 2).sum(axis=2)))
+        return D / self.bandwidth_
+
+    def _transform(self, obs: np.ndarray) -> np.ndarray:
+        Z = self._offsets(self._coords(obs))
+        return _with_bias(np.exp(-0.5 * (Z ** 2).sum(axis=2)))
 
 
 class RandomRBFFeatures(FeatureMap):

@@ -161,11 +161,8 @@ def feature_permutation(features: FeatureMap, mirror: Mirror) -> tuple[np.ndarra
     if not isinstance(features, RBFFeatures):
         raise ValueError(f"mirror supports 'raw' and 'rbf' features, got {features.name!r}")
     obs = _centre_observations(features)
-    U = features._coords(mirror.observations(obs))      # the reflected centres
-    D = U[:, None, :] - features.centers_[None, :, :]
-    periodic = features.periodic_.astype(bool)
-    D[:, :, periodic] = np.arctan2(np.sin(D[:, :, periodic]), np.cos(D[:, :, periodic]))
-    dist = np.abs(D / features.bandwidth_).max(axis=2)
+    reflected = features._coords(mirror.observations(obs))
+    dist = np.abs(features._offsets(reflected)).max(axis=2)
     K = features.centers_.shape[0]
     perm = np.append(np.argmin(dist, axis=1), K)        # the bias stays where it is
     matched = np.all(dist[np.arange(K), perm[:K]] <= 1e-6)
