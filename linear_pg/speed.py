@@ -280,18 +280,38 @@ def training_throughput(env_id: str = "CartPole-v1", n_envs: int = 1, episodes: 
 
 
 def throughput(env_id: str = "CartPole-v1", n_envs: int = 1, *, episodes: int = 100,
-               raw_steps: int = 20_000, seed: int = 0) -> dict[str, Any]:
-    """Training and raw env-step rates measured one after the other, and their ratio.
+               raw_steps: int = 20_000, seed: int = 0, repeats: int = 1) -> dict[str, Any]:
+    """Training and raw env-step rates measured in alternation, and their ratio.
+
+    Parameters
+    ----------
+    env_id, n_envs, seed
+        As in :func:`training_throughput` and :func:`raw_step_throughput`.
+    episodes : int, default 100
+        Training episodes per measurement.
+    raw_steps : int, default 20000
+        Env-steps per raw measurement (``raw_steps // n_envs`` calls of a vector env).
+    repeats : int, default 1
+        Pairs (training, then raw) to measure; the pair with the median ratio is reported.
+        The machine's speed drifts (other processes, clock scaling) between two
+        measurements, which moves a single pair's ratio; the median of alternating pairs
+        keeps one slow stretch out of it. Use an odd number.
 
     Returns
     -------
     dict with ``training`` and ``raw`` (the dicts of :func:`training_throughput` and
-    :func:`raw_step_throughput`) and ``ratio`` = training / raw steps per second.
+    :func:`raw_step_throughput`) of the median pair, ``ratio`` = its training / raw steps
+    per second, and ``ratios``, every pair's ratio in the order measured.
     """
-    training = training_throughput(env_id, n_envs, episodes, seed)
-    raw = raw_step_throughput(env_id, n_envs, max(raw_steps // n_envs, 1), seed)
-    return {"training": training, "raw": raw,
-            "ratio": training["steps_per_s"] / raw["steps_per_s"]}
+    repeats = check_int(repeats, "repeats", low=1)
+    pairs = []
+    for _ in range(repeats):
+        training = training_throughput(env_id, n_envs, episodes, seed)
+        raw = raw_step_throughput(env_id, n_envs, max(raw_steps // n_envs, 1), seed)
+        pairs.append((training, raw, training["steps_per_s"] / raw["steps_per_s"]))
+    ratios = [ratio for _, _, ratio in pairs]
+    training, raw, ratio = pairs[int(np.argsort(ratios)[(repeats - 1) // 2])]
+    return {"training": training, "raw": raw, "ratio": ratio, "ratios": ratios}
 
 
 # ---------------------------------------------------------------------------- report
@@ -305,6 +325,13 @@ def _fmt_time(seconds: float) -> str:
 
 def _row(metric: str, measured: str, target: str, passed: bool | None) -> dict[str, Any]:
     return {"metric": metric, "measured": measured, "target": target, "pass": passed}
+
+
+def _pair_ratios(ratios: list[float]) -> str:
+    """'; median of 3 pairs: 0.46x, 0.57x, 0.87x' (sorted), or '' for a single pair."""
+    if len(ratios) < 2:
+        return ""
+    return f"; median of {len(ratios)} pairs: " + ", ".join(f"{r:.2f}x" for r in sorted(ratios))
 
 
 def speed_report(quick: bool = False) -> dict[str, Any]:
@@ -323,17 +350,19 @@ def speed_report(quick: bool = False) -> dict[str, Any]:
     """
     # Whole training runs of the CartPole preset, setup included: 300 episodes (to 500
     # steps each once learned) on one env, 40 updates of 4 x 64 episodes on the vector env.
+    # Each ratio is the median of three alternating (training, raw) pairs (one when quick).
+    repeats = 1 if quick else 3
     single = throughput("CartPole-v1", 1, episodes=10 if quick else 300,
-                        raw_steps=2_000 if quick else 50_000)
+                        raw_steps=2_000 if quick else 50_000, repeats=repeats)
     vector = throughput("CartPole-v1", 64, episodes=256 if quick else 256 * 40,
-                        raw_steps=64 * (30 if quick else 1_000))
+                        raw_steps=64 * (30 if quick else 1_000), repeats=repeats)
     grad = gradient_speed(1000, repeat=3 if quick else 7, min_seconds=0.01 if quick else 0.1)
     rows = []
     for name, tp in (("1 env", single), ("vector env of 64 (256-episode batches)", vector)):
         rows.append(_row(
             f"training / raw env-steps/s, CartPole-v1, {name}",
             f"{tp['ratio']:.2f}x ({_fmt_rate(tp['training']['steps_per_s'])} vs "
-            f"{_fmt_rate(tp['raw']['steps_per_s'])})",
+            f"{_fmt_rate(tp['raw']['steps_per_s'])})" + _pair_ratios(tp["ratios"]),
             f">= {THROUGHPUT_TARGET}x", tp["ratio"] >= THROUGHPUT_TARGET))
     T = grad["T"]
     rows.append(_row(
@@ -382,6 +411,19 @@ QUICK_EPISODES = 10
 to reach any target."""
 
 
+def _evaluation_noise(summary: dict[str, Any]) -> str:
+    """The standard errors of the evaluations and the check evaluation, as table text."""
+    text = ""
+    if "se_max" in summary and np.isfinite(summary["se_max"]):
+        text += f"; standard error of each seed's mean {summary['se_min']:.1f}-" \
+                f"{summary['se_max']:.1f}"
+    if "check_median" in summary:
+        text += f"; mean over {summary['check_episodes']} more episodes: median " \
+                f"{summary['check_median']:.1f} ({summary['check_min']:.1f} to " \
+                f"{summary['check_max']:.1f})"
+    return text
+
+
 def sample_efficiency(quick: bool = False, seeds: int | None = None,
                       n_jobs: int = 1) -> dict[str, Any]:
     """Every preset trained over seeds by :mod:`linear_pg.benchmark`, with table rows.
@@ -406,7 +448,8 @@ def sample_efficiency(quick: bool = False, seeds: int | None = None,
     n_jobs = check_int(n_jobs, "n_jobs", low=1)
     seeds = check_int(seeds if seeds is not None else (1 if quick else 10), "seeds", low=1)
     if quick:
-        runs = [benchmark.benchmark_one(env_id, s, episodes=QUICK_EPISODES, eval_episodes=2)
+        runs = [benchmark.benchmark_one(env_id, s, episodes=QUICK_EPISODES, eval_episodes=2,
+                                        check_episodes=0)
                 for env_id in benchmark.TARGETS for s in range(seeds)]
     else:
         runs = benchmark.run_benchmark(seeds=seeds, n_jobs=n_jobs)
@@ -416,7 +459,8 @@ def sample_efficiency(quick: bool = False, seeds: int | None = None,
         spread = f"{s['min']:.1f} to {s['max']:.1f}" if s["min"] is not None else "none reached"
         rows.append(_row(
             f"sample efficiency, {s['env_id']}: {s['metric']} after {s['episodes']} episodes",
-            f"{s['reached']}/{s['seeds']} seeds; median {s['median']:.1f} ({spread})",
+            f"{s['reached']}/{s['seeds']} seeds; median {s['median']:.1f} ({spread})"
+            + _evaluation_noise(s),
             s["goal"] + (" (not checked with --quick)" if quick else ""),
             None if quick else bool(s["target_met"])))
     return {"runs": runs, "summary": summary, "rows": rows}

@@ -5,12 +5,14 @@ import pytest
 
 from linear_pg import SoftmaxPolicy, policy_gradient
 from linear_pg.speed import (
+    _pair_ratios,
     gradient_problem,
     gradient_speed,
     markdown_table,
     median_time,
     per_step_gradient,
     raw_step_throughput,
+    throughput,
     torch_autograd_gradient,
     training_throughput,
 )
@@ -62,9 +64,20 @@ def test_training_throughput_counts_the_steps_of_every_episode():
     assert out["episodes"] == 3 and out["env_steps"] >= 3 * 8  # CartPole lasts >= 8 steps
 
 
+def test_throughput_reports_the_pair_with_the_median_ratio():
+    out = throughput("CartPole-v1", 1, episodes=2, raw_steps=50, repeats=3)
+    assert len(out["ratios"]) == 3
+    assert out["ratio"] == sorted(out["ratios"])[1]
+    assert out["ratio"] == out["training"]["steps_per_s"] / out["raw"]["steps_per_s"]
+    assert "median of 3 pairs: " in _pair_ratios(out["ratios"])
+    assert _pair_ratios(out["ratios"][:1]) == ""
+
+
 def test_bad_arguments_name_the_argument():
     with pytest.raises(ValueError, match="n_envs"):
         raw_step_throughput(n_envs=0)
+    with pytest.raises(ValueError, match="repeats"):
+        throughput(repeats=0)
     with pytest.raises(ValueError, match="T"):
         gradient_speed(T=0)
 
