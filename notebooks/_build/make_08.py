@@ -229,6 +229,37 @@ assert gif_path.exists() and n_frames > 0
 display(Image(filename=str(gif_path)))
 '''),
 md(r'''
+## How precise is a 100-episode evaluation?
+
+The benchmark's Pendulum target asks for a mean-action return of at least $-160$, averaged
+over 100 evaluation episodes. That average is itself a random number. The start angle is
+uniform on the circle: a pendulum that starts hanging at rest costs about $-300$ even under
+the best controller, one that starts upright close to 0. Below, the trained policy runs on
+1000 fresh starts (200 in the quick run), and the returns are cut into disjoint
+"evaluations" of 100 episodes each.
+'''),
+code('''
+n_check = 200 if QUICK else 1000
+check = evaluate(best, episodes=n_check, seed=2024, n_envs=50)
+per_100 = check.reshape(-1, 100).mean(axis=1)
+se_100 = check.std(ddof=1) / np.sqrt(100)
+print(f"{n_check} episodes: mean {check.mean():.1f}, per-episode std {check.std(ddof=1):.1f}")
+print(f"standard error of a 100-episode mean: {se_100:.1f}")
+print("disjoint 100-episode means:", np.round(per_100, 1))
+assert check.std(ddof=1) > 50      # the start state, not the policy, dominates the spread
+'''),
+md(r'''
+With a standard error of 8 to 10, a policy whose true average is $-148$ (about what the
+preset's policies reach, measured over 1000 or more episodes each) falls below $-160$ in
+about one evaluation out of ten, and ten seeds give ten chances. For scale,
+`scripts/pendulum_optimum.py` computes a near-optimal controller by dynamic programming on a
+fine grid: it averages $-136$ over 5000 episodes, and its 100-episode means have a standard
+deviation of 7.5, so it would pass ten of ten such evaluations 99% of the time. The linear
+policies here lose about 12 points to it, mostly on starts near the bottom. That is why
+`python -m linear_pg bench` reports, beside the target's 100 episodes, each seed's mean
+over 1000 more.
+'''),
+md(r'''
 ## MountainCarContinuous
 
 A car in a valley must rock back and forth to reach the flag on the right hill. Each step
