@@ -127,16 +127,13 @@ def run_benchmark(env_ids: list[str] | None = None, seeds: int = 10, *, quick: b
     for env_id in env_ids:
         episodes = max(TARGETS[env_id]["episodes"] // 5, 100) if quick else None
         jobs += [(env_id, s, episodes) for s in range(seeds)]
+    evaluation = {"eval_episodes": 20, "check_episodes": 0} if quick else {}
     if n_jobs == 1:
-        return [benchmark_one(e, s, episodes=n, eval_episodes=20 if quick else 100,
-                              check_episodes=0 if quick else None)
-                for e, s, n in jobs]
+        return [benchmark_one(e, s, episodes=n, **evaluation) for e, s, n in jobs]
     from joblib import Parallel, delayed
 
     return Parallel(n_jobs=n_jobs)(
-        delayed(benchmark_one)(e, s, episodes=n, eval_episodes=20 if quick else 100,
-                               check_episodes=0 if quick else None)
-        for e, s, n in jobs)
+        delayed(benchmark_one)(e, s, episodes=n, **evaluation) for e, s, n in jobs)
 
 
 def summarize(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
