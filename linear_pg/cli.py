@@ -99,7 +99,7 @@ def _train_kwargs(args: argparse.Namespace, env_id: str) -> dict[str, Any]:
               "normalize_weights": args.normalize_weights, "optimizer": args.optimizer,
               "lr": args.lr, "gamma": args.gamma, "batch_episodes": args.batch,
               "n_envs": args.n_envs, "entropy_coef": args.entropy_coef,
-              "max_grad_norm": args.max_grad_norm}
+              "max_grad_norm": args.max_grad_norm, "mirror": args.mirror}
     preset = PRESETS.get(env_id, {})
     if args.optimizer is not None and args.optimizer != preset.get("optimizer"):
         kwargs["optimizer_kwargs"] = {}     # the preset's belong to the preset's optimizer
@@ -339,6 +339,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--entropy-coef", type=float, help="entropy bonus weight (default: preset)")
     p.add_argument("--max-grad-norm", type=_positive_float,
                    help="clip the gradient norm (default: preset)")
+    p.add_argument("--mirror", action=argparse.BooleanOptionalAction,
+                   help="also learn from every episode's mirror image (Gaussian policies on "
+                        "envs with a known reflection: Pendulum-v1) (default: preset)")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=cmd_train)
 

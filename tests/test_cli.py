@@ -68,6 +68,20 @@ def test_train_prints_where_it_wrote(tmp_path, capsys):
     assert config["estimator"] == "total_return" and config["baseline"] == "mean"
 
 
+def test_train_mirror_flag_overrides_the_preset(tmp_path, capsys):
+    def mirror_of(*flags):
+        out = tmp_path / "-".join(flags or ("preset",))
+        code, _, _ = run_cli(["train", "pendulum", "--episodes", "2", "--batch", "2",
+                              "--out", out, "--quiet", *flags], capsys)
+        assert code == 0
+        return json.loads((out / "seed-0" / "config.json").read_text())["config"]["mirror"]
+
+    reflection = {"obs_sign": [1.0, -1.0, -1.0], "action_sign": [-1.0]}
+    assert mirror_of() == reflection                       # the Pendulum preset's choice
+    assert mirror_of("--no-mirror") is None
+    assert mirror_of("--mirror") == reflection
+
+
 def test_resolve_env_accepts_preset_short_names():
     assert resolve_env("cartpole") == "CartPole-v1"
     assert resolve_env("Pendulum") == "Pendulum-v1"
@@ -163,6 +177,7 @@ def test_bench_quick_prints_a_table_and_writes_json(tmp_path, capsys):
     (["train", "CartPole-v1", "--episodes", "2", "--gamma", "1.5"], ["gamma"]),
     (["train", "CartPole-v1", "--lr", "-1"], ["--lr"]),
     (["train", "CartPole-v1", "--policy", "nope"], ["--policy"]),
+    (["train", "CartPole-v1", "--episodes", "2", "--mirror"], ["mirror", "CartPole-v1"]),
     (["evaluate", "{tmp}/missing"], ["does not exist"]),
     (["evaluate", "{tmp}"], ["not a run directory"]),
     (["render", "{tmp}/missing"], ["does not exist"]),
