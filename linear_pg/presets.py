@@ -79,9 +79,11 @@ PRESETS: dict[str, dict[str, Any]] = {
     # -146.8, batch 4 -146.0 / -146.1, batch 2 -148.8 (0-9), KL 0.02 or 0.025 about -146
     # (0-9): differences within the spread of the seeds. The plateau is the learning's,
     # not the grid's or the budget's: 1500 episodes reach -145.7 (seeds 0-9, 2000
-    # evaluation episodes each), and this grid plus a 24 x 21 one trains to -148.5,
-    # although a least-squares fit of the optimal policy on 24 x 21 bumps alone scores
-    # -139.3 (on 12 x 11: -142.7).
+    # evaluation episodes each) and this grid plus a 24 x 21 one trains to -148.5.
+    # scripts/pendulum_warm_start.py: started from a least-squares fit of the optimal
+    # policy on these bumps (-138.2), the same 500 episodes end at -140.5 (seeds 0-5,
+    # 1000 evaluation episodes), from zero at -146.8: a better policy is within these
+    # features and the objective keeps it, but training from zero does not find it.
     "Pendulum-v1": {
         "episodes": 500,
         "env_kwargs": {"g": 10.0},

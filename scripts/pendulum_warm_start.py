@@ -1,0 +1,150 @@
+"""Is the Pendulum preset's plateau what its objective prefers, or where training gets stuck?
+
+    python scripts/pendulum_warm_start.py          # ~3-4 min: DP, fit, 2 x 6 training runs
+    python scripts/pendulum_warm_start.py --seeds 1 --n-theta 61 --n-velocity 41 \\
+        --episodes 6 --eval-episodes 50             # smoke run, seconds
+
+Trained from a zero policy, the Pendulum preset's policies average about -146 to -149 over
+many evaluation episodes, while the dynamic-programming controller of
+scripts/pendulum_optimum.py averages about -136. This script separates the two possible
+reasons. It fits the preset's own linear policy (Gaussian bumps on a 12 x 11 grid) to a
+near-optimal controller by least squares, then runs the preset's training twice per seed,
+once from the zero policy and once from the fitted one, and evaluates the mean action of
+all of them on the same starts. If training from the fit drifts down to the plateau, the
+objective (sampled actions, gamma = 0.98) prefers the plateau; if it stays near the fit,
+a better policy exists within reach of these features and the training from zero does not
+find it.
+
+The fit. u*(s) is the torque of the controller that is greedy with respect to V_100, the
+cost-to-go with 100 steps left (a stationary controller, as the linear policy is). The
+states s are those this controller visits from uniform starts (every second step) and
+uniform states over [-pi, pi) x [-8, 8]. With X the feature rows of those states,
+
+    W = argmin_W |X W - c u*|^2 + ridge |W|^2 = (X^T X + ridge I)^-1 X^T (c u*),
+
+and c = 4 makes the policy's mean overshoot the env's clip at +-2, so that the clipped
+mean switches almost as sharply as the bang-bang optimum (with c = 1 the mean is a smooth
+average across each switch and the pendulum often fails to swing up).
+"""
+
+from __future__ import annotations
+
+import argparse
+import copy
+import importlib.util
+from pathlib import Path
+
+import numpy as np
+from joblib import Parallel, delayed
+
+from linear_pg import evaluate, train
+from linear_pg.features import RBFFeatures, make_features
+from linear_pg.policies import GaussianPolicy
+from linear_pg.presets import PRESETS
+
+ENV_ID = "Pendulum-v1"
+PRESET = PRESETS[ENV_ID]
+
+
+def load_optimum():
+    """scripts/pendulum_optimum.py as a module (it sits next to this file)."""
+    path = Path(__file__).resolve().with_name("pendulum_optimum.py")
+    spec = importlib.util.spec_from_file_location("pendulum_optimum", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def observations(th: np.ndarray, v: np.ndarray) -> np.ndarray:
+    """Pendulum's observation (cos th, sin th, v), shape (N, 3)."""
+    return np.stack([np.cos(th), np.sin(th), v], axis=1)
+
+
+def fit_states(opt, controller, n_starts: int, n_uniform: int,
+               rng: np.random.Generator) -> np.ndarray:
+    """(th, v) rows: the controller's states from uniform starts, then uniform states."""
+    th, v = rng.uniform(-np.pi, np.pi, n_starts), rng.uniform(-1.0, 1.0, n_starts)
+    visited = []
+    for t in range(opt.HORIZON):
+        if t % 2 == 0:
+            visited.append(np.stack([th, v], axis=1))
+        th, v, _ = opt.dynamics(th, v, controller(th, v))
+    uniform = np.stack([rng.uniform(-np.pi, np.pi, n_uniform),
+                        rng.uniform(-opt.MAX_SPEED, opt.MAX_SPEED, n_uniform)], axis=1)
+    return np.concatenate(visited + [uniform])
+
+
+def preset_features() -> RBFFeatures:
+    """The preset's feature map, fitted (its grid does not depend on the data)."""
+    return make_features(PRESET["features"], **PRESET["features_kwargs"]).fit(np.zeros((1, 3)))
+
+
+def fit_policy(features: RBFFeatures, states: np.ndarray, torques: np.ndarray,
+               overshoot: float = 4.0, ridge: float = 1e-3) -> GaussianPolicy:
+    """The preset's Gaussian policy with W from the ridge fit of overshoot * torques."""
+    X = features.transform(observations(states[:, 0], states[:, 1]))
+    W = np.linalg.solve(X.T @ X + ridge * np.eye(X.shape[1]), X.T @ (overshoot * torques))
+    policy = GaussianPolicy(X.shape[1], 1, **PRESET["policy_kwargs"])
+    policy.W = W.reshape(policy.W.shape)
+    return policy
+
+
+def mean_return(policy_or_run, features, episodes: int, seed: int) -> float:
+    """Mean-action return averaged over ``episodes`` starts drawn from ``seed``."""
+    kwargs = {} if not isinstance(policy_or_run, GaussianPolicy) else \
+        {"env_id": ENV_ID, "features": features, "env_kwargs": PRESET["env_kwargs"]}
+    returns = evaluate(policy_or_run, episodes, seed=seed, n_envs=min(episodes, 50), **kwargs)
+    return float(returns.mean())
+
+
+def train_both(seed: int, warm: GaussianPolicy, features: RBFFeatures, episodes: int,
+               eval_episodes: int, eval_seed: int) -> tuple[float, float]:
+    """(from zero, from the fit): the preset's training of one seed, evaluated alike."""
+    cold = train(ENV_ID, seed=seed, episodes=episodes)
+    hot = train(ENV_ID, seed=seed, episodes=episodes, policy=copy.deepcopy(warm),
+                features=copy.deepcopy(features), mirror=True)
+    return (mean_return(cold, None, eval_episodes, eval_seed),
+            mean_return(hot, None, eval_episodes, eval_seed))
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--n-theta", type=int, default=181)
+    parser.add_argument("--n-velocity", type=int, default=121)
+    parser.add_argument("--n-torques", type=int, default=41)
+    parser.add_argument("--seeds", type=int, default=6, help="training seeds 0 .. K-1")
+    parser.add_argument("--episodes", type=int, default=PRESET["episodes"])
+    parser.add_argument("--eval-episodes", type=int, default=1000)
+    parser.add_argument("--eval-seed", type=int, default=777)
+    parser.add_argument("--jobs", type=int, default=2)
+    args = parser.parse_args(argv)
+
+    opt = load_optimum()
+    grid = opt.Grid(args.n_theta, args.n_velocity)
+    torques = np.linspace(-opt.MAX_TORQUE, opt.MAX_TORQUE, args.n_torques)
+    V_100 = opt.cost_to_go(grid, torques)[opt.HORIZON // 2]
+
+    def controller(th, v):
+        return opt.greedy_torque(grid, V_100, torques, th, v)
+
+    states = fit_states(opt, controller, 1000, 100_000, np.random.default_rng(0))
+    features = preset_features()
+    warm = fit_policy(features, states, controller(states[:, 0], states[:, 1]))
+    print(f"least-squares fit of the DP controller ({args.n_theta} x {args.n_velocity} grid) "
+          f"on the preset's {features.n_features_out_ - 1} bumps: mean action "
+          f"{mean_return(warm, features, args.eval_episodes, args.eval_seed):.1f} over "
+          f"{args.eval_episodes} episodes (evaluation seed {args.eval_seed})")
+    results = Parallel(n_jobs=args.jobs)(
+        delayed(train_both)(seed, warm, features, args.episodes, args.eval_episodes,
+                            args.eval_seed) for seed in range(args.seeds))
+    cold, hot = np.array(results).T
+    print(f"after {args.episodes} training episodes, same evaluation starts:")
+    print("  seed  from zero  from the fit")
+    for seed, (c, h) in enumerate(results):
+        print(f"  {seed:4d}  {c:9.1f}  {h:12.1f}")
+    print(f"  mean  {cold.mean():9.1f}  {hot.mean():12.1f}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

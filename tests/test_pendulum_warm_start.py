@@ -1,0 +1,58 @@
+"""scripts/pendulum_warm_start.py: the fit is a ridge fit on the preset's bumps, and it works."""
+
+import importlib.util
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+SCRIPT = Path(__file__).resolve().parents[1] / "scripts" / "pendulum_warm_start.py"
+
+
+@pytest.fixture(scope="module")
+def warm_start():
+    spec = importlib.util.spec_from_file_location("pendulum_warm_start", SCRIPT)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_fit_recovers_a_policy_the_bumps_can_represent(warm_start):
+    features = warm_start.preset_features()
+    rng = np.random.default_rng(0)
+    states = np.stack([rng.uniform(-np.pi, np.pi, 4000), rng.uniform(-8, 8, 4000)], axis=1)
+    X = features.transform(warm_start.observations(states[:, 0], states[:, 1]))
+    W_true = rng.normal(size=X.shape[1])
+    policy = warm_start.fit_policy(features, states, X @ W_true / 4.0, ridge=1e-10)
+    np.testing.assert_allclose(policy.W[:, 0], W_true, rtol=1e-5, atol=1e-5)
+    assert policy.log_std == pytest.approx(
+        warm_start.PRESET["policy_kwargs"]["init_log_std"])
+
+
+def test_fit_of_a_coarse_dp_controller_swings_up_and_training_keeps_it(warm_start):
+    opt = warm_start.load_optimum()
+    grid = opt.Grid(61, 41)
+    torques = np.linspace(-2.0, 2.0, 21)
+    V_100 = opt.cost_to_go(grid, torques)[opt.HORIZON // 2]
+
+    def controller(th, v):
+        return opt.greedy_torque(grid, V_100, torques, th, v)
+
+    states = warm_start.fit_states(opt, controller, 200, 5000, np.random.default_rng(0))
+    features = warm_start.preset_features()
+    warm = warm_start.fit_policy(features, states, controller(states[:, 0], states[:, 1]))
+    assert warm_start.mean_return(warm, features, 20, seed=5) > -250   # zero policy: ~-1200
+    cold, hot = warm_start.train_both(0, warm, features, episodes=6, eval_episodes=20,
+                                      eval_seed=5)
+    assert cold < -600 and hot > -250
+
+
+def test_main_prints_one_row_per_seed(warm_start, capsys):
+    assert warm_start.main(["--seeds", "2", "--jobs", "1", "--n-theta", "31",
+                            "--n-velocity", "21", "--n-torques", "11", "--episodes", "3",
+                            "--eval-episodes", "10"]) == 0
+    lines = capsys.readouterr().out.strip().splitlines()
+    assert lines[0].startswith("least-squares fit") and "132 bumps" in lines[0]
+    rows = [line.split() for line in lines[3:]]
+    assert [r[0] for r in rows] == ["0", "1", "mean"]
+    assert all(len(r) == 3 for r in rows)
