@@ -13,7 +13,9 @@ once from the zero policy and once from the fitted one, and evaluates the mean a
 all of them on the same starts. If training from the fit drifts down to the plateau, the
 objective (sampled actions, gamma = 0.98) prefers the plateau; if it stays near the fit,
 a better policy exists within reach of these features and the training from zero does not
-find it.
+find it. Each policy's mean torque at one probe state, one radian from the top and at rest,
+shows the difference: gravity (15 sin 1 = 12.6) beats the largest torque (3 * 2 = 6) there,
+so the optimum pushes with the fall to gain energy for the next swing.
 
 The fit. u*(s) is the torque of the controller that is greedy with respect to V_100, the
 cost-to-go with 100 steps left (a stationary controller, as the linear policy is). The
@@ -44,6 +46,7 @@ from linear_pg.presets import PRESETS
 
 ENV_ID = "Pendulum-v1"
 PRESET = PRESETS[ENV_ID]
+PROBE = (1.0, 0.0)          # (th, v): one radian from the top, at rest
 
 
 def load_optimum():
@@ -97,14 +100,24 @@ def mean_return(policy_or_run, features, episodes: int, seed: int) -> float:
     return float(returns.mean())
 
 
+def probe_torque(policy: GaussianPolicy, features: RBFFeatures) -> float:
+    """The policy's mean torque (before the env's clip to +-2) at the PROBE state."""
+    th, v = np.array([PROBE[0]]), np.array([PROBE[1]])
+    return float(policy.mean(features.transform(observations(th, v)))[0, 0])
+
+
 def train_both(seed: int, warm: GaussianPolicy, features: RBFFeatures, episodes: int,
-               eval_episodes: int, eval_seed: int) -> tuple[float, float]:
-    """(from zero, from the fit): the preset's training of one seed, evaluated alike."""
+               eval_episodes: int, eval_seed: int) -> tuple[float, float, float, float]:
+    """The preset's training of one seed from zero and from the fit, evaluated alike.
+
+    Returns (return from zero, return from the fit, probe torque from zero, from the fit).
+    """
     cold = train(ENV_ID, seed=seed, episodes=episodes)
     hot = train(ENV_ID, seed=seed, episodes=episodes, policy=copy.deepcopy(warm),
                 features=copy.deepcopy(features), mirror=True)
     return (mean_return(cold, None, eval_episodes, eval_seed),
-            mean_return(hot, None, eval_episodes, eval_seed))
+            mean_return(hot, None, eval_episodes, eval_seed),
+            probe_torque(cold.policy, cold.features), probe_torque(hot.policy, hot.features))
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -133,15 +146,17 @@ def main(argv: list[str] | None = None) -> int:
     print(f"least-squares fit of the DP controller ({args.n_theta} x {args.n_velocity} grid) "
           f"on the preset's {features.n_features_out_ - 1} bumps: mean action "
           f"{mean_return(warm, features, args.eval_episodes, args.eval_seed):.1f} over "
-          f"{args.eval_episodes} episodes (evaluation seed {args.eval_seed})")
+          f"{args.eval_episodes} episodes (evaluation seed {args.eval_seed}); mean torque "
+          f"at (th, v) = {PROBE}: {probe_torque(warm, features):+.1f}")
     results = Parallel(n_jobs=args.jobs)(
         delayed(train_both)(seed, warm, features, args.episodes, args.eval_episodes,
                             args.eval_seed) for seed in range(args.seeds))
-    cold, hot = np.array(results).T
-    print(f"after {args.episodes} training episodes, same evaluation starts:")
-    print("  seed  from zero  from the fit")
-    for seed, (c, h) in enumerate(results):
-        print(f"  {seed:4d}  {c:9.1f}  {h:12.1f}")
+    cold, hot, _, _ = np.array(results).T
+    print(f"after {args.episodes} training episodes, same evaluation starts; mean torque at "
+          f"the probe state:")
+    print("  seed  from zero  from the fit   torque from zero  from the fit")
+    for seed, (c, h, tc, th) in enumerate(results):
+        print(f"  {seed:4d}  {c:9.1f}  {h:12.1f}   {tc:+16.1f}  {th:+12.1f}")
     print(f"  mean  {cold.mean():9.1f}  {hot.mean():12.1f}")
     return 0
 

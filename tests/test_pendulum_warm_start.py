@@ -42,9 +42,18 @@ def test_fit_of_a_coarse_dp_controller_swings_up_and_training_keeps_it(warm_star
     features = warm_start.preset_features()
     warm = warm_start.fit_policy(features, states, controller(states[:, 0], states[:, 1]))
     assert warm_start.mean_return(warm, features, 20, seed=5) > -250   # zero policy: ~-1200
-    cold, hot = warm_start.train_both(0, warm, features, episodes=6, eval_episodes=20,
-                                      eval_seed=5)
+    cold, hot, _, torque = warm_start.train_both(0, warm, features, episodes=6,
+                                                 eval_episodes=20, eval_seed=5)
     assert cold < -600 and hot > -250
+    assert torque == pytest.approx(warm_start.probe_torque(warm, features), abs=1.0)
+
+
+def test_probe_torque_is_the_mean_at_the_probe_state(warm_start):
+    features = warm_start.preset_features()
+    policy = warm_start.GaussianPolicy(features.n_features_out_, 1)
+    policy.W = np.arange(features.n_features_out_, dtype=float)[:, None]
+    x = features.transform([[np.cos(1.0), np.sin(1.0), 0.0]])[0]
+    assert warm_start.probe_torque(policy, features) == pytest.approx(x @ policy.W[:, 0])
 
 
 def test_main_prints_one_row_per_seed(warm_start, capsys):
@@ -55,4 +64,4 @@ def test_main_prints_one_row_per_seed(warm_start, capsys):
     assert lines[0].startswith("least-squares fit") and "132 bumps" in lines[0]
     rows = [line.split() for line in lines[3:]]
     assert [r[0] for r in rows] == ["0", "1", "mean"]
-    assert all(len(r) == 3 for r in rows)
+    assert [len(r) for r in rows] == [5, 5, 3]
