@@ -1,21 +1,13 @@
 """scripts/pendulum_optimum.py: its model is gymnasium's Pendulum and its controller is good."""
 
-import importlib.util
-from pathlib import Path
-
 import gymnasium as gym
 import numpy as np
 import pytest
 
-SCRIPT = Path(__file__).resolve().parents[1] / "scripts" / "pendulum_optimum.py"
-
 
 @pytest.fixture(scope="module")
-def optimum():
-    spec = importlib.util.spec_from_file_location("pendulum_optimum", SCRIPT)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+def optimum(load_script):
+    return load_script("pendulum_optimum")
 
 
 def test_dynamics_match_gymnasium_step(optimum):

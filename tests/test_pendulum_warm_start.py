@@ -1,20 +1,12 @@
 """scripts/pendulum_warm_start.py: the fit is a ridge fit on the preset's bumps, and it works."""
 
-import importlib.util
-from pathlib import Path
-
 import numpy as np
 import pytest
 
-SCRIPT = Path(__file__).resolve().parents[1] / "scripts" / "pendulum_warm_start.py"
-
 
 @pytest.fixture(scope="module")
-def warm_start():
-    spec = importlib.util.spec_from_file_location("pendulum_warm_start", SCRIPT)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+def warm_start(load_script):
+    return load_script("pendulum_warm_start")
 
 
 def test_fit_recovers_a_policy_the_bumps_can_represent(warm_start):
