@@ -83,7 +83,11 @@ PRESETS: dict[str, dict[str, Any]] = {
     # scripts/pendulum_warm_start.py: started from a least-squares fit of the optimal
     # policy on these bumps (-138.2), the same 500 episodes end at -140.5 (seeds 0-5,
     # 1000 evaluation episodes), from zero at -146.8: a better policy is within these
-    # features and the objective keeps it, but training from zero does not find it.
+    # features and the objective keeps it, but training from zero does not find it. No worse
+    # policies lie between (the return rises along the straight line from each policy
+    # trained from zero to the fit), but moving only the bumps near the top or in the
+    # middle does much worse, and only those near the bottom changes little: the way up is
+    # a coordinated change that the noisy gradient barely points along.
     "Pendulum-v1": {
         "episodes": 500,
         "env_kwargs": {"g": 10.0},

@@ -1,6 +1,6 @@
 """Is the Pendulum preset's plateau what its objective prefers, or where training gets stuck?
 
-    python scripts/pendulum_warm_start.py          # ~3-4 min: DP, fit, 2 x 6 training runs
+    python scripts/pendulum_warm_start.py          # ~5 min: DP, fit, 2 x 6 training runs
     python scripts/pendulum_warm_start.py --seeds 1 --n-theta 61 --n-velocity 41 \\
         --episodes 6 --eval-episodes 50             # smoke run, seconds
 
@@ -16,6 +16,12 @@ a better policy exists within reach of these features and the training from zero
 find it. Each policy's mean torque at one probe state, one radian from the top and at rest,
 shows the difference: gravity (15 sin 1 = 12.6) beats the largest torque (3 * 2 = 6) there,
 so the optimum pushes with the fall to gain energy for the next swing.
+
+Two more questions about the way from a policy trained from zero to the fit. Are they two
+local optima, with worse policies between them? The script evaluates the straight line
+W = (1 - a) W_zero + a W_fit at a = 1/4, 1/2, 3/4. Can the way be taken one part of the
+state space at a time? It moves only the weights of the bumps near the top, in the middle
+or near the bottom (by the angle of the bump's centre) to the fit's, the others kept.
 
 The fit. u*(s) is the torque of the controller that is greedy with respect to V_100, the
 cost-to-go with 100 steps left (a stationary controller, as the linear policy is). The
@@ -35,6 +41,7 @@ import argparse
 import copy
 import importlib.util
 from pathlib import Path
+from typing import NamedTuple
 
 import numpy as np
 from joblib import Parallel, delayed
@@ -47,6 +54,8 @@ from linear_pg.presets import PRESETS
 ENV_ID = "Pendulum-v1"
 PRESET = PRESETS[ENV_ID]
 PROBE = (1.0, 0.0)          # (th, v): one radian from the top, at rest
+LINE = (0.25, 0.5, 0.75)    # points between a policy trained from zero (0) and the fit (1)
+REGIONS = {"top": (0.0, 1.2), "middle": (1.2, 2.2), "bottom": (2.2, 4.0)}   # |th| of a bump
 
 
 def load_optimum():
@@ -106,18 +115,57 @@ def probe_torque(policy: GaussianPolicy, features: RBFFeatures) -> float:
     return float(policy.mean(features.transform(observations(th, v)))[0, 0])
 
 
+def between(start: GaussianPolicy, end: GaussianPolicy, alpha: float | np.ndarray
+            ) -> GaussianPolicy:
+    """The policy with mean weights W_start + alpha (W_end - W_start) (sigma: start's).
+
+    ``alpha`` is a number, or one number per feature (a row of W): 1 on some bumps and 0
+    on the others moves only those bumps' weights to the end policy's.
+    """
+    policy = start.copy()
+    policy.W = start.W + np.reshape(alpha, (-1, 1)) * (end.W - start.W)
+    return policy
+
+
+def region_mask(features: RBFFeatures, low: float, high: float) -> np.ndarray:
+    """1.0 for the bumps whose centre is low <= |th| < high from the top, 0.0 elsewhere
+    (and for the bias)."""
+    th = np.abs(features.centers_[:, 0])
+    return np.append((th >= low) & (th < high), False).astype(np.float64)
+
+
+class SeedResult(NamedTuple):
+    """One seed's mean-action returns and probe torques (see :func:`train_both`)."""
+
+    from_zero: float
+    from_fit: float
+    torque_from_zero: float
+    torque_from_fit: float
+    line: list[float]           # at the LINE points from the policy from zero to the fit
+    regions: list[float]        # the policy from zero with one REGION's bumps moved to the fit
+
+
 def train_both(seed: int, warm: GaussianPolicy, features: RBFFeatures, episodes: int,
-               eval_episodes: int, eval_seed: int) -> tuple[float, float, float, float]:
+               eval_episodes: int, eval_seed: int) -> SeedResult:
     """The preset's training of one seed from zero and from the fit, evaluated alike.
 
-    Returns (return from zero, return from the fit, probe torque from zero, from the fit).
+    Besides the two trained policies, it evaluates the policies between the one from zero
+    and the fit: the line asks whether worse policies separate the two (two local optima),
+    the regions whether the way up can be taken one part of the state space at a time.
     """
     cold = train(ENV_ID, seed=seed, episodes=episodes)
     hot = train(ENV_ID, seed=seed, episodes=episodes, policy=copy.deepcopy(warm),
                 features=copy.deepcopy(features), mirror=True)
-    return (mean_return(cold, None, eval_episodes, eval_seed),
-            mean_return(hot, None, eval_episodes, eval_seed),
-            probe_torque(cold.policy, cold.features), probe_torque(hot.policy, hot.features))
+    if not np.array_equal(cold.features.centers_, features.centers_):
+        raise ValueError("the preset's training grid differs from the fit's")
+    line = [mean_return(between(cold.policy, warm, a), features, eval_episodes, eval_seed)
+            for a in LINE]
+    regions = [mean_return(between(cold.policy, warm, region_mask(features, *bounds)),
+                           features, eval_episodes, eval_seed) for bounds in REGIONS.values()]
+    return SeedResult(mean_return(cold, None, eval_episodes, eval_seed),
+                      mean_return(hot, None, eval_episodes, eval_seed),
+                      probe_torque(cold.policy, cold.features),
+                      probe_torque(hot.policy, hot.features), line, regions)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -143,21 +191,33 @@ def main(argv: list[str] | None = None) -> int:
     states = fit_states(opt, controller, 1000, 100_000, np.random.default_rng(0))
     features = preset_features()
     warm = fit_policy(features, states, controller(states[:, 0], states[:, 1]))
+    fit = mean_return(warm, features, args.eval_episodes, args.eval_seed)
     print(f"least-squares fit of the DP controller ({args.n_theta} x {args.n_velocity} grid) "
-          f"on the preset's {features.n_features_out_ - 1} bumps: mean action "
-          f"{mean_return(warm, features, args.eval_episodes, args.eval_seed):.1f} over "
+          f"on the preset's {features.n_features_out_ - 1} bumps: mean action {fit:.1f} over "
           f"{args.eval_episodes} episodes (evaluation seed {args.eval_seed}); mean torque "
           f"at (th, v) = {PROBE}: {probe_torque(warm, features):+.1f}")
     results = Parallel(n_jobs=args.jobs)(
         delayed(train_both)(seed, warm, features, args.episodes, args.eval_episodes,
                             args.eval_seed) for seed in range(args.seeds))
-    cold, hot, _, _ = np.array(results).T
+    cold = np.array([r.from_zero for r in results])
+    hot = np.array([r.from_fit for r in results])
     print(f"after {args.episodes} training episodes, same evaluation starts; mean torque at "
           f"the probe state:")
     print("  seed  from zero  from the fit   torque from zero  from the fit")
-    for seed, (c, h, tc, th) in enumerate(results):
-        print(f"  {seed:4d}  {c:9.1f}  {h:12.1f}   {tc:+16.1f}  {th:+12.1f}")
+    for seed, r in enumerate(results):
+        print(f"  {seed:4d}  {r.from_zero:9.1f}  {r.from_fit:12.1f}   "
+              f"{r.torque_from_zero:+16.1f}  {r.torque_from_fit:+12.1f}")
     print(f"  mean  {cold.mean():9.1f}  {hot.mean():12.1f}")
+    print("mean action on the straight line W = (1 - a) W_zero + a W_fit from each policy "
+          "trained from zero (a = 0) to the fit (a = 1):")
+    print("  seed" + "".join(f"  a={a:<6}" for a in (0, *LINE, 1)))
+    for seed, r in enumerate(results):
+        print(f"  {seed:4d}" + "".join(f"  {x:8.1f}" for x in (r.from_zero, *r.line, fit)))
+    print("the policy trained from zero with only the bumps of one region (|th| from the top) "
+          "moved to the fit:")
+    print("  seed  " + "".join(f"{f'{k} {lo}-{hi}':>15}" for k, (lo, hi) in REGIONS.items()))
+    for seed, r in enumerate(results):
+        print(f"  {seed:4d}  " + "".join(f"{x:15.1f}" for x in r.regions))
     return 0
 
 

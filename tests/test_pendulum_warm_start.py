@@ -34,10 +34,31 @@ def test_fit_of_a_coarse_dp_controller_swings_up_and_training_keeps_it(warm_star
     features = warm_start.preset_features()
     warm = warm_start.fit_policy(features, states, controller(states[:, 0], states[:, 1]))
     assert warm_start.mean_return(warm, features, 20, seed=5) > -250   # zero policy: ~-1200
-    cold, hot, _, torque = warm_start.train_both(0, warm, features, episodes=6,
-                                                 eval_episodes=20, eval_seed=5)
+    cold, hot, _, torque, line, regions = warm_start.train_both(
+        0, warm, features, episodes=6, eval_episodes=20, eval_seed=5)
     assert cold < -600 and hot > -250
     assert torque == pytest.approx(warm_start.probe_torque(warm, features), abs=1.0)
+    assert len(line) == len(warm_start.LINE) and line[-1] > cold    # 3/4 of the way: better
+    assert len(regions) == len(warm_start.REGIONS)
+
+
+def test_between_interpolates_the_mean_weights_only(warm_start):
+    start = warm_start.GaussianPolicy(4, 1, init_log_std=0.3)
+    end = warm_start.GaussianPolicy(4, 1, init_log_std=-1.0)
+    start.W, end.W = np.ones((4, 1)), np.arange(4.0)[:, None]
+    mid = warm_start.between(start, end, 0.25)
+    np.testing.assert_allclose(mid.W[:, 0], 0.75 + 0.25 * np.arange(4.0))
+    assert mid.log_std == pytest.approx(0.3) and start.W[0, 0] == 1.0    # start unchanged
+    rows = warm_start.between(start, end, np.array([0.0, 1.0, 0.0, 1.0]))
+    np.testing.assert_allclose(rows.W[:, 0], [1.0, 1.0, 1.0, 3.0])
+
+
+def test_regions_split_the_bumps_and_leave_the_bias(warm_start):
+    features = warm_start.preset_features()
+    masks = [warm_start.region_mask(features, *b) for b in warm_start.REGIONS.values()]
+    np.testing.assert_array_equal(np.sum(masks, axis=0),
+                                  np.append(np.ones(features.n_features_out_ - 1), 0.0))
+    assert all(0 < m.sum() < features.n_features_out_ - 1 for m in masks)
 
 
 def test_probe_torque_is_the_mean_at_the_probe_state(warm_start):
@@ -54,6 +75,13 @@ def test_main_prints_one_row_per_seed(warm_start, capsys):
                             "--eval-episodes", "10"]) == 0
     lines = capsys.readouterr().out.strip().splitlines()
     assert lines[0].startswith("least-squares fit") and "132 bumps" in lines[0]
-    rows = [line.split() for line in lines[3:]]
+    rows = [line.split() for line in lines[3:6]]
     assert [r[0] for r in rows] == ["0", "1", "mean"]
     assert [len(r) for r in rows] == [5, 5, 3]
+    assert lines[6].startswith("mean action on the straight line")
+    line_rows = [line.split() for line in lines[8:10]]
+    assert [r[0] for r in line_rows] == ["0", "1"]
+    assert [len(r) for r in line_rows] == [6, 6]
+    assert line_rows[0][1] == rows[0][1] and line_rows[1][-1] == line_rows[0][-1]
+    assert lines[10].startswith("the policy trained from zero with only the bumps")
+    assert [len(line.split()) for line in lines[12:]] == [4, 4]
