@@ -63,7 +63,7 @@ def episodes_to_solve(returns: np.ndarray, threshold: float = 475.0,
 
 CHECK_SEED_OFFSET = 2_000_003
 """Seed of the check evaluation: run.seed + this, apart from the training resets and from
-``evaluate``'s default (run.seed + 1_000_003)."""
+``evaluate``'s default (run.seed + trainer.EVAL_SEED_OFFSET)."""
 
 
 def standard_error(values: np.ndarray) -> float:

@@ -598,6 +598,11 @@ def _has_preset(env_id: object) -> bool:
 
 
 # ---------------------------------------------------------------------------- evaluate
+EVAL_SEED_OFFSET = 1_000_003
+"""``evaluate``'s default seed is run.seed + this (this alone for a bare policy), so that
+evaluation never replays the training's resets."""
+
+
 def evaluate(run: Run | LinearPolicy, episodes: int = 100, *, mean_action: bool = True,
              seed: int | None = None, env_id: str | None = None,
              features: FeatureMap | None = None, env_kwargs: dict[str, Any] | None = None,
@@ -613,7 +618,8 @@ def evaluate(run: Run | LinearPolicy, episodes: int = 100, *, mean_action: bool 
     mean_action : bool, default True
         Act with the mean (Gaussian) / most likely action instead of sampling.
     seed : int, optional
-        Default: ``run.seed + 1_000_003``, so evaluation never replays training resets.
+        Default: ``run.seed + EVAL_SEED_OFFSET``, so evaluation never replays training
+        resets.
     n_envs : int, default 1
         Parallel sub-environments.
     """
@@ -622,13 +628,13 @@ def evaluate(run: Run | LinearPolicy, episodes: int = 100, *, mean_action: bool 
         policy, phi = run.policy, run.features
         env_id = run.env_id if env_id is None else env_id
         env_kwargs = run.config.get("env_kwargs", {}) if env_kwargs is None else env_kwargs
-        seed = run.seed + 1_000_003 if seed is None else seed
+        seed = run.seed + EVAL_SEED_OFFSET if seed is None else seed
     elif isinstance(run, LinearPolicy):
         if env_id is None or features is None:
             raise ValueError("evaluate(policy) needs env_id and features, got "
                              f"env_id={env_id!r}, features={features!r}")
         policy, phi = run, features
-        seed = 1_000_003 if seed is None else seed
+        seed = EVAL_SEED_OFFSET if seed is None else seed
     else:
         raise TypeError(f"run must be a Run or a LinearPolicy, got {type(run).__name__}")
     env = make_env(env_id, env_kwargs, check_int(n_envs, "n_envs", low=1))
