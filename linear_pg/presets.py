@@ -85,7 +85,8 @@ PRESETS: dict[str, dict[str, Any]] = {
     # 1000 evaluation episodes), from zero at -146.8: a better policy is within these
     # features and the objective keeps it, but training from zero does not find it. No worse
     # policies lie between (the return rises along the straight line from each policy
-    # trained from zero to the fit), but moving only the bumps near the top or in the
+    # trained from zero to the fit, with the mean action and with actions sampled at the
+    # sigma the training ended with), but moving only the bumps near the top or in the
     # middle does much worse, and only those near the bottom changes little: the way up is
     # a coordinated change that the noisy gradient barely points along.
     "Pendulum-v1": {

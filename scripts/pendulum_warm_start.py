@@ -19,9 +19,12 @@ so the optimum pushes with the fall to gain energy for the next swing.
 
 Two more questions about the way from a policy trained from zero to the fit. Are they two
 local optima, with worse policies between them? The script evaluates the straight line
-W = (1 - a) W_zero + a W_fit at a = 1/4, 1/2, 3/4. Can the way be taken one part of the
-state space at a time? It moves only the weights of the bumps near the top, in the middle
-or near the bottom (by the angle of the bump's centre) to the fit's, the others kept.
+W = (1 - a) W_zero + a W_fit at a = 1/4, 1/2, 3/4, with the mean action and, since training
+maximizes the return of the sampled actions, also with actions sampled at the sigma the
+training from zero ended with (does the noisy policy prefer the plateau?). Can the way be
+taken one part of the state space at a time? It moves only the weights of the bumps near
+the top, in the middle or near the bottom (by the angle of the bump's centre) to the fit's,
+the others kept.
 
 The fit. u*(s) is the torque of the controller that is greedy with respect to V_100, the
 cost-to-go with 100 steps left (a stationary controller, as the linear policy is). The
@@ -101,11 +104,14 @@ def fit_policy(features: RBFFeatures, states: np.ndarray, torques: np.ndarray,
     return policy
 
 
-def mean_return(policy_or_run, features, episodes: int, seed: int) -> float:
-    """Mean-action return averaged over ``episodes`` starts drawn from ``seed``."""
+def mean_return(policy_or_run, features, episodes: int, seed: int,
+                mean_action: bool = True) -> float:
+    """Return averaged over ``episodes`` starts drawn from ``seed``, acting with the mean
+    action (or, with ``mean_action=False``, sampled actions, also drawn from ``seed``)."""
     kwargs = {} if not isinstance(policy_or_run, GaussianPolicy) else \
         {"env_id": ENV_ID, "features": features, "env_kwargs": PRESET["env_kwargs"]}
-    returns = evaluate(policy_or_run, episodes, seed=seed, n_envs=min(episodes, 50), **kwargs)
+    returns = evaluate(policy_or_run, episodes, seed=seed, n_envs=min(episodes, 50),
+                       mean_action=mean_action, **kwargs)
     return float(returns.mean())
 
 
@@ -135,13 +141,15 @@ def region_mask(features: RBFFeatures, low: float, high: float) -> np.ndarray:
 
 
 class SeedResult(NamedTuple):
-    """One seed's mean-action returns and probe torques (see :func:`train_both`)."""
+    """One seed's returns and probe torques (see :func:`train_both`)."""
 
     from_zero: float
     from_fit: float
     torque_from_zero: float
     torque_from_fit: float
+    sigma_from_zero: float      # the sampled actions' sigma, as the training from zero ended
     line: list[float]           # at the LINE points from the policy from zero to the fit
+    line_sampled: list[float]   # at 0, the LINE points and 1, sampled at the from-zero sigma
     regions: list[float]        # the policy from zero with one REGION's bumps moved to the fit
 
 
@@ -160,12 +168,15 @@ def train_both(seed: int, warm: GaussianPolicy, features: RBFFeatures, episodes:
         raise ValueError("the preset's training grid differs from the fit's")
     line = [mean_return(between(cold.policy, warm, a), features, eval_episodes, eval_seed)
             for a in LINE]
+    line_sampled = [mean_return(between(cold.policy, warm, a), features, eval_episodes,
+                                eval_seed, mean_action=False) for a in (0.0, *LINE, 1.0)]
     regions = [mean_return(between(cold.policy, warm, region_mask(features, *bounds)),
                            features, eval_episodes, eval_seed) for bounds in REGIONS.values()]
     return SeedResult(mean_return(cold, None, eval_episodes, eval_seed),
                       mean_return(hot, None, eval_episodes, eval_seed),
                       probe_torque(cold.policy, cold.features),
-                      probe_torque(hot.policy, hot.features), line, regions)
+                      probe_torque(hot.policy, hot.features),
+                      float(np.exp(cold.policy.log_std[0])), line, line_sampled, regions)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -213,6 +224,11 @@ def main(argv: list[str] | None = None) -> int:
     print("  seed" + "".join(f"  a={a:<6}" for a in (0, *LINE, 1)))
     for seed, r in enumerate(results):
         print(f"  {seed:4d}" + "".join(f"  {x:8.1f}" for x in (r.from_zero, *r.line, fit)))
+    print("the same line with actions sampled at the sigma the training from zero ended with:")
+    print("  seed   sigma" + "".join(f"  a={a:<6}" for a in (0, *LINE, 1)))
+    for seed, r in enumerate(results):
+        print(f"  {seed:4d}  {r.sigma_from_zero:6.3f}" + "".join(f"  {x:8.1f}"
+                                                             for x in r.line_sampled))
     print("the policy trained from zero with only the bumps of one region (|th| from the top) "
           "moved to the fit:")
     print("  seed  " + "".join(f"{f'{k} {lo}-{hi}':>15}" for k, (lo, hi) in REGIONS.items()))

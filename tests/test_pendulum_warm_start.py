@@ -34,12 +34,14 @@ def test_fit_of_a_coarse_dp_controller_swings_up_and_training_keeps_it(warm_star
     features = warm_start.preset_features()
     warm = warm_start.fit_policy(features, states, controller(states[:, 0], states[:, 1]))
     assert warm_start.mean_return(warm, features, 20, seed=5) > -250   # zero policy: ~-1200
-    cold, hot, _, torque, line, regions = warm_start.train_both(
-        0, warm, features, episodes=6, eval_episodes=20, eval_seed=5)
-    assert cold < -600 and hot > -250
-    assert torque == pytest.approx(warm_start.probe_torque(warm, features), abs=1.0)
-    assert len(line) == len(warm_start.LINE) and line[-1] > cold    # 3/4 of the way: better
-    assert len(regions) == len(warm_start.REGIONS)
+    r = warm_start.train_both(0, warm, features, episodes=6, eval_episodes=20, eval_seed=5)
+    assert r.from_zero < -600 and r.from_fit > -250
+    assert r.torque_from_fit == pytest.approx(warm_start.probe_torque(warm, features), abs=1.0)
+    assert len(r.line) == len(warm_start.LINE) and r.line[-1] > r.from_zero   # 3/4: better
+    sampled = r.line_sampled
+    assert len(sampled) == len(warm_start.LINE) + 2 and sampled[-1] > sampled[0]
+    assert r.sigma_from_zero == pytest.approx(np.exp(0.5), rel=0.2)   # 6 episodes: ~initial
+    assert len(r.regions) == len(warm_start.REGIONS)
 
 
 def test_between_interpolates_the_mean_weights_only(warm_start):
@@ -83,5 +85,9 @@ def test_main_prints_one_row_per_seed(warm_start, capsys):
     assert [r[0] for r in line_rows] == ["0", "1"]
     assert [len(r) for r in line_rows] == [6, 6]
     assert line_rows[0][1] == rows[0][1] and line_rows[1][-1] == line_rows[0][-1]
-    assert lines[10].startswith("the policy trained from zero with only the bumps")
-    assert [len(line.split()) for line in lines[12:]] == [4, 4]
+    assert lines[10].startswith("the same line with actions sampled at the sigma")
+    sampled_rows = [line.split() for line in lines[12:14]]
+    assert [r[0] for r in sampled_rows] == ["0", "1"]
+    assert [len(r) for r in sampled_rows] == [7, 7]
+    assert lines[14].startswith("the policy trained from zero with only the bumps")
+    assert [len(line.split()) for line in lines[16:]] == [4, 4]
