@@ -19,12 +19,12 @@ so the optimum pushes with the fall to gain energy for the next swing.
 
 Two more questions about the way from a policy trained from zero to the fit. Are they two
 local optima, with worse policies between them? The script evaluates the straight line
-W = (1 - a) W_zero + a W_fit at a = 1/4, 1/2, 3/4, with the mean action and, since training
-maximizes the return of the sampled actions, also with actions sampled at the sigma the
-training from zero ended with (does the noisy policy prefer the plateau?). Can the way be
-taken one part of the state space at a time? It moves only the weights of the bumps near
-the top, in the middle or near the bottom (by the angle of the bump's centre) to the fit's,
-the others kept.
+W = (1 - a) W_zero + a W_fit at a = 0.01 and 0.05 (is the plateau a local maximum?) and at
+a = 1/4, 1/2, 3/4, with the mean action and, since training maximizes the return of the
+sampled actions, also with actions sampled at the sigma the training from zero ended with
+(does the noisy policy prefer the plateau?). Can the way be taken one part of the state
+space at a time? It moves only the weights of the bumps near the top, in the middle or
+near the bottom (by the angle of the bump's centre) to the fit's, the others kept.
 
 The fit. u*(s) is the torque of the controller that is greedy with respect to V_100, the
 cost-to-go with 100 steps left (a stationary controller, as the linear policy is). The
@@ -57,7 +57,7 @@ from linear_pg.presets import PRESETS
 ENV_ID = "Pendulum-v1"
 PRESET = PRESETS[ENV_ID]
 PROBE = (1.0, 0.0)          # (th, v): one radian from the top, at rest
-LINE = (0.25, 0.5, 0.75)    # points between a policy trained from zero (0) and the fit (1)
+LINE = (0.01, 0.05, 0.25, 0.5, 0.75)    # between a policy trained from zero (0) and the fit (1)
 REGIONS = {"top": (0.0, 1.2), "middle": (1.2, 2.2), "bottom": (2.2, 4.0)}   # |th| of a bump
 
 

@@ -83,11 +83,11 @@ def test_main_prints_one_row_per_seed(warm_start, capsys):
     assert lines[6].startswith("mean action on the straight line")
     line_rows = [line.split() for line in lines[8:10]]
     assert [r[0] for r in line_rows] == ["0", "1"]
-    assert [len(r) for r in line_rows] == [6, 6]
+    assert [len(r) for r in line_rows] == [len(warm_start.LINE) + 3] * 2
     assert line_rows[0][1] == rows[0][1] and line_rows[1][-1] == line_rows[0][-1]
     assert lines[10].startswith("the same line with actions sampled at the sigma")
     sampled_rows = [line.split() for line in lines[12:14]]
     assert [r[0] for r in sampled_rows] == ["0", "1"]
-    assert [len(r) for r in sampled_rows] == [7, 7]
+    assert [len(r) for r in sampled_rows] == [len(warm_start.LINE) + 4] * 2
     assert lines[14].startswith("the policy trained from zero with only the bumps")
     assert [len(line.split()) for line in lines[16:]] == [4, 4]
