@@ -166,10 +166,10 @@ def train_both(seed: int, warm: GaussianPolicy, features: RBFFeatures, episodes:
                 features=copy.deepcopy(features), mirror=True)
     if not np.array_equal(cold.features.centers_, features.centers_):
         raise ValueError("the preset's training grid differs from the fit's")
-    line = [mean_return(between(cold.policy, warm, a), features, eval_episodes, eval_seed)
-            for a in LINE]
-    line_sampled = [mean_return(between(cold.policy, warm, a), features, eval_episodes,
-                                eval_seed, mean_action=False) for a in (0.0, *LINE, 1.0)]
+    on_line = [between(cold.policy, warm, a) for a in (0.0, *LINE, 1.0)]
+    line = [mean_return(policy, features, eval_episodes, eval_seed) for policy in on_line[1:-1]]
+    line_sampled = [mean_return(policy, features, eval_episodes, eval_seed, mean_action=False)
+                    for policy in on_line]
     regions = [mean_return(between(cold.policy, warm, region_mask(features, *bounds)),
                            features, eval_episodes, eval_seed) for bounds in REGIONS.values()]
     return SeedResult(mean_return(cold, None, eval_episodes, eval_seed),
