@@ -88,7 +88,8 @@ PRESETS: dict[str, dict[str, Any]] = {
     # trained from zero to the fit, with the mean action and with actions sampled at the
     # sigma the training ended with), but moving only the bumps near the top or in the
     # middle does much worse, and only those near the bottom changes little: the way up is
-    # a coordinated change that the noisy gradient barely points along.
+    # a coordinated change that the gradient barely points along, even averaged over many
+    # batches (README).
     "Pendulum-v1": {
         "episodes": 500,
         "env_kwargs": {"g": 10.0},
