@@ -1,6 +1,6 @@
 """Is the Pendulum preset's plateau what its objective prefers, or where training gets stuck?
 
-    python scripts/pendulum_warm_start.py          # ~5 min: DP, fit, 2 x 6 training runs
+    python scripts/pendulum_warm_start.py          # ~7 min: DP, fit, 2 x 6 training runs
     python scripts/pendulum_warm_start.py --seeds 1 --n-theta 61 --n-velocity 41 \\
         --episodes 6 --eval-episodes 50             # smoke run, seconds
 
