@@ -75,7 +75,7 @@ PRESETS: dict[str, dict[str, Any]] = {
     # (12/20); batch 3 without it, seeds 0-29: -158.4 (17/30); batch 3 with it (this
     # preset): -152.5 (9/10) / -150.1 (16/20). Batch 5 / 2 with it, seeds 0-9: -152.9
     # (7/10) / -154.8 (6/10). Those 100-episode means have a standard error of ~9 each;
-    # over 2000 evaluation episodes per seed, seeds 0-9 / 10-29: this preset -148.9 /
+    # over 2000 evaluation episodes per seed, seeds 0-9 / 10-29: this preset -146.6 /
     # -146.8, batch 4 -146.0 / -146.1, batch 2 -148.8 (0-9), KL 0.02 or 0.025 about -146
     # (0-9): differences within the spread of the seeds. The plateau is the learning's,
     # not the grid's or the budget's: 1500 episodes reach -145.7 (seeds 0-9, 2000
