@@ -79,7 +79,7 @@ PRESETS: dict[str, dict[str, Any]] = {
     # -146.8, batch 4 -146.0 / -146.1, batch 2 -148.8 (0-9), KL 0.02 or 0.025 about -146
     # (0-9): differences within the spread of the seeds. The plateau is the learning's,
     # not the grid's or the budget's: 1500 episodes reach -145.7 (seeds 0-9, 2000
-    # evaluation episodes each) and this grid plus a 24 x 21 one trains to -148.5.
+    # evaluation episodes each) and this grid plus a 24 x 21 one trains to -153.3.
     # scripts/pendulum_warm_start.py: started from a least-squares fit of the optimal
     # policy on these bumps (-138.2), the same 500 episodes end at -140.5 (seeds 0-5,
     # 1000 evaluation episodes), from zero at -146.8: a better policy is within these
