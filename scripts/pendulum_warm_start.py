@@ -115,10 +115,15 @@ def mean_return(policy_or_run, features, episodes: int, seed: int,
     return float(returns.mean())
 
 
+def probe_features(features: RBFFeatures) -> np.ndarray:
+    """The feature row of the PROBE state, shape (1, n_features)."""
+    th, v = np.array([PROBE[0]]), np.array([PROBE[1]])
+    return features.transform(observations(th, v))
+
+
 def probe_torque(policy: GaussianPolicy, features: RBFFeatures) -> float:
     """The policy's mean torque (before the env's clip to +-2) at the PROBE state."""
-    th, v = np.array([PROBE[0]]), np.array([PROBE[1]])
-    return float(policy.mean(features.transform(observations(th, v)))[0, 0])
+    return float(policy.mean(probe_features(features))[0, 0])
 
 
 def between(start: GaussianPolicy, end: GaussianPolicy, alpha: float | np.ndarray
@@ -176,7 +181,8 @@ def train_both(seed: int, warm: GaussianPolicy, features: RBFFeatures, episodes:
                       mean_return(hot, None, eval_episodes, eval_seed),
                       probe_torque(cold.policy, cold.features),
                       probe_torque(hot.policy, hot.features),
-                      float(np.exp(cold.policy.log_std[0])), line, line_sampled, regions)
+                      float(cold.policy.std(probe_features(features))[0, 0]),  # any state
+                      line, line_sampled, regions)
 
 
 def main(argv: list[str] | None = None) -> int:
