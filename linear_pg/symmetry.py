@@ -20,7 +20,8 @@ is still unbiased for grad J (each half is) and has lower variance. It is symmet
 itself, and so is the natural gradient's Fisher matrix estimated from the 2T scores.
 
 Keeping the policy symmetric. With features that the reflection permutes,
-x(P s)_k = sign_k x(s)_perm(k) (bumps on a grid symmetric about 0; the raw observation),
+x(P s)_k = sign_k x(s)_perm(k) (bumps on a grid symmetric about 0; the raw observation;
+its monomials),
 mu(P s) = x(P s) W = x(s) (Pi W) with (Pi W)[perm(k)] = sign_k W[k], and the policy is
 symmetric exactly when Pi W D = W. The trainer projects W onto that subspace,
 W <- (W + Pi W D) / 2, once at the start and after every update. The update is symmetric
@@ -45,7 +46,7 @@ import gymnasium as gym
 import numpy as np
 
 from ._validation import describe
-from .features import FeatureMap, RawFeatures, RBFFeatures
+from .features import FeatureMap, PolyFeatures, RawFeatures, RBFFeatures
 from .policies import GaussianPolicy, LinearPolicy
 
 #: Tolerance of the check |log pi(D a | P s) - log pi(a | s)| <= TOL (1 + |log pi(a | s)|).
@@ -150,16 +151,24 @@ def resolve_mirror(mirror: object, env_id: str, env: gym.Env) -> Mirror | None:
 def feature_permutation(features: FeatureMap, mirror: Mirror) -> tuple[np.ndarray, np.ndarray]:
     """(perm, sign) with x(P s)[:, k] = sign[k] * x(s)[:, perm[k]] for the features x.
 
-    Raw features: the identity with the observation's signs (the bias keeps +1). Bumps on
-    a grid: each bump goes to the bump at the reflected centre, which must be on the grid.
-    Raises ValueError for other feature maps and for grids the reflection does not map
-    onto themselves.
+    Raw features: the identity with the observation's signs (the bias keeps +1).
+    Monomials: the identity too, each with the product of its variables' signs,
+    prod_j sign_j ** p_kj for the monomial prod_j s_j ** p_kj (so s0 * s1 ** 2 takes
+    sign_0). Bumps on a grid: each bump goes to the bump at the reflected centre, which
+    must be on the grid. Raises ValueError for other feature maps (standardized features
+    shift the origin, which the reflection does not keep) and for grids the reflection
+    does not map onto themselves.
     """
     features._check_fitted()
     if isinstance(features, RawFeatures):
         return np.arange(features.n_features_out_), np.append(mirror.obs_sign, 1.0)
+    if isinstance(features, PolyFeatures):
+        powers = features.poly_.powers_                         # (n_features_out, obs_dim)
+        return np.arange(features.n_features_out_), np.prod(
+            np.asarray(mirror.obs_sign) ** powers, axis=1)
     if not isinstance(features, RBFFeatures):
-        raise ValueError(f"mirror supports 'raw' and 'rbf' features, got {features.name!r}")
+        raise ValueError(f"mirror supports 'raw', 'poly' and 'rbf' features, got "
+                         f"{features.name!r}")
     obs = _centre_observations(features)
     reflected = features._coords(mirror.observations(obs))
     dist = np.abs(features._offsets(reflected)).max(axis=2)
@@ -191,7 +200,7 @@ class MirrorAugmentation:
     Parameters
     ----------
     mirror : Mirror
-    features : FeatureMap (fitted, 'raw' or 'rbf')
+    features : FeatureMap (fitted, 'raw', 'poly' or 'rbf')
     policy : GaussianPolicy with a state-independent sigma ("vector" or "fixed")
     """
 

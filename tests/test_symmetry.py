@@ -5,7 +5,7 @@ import gymnasium as gym
 import numpy as np
 import pytest
 
-from linear_pg.features import RawFeatures, RBFFeatures, StandardFeatures
+from linear_pg.features import PolyFeatures, RawFeatures, RBFFeatures, StandardFeatures
 from linear_pg.policies import GaussianPolicy
 from linear_pg.symmetry import (
     MIRRORS,
@@ -33,8 +33,9 @@ def grid(**kw):
 
 @pytest.mark.parametrize("phi", [
     grid(), grid(n_centers=(7, 6)), RawFeatures().fit(np.zeros((1, 3))),
-    RawFeatures(scale=[1.0, 2.0, 8.0]).fit(np.zeros((1, 3)))],
-    ids=["rbf 12x11", "rbf 7x6", "raw", "raw scaled"])
+    RawFeatures(scale=[1.0, 2.0, 8.0]).fit(np.zeros((1, 3))),
+    PolyFeatures(degree=2).fit(np.zeros((1, 3))), PolyFeatures(degree=4).fit(np.zeros((1, 3)))],
+    ids=["rbf 12x11", "rbf 7x6", "raw", "raw scaled", "poly 2", "poly 4"])
 def test_the_reflection_permutes_the_features(phi):
     obs = pendulum_obs(500)
     perm, sign = feature_permutation(phi, PENDULUM)
@@ -46,7 +47,7 @@ def test_grids_and_maps_the_reflection_does_not_permute_are_refused():
     with pytest.raises(ValueError, match="does not map the rbf grid onto itself"):
         feature_permutation(grid(low=[-8.0], high=[6.0]), PENDULUM)
     standard = StandardFeatures().fit(pendulum_obs(50))
-    with pytest.raises(ValueError, match="supports 'raw' and 'rbf' features"):
+    with pytest.raises(ValueError, match="supports 'raw', 'poly' and 'rbf' features"):
         feature_permutation(standard, PENDULUM)
 
 
@@ -114,7 +115,13 @@ def test_a_users_own_model_drops_the_presets_mirror_unless_asked_for():
     assert train("Pendulum-v1", episodes=3, seed=0, features="raw").config["mirror"] is None
     run = train("Pendulum-v1", episodes=3, seed=0, features="raw", mirror=True)
     assert run.config["mirror"] == PENDULUM.to_dict()
-    with pytest.raises(ValueError, match="supports 'raw' and 'rbf' features"):
+    run = train("Pendulum-v1", episodes=6, seed=0, features="poly", mirror=True,
+                features_kwargs={"degree": 3})
+    X = run.features.transform(pendulum_obs(200))
+    Xm = run.features.transform(PENDULUM.observations(pendulum_obs(200)))
+    assert np.abs(run.policy.mean(X)).max() > 0.01              # it learned an odd mean
+    np.testing.assert_allclose(run.policy.mean(Xm), -run.policy.mean(X), atol=1e-12)
+    with pytest.raises(ValueError, match="supports 'raw', 'poly' and 'rbf' features"):
         train("Pendulum-v1", episodes=3, seed=0, features="standard", mirror=True)
     with pytest.raises(ValueError, match="sigma does not depend on the state"):
         train("Pendulum-v1", episodes=3, seed=0, mirror=True,
