@@ -1,8 +1,9 @@
 """Ascent steps from a gradient estimate: plain SGD, Adam, and the natural policy gradient.
 
-Each optimizer has ``step(g, scores) -> delta`` returning the change to add to theta
-(an ascent step: the return goes up), with ``scores`` the (T, n_params) per-sample scores
-of the batch (only the natural gradient uses them), and ``get_state`` / ``set_state`` for
+Each optimizer has ``step(g, scores, fisher_matrix) -> delta`` returning the change to add
+to theta (an ascent step: the return goes up), with ``scores`` the (T, n_params) per-sample
+scores of the batch or ``fisher_matrix`` the policy's own Fisher matrix at the batch's
+states (only the natural gradient uses either), and ``get_state`` / ``set_state`` for
 checkpoints.
 """
 
@@ -14,6 +15,7 @@ from scipy.linalg import LinAlgError, cho_factor, cho_solve
 from ._validation import check_choice, check_real
 
 OPTIMIZERS = ("sgd", "adam", "npg")
+FISHER_ESTIMATES = ("sampled", "expected")
 
 
 def fisher(scores: np.ndarray) -> np.ndarray:
@@ -53,12 +55,16 @@ class SGD:
 
     name = "sgd"
     needs_scores = False
-    """Whether ``step`` needs the (T, P) per-sample scores (only the natural gradient)."""
+    """Whether ``step`` needs the (T, P) per-sample scores (the natural gradient)."""
+    needs_fisher = False
+    """Whether ``step`` needs the policy's Fisher matrix (the natural gradient with
+    ``fisher="expected"``)."""
 
     def __init__(self, lr: float = 0.01) -> None:
         self.lr = lr
 
-    def step(self, g: np.ndarray, scores: np.ndarray | None = None) -> np.ndarray:
+    def step(self, g: np.ndarray, scores: np.ndarray | None = None,
+             fisher_matrix: np.ndarray | None = None) -> np.ndarray:
         return self.lr * g
 
     def set_lr(self, lr: float) -> None:
@@ -101,7 +107,8 @@ class Adam(SGD):
         self.m_: np.ndarray | None = None
         self.v_: np.ndarray | None = None
 
-    def step(self, g: np.ndarray, scores: np.ndarray | None = None) -> np.ndarray:
+    def step(self, g: np.ndarray, scores: np.ndarray | None = None,
+             fisher_matrix: np.ndarray | None = None) -> np.ndarray:
         if self.m_ is None:
             self.m_, self.v_ = np.zeros_like(g), np.zeros_like(g)
         self.t_ += 1
@@ -136,6 +143,14 @@ class NaturalGradient(SGD):
         A fixed natural step size: delta_theta = eta F^-1 g, capped at the KL size above,
         i.e. alpha = min(eta, sqrt(delta / (g^T F^-1 g))). Without it every step has the KL
         size delta, however small the gradient (a random walk once the policy is good).
+    fisher : {"sampled", "expected"}, default "sampled"
+        Where F comes from. "sampled": :func:`fisher` of the batch's scores, the mean of
+        s s^T over the actions that were taken (``step(g, scores)``). "expected": the
+        policy's own Fisher matrix at the batch's states, the expectation over the action
+        taken in closed form (:meth:`LinearPolicy.fisher <linear_pg.LinearPolicy.fisher>`,
+        passed as ``step(g, fisher_matrix=F)``). Both estimate the same matrix; the second
+        has no action noise in it, only the states' (on the Pendulum preset, which uses
+        it, it trains better: see the preset).
 
     Notes
     -----
@@ -151,23 +166,23 @@ class NaturalGradient(SGD):
     """
 
     name = "npg"
-    needs_scores = True
 
     def __init__(self, delta: float = 0.01, damping: float = 1e-4,
-                 eta: float | None = None) -> None:
+                 eta: float | None = None, fisher: str = "sampled") -> None:
         self.delta = delta
         self.damping = damping
         self.eta = eta
+        self.fisher = check_choice(fisher, "fisher", FISHER_ESTIMATES)
+        self.needs_scores = self.fisher == "sampled"
+        self.needs_fisher = self.fisher == "expected"
 
     def set_lr(self, lr: float) -> None:
         """Change the KL size delta (a learning-rate schedule scales the step's KL)."""
         self.delta = lr
 
-    def step(self, g: np.ndarray, scores: np.ndarray | None = None) -> np.ndarray:
-        if scores is None:
-            raise ValueError("scores are required by the natural gradient (to estimate F), "
-                             "got None")
-        F = fisher(scores)
+    def step(self, g: np.ndarray, scores: np.ndarray | None = None,
+             fisher_matrix: np.ndarray | None = None) -> np.ndarray:
+        F = self._fisher_matrix(g, scores, fisher_matrix)
         lam = self.damping * max(float(np.mean(np.diag(F))), 1e-12)
         F[np.diag_indices_from(F)] += lam
         try:
@@ -182,16 +197,31 @@ class NaturalGradient(SGD):
             alpha = min(self.eta, alpha)
         return alpha * nat
 
+    def _fisher_matrix(self, g: np.ndarray, scores: np.ndarray | None,
+                       fisher_matrix: np.ndarray | None) -> np.ndarray:
+        """A fresh copy of F (the damping is added to it in place)."""
+        if fisher_matrix is not None:
+            F = np.array(fisher_matrix, dtype=np.float64)
+            if F.shape != (g.size, g.size):
+                raise ValueError(f"fisher_matrix must have shape ({g.size}, {g.size}) for a "
+                                 f"gradient of {g.size} parameters, got shape {F.shape}")
+            return F
+        if scores is None:
+            raise ValueError("the natural gradient needs the batch's scores (to estimate F) or "
+                             "fisher_matrix, got neither")
+        return fisher(scores)
 
-def make_optimizer(name: str, lr: float, **kwargs: float) -> SGD:
+
+def make_optimizer(name: str, lr: float, **kwargs: float | str) -> SGD:
     """"sgd" or "adam" with learning rate ``lr``; "npg" with KL size ``delta = lr``.
 
-    Extra keyword arguments go to the optimizer (e.g. ``damping`` for "npg").
+    Extra keyword arguments go to the optimizer (e.g. ``damping`` or ``fisher`` for "npg").
     """
     check_choice(name, "optimizer", OPTIMIZERS)
     lr = check_real(lr, "lr", low=0.0, low_open=True)
     for key, value in kwargs.items():
-        check_real(value, key, low=0.0)
+        if key != "fisher":                  # a choice, checked by NaturalGradient
+            check_real(value, key, low=0.0)
     if name == "npg":
         return NaturalGradient(delta=lr, **kwargs)
     return {"sgd": SGD, "adam": Adam}[name](lr=lr, **kwargs)

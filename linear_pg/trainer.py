@@ -7,7 +7,9 @@ One update of REINFORCE, as :func:`train` runs it:
    fitted on earlier batches (:mod:`linear_pg.baselines`), optionally standardized;
 3. g = (1/N) sum_t score_t w_t, with the scores from ``policy.grad_log_prob``, plus an
    optional entropy bonus from ``policy.grad_entropy``;
-4. theta <- theta + step(g) with SGD, Adam or the natural gradient (:mod:`linear_pg.optim`).
+4. theta <- theta + step(g) with SGD, Adam or the natural gradient (:mod:`linear_pg.optim`),
+   whose Fisher matrix comes from the batch's scores or, with ``fisher="expected"``, from
+   the policy itself at the batch's states.
 """
 
 from __future__ import annotations
@@ -460,7 +462,7 @@ def train(env_id: str, *, episodes: int | None = None, seed: int = 0,
         Called after each update with the run so far (e.g. to drive a progress bar).
     env_kwargs, policy_kwargs, features_kwargs, optimizer_kwargs : dict, optional
         Passed to ``gymnasium.make``, the policy class, the feature map and the optimizer
-        (e.g. ``{"damping": 0.1}`` for "npg").
+        (e.g. ``{"damping": 0.1}`` or ``{"fisher": "expected"}`` for "npg").
 
     Every hyperparameter left as None comes from the env's preset
     (:mod:`linear_pg.presets`); :attr:`Run.config` records the values used.
@@ -562,7 +564,8 @@ def train(env_id: str, *, episodes: int | None = None, seed: int = 0,
                      "mean_std": float(np.mean(pi.std(batch.X))) if pi.kind == "gaussian"
                      else math.nan, "wall_time": time.perf_counter() - start}
             run._append(batch.episode_returns, batch.lengths, stats)
-            new_theta = pi.theta + opt.step(clip_grad_norm(g, cfg["max_grad_norm"]), S)
+            F = pi._fisher(X) if opt.needs_fisher else None
+            new_theta = pi.theta + opt.step(clip_grad_norm(g, cfg["max_grad_norm"]), S, F)
             problem = "a non-finite update" if not np.all(np.isfinite(new_theta)) else None
             if problem is None:
                 pi.theta = new_theta

@@ -2,6 +2,8 @@
 
 import numpy as np
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from linear_pg.baselines import MeanBaseline, ValueBaseline, make_baseline
 from linear_pg.features import RawFeatures
@@ -18,6 +20,101 @@ def test_fisher_is_mean_outer_product_of_scores():
     S = pi.grad_log_prob(X, pi.sample(X, rng))
     expected = np.mean([np.outer(s, s) for s in S], axis=0)
     np.testing.assert_allclose(fisher(S), expected, rtol=1e-12, atol=1e-14)
+
+
+def expected_outer_product_of_scores(pi, X):
+    """E_a[s s^T] averaged over the rows, from the score alone: enumerate a discrete policy's
+    actions; for a Gaussian one, 3-point Gauss-Hermite quadrature in each action dimension,
+    which is exact here (the products of scores are polynomials of degree <= 4 in z)."""
+    T = X.shape[0]
+    F = np.zeros((pi.n_params, pi.n_params))
+    if pi.kind != "gaussian":
+        P = pi.probs(X)
+        for a in range(P.shape[1]):
+            S = pi.grad_log_prob(X, np.full(T, a))
+            F += (S * P[:, a:a + 1]).T @ S
+        return F / T
+    nodes, weights = np.polynomial.hermite_e.hermegauss(3)
+    m = pi.action_dim
+    z = np.stack(np.meshgrid(*[nodes] * m, indexing="ij"), -1).reshape(-1, m)
+    w = np.prod(np.stack(np.meshgrid(*[weights / weights.sum()] * m, indexing="ij"), -1)
+                .reshape(-1, m), axis=1)
+    for z_n, w_n in zip(z, w, strict=True):
+        S = pi.grad_log_prob(X, pi.mean(X) + pi.std(X) * z_n)
+        F += w_n * S.T @ S
+    return F / T
+
+
+FISHER_POLICIES = {
+    "softmax": lambda seed: SoftmaxPolicy(4, 3, init_scale=1.0, seed=seed),
+    "bernoulli": lambda seed: BernoulliPolicy(4, init_scale=1.0, seed=seed),
+    "gaussian vector": lambda seed: GaussianPolicy(4, 1, init_scale=1.0, seed=seed,
+                                                   init_log_std=0.3),
+    "gaussian 2-d": lambda seed: GaussianPolicy(4, 2, init_scale=1.0, seed=seed,
+                                                init_log_std=[-0.5, 0.4]),
+    "gaussian fixed": lambda seed: GaussianPolicy(4, 2, init_scale=1.0, seed=seed,
+                                                  log_std_mode="fixed"),
+    "gaussian linear": lambda seed: GaussianPolicy(4, 2, init_scale=1.0, seed=seed,
+                                                   log_std_mode="linear",
+                                                   log_std_bounds=(-1.0, 1.0)),
+}
+
+
+@given(seed=st.integers(0, 2**31 - 1), name=st.sampled_from(sorted(FISHER_POLICIES)))
+def test_policy_fisher_is_the_expected_outer_product_of_scores(seed, name):
+    rng = np.random.default_rng(seed)
+    pi = FISHER_POLICIES[name](seed)
+    pi.theta = pi.theta + rng.normal(size=pi.n_params)   # "linear": some log-stds clamped
+    X = rng.normal(size=(6, 4))
+    F = pi.fisher(X)
+    assert F.shape == (pi.n_params, pi.n_params)
+    np.testing.assert_allclose(F, F.T, rtol=0, atol=1e-12)
+    np.testing.assert_allclose(F, expected_outer_product_of_scores(pi, X), rtol=1e-10,
+                               atol=1e-12)
+
+
+def test_sampled_fisher_estimates_the_policys_fisher():
+    """optim.fisher of sampled actions' scores and LinearPolicy.fisher estimate one matrix."""
+    rng = np.random.default_rng(0)
+    for name in ("softmax", "gaussian vector"):
+        pi = FISHER_POLICIES[name](1)
+        X = np.repeat(rng.normal(size=(3, 4)), 40_000, axis=0)
+        F_hat = fisher(pi.grad_log_prob(X, pi.sample(X, rng)))
+        F = pi.fisher(X[::40_000])
+        np.testing.assert_allclose(F_hat, F, atol=0.03 * np.abs(F).max())
+        assert not np.allclose(F_hat, F, rtol=0, atol=1e-6)   # the estimate has action noise
+
+
+def test_policy_fisher_stays_finite_for_huge_logits():
+    X = np.array([[1e4, -3e4, 2e4, 1.0]])
+    for name in ("softmax", "bernoulli"):
+        pi = FISHER_POLICIES[name](0)
+        F = pi.fisher(X)
+        assert np.all(np.isfinite(F))
+        np.testing.assert_allclose(F, 0.0, atol=1e-300)   # a sure action carries no information
+
+
+def test_npg_with_the_expected_fisher():
+    rng = np.random.default_rng(2)
+    A = rng.normal(size=(7, 5))
+    F = A.T @ A / 7 + np.eye(5)
+    g = rng.normal(size=5)
+    opt = make_optimizer("npg", 0.02, damping=0.0, fisher="expected")
+    assert (opt.needs_scores, opt.needs_fisher) == (False, True)
+    assert (NaturalGradient().needs_scores, NaturalGradient().needs_fisher) == (True, False)
+    d = opt.step(g, fisher_matrix=F)
+    np.testing.assert_allclose(d @ F @ d, 0.02, rtol=1e-8)
+    np.testing.assert_allclose(d, np.sqrt(0.02 / (g @ np.linalg.solve(F, g)))
+                               * np.linalg.solve(F, g), rtol=1e-10)
+    F_before = F.copy()
+    NaturalGradient(0.02, damping=0.5, fisher="expected").step(g, fisher_matrix=F)
+    np.testing.assert_array_equal(F, F_before)          # the damping went into a copy
+    with pytest.raises(ValueError, match="fisher must be one of"):
+        NaturalGradient(fisher="exact")
+    with pytest.raises(ValueError, match=r"fisher_matrix must have shape \(5, 5\)"):
+        opt.step(g, fisher_matrix=np.eye(4))
+    with pytest.raises(ValueError, match="needs the batch's scores"):
+        opt.step(g)
 
 
 def test_npg_step_has_the_requested_kl_size():

@@ -31,6 +31,40 @@ def test_pendulum_improves_clearly():
     assert R[-10:].mean() > R[:10].mean() + 150
 
 
+@pytest.mark.parametrize("fisher", ["expected", "sampled"])
+def test_the_natural_gradient_gets_the_fisher_matrix_it_asked_for(fisher, monkeypatch):
+    """"expected": the policy's own Fisher at the update's states (the batch and its mirror
+    image), no scores; "sampled": the scores, no matrix."""
+    from linear_pg.optim import NaturalGradient
+
+    seen, step = [], NaturalGradient.step
+
+    def spy(self, g, scores=None, fisher_matrix=None):
+        seen.append((scores, fisher_matrix))
+        return step(self, g, scores, fisher_matrix)
+
+    states, own = [], GaussianPolicy._fisher
+
+    def fisher_spy(self, X):
+        states.append((X.copy(), self.theta.copy()))
+        return own(self, X)
+
+    monkeypatch.setattr(NaturalGradient, "step", spy)
+    monkeypatch.setattr(GaussianPolicy, "_fisher", fisher_spy)
+    run = train("Pendulum-v1", episodes=4, seed=0, batch_episodes=2,
+                optimizer_kwargs={"damping": 0.2, "fisher": fisher})
+    assert len(seen) == 2
+    if fisher == "sampled":
+        assert states == [] and all(S is not None and F is None for S, F in seen)
+        return
+    assert len(states) == 2 and all(S is None for S, _ in seen)
+    for (X, theta), (_, F) in zip(states, seen, strict=True):
+        assert X.shape[0] == 2 * 2 * 200           # two episodes and their mirror images
+        pi = run.policy.copy()
+        pi.theta = theta
+        np.testing.assert_array_equal(F, own(pi, X))
+
+
 def test_same_seed_is_bit_identical_and_other_seed_differs():
     a = train("CartPole-v1", episodes=12, seed=5, batch_episodes=4)
     b = train("CartPole-v1", episodes=12, seed=5, batch_episodes=4)

@@ -18,7 +18,8 @@ class LinearPolicy:
 
     Every subclass implements the same small API, all batched over T rows of features:
     ``sample(X, rng)``, ``log_prob(X, A)`` -> (T,), ``grad_log_prob(X, A)`` -> (T, n_params)
-    (the per-sample score), ``entropy(X)`` -> (T,) and ``act(X)`` (the most likely action,
+    (the per-sample score), ``fisher(X)`` -> (n_params, n_params) (the expected outer
+    product of the score), ``entropy(X)`` -> (T,) and ``act(X)`` (the most likely action,
     used for evaluation).
     """
 
@@ -99,6 +100,20 @@ class LinearPolicy:
         A = self._check_actions(A, X.shape[0])
         return np.concatenate([row_outer(X, V) if times_x else V
                                for V, times_x in self._score_factors(X, A)], axis=1)
+
+    def fisher(self, X: object) -> np.ndarray:
+        """Fisher information at the states X: (1/T) sum_t E_{a ~ pi(.|x_t)}[s s^T].
+
+        s = grad_theta log pi(a | x_t) is the score. :func:`linear_pg.optim.fisher` estimates
+        the same matrix from the scores of the actions that were sampled, one per row; here
+        the expectation over the action is taken in closed form (each subclass derives it),
+        so the only randomness left is that of the states. Shape (n_params, n_params).
+        """
+        X = self._features(X)
+        return self._fisher(X)
+
+    def _fisher(self, X: np.ndarray) -> np.ndarray:  # pragma: no cover
+        raise NotImplementedError
 
     def weighted_score_sum(self, X: object, A: object, weights: np.ndarray) -> np.ndarray:
         """sum_t w_t grad_theta log pi(A_t | X_t), shape (n_params,), without the (T, P) scores.

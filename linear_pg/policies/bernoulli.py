@@ -101,6 +101,18 @@ class BernoulliPolicy(LinearPolicy):
         p = np.exp(log_sigmoid(X @ self.W))
         return [((A - p)[:, None], True)]
 
+    def _fisher(self, X: np.ndarray) -> np.ndarray:
+        """(1/T) sum_t p_t (1 - p_t) x_t x_t^T.
+
+        Notes
+        -----
+        The score is (a - p) x with a ~ Bernoulli(p), so E[s s^T] = E[(a - p)^2] x x^T and
+        E[(a - p)^2] = Var(a) = p (1 - p).
+        """
+        z = X @ self.W
+        var = np.exp(log_sigmoid(z) + log_sigmoid(-z))          # p (1 - p), no cancellation
+        return (X * var[:, None]).T @ X / X.shape[0]
+
     def entropy(self, X: object) -> np.ndarray:
         """H = -p log p - (1 - p) log(1 - p) for each row, shape (T,)."""
         z = self._features(X) @ self.W

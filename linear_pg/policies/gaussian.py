@@ -212,6 +212,43 @@ class GaussianPolicy(LinearPolicy):
                 factors.append((g_log_std, True))           # W_std: x (outer) it
         return factors
 
+    def _fisher(self, X: np.ndarray) -> np.ndarray:
+        """The expected outer product of the score, in theta's order (see Notes).
+
+        Notes
+        -----
+        Write z = (a - mu) / sigma ~ N(0, 1), one per action dimension, independent. The
+        score's factors are z_j / sigma_j for the mean and z_j^2 - 1 for log sigma_j, and
+
+            E[z^2] = 1,   E[z (z^2 - 1)] = E[z^3] - E[z] = 0,   E[(z^2 - 1)^2] = 3 - 2 + 1 = 2,
+
+        with all cross terms between different j zero. So the mean block is
+        x x^T (kron) diag(1 / sigma^2), the mean and log-sigma blocks do not interact, and
+        the log-sigma block is 2 per dimension: 2 I in "vector" mode; in "linear" mode
+        2 [1, x][1, x]^T for the pair (log_std_j, W_std[:, j]). A clamped log sigma has a
+        zero score (as in :meth:`grad_log_prob`), so its rows and columns are zero.
+        """
+        T, d = X.shape
+        m, dm = self.action_dim, self.n_features * self.action_dim
+        raw = self._raw_log_std(X)
+        lo, hi = self.log_std_bounds
+        inv_var = np.exp(-2.0 * np.clip(raw, lo, hi))
+        F = np.zeros((self.n_params, self.n_params))
+        F_mean = F[:dm, :dm].reshape(d, m, d, m)           # a view: row i m + j, col u m + v
+        for j in range(m):
+            F_mean[:, j, :, j] = (X * inv_var[:, j:j + 1]).T @ X
+        if self.log_std_mode != "fixed":
+            active = 2.0 * ((raw > lo) & (raw < hi))          # E[(z^2 - 1)^2] where it moves
+            F[dm:dm + m, dm:dm + m] = np.diag(active.sum(axis=0))
+            if self.log_std_mode == "linear":
+                F_std = F[dm + m:, dm + m:].reshape(d, m, d, m)
+                for j in range(m):
+                    F_std[:, j, :, j] = (X * active[:, j:j + 1]).T @ X
+                    cross = X.T @ active[:, j]                 # log_std_j with W_std[:, j]
+                    F[dm + j, dm + m + j::m] = cross
+                    F[dm + m + j::m, dm + j] = cross
+        return F / T
+
     def entropy(self, X: object) -> np.ndarray:
         """H = sum_j (log sigma_j + log(2 pi e) / 2) for each row, shape (T,)."""
         return (self._log_std(self._features(X)) + 0.5 * (LOG_2PI + 1.0)).sum(axis=1)

@@ -166,6 +166,24 @@ class SoftmaxPolicy(LinearPolicy):
         G *= weights
         return (G @ X).T.ravel()
 
+    def _fisher(self, X: np.ndarray) -> np.ndarray:
+        """(1/T) sum_t (x_t x_t^T) (kron) (diag(p_t) - p_t p_t^T), in theta's order.
+
+        Notes
+        -----
+        The score is x (outer) (e_a - p), so E[s s^T] = x x^T (kron) E[(e_a - p)(e_a - p)^T],
+        and with a ~ p the one-hot e_a has mean p and covariance diag(p) - p p^T (the same
+        matrix as the softmax Jacobian). Entry [i k + j, i' k + j'] is
+        mean_t x_ti x_ti' (p_tj delta_jj' - p_tj p_tj').
+        """
+        T, d = X.shape
+        k = self.n_actions
+        P = softmax(X @ self.W)
+        F = -np.einsum("ti,tu,tj,tv->ijuv", X, X, P, P, optimize=True)   # - p p^T part
+        for j in range(k):                                                # + diag(p) part
+            F[:, j, :, j] += (X * P[:, j:j + 1]).T @ X
+        return F.reshape(d * k, d * k) / T
+
     def entropy(self, X: object) -> np.ndarray:
         """H = -sum_j p_j log p_j for each row, shape (T,)."""
         logp = self._log_probs(self._features(X))
