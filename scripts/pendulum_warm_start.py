@@ -4,7 +4,7 @@
     python scripts/pendulum_warm_start.py --seeds 1 --n-theta 61 --n-velocity 41 \\
         --episodes 6 --eval-episodes 50             # smoke run, seconds
 
-Trained from a zero policy, the Pendulum preset's policies average about -146 to -149 over
+Trained from a zero policy, the Pendulum preset's policies average about -145 to -149 over
 many evaluation episodes, while the dynamic-programming controller of
 scripts/pendulum_optimum.py averages about -136. This script separates the two possible
 reasons. It fits the preset's own linear policy (Gaussian bumps on a 12 x 11 grid) to a

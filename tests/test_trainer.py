@@ -116,9 +116,9 @@ def test_other_envs_get_defaults():
 def test_settings_that_belong_to_a_choice_follow_the_users_choice():
     preset = train("Pendulum-v1", episodes=1, seed=0).config
     assert (preset["optimizer"], preset["lr"], preset["optimizer_kwargs"]) == \
-        ("npg", 0.03, {"damping": 0.2})
+        ("npg", 0.02, {"damping": 0.2, "fisher": "expected"})
     adam = train("Pendulum-v1", episodes=1, seed=0, optimizer="adam").config
-    assert (adam["lr"], adam["optimizer_kwargs"]) == (0.1, {})   # Adam's rate, no damping
+    assert (adam["lr"], adam["optimizer_kwargs"]) == (0.1, {})   # Adam's rate, no npg settings
     mine = train("Pendulum-v1", episodes=1, seed=0, optimizer="adam", lr=0.05).config
     assert mine["lr"] == 0.05                                     # the user's value wins
     assert train("CartPole-v1", episodes=1, seed=0, policy="bernoulli").config["lr"] == 0.2
