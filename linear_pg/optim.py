@@ -173,8 +173,16 @@ class NaturalGradient(SGD):
         self.damping = damping
         self.eta = eta
         self.fisher = check_choice(fisher, "fisher", FISHER_ESTIMATES)
-        self.needs_scores = self.fisher == "sampled"
-        self.needs_fisher = self.fisher == "expected"
+
+    @property
+    def needs_scores(self) -> bool:
+        """True with ``fisher="sampled"``: F is estimated from the scores."""
+        return self.fisher == "sampled"
+
+    @property
+    def needs_fisher(self) -> bool:
+        """True with ``fisher="expected"``: F is the policy's own, passed in."""
+        return self.fisher == "expected"
 
     def set_lr(self, lr: float) -> None:
         """Change the KL size delta (a learning-rate schedule scales the step's KL)."""

@@ -164,6 +164,16 @@ class GaussianPolicy(LinearPolicy):
     def _log_std(self, X: np.ndarray) -> np.ndarray:
         return np.clip(self._raw_log_std(X), *self.log_std_bounds)
 
+    def _clamped_log_std(self, X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(log sigma after the clamp, where the clamp is inactive), both (T, action_dim).
+
+        Where the clamp is active log sigma does not move with theta, so every derivative
+        through it (the score, the entropy gradient, the Fisher matrix) is 0 there.
+        """
+        raw = self._raw_log_std(X)
+        lo, hi = self.log_std_bounds
+        return np.clip(raw, lo, hi), (raw > lo) & (raw < hi)
+
     def mean(self, X: object) -> np.ndarray:
         """mu(x) = x W, shape (T, action_dim)."""
         return self._features(X) @ self.W
@@ -199,14 +209,12 @@ class GaussianPolicy(LinearPolicy):
 
     def _score_factors(self, X: np.ndarray, A: np.ndarray) -> list[tuple[np.ndarray, bool]]:
         """(a - mu) / sigma^2 for the mean; (a - mu)^2 / sigma^2 - 1 for log sigma."""
-        raw = self._raw_log_std(X)
-        lo, hi = self.log_std_bounds
-        inv_var = np.exp(-2.0 * np.clip(raw, lo, hi))
+        log_std, free = self._clamped_log_std(X)
+        inv_var = np.exp(-2.0 * log_std)
         diff = A - X @ self.W
         factors = [(diff * inv_var, True)]                  # mean block: x (outer) this
         if self.log_std_mode != "fixed":
-            # zero where the clamp is active: there log sigma does not move with theta
-            g_log_std = (diff**2 * inv_var - 1.0) * ((raw > lo) & (raw < hi))
+            g_log_std = (diff**2 * inv_var - 1.0) * free    # 0 where the clamp is active
             factors.append((g_log_std, False))              # log_std: the vector itself
             if self.log_std_mode == "linear":
                 factors.append((g_log_std, True))           # W_std: x (outer) it
@@ -227,26 +235,20 @@ class GaussianPolicy(LinearPolicy):
         the log-sigma block is 2 per dimension: 2 I in "vector" mode; in "linear" mode
         2 [1, x][1, x]^T for the pair (log_std_j, W_std[:, j]). A clamped log sigma has a
         zero score (as in :meth:`grad_log_prob`), so its rows and columns are zero.
+
+        Both blocks have one form: theta's log-std entries, ``log_std`` then
+        ``W_std.ravel()``, are the C-order ravel of a (1 + d, m) matrix acting on [1, x]
+        ("vector" mode: on [1] alone), as W acts on x.
         """
-        T, d = X.shape
-        m, dm = self.action_dim, self.n_features * self.action_dim
-        raw = self._raw_log_std(X)
-        lo, hi = self.log_std_bounds
-        inv_var = np.exp(-2.0 * np.clip(raw, lo, hi))
+        T = X.shape[0]
+        dm = self.n_features * self.action_dim
+        log_std, free = self._clamped_log_std(X)
         F = np.zeros((self.n_params, self.n_params))
-        F_mean = F[:dm, :dm].reshape(d, m, d, m)           # a view: row i m + j, col u m + v
-        for j in range(m):
-            F_mean[:, j, :, j] = (X * inv_var[:, j:j + 1]).T @ X
+        _add_per_output(F[:dm, :dm], X, np.exp(-2.0 * log_std))
         if self.log_std_mode != "fixed":
-            active = 2.0 * ((raw > lo) & (raw < hi))          # E[(z^2 - 1)^2] where it moves
-            F[dm:dm + m, dm:dm + m] = np.diag(active.sum(axis=0))
-            if self.log_std_mode == "linear":
-                F_std = F[dm + m:, dm + m:].reshape(d, m, d, m)
-                for j in range(m):
-                    F_std[:, j, :, j] = (X * active[:, j:j + 1]).T @ X
-                    cross = X.T @ active[:, j]                 # log_std_j with W_std[:, j]
-                    F[dm + j, dm + m + j::m] = cross
-                    F[dm + m + j::m, dm + j] = cross
+            ones = np.ones((T, 1))
+            Z = ones if self.log_std_mode == "vector" else np.hstack([ones, X])
+            _add_per_output(F[dm:, dm:], Z, 2.0 * free)     # E[(z^2 - 1)^2] where it moves
         return F / T
 
     def entropy(self, X: object) -> np.ndarray:
@@ -267,9 +269,7 @@ class GaussianPolicy(LinearPolicy):
         T, d, m = X.shape[0], self.n_features, self.action_dim
         parts = [np.zeros((T, d * m))]
         if self.log_std_mode != "fixed":
-            raw = self._raw_log_std(X)
-            lo, hi = self.log_std_bounds
-            g_log_std = ((raw > lo) & (raw < hi)).astype(np.float64)
+            g_log_std = self._clamped_log_std(X)[1].astype(np.float64)
             parts.append(g_log_std)
             if self.log_std_mode == "linear":
                 parts.append(row_outer(X, g_log_std))
@@ -298,3 +298,17 @@ class GaussianPolicy(LinearPolicy):
 
     def _act_one(self, x: np.ndarray) -> np.ndarray:
         return x @ self.W
+
+
+def _add_per_output(block: np.ndarray, Z: np.ndarray, weights: np.ndarray) -> None:
+    """block[i m + j, u m + j] += sum_t Z_ti Z_tu weights_tj, in place (m = weights' columns).
+
+    The Fisher block of a weight matrix V of shape (n, m) acting on inputs z, C-order in
+    theta, when output j's score factor has E[v_j v_j'] = weights_j delta_jj': the
+    outputs do not mix, so only the (i j, u j) entries are non-zero. ``block`` is a view of
+    the full matrix (splitting its axes into (n, m) keeps it one).
+    """
+    n, m = Z.shape[1], weights.shape[1]
+    view = block.reshape(n, m, n, m)
+    for j in range(m):
+        view[:, j, :, j] += (Z * weights[:, j:j + 1]).T @ Z

@@ -170,8 +170,8 @@ print(f"|F_sampled - F| / |F| = {gap:.3f} on the batch's {batch.X.shape[0]} stat
 X_few = batch.X[::50]
 X_rep = np.repeat(X_few, 1000, axis=0)
 S_rep = run.policy.grad_log_prob(X_rep, run.policy.sample(X_rep, np.random.default_rng(1)))
-gap_many = np.linalg.norm(fisher(S_rep) - run.policy.fisher(X_few)) \
-    / np.linalg.norm(run.policy.fisher(X_few))
+F_few = run.policy.fisher(X_few)
+gap_many = np.linalg.norm(fisher(S_rep) - F_few) / np.linalg.norm(F_few)
 print(f"with 1000 sampled actions per state: {gap_many:.3f}")
 assert gap_many < gap / 5
 eig = np.linalg.eigvalsh(F)
