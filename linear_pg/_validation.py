@@ -81,8 +81,9 @@ def check_gamma(gamma: object) -> float:
 
 
 def check_real(value: object, name: str, *, low: float | None = None,
-               high: float | None = None, low_open: bool = False) -> float:
-    """Check a real scalar against optional bounds; ``low_open`` excludes ``low``."""
+               high: float | None = None, low_open: bool = False,
+               high_open: bool = False) -> float:
+    """Check a real scalar against optional bounds; ``low_open`` / ``high_open`` exclude them."""
     if not isinstance(value, numbers.Real) or isinstance(value, bool):
         raise TypeError(f"{name} must be a real number, got {type(value).__name__}")
     value = float(value)
@@ -91,8 +92,9 @@ def check_real(value: object, name: str, *, low: float | None = None,
     if low is not None and (value < low or (low_open and value == low)):
         relation = ">" if low_open else ">="
         raise ValueError(f"{name} must be {relation} {low}, got {value}")
-    if high is not None and value > high:
-        raise ValueError(f"{name} must be <= {high}, got {value}")
+    if high is not None and (value > high or (high_open and value == high)):
+        relation = "<" if high_open else "<="
+        raise ValueError(f"{name} must be {relation} {high}, got {value}")
     return value
 
 

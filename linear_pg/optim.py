@@ -9,6 +9,8 @@ checkpoints.
 
 from __future__ import annotations
 
+import inspect
+
 import numpy as np
 from scipy.linalg import LinAlgError, cho_factor, cho_solve
 
@@ -61,7 +63,7 @@ class SGD:
     ``fisher="expected"``)."""
 
     def __init__(self, lr: float = 0.01) -> None:
-        self.lr = lr
+        self.lr = check_real(lr, "lr", low=0.0, low_open=True)
 
     def step(self, g: np.ndarray, scores: np.ndarray | None = None,
              fisher_matrix: np.ndarray | None = None) -> np.ndarray:
@@ -99,10 +101,10 @@ class Adam(SGD):
 
     def __init__(self, lr: float = 0.01, beta1: float = 0.9, beta2: float = 0.999,
                  eps: float = 1e-8) -> None:
-        self.lr = lr
-        self.beta1 = beta1
-        self.beta2 = beta2
-        self.eps = eps
+        self.lr = check_real(lr, "lr", low=0.0, low_open=True)
+        self.beta1 = check_real(beta1, "beta1", low=0.0, high=1.0, high_open=True)
+        self.beta2 = check_real(beta2, "beta2", low=0.0, high=1.0, high_open=True)
+        self.eps = check_real(eps, "eps", low=0.0, low_open=True)
         self.t_ = 0
         self.m_: np.ndarray | None = None
         self.v_: np.ndarray | None = None
@@ -169,9 +171,9 @@ class NaturalGradient(SGD):
 
     def __init__(self, delta: float = 0.01, damping: float = 1e-4,
                  eta: float | None = None, fisher: str = "sampled") -> None:
-        self.delta = delta
-        self.damping = damping
-        self.eta = eta
+        self.delta = check_real(delta, "delta", low=0.0, low_open=True)
+        self.damping = check_real(damping, "damping", low=0.0)
+        self.eta = None if eta is None else check_real(eta, "eta", low=0.0, low_open=True)
         self.fisher = check_choice(fisher, "fisher", FISHER_ESTIMATES)
 
     @property
@@ -220,16 +222,22 @@ class NaturalGradient(SGD):
         return fisher(scores)
 
 
-def make_optimizer(name: str, lr: float, **kwargs: float | str) -> SGD:
+def make_optimizer(name: str, lr: float, **kwargs: float | str | None) -> SGD:
     """"sgd" or "adam" with learning rate ``lr``; "npg" with KL size ``delta = lr``.
 
-    Extra keyword arguments go to the optimizer (e.g. ``damping`` or ``fisher`` for "npg").
+    Extra keyword arguments go to the optimizer (e.g. ``damping`` or ``fisher`` for "npg"),
+    which checks their values; a name the optimizer does not take is a TypeError that lists
+    the ones it does.
     """
     check_choice(name, "optimizer", OPTIMIZERS)
     lr = check_real(lr, "lr", low=0.0, low_open=True)
-    for key, value in kwargs.items():
-        if key != "fisher":                  # a choice, checked by NaturalGradient
-            check_real(value, key, low=0.0)
+    cls = {"sgd": SGD, "adam": Adam, "npg": NaturalGradient}[name]
+    accepted = [p for p in inspect.signature(cls.__init__).parameters
+                if p not in ("self", "lr", "delta")]
+    unknown = sorted(set(kwargs) - set(accepted))
+    if unknown:
+        raise TypeError(f"optimizer_kwargs for optimizer {name!r} must be among {accepted}, "
+                        f"got {unknown}")
     if name == "npg":
         return NaturalGradient(delta=lr, **kwargs)
-    return {"sgd": SGD, "adam": Adam}[name](lr=lr, **kwargs)
+    return cls(lr=lr, **kwargs)

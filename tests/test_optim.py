@@ -150,6 +150,34 @@ def test_sgd_adam_and_clipping():
         make_optimizer("rmsprop", 0.1)
 
 
+@pytest.mark.parametrize("make, message", [
+    (lambda: SGD(0.0), "lr must be > 0"),
+    (lambda: Adam(0.1, beta1=1.0), "beta1 must be < 1"),
+    (lambda: Adam(0.1, beta2=-0.5), "beta2 must be >= 0"),
+    (lambda: Adam(0.1, eps=0.0), "eps must be > 0"),
+    (lambda: NaturalGradient(delta=-0.01), "delta must be > 0"),
+    (lambda: NaturalGradient(0.01, damping=float("nan")), "damping must be finite"),
+    (lambda: NaturalGradient(0.01, eta=0.0), "eta must be > 0"),
+    (lambda: make_optimizer("adam", 0.1, beta1=2.0), "beta1 must be < 1"),
+    (lambda: make_optimizer("npg", 0.02, damping=-1.0), "damping must be >= 0"),
+])
+def test_optimizers_check_their_own_arguments(make, message):
+    """Each optimizer checks its hyperparameters, built directly or through make_optimizer."""
+    with pytest.raises(ValueError, match=message):
+        make()
+
+
+def test_make_optimizer_names_the_keywords_it_accepts():
+    with pytest.raises(TypeError, match=r"'adam' must be among \['beta1', 'beta2', 'eps'\]"):
+        make_optimizer("adam", 0.1, damping=0.2)      # an npg setting left behind
+    with pytest.raises(TypeError, match="damping"):
+        make_optimizer("sgd", 0.1, damping=0.2)
+    with pytest.raises(TypeError, match="damping must be a real number"):
+        make_optimizer("npg", 0.02, damping="0.2")
+    opt = make_optimizer("npg", 0.02, damping=0.2, eta=None, fisher="expected")
+    assert (opt.delta, opt.damping, opt.eta, opt.fisher) == (0.02, 0.2, None, "expected")
+
+
 @pytest.mark.parametrize("pi", [SoftmaxPolicy(3, 4, init_scale=0.7, seed=2),
                                 BernoulliPolicy(3, init_scale=0.7, seed=2),
                                 GaussianPolicy(3, 2, log_std_mode="linear", init_scale=0.3,
