@@ -7,10 +7,12 @@ unchanged. Write the reflection as s -> P s for states and a -> D a for actions 
 diagonal matrix of signs).
 
 Derivation. Call a Gaussian policy mirror-symmetric when pi(D a | P s) = pi(a | s) for all
-s, a, i.e. its mean is equivariant, mu(P s) = D mu(s), and its sigma does not depend on the
-state. For such a policy the reflected trajectory (P s_0, D a_0, r_0, P s_1, D a_1, r_1,
-...) has exactly the probability of the trajectory itself: the start distribution, the
-dynamics and the policy are all invariant, and the rewards are the same. So a batch of N
+s, a, i.e. its mean is equivariant, mu(P s) = D mu(s), and its sigma is invariant,
+sigma(P s) = sigma(s) (D only flips signs, so each action coordinate keeps its sigma; a
+sigma that does not depend on the state is invariant). For such a policy the reflected
+trajectory (P s_0, D a_0, r_0, P s_1, D a_1, r_1, ...) has exactly the probability of the
+trajectory itself: the start distribution, the dynamics and the policy are all invariant,
+and the rewards are the same. So a batch of N
 real episodes comes with N more that are just as likely, with the same rewards-to-go G_t,
 and the REINFORCE estimate over both,
 
@@ -23,8 +25,11 @@ Keeping the policy symmetric. With features that the reflection permutes,
 x(P s)_k = sign_k x(s)_perm(k) (bumps on a grid symmetric about 0; the raw observation;
 its monomials),
 mu(P s) = x(P s) W = x(s) (Pi W) with (Pi W)[perm(k)] = sign_k W[k], and the policy is
-symmetric exactly when Pi W D = W. The trainer projects W onto that subspace,
-W <- (W + Pi W D) / 2, once at the start and after every update. The update is symmetric
+symmetric exactly when Pi W D = W. A state-dependent sigma ("linear" log-std mode,
+log sigma(s) = b + x(s) W_s) is invariant exactly when Pi W_s = W_s: the same permutation
+and signs of the features, but no action sign, as sigma is even in the action. The
+trainer projects onto that subspace, W <- (W + Pi W D) / 2 and W_s <- (W_s + Pi W_s) / 2,
+once at the start and after every update. The update is symmetric
 in exact arithmetic, but not to the last bit, and off the symmetric subspace the mirrored
 episodes are off-policy, which feeds the asymmetry back: measured on Pendulum, the largest
 |mu(s) + mu(P s)| grew from 2e-8 to 1e-4 as the number of updates went from 100 to 250
@@ -201,22 +206,27 @@ class MirrorAugmentation:
     ----------
     mirror : Mirror
     features : FeatureMap (fitted, 'raw', 'poly' or 'rbf')
-    policy : GaussianPolicy with a state-independent sigma ("vector" or "fixed")
+    policy : GaussianPolicy (any log-std mode)
     """
 
     def __init__(self, mirror: Mirror, features: FeatureMap, policy: LinearPolicy) -> None:
-        if not isinstance(policy, GaussianPolicy) or policy.log_std_mode == "linear":
-            raise ValueError(f"mirror needs a Gaussian policy whose sigma does not depend on the "
-                             f"state (log_std_mode 'vector' or 'fixed'), got {policy!r}")
+        if not isinstance(policy, GaussianPolicy):
+            raise ValueError(f"mirror needs a Gaussian policy, got {policy!r}")
         self.mirror, self.features = mirror, features
         self.perm, self.sign = feature_permutation(features, mirror)
 
     def project(self, policy: GaussianPolicy) -> None:
-        """W <- (W + Pi W D) / 2 in place: the nearest mirror-symmetric mean."""
-        W = policy.W
+        """W <- (W + Pi W D) / 2 in place: the nearest mirror-symmetric mean; in "linear"
+        log-std mode also W_s <- (W_s + Pi W_s) / 2, the nearest invariant log sigma."""
+        policy.W = 0.5 * (policy.W + self._permute(policy.W) * np.asarray(self.mirror.action_sign))
+        if policy.log_std_mode == "linear":
+            policy.W_std[...] = 0.5 * (policy.W_std + self._permute(policy.W_std))
+
+    def _permute(self, W: np.ndarray) -> np.ndarray:
+        """Pi W: the weights w with x(P s) W = x(s) (Pi W), (Pi W)[perm[k]] = sign[k] W[k]."""
         PiW = np.empty_like(W)
         PiW[self.perm] = self.sign[:, None] * W
-        policy.W = 0.5 * (W + PiW * np.asarray(self.mirror.action_sign))
+        return PiW
 
     def samples(self, policy: LinearPolicy, batch: Any, w: np.ndarray
                 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, int]:

@@ -65,6 +65,28 @@ def test_projection_makes_the_mean_equivariant_and_keeps_a_symmetric_one():
     np.testing.assert_array_equal(pi.W, W)
 
 
+def test_projection_makes_a_linear_log_std_invariant():
+    """In "linear" mode sigma depends on the state; the projection makes it even,
+    sigma(P s) = sigma(s), while the mean becomes odd; projecting W alone is not enough."""
+    phi = grid(n_centers=(7, 6))
+    pi = GaussianPolicy(phi.n_features_out_, 1, log_std_mode="linear", init_log_std=-0.2,
+                        init_scale=1.0, seed=4)
+    pi.W_std[...] = np.random.default_rng(5).normal(scale=0.3, size=pi.W_std.shape)
+    obs = pendulum_obs(300)
+    X, Xm = phi.transform(obs), phi.transform(PENDULUM.observations(obs))
+    aug = MirrorAugmentation(PENDULUM, phi, pi)
+    only_mean = pi.copy()
+    only_mean.W = 0.5 * (pi.W + aug._permute(pi.W) * PENDULUM.action_sign[0])
+    np.testing.assert_allclose(only_mean.mean(Xm), -only_mean.mean(X), atol=1e-12)
+    assert np.abs(only_mean.std(Xm) - only_mean.std(X)).max() > 0.05
+    aug.project(pi)
+    np.testing.assert_allclose(pi.mean(Xm), -pi.mean(X), atol=1e-12)
+    np.testing.assert_allclose(pi.std(Xm), pi.std(X), rtol=1e-12)
+    np.testing.assert_allclose(pi.log_std, -0.2)                 # the bias of log sigma stays
+    A = pi.sample(X, np.random.default_rng(0))
+    check_symmetric(pi.log_prob(X, A), pi.log_prob(Xm, PENDULUM.actions(A)))
+
+
 def test_mirrored_sample_has_the_same_probability_and_the_reflected_score():
     # For a symmetric policy, log pi(D a | P s) = log pi(a | s), and its score is the
     # real sample's score with W's rows permuted and signed: the mirrored half of the
@@ -96,7 +118,9 @@ def test_check_symmetric_refuses_an_asymmetric_policy():
 @pytest.mark.parametrize("kwargs, atol", [
     ({"episodes": 30}, 1e-9),                                    # the preset mirrors
     ({"episodes": 6, "features": "poly", "features_kwargs": {"degree": 3}, "mirror": True},
-     1e-12)], ids=["preset rbf", "poly 3"])
+     1e-12),
+    ({"episodes": 9, "policy_kwargs": {"log_std_mode": "linear", "init_log_std": 0.5},
+      "mirror": True}, 1e-9)], ids=["preset rbf", "poly 3", "linear log-std"])
 def test_training_with_the_mirror_keeps_the_policy_symmetric(kwargs, atol):
     run = train("Pendulum-v1", seed=0, **kwargs)
     assert run.config["mirror"] == PENDULUM.to_dict()
@@ -105,6 +129,10 @@ def test_training_with_the_mirror_keeps_the_policy_symmetric(kwargs, atol):
     mu = run.policy.mean(X)
     assert np.abs(mu).max() > 0.1                              # it learned something
     np.testing.assert_allclose(run.policy.mean(Xm), -mu, atol=atol)
+    sigma = run.policy.std(X)
+    np.testing.assert_allclose(run.policy.std(Xm), sigma, rtol=atol)
+    if run.policy.log_std_mode == "linear":
+        assert np.ptp(sigma) > 0.01                              # sigma depends on the state
 
 
 def test_the_mirror_changes_the_updates():
@@ -121,9 +149,6 @@ def test_a_users_own_model_drops_the_presets_mirror_unless_asked_for():
     assert run.config["mirror"] == PENDULUM.to_dict()
     with pytest.raises(ValueError, match="supports 'raw', 'poly' and 'rbf' features"):
         train("Pendulum-v1", episodes=3, seed=0, features="standard", mirror=True)
-    with pytest.raises(ValueError, match="sigma does not depend on the state"):
-        train("Pendulum-v1", episodes=3, seed=0, mirror=True,
-              policy_kwargs={"log_std_mode": "linear"})
 
 
 @pytest.mark.parametrize("mirror, exc, match", [
