@@ -12,9 +12,8 @@ sigma(P s) = sigma(s) (D only flips signs, so each action coordinate keeps its s
 sigma that does not depend on the state is invariant). For such a policy the reflected
 trajectory (P s_0, D a_0, r_0, P s_1, D a_1, r_1, ...) has exactly the probability of the
 trajectory itself: the start distribution, the dynamics and the policy are all invariant,
-and the rewards are the same. So a batch of N
-real episodes comes with N more that are just as likely, with the same rewards-to-go G_t,
-and the REINFORCE estimate over both,
+and the rewards are the same. So a batch of N real episodes comes with N more that are
+just as likely, with the same rewards-to-go G_t, and the REINFORCE estimate over both,
 
     g = 1/(2N) sum_t w_t [ grad log pi(a_t | s_t) + grad log pi(D a_t | P s_t) ],
 
@@ -27,11 +26,11 @@ its monomials),
 mu(P s) = x(P s) W = x(s) (Pi W) with (Pi W)[perm(k)] = sign_k W[k], and the policy is
 symmetric exactly when Pi W D = W. A state-dependent sigma ("linear" log-std mode,
 log sigma(s) = b + x(s) W_s) is invariant exactly when Pi W_s = W_s: the same permutation
-and signs of the features, but no action sign, as sigma is even in the action. The
+and signs of the features, but no action sign (D flips the action, not its spread). The
 trainer projects onto that subspace, W <- (W + Pi W D) / 2 and W_s <- (W_s + Pi W_s) / 2,
-once at the start and after every update. The update is symmetric
-in exact arithmetic, but not to the last bit, and off the symmetric subspace the mirrored
-episodes are off-policy, which feeds the asymmetry back: measured on Pendulum, the largest
+once at the start and after every update. The update is symmetric in exact arithmetic,
+but not to the last bit, and off the symmetric subspace the mirrored episodes are
+off-policy, which feeds the asymmetry back: measured on Pendulum, the largest
 |mu(s) + mu(P s)| grew from 2e-8 to 1e-4 as the number of updates went from 100 to 250
 without the projection. With it, it stays at rounding level, and the trainer checks
 pi(D a | P s) = pi(a | s) on every batch.
