@@ -175,11 +175,15 @@ class SoftmaxPolicy(LinearPolicy):
         and with a ~ p the one-hot e_a has mean p and covariance diag(p) - p p^T (the same
         matrix as the softmax Jacobian). Entry [i k + j, i' k + j'] is
         mean_t x_ti x_ti' (p_tj delta_jj' - p_tj p_tj').
+
+        The p p^T part is one matrix product: with the rows Y_t = x_t (kron) p_t, shape
+        (T, d k), it is -Y^T Y; the diag(p) part adds sum_t p_tj x_t x_t^T to block (j, j).
         """
         T, d = X.shape
         k = self.n_actions
         P = softmax(X @ self.W)
-        F = -np.einsum("ti,tu,tj,tv->ijuv", X, X, P, P, optimize=True)   # - p p^T part
+        Y = (X[:, :, None] * P[:, None, :]).reshape(T, d * k)
+        F = -(Y.T @ Y).reshape(d, k, d, k)                                # - p p^T part
         for j in range(k):                                                # + diag(p) part
             F[:, j, :, j] += (X * P[:, j:j + 1]).T @ X
         return F.reshape(d * k, d * k) / T
