@@ -158,24 +158,44 @@ PRESETS: dict[str, dict[str, Any]] = {
 
 
 def default_preset(env: gym.Env) -> dict[str, Any]:
-    """Defaults for an environment without a preset: standardized features and the NPG."""
+    """Defaults for an environment without a preset: standardized features and the NPG.
+
+    One-hot observations (a Discrete state flattened by ``make_env``: FrozenLake, Taxi,
+    Blackjack) keep their raw 0/1 features, a tabular policy: standardizing them would
+    divide the indicator of a state that random actions seldom reach by its tiny standard
+    deviation, and the first visit there would move the policy by a huge step.
+
+    The natural gradient uses the policy's own Fisher matrix with the Pendulum preset's
+    damping (0.2 mean(diag F)): with the sampled F and damping 1e-4, F^-1 g is huge along
+    features that one batch barely visits. Over seeds 0-3, 200 episodes, mean of the last
+    50 training returns, that / this: Acrobot-v1 -146 / -123, Taxi-v4 -672 / -275,
+    FrozenLake-v1 without slipping 0.04 / 0.93, Blackjack-v1 -0.42 / -0.13 (3 / 0 runs
+    stopped as collapsed), CliffWalking-v1 -1000 / -81, MountainCar-v0 -189 / -188.
+    """
     discrete = isinstance(env.action_space, gym.spaces.Discrete)
     return {
         "episodes": 200,
         "policy": "softmax" if discrete else "gaussian",
         "policy_kwargs": {},
-        "features": "standard",
+        "features": "raw" if is_one_hot(env.observation_space) else "standard",
         "features_kwargs": {},
         "estimator": "reward_to_go",
         "baseline": "value",
         "normalize_weights": True,
         "optimizer": "npg",
+        "optimizer_kwargs": {"damping": 0.2, "fisher": "expected"},
         "lr": 0.02,
         "gamma": 0.99,
         "batch_episodes": 5,
         "entropy_coef": 0.0,
         "max_grad_norm": None,
     }
+
+
+def is_one_hot(space: gym.Space) -> bool:
+    """True for a Box of 0/1 integers: what ``FlattenObservation`` makes of Discrete parts."""
+    return (isinstance(space, gym.spaces.Box) and np.issubdtype(space.dtype, np.integer)
+            and bool(np.all(space.low == 0)) and bool(np.all(space.high == 1)))
 
 
 def get_preset(env_id: str, env: gym.Env | None = None) -> dict[str, Any]:

@@ -138,25 +138,59 @@ class Run:
 
 
 # ---------------------------------------------------------------------------- building
+DEFAULT_MAX_EPISODE_STEPS = 1000
+"""Time limit given to an env registered without one (see :func:`make_env`)."""
+
+
 def make_env(env_id: str, env_kwargs: dict[str, Any] | None = None,
              n_envs: int = 1) -> gym.Env | gym.vector.VectorEnv:
-    """``gymnasium.make`` (or ``make_vec`` for n_envs > 1) with a clear error for unknown ids."""
+    """``gymnasium.make`` (or ``make_vec`` for n_envs > 1) with a clear error for unknown ids.
+
+    Every observation reaches the features as a flat vector: an env whose observations are
+    not a 1-D Box is wrapped in gymnasium's ``FlattenObservation``, which turns a Discrete
+    state into its one-hot vector (FrozenLake, Taxi, CliffWalking: a linear policy on it is
+    a tabular one) and concatenates the parts of a Tuple or Dict (Blackjack).
+
+    REINFORCE learns from complete episodes, so every episode must end: an env registered
+    without a time limit (CliffWalking, where a random walk can go on for any number of
+    steps) gets gymnasium's ``TimeLimit`` of ``DEFAULT_MAX_EPISODE_STEPS`` unless
+    ``env_kwargs`` sets ``max_episode_steps``.
+    """
     if not isinstance(env_id, str):
         raise TypeError(f"env_id must be a str such as 'CartPole-v1', got "
                         f"{type(env_id).__name__}")
     kwargs = dict(env_kwargs or {})
     try:
-        if n_envs == 1:
-            return gym.make(env_id, **kwargs)
         spec = gym.spec(env_id)
+        if spec.max_episode_steps is None:
+            kwargs.setdefault("max_episode_steps", DEFAULT_MAX_EPISODE_STEPS)
+        if n_envs == 1:
+            return _flat_observations(gym.make(env_id, **kwargs), env_id)
         mode = "vector_entry_point" if spec.vector_entry_point is not None else "sync"
-        return gym.make_vec(env_id, num_envs=n_envs, vectorization_mode=mode, **kwargs)
+        return _flat_observations(
+            gym.make_vec(env_id, num_envs=n_envs, vectorization_mode=mode, **kwargs), env_id)
     except gym.error.Error as err:
         raise ValueError(f"env_id {env_id!r} is not a registered gymnasium environment "
                          f"({err})") from err
     except TypeError as err:
         raise ValueError(f"env_kwargs {kwargs!r} are not accepted by {env_id!r} ({err})") \
             from err
+
+
+def _flat_observations(env: gym.Env | gym.vector.VectorEnv,
+                       env_id: str) -> gym.Env | gym.vector.VectorEnv:
+    """``env`` itself if its observations are 1-D Boxes, else wrapped to flatten them."""
+    vector = isinstance(env, gym.vector.VectorEnv)
+    space = env.single_observation_space if vector else env.observation_space
+    if isinstance(space, gym.spaces.Box) and len(space.shape) == 1:
+        return env
+    if not space.is_np_flattenable:
+        env.close()
+        raise ValueError(f"the observations of {env_id!r} ({space}) cannot be flattened into "
+                         f"a vector of features, which a linear policy needs")
+    if vector:
+        return gym.wrappers.vector.FlattenObservation(env)
+    return gym.wrappers.FlattenObservation(env)
 
 
 def make_policy_for_env(space: gym.Space, policy: str, n_features: int, *, seed: int = 0,

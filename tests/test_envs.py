@@ -1,0 +1,97 @@
+"""Environments beyond the presets: observations that are not vectors, episodes without a
+time limit, and the defaults they get."""
+
+import gymnasium as gym
+import numpy as np
+import pytest
+
+from linear_pg import evaluate, train
+from linear_pg.checkpoint import load_run
+from linear_pg.presets import default_preset, is_one_hot
+from linear_pg.trainer import DEFAULT_MAX_EPISODE_STEPS, make_env
+
+
+class SequenceObservations(gym.Env):
+    """A toy env whose observations are sequences: no fixed-length vector for them."""
+
+    observation_space = gym.spaces.Sequence(gym.spaces.Discrete(3))
+    action_space = gym.spaces.Discrete(2)
+
+    def reset(self, *, seed=None, options=None):
+        super().reset(seed=seed)
+        return (0, 1), {}
+
+    def step(self, action):
+        return (1,), 0.0, True, False, {}
+
+
+gym.register(id="LinearPGTestSequence-v0", entry_point=SequenceObservations,
+             max_episode_steps=5)
+
+
+@pytest.mark.parametrize("n_envs", [1, 3])
+def test_a_discrete_state_becomes_its_one_hot_vector(n_envs):
+    env = make_env("FrozenLake-v1", {"is_slippery": False}, n_envs)
+    space = env.single_observation_space if n_envs > 1 else env.observation_space
+    assert space.shape == (16,) and is_one_hot(space)
+    obs, _ = env.reset(seed=0)
+    np.testing.assert_array_equal(np.reshape(obs, (n_envs, 16)).sum(axis=1), 1)
+    assert np.reshape(obs, (n_envs, 16))[0, 0] == 1          # the start is state 0
+    env.close()
+
+
+def test_the_parts_of_a_tuple_are_one_hot_and_concatenated():
+    env = make_env("Blackjack-v1")
+    assert env.observation_space.shape == (32 + 11 + 2,)
+    obs, _ = env.reset(seed=0)
+    assert obs.sum() == 3                                      # one hot entry per part
+    run = train("Blackjack-v1", episodes=20, seed=0)
+    assert run.config["features"]["name"] == "raw" and run.policy.n_features == 46  # + bias
+
+
+def test_vector_observations_are_left_alone():
+    env = make_env("Acrobot-v1")
+    assert not isinstance(env, gym.wrappers.FlattenObservation)
+    assert not is_one_hot(env.observation_space)
+    assert default_preset(env)["features"] == "standard"
+    assert default_preset(make_env("Taxi-v4"))["features"] == "raw"
+
+
+def test_observations_that_cannot_be_flattened_are_a_clear_error():
+    with pytest.raises(ValueError, match="cannot be flattened into a vector of features"):
+        make_env("LinearPGTestSequence-v0")
+    with pytest.raises(ValueError, match="cannot be flattened"):
+        train("LinearPGTestSequence-v0", episodes=2, seed=0)
+
+
+def test_an_env_without_a_time_limit_gets_one():
+    assert gym.spec("CliffWalking-v1").max_episode_steps is None
+    assert make_env("CliffWalking-v1").spec.max_episode_steps == DEFAULT_MAX_EPISODE_STEPS
+    short = make_env("CliffWalking-v1", {"max_episode_steps": 30})
+    assert short.spec.max_episode_steps == 30
+    venv = make_env("CliffWalking-v1", {"max_episode_steps": 7}, n_envs=2)
+    venv.reset(seed=0)
+    for _ in range(6):
+        *_, truncated, _ = venv.step(np.array([0, 0]))          # "up" at the start: stays
+        assert not truncated.any()
+    assert venv.step(np.array([0, 0]))[3].all()
+    run = train("CliffWalking-v1", episodes=4, seed=0, env_kwargs={"max_episode_steps": 50})
+    assert run.episode_lengths.max() <= 50
+
+
+def test_a_tabular_policy_learns_the_frozen_lake():
+    """On the 4 x 4 lake without slipping, the default (a softmax on the one-hot state, the
+    natural gradient) finds the goal: the reward is 1 there and 0 everywhere else."""
+    run = train("FrozenLake-v1", episodes=200, seed=0, env_kwargs={"is_slippery": False})
+    returns = run.episode_returns
+    assert returns[:50].mean() < 0.1 and returns[-50:].mean() > 0.8
+    assert evaluate(run, 50, mean_action=False).mean() > 0.8    # sampled actions
+
+
+def test_a_flattened_run_checkpoints_and_evaluates_after_loading(tmp_path):
+    path = tmp_path / "lake.npz"
+    run = train("FrozenLake-v1", episodes=10, seed=1, checkpoint_path=str(path))
+    back = load_run(path)
+    np.testing.assert_array_equal(back.policy.theta, run.policy.theta)
+    np.testing.assert_array_equal(evaluate(back, 20, mean_action=False),
+                                  evaluate(run, 20, mean_action=False))
