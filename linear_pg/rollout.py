@@ -58,15 +58,20 @@ class Batch:
         return np.add.reduceat(self.rewards, np.concatenate([[0], np.cumsum(self.lengths)[:-1]]))
 
 
-def env_action(space: gym.Space, a: object) -> np.ndarray:
+def env_action(space: gym.Space, a: object) -> np.ndarray | np.integer:
     """What the environment receives: start + index for Discrete, the clipped action for a Box.
 
     A discrete policy's actions are indices 0..n-1; a ``Discrete(n, start=s)`` space names
-    them s..s+n-1. The Gaussian sample itself is unbounded; the clip happens here, on the
-    way to the environment, and the batch keeps the unclipped sample for the score.
+    them s..s+n-1, and one action goes out as a NumPy integer of the space's dtype (what
+    ``space.sample()`` returns; an env that looks the action up in a dict, as FrozenLake
+    does, cannot hash a 0-d array). The Gaussian sample itself is unbounded; the clip
+    happens here, on the way to the environment, and the batch keeps the unclipped sample
+    for the score.
     """
-    discrete = isinstance(space, gym.spaces.Discrete)
-    return _to_env(space)(np.asarray(a, dtype=np.int64 if discrete else np.float64))
+    if isinstance(space, gym.spaces.Discrete):
+        a = _to_env(space)(np.asarray(a, dtype=np.int64))
+        return space.dtype.type(a) if a.ndim == 0 else a
+    return _to_env(space)(np.asarray(a, dtype=np.float64))
 
 
 def _chooser(policy: LinearPolicy, rng: np.random.Generator,

@@ -8,6 +8,7 @@ import pytest
 from linear_pg import evaluate, train
 from linear_pg.checkpoint import load_run
 from linear_pg.presets import default_preset, is_one_hot
+from linear_pg.render import record_episode
 from linear_pg.trainer import DEFAULT_MAX_EPISODE_STEPS, make_env
 
 
@@ -95,3 +96,12 @@ def test_a_flattened_run_checkpoints_and_evaluates_after_loading(tmp_path):
     np.testing.assert_array_equal(back.policy.theta, run.policy.theta)
     np.testing.assert_array_equal(evaluate(back, 20, mean_action=False),
                                   evaluate(run, 20, mean_action=False))
+
+
+def test_an_episode_of_a_tabular_policy_renders():
+    """record_episode steps the env itself: one action must reach FrozenLake as a key its
+    transition table can look up (a NumPy integer, not a 0-d array)."""
+    run = train("FrozenLake-v1", episodes=5, seed=0)
+    frames, total = record_episode(run.policy, run.features, "FrozenLake-v1", seed=3,
+                                   max_frames=4)
+    assert 1 <= len(frames) <= 4 and frames[0].ndim == 3 and total in (0.0, 1.0)

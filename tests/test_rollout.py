@@ -73,6 +73,8 @@ def test_discrete_actions_are_offset_by_the_space_start():
     space = gym.spaces.Discrete(3, start=-1)
     np.testing.assert_array_equal(env_action(space, np.array([0, 1, 2])), [-1, 0, 1])
     assert space.contains(int(env_action(space, np.int64(0))))
+    one = env_action(space, np.array(2))              # one action: a hashable NumPy integer
+    assert type(one) is space.dtype.type and one == 1 and {one: "key"}[1] == "key"
 
 
 def test_vector_episodes_are_handed_out_until_the_batch_is_started():
