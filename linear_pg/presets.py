@@ -82,7 +82,9 @@ PRESETS: dict[str, dict[str, Any]] = {
     # -148.4 / -148.0 against -149.9 / -150.1). Tried with it and not kept (same
     # measure): damping 0.1 -145.5 and a final KL fraction (lr_end) of 0.2 -145.1 on seeds
     # 0-29; on 0-9, damping 0.05 -146.2, gamma 0.99 / 0.995 -146.1 / -146.4, batch 4
-    # -146.0, batch 2 at 0.015 -145.2, initial log sigma 0.3 / 0.8 -153.9 / -146.5.
+    # -146.0, batch 2 at 0.015 -145.2, initial log sigma 0.3 / 0.8 -153.9 / -146.5; with
+    # scripts/pendulum_variants.py, seeds 0-9, a state-dependent sigma (log_std_mode
+    # "linear", kept even by the mirror) -151.9 against the preset's -148.4 there.
     # Every batch also learns from its mirror image (mirror, linear_pg.symmetry): the
     # pendulum is symmetric under (th, v, u) -> (-th, -v, -u), the policy is kept odd, and
     # without it the policy learns a preferred direction of swing that the mean action
