@@ -178,6 +178,21 @@ def row_outer(X: np.ndarray, V: np.ndarray) -> np.ndarray:
     return (X[:, :, None] * V[:, None, :]).reshape(T, d * V.shape[1])
 
 
+def add_per_output(block: np.ndarray, Z: np.ndarray, weights: np.ndarray) -> None:
+    """block[i m + j, u m + j] += sum_t Z_ti Z_tu weights_tj, in place (m = weights' columns).
+
+    The Fisher block of a weight matrix V of shape (n, m) acting on inputs z, C-order in
+    theta, when output j's score factor has E[v_j v_j'] = weights_j delta_jj': the
+    outputs do not mix, so only the (i j, u j) entries are non-zero (the Gaussian's
+    blocks; the diag(p) part of the softmax's). ``block`` is the matrix or a view of it
+    (splitting its axes into (n, m) keeps it one).
+    """
+    n, m = Z.shape[1], weights.shape[1]
+    view = block.reshape(n, m, n, m)
+    for j in range(m):
+        view[:, j, :, j] += (Z * weights[:, j:j + 1]).T @ Z
+
+
 def check_discrete_actions(A: object, n_actions: int, n_rows: int) -> np.ndarray:
     """Actions of a discrete policy as an int64 vector of length ``n_rows`` in [0, n_actions).
 

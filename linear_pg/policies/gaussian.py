@@ -7,7 +7,7 @@ from typing import Any
 import numpy as np
 
 from .._validation import SeedLike, as_float_array, check_choice, check_finite, check_int
-from .base import LinearPolicy, row_outer
+from .base import LinearPolicy, add_per_output, row_outer
 
 LOG_STD_BOUNDS = (-5.0, 2.0)
 """Default clamp for log sigma: sigma stays within [0.0067, 7.39]."""
@@ -244,11 +244,11 @@ class GaussianPolicy(LinearPolicy):
         dm = self.n_features * self.action_dim
         log_std, free = self._clamped_log_std(X)
         F = np.zeros((self.n_params, self.n_params))
-        _add_per_output(F[:dm, :dm], X, np.exp(-2.0 * log_std))
+        add_per_output(F[:dm, :dm], X, np.exp(-2.0 * log_std))
         if self.log_std_mode != "fixed":
             ones = np.ones((T, 1))
             Z = ones if self.log_std_mode == "vector" else np.hstack([ones, X])
-            _add_per_output(F[dm:, dm:], Z, 2.0 * free)     # E[(z^2 - 1)^2] where it moves
+            add_per_output(F[dm:, dm:], Z, 2.0 * free)     # E[(z^2 - 1)^2] where it moves
         return F / T
 
     def entropy(self, X: object) -> np.ndarray:
@@ -299,16 +299,3 @@ class GaussianPolicy(LinearPolicy):
     def _act_one(self, x: np.ndarray) -> np.ndarray:
         return x @ self.W
 
-
-def _add_per_output(block: np.ndarray, Z: np.ndarray, weights: np.ndarray) -> None:
-    """block[i m + j, u m + j] += sum_t Z_ti Z_tu weights_tj, in place (m = weights' columns).
-
-    The Fisher block of a weight matrix V of shape (n, m) acting on inputs z, C-order in
-    theta, when output j's score factor has E[v_j v_j'] = weights_j delta_jj': the
-    outputs do not mix, so only the (i j, u j) entries are non-zero. ``block`` is a view of
-    the full matrix (splitting its axes into (n, m) keeps it one).
-    """
-    n, m = Z.shape[1], weights.shape[1]
-    view = block.reshape(n, m, n, m)
-    for j in range(m):
-        view[:, j, :, j] += (Z * weights[:, j:j + 1]).T @ Z

@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 
 from .._validation import SeedLike, check_int
-from .base import LinearPolicy, check_discrete_actions, row_outer
+from .base import LinearPolicy, add_per_output, check_discrete_actions, row_outer
 
 
 def _reduce_rows(ufunc: np.ufunc, Z: np.ndarray) -> np.ndarray:
@@ -179,14 +179,11 @@ class SoftmaxPolicy(LinearPolicy):
         The p p^T part is one matrix product: with the rows Y_t = x_t (kron) p_t, shape
         (T, d k), it is -Y^T Y; the diag(p) part adds sum_t p_tj x_t x_t^T to block (j, j).
         """
-        T, d = X.shape
-        k = self.n_actions
         P = softmax(X @ self.W)
-        Y = (X[:, :, None] * P[:, None, :]).reshape(T, d * k)
-        F = -(Y.T @ Y).reshape(d, k, d, k)                                # - p p^T part
-        for j in range(k):                                                # + diag(p) part
-            F[:, j, :, j] += (X * P[:, j:j + 1]).T @ X
-        return F.reshape(d * k, d * k) / T
+        Y = row_outer(X, P)
+        F = -(Y.T @ Y)                                                    # - p p^T part
+        add_per_output(F, X, P)                                           # + diag(p) part
+        return F / X.shape[0]
 
     def entropy(self, X: object) -> np.ndarray:
         """H = -sum_j p_j log p_j for each row, shape (T,)."""
