@@ -120,7 +120,18 @@ def save_gif(frames: list[np.ndarray], path: str | os.PathLike, *, fps: float = 
             durations.append(1000.0 / fps)
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    iio.imwrite(path, np.stack(kept), extension=".gif", duration=durations, loop=0)
+    # Pillow takes a list of durations only for an animation; one frame gets one number.
+    duration = durations if len(kept) > 1 else durations[0]
+    # Written next to the target and renamed over it: a failed write leaves no broken GIF
+    # behind, and an earlier GIF at that path survives it. (A plain new file, unlike
+    # tempfile's, gets the usual permissions.)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        iio.imwrite(tmp, np.stack(kept), extension=".gif", duration=duration, loop=0)
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
     return path, len(kept)
 
 

@@ -1,0 +1,44 @@
+"""save_gif: frame merging, timing, one-frame GIFs and failed writes."""
+
+import imageio.v3 as iio
+import numpy as np
+import pytest
+
+from linear_pg.render import save_gif
+
+
+def frame(value: int) -> np.ndarray:
+    return np.full((8, 10, 3), value, dtype=np.uint8)
+
+
+def test_identical_frames_are_merged_and_shown_longer(tmp_path):
+    path, n = save_gif([frame(0), frame(0), frame(200)], tmp_path / "a.gif", fps=10)
+    assert n == 2
+    assert iio.imread(path, index=None).shape[0] == 2
+    assert iio.immeta(path, index=0)["duration"] == pytest.approx(200)
+
+
+@pytest.mark.parametrize("frames", [[frame(7)], [frame(7)] * 3])
+def test_a_gif_with_one_distinct_frame_is_written(tmp_path, frames):
+    # Pillow took a list of durations for a single frame and failed with a TypeError
+    path, n = save_gif(frames, tmp_path / "one.gif", fps=10)
+    assert n == 1
+    image = iio.imread(path, index=None)
+    assert image.shape[0] == 1 and image.shape[1:3] == (8, 10)
+    assert iio.immeta(path, index=0)["duration"] == pytest.approx(100 * len(frames))
+
+
+def test_a_failed_write_keeps_the_earlier_gif_and_leaves_no_file(tmp_path, monkeypatch):
+    path, _ = save_gif([frame(0), frame(50)], tmp_path / "keep.gif")
+    before = path.read_bytes()
+
+    def broken(target, *args, **kwargs):     # writes part of a GIF, then fails
+        with open(target, "wb") as f:
+            f.write(b"GIF89a")
+        raise OSError("disk full")
+
+    monkeypatch.setattr(iio, "imwrite", broken)
+    with pytest.raises(OSError, match="disk full"):
+        save_gif([frame(90)], path)
+    assert path.read_bytes() == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["keep.gif"]
