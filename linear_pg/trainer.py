@@ -302,6 +302,8 @@ def _resolve(env_id: str, env: gym.Env, given: dict[str, Any],
     cfg["gamma"] = check_gamma(cfg["gamma"])
     cfg["lr"] = check_real(cfg["lr"], "lr", low=0.0, low_open=True)
     cfg["entropy_coef"] = check_real(cfg["entropy_coef"], "entropy_coef", low=0.0)
+    if cfg["max_grad_norm"] == math.inf:     # None takes the preset's; inf turns it off
+        cfg["max_grad_norm"] = None
     if cfg["max_grad_norm"] is not None:
         cfg["max_grad_norm"] = check_real(cfg["max_grad_norm"], "max_grad_norm", low=0.0,
                                           low_open=True)
@@ -473,7 +475,8 @@ def train(env_id: str, *, episodes: int | None = None, seed: int = 0,
     entropy_coef : float >= 0, optional
         Weight of the entropy bonus.
     max_grad_norm : float > 0, optional
-        Clip |g| to this norm before the step.
+        Clip |g| to this norm before the step; ``math.inf`` for no clipping where the
+        preset clips (None, like every other argument, keeps the preset's setting).
     lr_schedule : {"constant", "linear"}, optional
         How the step size changes during training (default "constant"): "linear" decays
         it from ``lr`` at the first update to ``lr_end * lr`` at the end (see

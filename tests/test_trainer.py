@@ -1,5 +1,6 @@
 """train / evaluate / Run / train_seeds: learning, determinism, errors, interrupts."""
 
+import math
 import warnings
 
 import numpy as np
@@ -126,6 +127,23 @@ def test_settings_that_belong_to_a_choice_follow_the_users_choice():
     raw = train("Pendulum-v1", episodes=1, seed=0, features="raw").config
     assert raw["features"]["name"] == "raw" and raw["features_kwargs"] == {}
 
+
+def test_max_grad_norm_inf_turns_the_presets_clip_off(monkeypatch):
+    import linear_pg.trainer as trainer
+
+    seen = []
+
+    def spy(g, max_norm):
+        seen.append(max_norm)
+        return g
+
+    monkeypatch.setattr(trainer, "clip_grad_norm", spy)
+    assert train("CartPole-v1", episodes=2, seed=0).config["max_grad_norm"] == 100.0
+    assert train("CartPole-v1", episodes=2, seed=0, max_grad_norm=None).config[
+        "max_grad_norm"] == 100.0                                   # None keeps the preset's
+    off = train("CartPole-v1", episodes=2, seed=0, max_grad_norm=math.inf)
+    assert off.config["max_grad_norm"] is None
+    assert seen == [100.0] * 4 + [None] * 2
 
 def test_callback_and_interrupt_keep_history():
     seen = []

@@ -16,6 +16,8 @@ md(r'''
 - how to evaluate a trained policy separately from its training episodes.
 '''),
 setup('''
+import math
+
 from linear_pg.optim import fisher
 from linear_pg.plotting import learning_curve_figure
 from linear_pg.presets import get_preset
@@ -44,7 +46,10 @@ $\gamma = 0.98$, a value baseline and Adam, whose per-coordinate step sizes solv
 scaling problem differently. Adam moves every weight by about its learning rate per step,
 so the units of each feature matter to it: the preset measures the pole angle in units of
 its 12° termination limit, `RawFeatures(scale=...)`; in radians the angle is about 0.05
-and its weight would be the slow one.) The natural
+and its weight would be the slow one. It also clips the gradient's norm at 100
+(`max_grad_norm`): once a policy balances, one failed episode gives a gradient many times
+the usual size, which Adam would turn into a large step. The variants here set their own
+step sizes and no clip, `max_grad_norm=math.inf`.) The natural
 gradient preconditions $\hat g$ with the inverse Fisher matrix
 $F = \mathbb{E}[\nabla\log\pi\,\nabla\log\pi^\top]$ (estimated from the batch's scores by
 `linear_pg.optim.fisher`) and sizes the step by the quadratic model of the KL divergence,
@@ -55,18 +60,20 @@ That makes the step independent of how the policy happens to be parameterized.
 code('''
 print("CartPole preset:", {k: v for k, v in get_preset("CartPole-v1").items()
                            if k in ("features", "features_kwargs", "estimator", "baseline", "normalize_weights",
-                                    "optimizer", "lr", "gamma", "batch_episodes")})
+                                    "optimizer", "lr", "gamma", "batch_episodes",
+                                    "max_grad_norm")})
 seeds = range(2) if QUICK else range(5)
 episodes = 150 if QUICK else 400
 raw = dict(features="raw", features_kwargs={})          # the observation as it comes
 plain = dict(optimizer="sgd", lr=0.01, normalize_weights=False, gamma=0.99, batch_episodes=5,
-             **raw)
+             max_grad_norm=math.inf, **raw)
 variants = {
     "total return": dict(estimator="total_return", baseline="none", **plain),
     "reward-to-go": dict(estimator="reward_to_go", baseline="none", **plain),
     "reward-to-go + baseline": dict(estimator="reward_to_go", baseline="value", **plain),
     "natural gradient": dict(estimator="reward_to_go", baseline="value", normalize_weights=True,
-                             optimizer="npg", lr=0.05, gamma=0.99, batch_episodes=5, **raw),
+                             optimizer="npg", lr=0.05, gamma=0.99, batch_episodes=5,
+                             max_grad_norm=math.inf, **raw),
 }
 runs = {name: train_seeds("CartPole-v1", seeds, episodes=episodes, **kwargs)
         for name, kwargs in variants.items()}
