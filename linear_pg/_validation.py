@@ -36,22 +36,51 @@ def describe(a: object) -> str:
     return f"{type(a).__name__}"
 
 
+def check_generator(rng: object, name: str = "rng") -> np.random.Generator:
+    """Check that ``rng`` is a ``np.random.Generator`` (sampling draws from it in place).
+
+    An int seed is not accepted where a generator is expected: drawing from a fresh
+    generator seeded the same way at every call would repeat the same "random" numbers.
+    """
+    if not isinstance(rng, np.random.Generator):
+        raise TypeError(f"{name} must be a np.random.Generator (e.g. np.random.default_rng(0)), "
+                        f"got {type(rng).__name__}")
+    return rng
+
+
 def as_float_array(a: object, name: str) -> np.ndarray:
-    """Convert to a float64 array, with a clear error for non-numeric input."""
+    """Convert to a float64 array, with a clear error for non-numeric or complex input.
+
+    Complex input is a ``TypeError``: casting it to float64 would silently keep only the
+    real part.
+    """
     try:
-        out = np.asarray(a, dtype=np.float64)
+        arr = np.asarray(a)
+    except (TypeError, ValueError) as err:      # e.g. a ragged list
+        raise TypeError(f"{name} must be numeric array-like, got {describe(a)}") from err
+    if arr.dtype.kind == "c":
+        raise TypeError(f"{name} must be real-valued, got complex dtype {arr.dtype}")
+    try:
+        return np.asarray(arr, dtype=np.float64)
     except (TypeError, ValueError) as err:
         raise TypeError(f"{name} must be numeric array-like, got {describe(a)}") from err
-    return out
 
 
 def check_finite(a: np.ndarray, name: str) -> np.ndarray:
     if not np.isfinite(a).all():
-        bad = np.argwhere(~np.isfinite(a))[0]
+        bad = tuple(int(i) for i in np.argwhere(~np.isfinite(a))[0])
         raise ValueError(
-            f"{name} must be finite, got a non-finite value {a[tuple(bad)]} at index {tuple(bad)}"
+            f"{name} must be finite, got a non-finite value {a[bad]} at index {bad}"
         )
     return a
+
+
+def check_shaped(a: object, shape: tuple[int, ...], name: str) -> np.ndarray:
+    """A finite float64 array of exactly ``shape`` (no broadcasting, no reshaping)."""
+    arr = as_float_array(a, name)
+    if arr.shape != shape:
+        raise ValueError(f"{name} must have shape {shape}, got shape {arr.shape}")
+    return check_finite(arr, name)
 
 
 def check_features(X: object, n_features: int, name: str = "X") -> np.ndarray:

@@ -15,6 +15,11 @@ from ._validation import check_choice, check_real
 BASELINES = ("none", "mean", "value")
 
 
+def _check_decay(decay: object) -> float:
+    """A forgetting factor in [0, 1): 1 would never forget, above 1 would grow without bound."""
+    return check_real(decay, "decay", low=0.0, high=1.0, high_open=True)
+
+
 class Baseline:
     """No baseline: b = 0. Base class of the others.
 
@@ -50,7 +55,7 @@ class MeanBaseline(Baseline):
     name = "mean"
 
     def __init__(self, decay: float = 0.0) -> None:
-        self.decay = decay
+        self.decay = _check_decay(decay)
         self.total_ = 0.0
         self.count_ = 0.0
 
@@ -74,8 +79,10 @@ class ValueBaseline(Baseline):
 
     Parameters
     ----------
-    ridge : float, default 1e-3
-        lambda of the ridge penalty (relative to the mean of diag(X^T X)).
+    ridge : float > 0, default 1e-3
+        lambda of the ridge penalty (relative to the mean of diag(X^T X)). It must be
+        positive: without it the first fits, on fewer rows than features or on features
+        never seen yet (one-hot states), are singular systems.
     decay : float in [0, 1), default 0.9
         Forgetting factor of the sufficient statistics: older batches count decay^k.
 
@@ -91,8 +98,8 @@ class ValueBaseline(Baseline):
     name = "value"
 
     def __init__(self, ridge: float = 1e-3, decay: float = 0.9) -> None:
-        self.ridge = ridge
-        self.decay = decay
+        self.ridge = check_real(ridge, "ridge", low=0.0, low_open=True)
+        self.decay = _check_decay(decay)
         self.v_: np.ndarray | None = None
         self.A_: np.ndarray | None = None
         self.c_: np.ndarray | None = None
@@ -123,7 +130,5 @@ class ValueBaseline(Baseline):
 
 def make_baseline(name: str, **params: float) -> Baseline:
     """A baseline from its name: "none", "mean" or "value"."""
-    check_choice(name, "baseline", BASELINES)
-    for key, value in params.items():
-        check_real(value, key, low=0.0)
+    check_choice(name, "baseline", BASELINES)        # each baseline checks its parameters
     return {"none": Baseline, "mean": MeanBaseline, "value": ValueBaseline}[name](**params)

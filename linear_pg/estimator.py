@@ -18,6 +18,12 @@ def _weights(weights: object, n_rows: int) -> np.ndarray:
     return check_finite(w, "weights")
 
 
+def _check_policy(policy: object) -> None:
+    if not isinstance(policy, LinearPolicy):
+        raise TypeError(f"policy must be a linear_pg policy (a LinearPolicy such as "
+                        f"SoftmaxPolicy), got {type(policy).__name__}")
+
+
 def _divisor(n_rows: int, lengths: object, average: str) -> int:
     check_choice(average, "average", AVERAGES)
     lengths = check_lengths(lengths, n_rows)
@@ -55,6 +61,7 @@ def policy_gradient(policy: LinearPolicy, X: object, A: object, weights: object,
     sample mean over episodes estimates it. The whole batch is one matrix product,
     weights @ scores, with no per-step loop.
     """
+    _check_policy(policy)
     n_rows = np.shape(X)[0] if np.ndim(X) >= 2 else 1     # X itself is checked by the policy
     w = _weights(weights, n_rows)
     divisor = _divisor(n_rows, lengths, average)
@@ -100,6 +107,7 @@ def surrogate_loss(policy: LinearPolicy, X: object, A: object, weights: object,
     can go up while the return improves and can be driven to any value by rescaling the
     weights. Only its gradient, at the current theta, means something. Track the return.
     """
+    _check_policy(policy)
     logp = policy.log_prob(X, A)
     w = _weights(weights, logp.shape[0])
     return float(-(w @ logp) / _divisor(logp.shape[0], lengths, average))

@@ -25,9 +25,17 @@ from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.exceptions import NotFittedError
 
 from ._json import to_builtin
-from ._validation import as_float_array, check_choice, check_finite
+from ._validation import as_float_array, check_choice, check_finite, check_int, check_real
 
 FEATURE_NAMES = ("raw", "poly", "standard", "rbf", "random_rbf")
+
+MAX_RBF_FEATURES = 100_000
+"""Largest number of grid bumps (the product of ``n_centers``) that ``RBFFeatures`` builds.
+
+The features of T observations take T times that many float64 numbers (and the policy
+n_actions times that many weights): a grid larger than this is almost surely a mistake
+(10 centres on 6 coordinates are already 10^6 bumps) and would exhaust the memory.
+"""
 
 
 def _obs_batch(obs: object, n_dims: int | None, name: str = "obs") -> np.ndarray:
@@ -63,6 +71,8 @@ class FeatureMap(TransformerMixin, BaseEstimator):
     def fit(self, obs: object, y: object = None) -> FeatureMap:
         """Learn the map's statistics from observations of shape (T, obs_dim)."""
         obs = _obs_batch(obs, None)
+        if obs.shape[0] == 0:
+            raise ValueError(f"obs must have at least one row to fit on, got shape {obs.shape}")
         self.n_features_in_ = obs.shape[1]
         self._fit(obs)
         return self
@@ -176,8 +186,9 @@ class StandardFeatures(FeatureMap):
 
     Parameters
     ----------
-    eps : float, default 1e-8
+    eps : float > 0, default 1e-8
         Added to sd, so a constant observation dimension maps to 0 instead of NaN.
+        Checked in ``fit`` (the scikit-learn convention).
     """
 
     name = "standard"
@@ -187,8 +198,9 @@ class StandardFeatures(FeatureMap):
         self.eps = eps
 
     def _fit(self, obs: np.ndarray) -> None:
+        eps = check_real(self.eps, "eps", low=0.0, low_open=True)
         self.mean_ = obs.mean(axis=0)
-        self.scale_ = obs.std(axis=0) + self.eps
+        self.scale_ = obs.std(axis=0) + eps
         self.n_features_out_ = obs.shape[1] + 1
 
     def _transform(self, obs: np.ndarray) -> np.ndarray:
@@ -232,15 +244,19 @@ class RBFFeatures(FeatureMap):
     Parameters
     ----------
     n_centers : int or sequence of int, default 7
-        Grid points per coordinate (one int for all coordinates).
+        Grid points per coordinate (one int for all coordinates, or one per coordinate:
+        angles first, then the other columns). The grid has their product of bumps, at
+        most ``MAX_RBF_FEATURES`` (100,000).
     angle_pairs : sequence of (int, int), default ()
         Observation columns (i, j) holding (cos th, sin th) of an angle. Each pair becomes
         one periodic coordinate th = atan2(s_j, s_i) whose grid covers [-pi, pi).
     low, high : array-like, optional
         Range of the other coordinates (in the order they appear in the observation).
         Default: the observed range in ``fit``.
-    width : float, default 1.0
+    width : float > 0, default 1.0
         Standard deviation of each bump in units of the grid spacing.
+
+    The parameters are checked in ``fit`` (the scikit-learn convention).
 
     Notes
     -----
@@ -288,11 +304,12 @@ class RBFFeatures(FeatureMap):
         U = self._coords(obs)
         n_ang = self.angle_pairs_.shape[0]
         n_lin = U.shape[1] - n_ang
-        n = np.broadcast_to(np.asarray(self.n_centers, dtype=np.int64), (U.shape[1],))
-        if np.any(n < 1):
-            raise ValueError(f"n_centers must be >= 1, got {self.n_centers!r}")
-        low = U[:, n_ang:].min(axis=0) if self.low is None else np.asarray(self.low, float)
-        high = U[:, n_ang:].max(axis=0) if self.high is None else np.asarray(self.high, float)
+        n = self._grid_sizes(U.shape[1])
+        width = check_real(self.width, "width", low=0.0, low_open=True)
+        low = U[:, n_ang:].min(axis=0) if self.low is None else \
+            check_finite(as_float_array(self.low, "low"), "low")
+        high = U[:, n_ang:].max(axis=0) if self.high is None else \
+            check_finite(as_float_array(self.high, "high"), "high")
         if low.shape != (n_lin,) or high.shape != (n_lin,) or np.any(high < low):
             raise ValueError(f"low and high must have shape ({n_lin},) with low <= high, "
                              f"got low={self.low!r}, high={self.high!r}")
@@ -306,9 +323,30 @@ class RBFFeatures(FeatureMap):
                 axes.append(np.linspace(lo, hi, n[i]))
                 spacing.append(max((hi - lo) / max(n[i] - 1, 1), 1e-12))
         self.centers_ = np.array(list(itertools.product(*axes)), dtype=np.float64)
-        self.bandwidth_ = self.width * np.asarray(spacing)
+        self.bandwidth_ = width * np.asarray(spacing)
         self.periodic_ = (np.arange(U.shape[1]) < n_ang).astype(np.int64)
         self.n_features_out_ = self.centers_.shape[0] + 1
+
+    def _grid_sizes(self, n_coords: int) -> np.ndarray:
+        """``n_centers`` as one int >= 1 per coordinate, shape (n_coords,), checked.
+
+        The grid's size, their product, must not exceed :data:`MAX_RBF_FEATURES`.
+        """
+        given = self.n_centers
+        if isinstance(given, str) or not np.iterable(given):
+            given = [given] * n_coords
+        elif len(given) != n_coords:
+            raise ValueError(f"n_centers must be one int or {n_coords} ints (one per "
+                             f"coordinate: angles first, then the other columns), got "
+                             f"{self.n_centers!r}")
+        n = np.array([check_int(k, "n_centers", low=1) for k in given], dtype=np.int64)
+        total = int(np.prod(n.astype(object)))      # Python ints: no overflow
+        if total > MAX_RBF_FEATURES:
+            raise ValueError(f"n_centers must give at most MAX_RBF_FEATURES = "
+                             f"{MAX_RBF_FEATURES} grid bumps, got n_centers={self.n_centers!r}, "
+                             f"a grid of {' x '.join(map(str, n.tolist()))} = {total} bumps "
+                             f"over {n_coords} coordinates")
+        return n
 
     def _offsets(self, U: np.ndarray) -> np.ndarray:
         """delta(u, c_k) of coordinates U (T, dims) from every centre: (T, K, dims) / h.

@@ -43,6 +43,24 @@ row, the same noise is ~1e-11 and the measure stays meaningful; a wrong formula 
 an error of order 1. For a gradient vector (one row) the floor is the vector's largest entry.
 ``abs_floor`` (default 1e-3) is the scale below which a row is judged by absolute error:
 scores smaller than that are compared to tol * abs_floor.
+
+Kinks: the Gaussian policy's log-std clamp. log sigma = clip(l, low, high) makes
+log pi(a | x) a piecewise smooth function of theta, with a kink where the raw log-std l
+equals a bound. The score is the derivative of the piece the policy is on: the free piece
+for low < l < high, the clamped piece (derivative 0) for l <= low or l >= high, bound
+included. Within 2 h of a kink a central difference straddles it and measures a mix of
+the two pieces' slopes, the derivative of neither: at ``init_log_std=2.0`` (the default
+upper bound) it reported an error of 1.0 for a correct score. There, and only there, the
+checks use instead the second-order one-sided difference
+
+    D = -(a + b) / (a b) f(theta) + b / (a (b - a)) f(theta + a e_i)
+        - a / (b (b - a)) f(theta + b e_i),
+
+a = +-h_i and b = +-2 h_i (as stored), on the side that stays on the policy's piece:
+toward the middle of [low, high] from a free point, away from it from a clamped one.
+Its truncation error, about h^2 |f'''| / 3, is of the order of the central difference's,
+so ``tol`` keeps its meaning; and a wrong score still fails (at the bound, a score that
+is not 0 is compared with 0). The report says how many entries were checked this way.
 """
 
 from __future__ import annotations
@@ -53,8 +71,9 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ._validation import as_float_array, check_finite, check_real
-from .estimator import policy_gradient, surrogate_loss
+from .estimator import _divisor, policy_gradient, surrogate_loss
 from .policies.base import LinearPolicy
+from .policies.gaussian import GaussianPolicy
 
 DEFAULT_STEP = 1e-5
 DEFAULT_TOL = 1e-6
@@ -247,6 +266,8 @@ class GradCheckReport:
     tol: float
     rows: list[GradCheckRow] = field(default_factory=list)
     step: float = DEFAULT_STEP
+    one_sided: int = 0
+    """How many compared entries used one-sided differences at a log-std clamp's kink."""
 
     @property
     def _worst_row(self) -> GradCheckRow:
@@ -283,8 +304,11 @@ class GradCheckReport:
 
         verdict = "PASS" if self.passed else "FAIL"
         relation = "<=" if self.passed else ">"
-        lines = [f"gradient check: {self.name}  (step={self.step:g}, tol={self.tol:g})",
-                 fmt(header), *(fmt(b) for b in body),
+        lines = [f"gradient check: {self.name}  (step={self.step:g}, tol={self.tol:g})"]
+        if self.one_sided:
+            lines.append(f"({self.one_sided} entries at a log-std clamp bound: one-sided "
+                         f"differences on the policy's side of the kink)")
+        lines += [fmt(header), *(fmt(b) for b in body),
                  f"{verdict}: max error {self.max_error:.2e} {relation} tol {self.tol:g}"]
         return "\n".join(lines)
 
@@ -297,7 +321,7 @@ class GradCheckReport:
 
 def _compare(name: str, analytic: np.ndarray, numeric: np.ndarray,
              blocks: list[tuple[str, slice]], tol: float, step: float,
-             abs_floor: float) -> GradCheckReport:
+             abs_floor: float, one_sided: int = 0) -> GradCheckReport:
     """Build the report from two arrays of the same shape (..., n_params)."""
     if analytic.shape != numeric.shape:
         raise ValueError(f"the analytic gradient must have shape {numeric.shape} (that of the "
@@ -318,7 +342,7 @@ def _compare(name: str, analytic: np.ndarray, numeric: np.ndarray,
                                  max_abs=float(np.max(np.abs(analytic[..., idx]))),
                                  max_error=max_error, worst=worst,
                                  passed=bool(max_error <= tol)))
-    return GradCheckReport(name=name, tol=tol, rows=rows, step=step)
+    return GradCheckReport(name=name, tol=tol, rows=rows, step=step, one_sided=one_sided)
 
 
 def _check_settings(tol: object, step: object, abs_floor: object) -> tuple[float, float, float]:
@@ -354,6 +378,73 @@ def as_function_of_theta(policy: LinearPolicy,
         finally:
             policy.theta = saved
     return f
+
+
+# ---------------------------------------------------------------------- kinks
+def _one_sided_derivative(f: Callable[[np.ndarray], object], theta: np.ndarray, i: int,
+                          h: float, side: int, f0: np.ndarray) -> np.ndarray:
+    """Second-order one-sided difference of f along e_i from theta + side * (h, 2 h).
+
+    The offsets a and b are taken as stored, as is the central difference's width.
+    """
+    near, far = theta.copy(), theta.copy()
+    near[i] += side * h
+    far[i] += 2 * side * h
+    a, b = near[i] - theta[i], far[i] - theta[i]
+    f_a = np.array(f(near), dtype=np.float64)
+    f_b = np.array(f(far), dtype=np.float64)
+    return -(a + b) / (a * b) * f0 + b / (a * (b - a)) * f_a - a / (b * (b - a)) * f_b
+
+
+def _clamp_sides(policy: LinearPolicy, X: object, theta: np.ndarray,
+                 step: float) -> np.ndarray | None:
+    """Which difference to use for each (row t, parameter i): 0 central, +1 / -1 one-sided.
+
+    Non-zero only for a Gaussian policy's log-std parameters, on rows whose raw log-std is
+    within 2 h_i |d l / d theta_i| of a clamp bound (see the module docstring); None when
+    there is no such entry.
+    """
+    if not isinstance(policy, GaussianPolicy) or policy.log_std_mode == "fixed":
+        return None
+    Xf = policy._features(X)
+    raw = policy._raw_log_std(Xf)                              # (T, m), before the clamp
+    lo, hi = policy.log_std_bounds
+    free = (raw > lo) & (raw < hi)
+    # the direction in which l must move to stay on the policy's piece of the function
+    toward = np.where(free, np.sign(0.5 * (lo + hi) - raw), np.where(raw >= hi, 1.0, -1.0))
+    h = step * np.maximum(1.0, np.abs(theta))
+    T, d, m = Xf.shape[0], policy.n_features, policy.action_dim
+    sides = np.zeros((T, policy.n_params), dtype=np.int64)
+    columns = [(d * m + j, j, np.ones(T)) for j in range(m)]   # log_std[j]: dl_j = 1
+    if policy.log_std_mode == "linear":                         # W_std[k, j]: dl_j = x_k
+        columns += [(d * m + m + k * m + j, j, Xf[:, k]) for k in range(d) for j in range(m)]
+    for i, j, slope in columns:
+        reach = 2.0 * h[i] * np.abs(slope)
+        near = (slope != 0) & ((raw[:, j] - lo <= reach) | (hi - raw[:, j] <= reach))
+        sides[near, i] = (toward[near, j] * np.sign(slope[near])).astype(np.int64)
+    return sides if sides.any() else None
+
+
+def _kink_aware_jacobian(f: Callable[[np.ndarray], object], theta: np.ndarray, step: float,
+                         sides: np.ndarray | None) -> np.ndarray:
+    """:func:`numerical_jacobian` of a per-row f, shape (T, n), with one-sided differences
+    where ``sides`` (T, n) says so and the central difference everywhere else."""
+    J = numerical_jacobian(f, theta, step)
+    if sides is None:
+        return J
+    h = step * np.maximum(1.0, np.abs(theta))
+    f0 = np.array(f(theta.copy()), dtype=np.float64)
+    for i in np.flatnonzero(sides.any(axis=0)):
+        for side in (1, -1):
+            rows = sides[:, i] == side
+            if rows.any():
+                D = _one_sided_derivative(f, theta, int(i), float(h[i]), side, f0)
+                J[rows, i] = D[rows]
+    return J
+
+
+def _count(sides: np.ndarray | None) -> int:
+    return 0 if sides is None else int(np.count_nonzero(sides))
 
 
 # ---------------------------------------------------------------------- the checks
@@ -445,8 +536,10 @@ def check_grad_log_prob(policy: LinearPolicy, X: object, A: object, *,
         label = f"{getattr(score, '__name__', 'score')} on {_describe(policy)}"
     analytic = np.array(analytic, dtype=np.float64)
     f = as_function_of_theta(policy, lambda: policy.log_prob(X, A))
-    numeric = numerical_jacobian(f, policy.theta, step)
-    return _compare(label, analytic, numeric, policy.parameter_blocks(), tol, step, abs_floor)
+    sides = _clamp_sides(policy, X, policy.theta, step)
+    numeric = _kink_aware_jacobian(f, policy.theta.copy(), step, sides)
+    return _compare(label, analytic, numeric, policy.parameter_blocks(), tol, step, abs_floor,
+                    _count(sides))
 
 
 def check_policy_gradient(policy: LinearPolicy, X: object, A: object, weights: object,
@@ -493,11 +586,19 @@ def check_policy_gradient(policy: LinearPolicy, X: object, A: object, weights: o
     _check_callable(gradient, "gradient")
     surrogate_loss(policy, X, A, weights, lengths, average)  # validate all inputs once
     analytic = np.array(gradient(policy, X, A, weights, lengths, average), dtype=np.float64)
-    f = as_function_of_theta(
-        policy, lambda: surrogate_loss(policy, X, A, weights, lengths, average))
-    numeric = -numerical_gradient(f, policy.theta, step)
+    sides = _clamp_sides(policy, X, policy.theta, step)
+    if sides is None:
+        f = as_function_of_theta(
+            policy, lambda: surrogate_loss(policy, X, A, weights, lengths, average))
+        numeric = -numerical_gradient(f, policy.theta, step)
+    else:   # the surrogate's terms -w_t log pi(a_t | x_t) / N, each on its side of a kink
+        w = np.asarray(weights, dtype=np.float64)
+        n = _divisor(w.size, lengths, average)
+        terms = as_function_of_theta(policy, lambda: -w * policy.log_prob(X, A) / n)
+        numeric = -_kink_aware_jacobian(terms, policy.theta.copy(), step, sides).sum(axis=0)
     label = f"{getattr(gradient, '__name__', 'gradient')} on {_describe(policy)}"
-    return _compare(label, analytic, numeric, policy.parameter_blocks(), tol, step, abs_floor)
+    return _compare(label, analytic, numeric, policy.parameter_blocks(), tol, step, abs_floor,
+                    _count(sides))
 
 
 def check_all_policies(seed: int | np.random.Generator = 0, *, n_samples: int = 16,

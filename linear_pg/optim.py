@@ -14,7 +14,7 @@ import inspect
 import numpy as np
 from scipy.linalg import LinAlgError, cho_factor, cho_solve
 
-from ._validation import check_choice, check_real
+from ._validation import as_float_array, check_choice, check_finite, check_real
 
 OPTIMIZERS = ("sgd", "adam", "npg")
 FISHER_ESTIMATES = ("sampled", "expected")
@@ -36,6 +36,15 @@ def fisher(scores: np.ndarray) -> np.ndarray:
     array([[0.5, 0. ],
            [0. , 2. ]])
     """
+    S = as_float_array(scores, "scores")
+    if S.ndim != 2 or S.shape[0] == 0 or S.shape[1] == 0:
+        raise ValueError(f"scores must be a 2-D array of shape (T, n_params) with T >= 1 "
+                         f"(one score per row), got shape {S.shape}")
+    return _fisher(check_finite(S, "scores"))
+
+
+def _fisher(scores: np.ndarray) -> np.ndarray:
+    """Unchecked :func:`fisher`, for scores the library made itself."""
     return scores.T @ scores / scores.shape[0]
 
 
@@ -65,13 +74,39 @@ class SGD:
     def __init__(self, lr: float = 0.01) -> None:
         self.lr = check_real(lr, "lr", low=0.0, low_open=True)
 
-    def step(self, g: np.ndarray, scores: np.ndarray | None = None,
-             fisher_matrix: np.ndarray | None = None) -> np.ndarray:
+    def step(self, g: object, scores: object = None, fisher_matrix: object = None
+             ) -> np.ndarray:
+        """The change delta to add to theta for the ascent direction ``g``, shape (n_params,).
+
+        ``g`` must be a 1-D float vector, of the same size at every step (the first step
+        fixes it). It is not required to be finite: a non-finite gradient gives a
+        non-finite delta, which the trainer detects and reports as a divergence.
+        """
+        return self._step(self._gradient(g), scores, fisher_matrix)
+
+    def _step(self, g: np.ndarray, scores: object, fisher_matrix: object) -> np.ndarray:
         return self.lr * g
+
+    def _gradient(self, g: object) -> np.ndarray:
+        """g as a float64 vector of the size of the previous steps' gradients."""
+        arr = as_float_array(g, "g")
+        if arr.ndim != 1 or arr.size == 0:
+            raise ValueError(f"g must be a non-empty 1-D gradient vector, got shape {arr.shape}")
+        size = self._n_params()
+        if size is None:
+            self.n_params_ = arr.size
+        elif arr.size != size:
+            raise ValueError(f"g must have shape ({size},), the size of the gradients of the "
+                             f"previous steps, got shape {arr.shape}")
+        return arr
+
+    def _n_params(self) -> int | None:
+        """The gradient size fixed by the first step (None before it)."""
+        return getattr(self, "n_params_", None)
 
     def set_lr(self, lr: float) -> None:
         """Change the step size (for a schedule): the learning rate; delta for "npg"."""
-        self.lr = lr
+        self.lr = check_real(lr, "lr", low=0.0, low_open=True)
 
     def get_state(self) -> dict[str, np.ndarray]:
         return {}
@@ -109,8 +144,10 @@ class Adam(SGD):
         self.m_: np.ndarray | None = None
         self.v_: np.ndarray | None = None
 
-    def step(self, g: np.ndarray, scores: np.ndarray | None = None,
-             fisher_matrix: np.ndarray | None = None) -> np.ndarray:
+    def _n_params(self) -> int | None:
+        return None if self.m_ is None else self.m_.size
+
+    def _step(self, g: np.ndarray, scores: object, fisher_matrix: object) -> np.ndarray:
         if self.m_ is None:
             self.m_, self.v_ = np.zeros_like(g), np.zeros_like(g)
         self.t_ += 1
@@ -188,10 +225,12 @@ class NaturalGradient(SGD):
 
     def set_lr(self, lr: float) -> None:
         """Change the KL size delta (a learning-rate schedule scales the step's KL)."""
-        self.delta = lr
+        self.delta = check_real(lr, "lr", low=0.0, low_open=True)
 
-    def step(self, g: np.ndarray, scores: np.ndarray | None = None,
-             fisher_matrix: np.ndarray | None = None) -> np.ndarray:
+    def _n_params(self) -> int | None:
+        return None             # stateless: the size is that of the scores or F given
+
+    def _step(self, g: np.ndarray, scores: object, fisher_matrix: object) -> np.ndarray:
         F = self._fisher_matrix(g, scores, fisher_matrix)
         lam = self.damping * max(float(np.mean(np.diag(F))), 1e-12)
         F[np.diag_indices_from(F)] += lam
@@ -211,15 +250,19 @@ class NaturalGradient(SGD):
                        fisher_matrix: np.ndarray | None) -> np.ndarray:
         """A fresh copy of F (the damping is added to it in place)."""
         if fisher_matrix is not None:
-            F = np.array(fisher_matrix, dtype=np.float64)
+            F = np.array(as_float_array(fisher_matrix, "fisher_matrix"))
             if F.shape != (g.size, g.size):
                 raise ValueError(f"fisher_matrix must have shape ({g.size}, {g.size}) for a "
                                  f"gradient of {g.size} parameters, got shape {F.shape}")
-            return F
+            return check_finite(F, "fisher_matrix")
         if scores is None:
             raise ValueError("the natural gradient needs the batch's scores (to estimate F) or "
                              "fisher_matrix, got neither")
-        return fisher(scores)
+        S = as_float_array(scores, "scores")
+        if S.ndim != 2 or S.shape[0] == 0 or S.shape[1] != g.size:
+            raise ValueError(f"scores must have shape (T, {g.size}) with T >= 1 (one score of "
+                             f"{g.size} parameters per step, as g), got shape {S.shape}")
+        return _fisher(check_finite(S, "scores"))
 
 
 def make_optimizer(name: str, lr: float, **kwargs: float | str | None) -> SGD:

@@ -23,12 +23,24 @@ def _flat_rewards(rewards: object, lengths: object) -> tuple[np.ndarray, np.ndar
         lengths = np.array([p.size for p in parts], dtype=np.int64)
         flat = np.concatenate(parts)
     else:
+        if lengths is not None and _is_list_of_episodes(rewards):
+            raise ValueError(
+                f"rewards must be one flat 1-D array of all episodes' rewards, concatenated "
+                f"episode after episode, when lengths is given (lengths then splits it); got "
+                f"a list of {len(rewards)} arrays: pass np.concatenate(rewards) with lengths, "
+                f"or the list without lengths")
         flat = as_float_array(rewards, "rewards")
         if flat.ndim != 1 or flat.size == 0:
             raise ValueError(f"rewards must be a non-empty 1-D array (all steps, episode after "
                              f"episode) or a list of 1-D arrays, got shape {flat.shape}")
     check_finite(flat, "rewards")
     return flat, check_lengths(lengths, flat.size)
+
+
+def _is_list_of_episodes(rewards: object) -> bool:
+    """Whether ``rewards`` is a sequence of per-episode arrays (not a flat list of numbers)."""
+    return isinstance(rewards, Sequence) and not isinstance(rewards, str) \
+        and any(np.ndim(r) >= 1 for r in rewards)
 
 
 def episode_starts(lengths: np.ndarray) -> np.ndarray:
@@ -114,9 +126,24 @@ def normalize(weights: object, eps: float = 1e-8) -> np.ndarray:
 
     The epsilon keeps a constant batch (std = 0, e.g. every CartPole episode lasting 500
     steps) from dividing zero by zero: the result is then all zeros, no update.
+
+    Weights near the float64 limit (1e308) overflow the mean or the squares inside the
+    standard deviation; the same formula is then evaluated on w / max|w|, with eps scaled
+    alike, which is the same number mathematically and stays finite.
+
+    Examples
+    --------
+    >>> normalize([1e308, -1e308])
+    array([ 1., -1.])
     """
     eps = check_real(eps, "eps", low=0.0, low_open=True)
     w = check_finite(as_float_array(weights, "weights"), "weights")
     if w.ndim != 1 or w.size == 0:
         raise ValueError(f"weights must be a non-empty 1-D array, got shape {w.shape}")
-    return (w - w.mean()) / (w.std() + eps)
+    with np.errstate(over="ignore", invalid="ignore"):
+        mean, std = w.mean(), w.std()
+    if np.isfinite(mean) and np.isfinite(std):
+        return (w - mean) / (std + eps)
+    scale = float(np.max(np.abs(w)))           # > 0 here: all-zero weights do not overflow
+    u = w / scale
+    return (u - u.mean()) / (u.std() + eps / scale)

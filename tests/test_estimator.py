@@ -63,3 +63,16 @@ def test_bad_input_gives_clear_error(call, words):
         call(pi, X, A, w)
     for word in words:
         assert word in str(info.value), (word, str(info.value))
+
+
+# ---------------------------------------------------------------------- input errors (audit)
+@pytest.mark.parametrize("fn", [policy_gradient, surrogate_loss])
+@pytest.mark.parametrize("policy", ["softmax", None, object()])
+def test_a_non_policy_is_a_type_error_naming_policy(fn, policy):
+    with pytest.raises(TypeError, match="policy must be a linear_pg policy"):
+        fn(policy, np.ones((2, 3)), [0, 1], [1.0, 2.0])
+
+
+def test_complex_weights_are_rejected():
+    with pytest.raises(TypeError, match="weights must be real-valued"):
+        policy_gradient(SoftmaxPolicy(3, 2), np.ones((2, 3)), [0, 1], [1 + 2j, 2.0])

@@ -76,3 +76,57 @@ def test_errors_are_clear():
             RawFeatures(scale=bad).fit(OBS)
     with pytest.raises(ValueError, match="angle_pairs"):
         RBFFeatures(angle_pairs=[(0, 7)]).fit(OBS)
+
+
+# ---------------------------------------------------------------------- input errors (audit)
+OBS20 = np.random.default_rng(0).normal(size=(20, 3))
+
+
+@pytest.mark.parametrize("make, exc, match", [
+    (lambda: RBFFeatures(n_centers=3, width=0), ValueError, "width must be > 0.0, got 0.0"),
+    (lambda: RBFFeatures(n_centers=3, width=np.nan), ValueError, "width must be finite"),
+    (lambda: RBFFeatures(n_centers=3, width="a"), TypeError, "width must be a real number"),
+    (lambda: RBFFeatures(n_centers=3, low=[np.nan] * 3, high=[1.0] * 3), ValueError,
+     "low must be finite"),
+    (lambda: RBFFeatures(n_centers=3, low=[0.0] * 3, high=[np.inf] * 3), ValueError,
+     "high must be finite"),
+    (lambda: RBFFeatures(n_centers=2.7), TypeError, "n_centers must be an int, got float"),
+    (lambda: RBFFeatures(n_centers="a"), TypeError, "n_centers must be an int, got str"),
+    (lambda: RBFFeatures(n_centers=(3, 3)), ValueError, "n_centers must be one int or 3 ints"),
+    (lambda: RBFFeatures(n_centers=[3, 3, 0]), ValueError, "n_centers must be >= 1, got 0"),
+    (lambda: RBFFeatures(n_centers=10**6), ValueError,
+     r"MAX_RBF_FEATURES = 100000 .* = 1000000000000000000 bumps over 3 coordinates"),
+    (lambda: StandardFeatures(eps=0), ValueError, "eps must be > 0.0, got 0.0"),
+    (lambda: StandardFeatures(eps="a"), TypeError, "eps must be a real number"),
+])
+def test_feature_parameters_are_checked_in_fit(make, exc, match):
+    phi = make()                       # the scikit-learn convention: the constructor stores
+    with pytest.raises(exc, match=match):
+        phi.fit(OBS20)
+
+
+def test_rbf_grid_at_the_size_limit_is_accepted():
+    from linear_pg.features import MAX_RBF_FEATURES
+    phi = RBFFeatures(n_centers=[MAX_RBF_FEATURES, 1, 1]).fit(OBS20[:1])
+    assert phi.n_features_out_ == MAX_RBF_FEATURES + 1
+    with pytest.raises(ValueError, match="MAX_RBF_FEATURES"):
+        RBFFeatures(n_centers=[MAX_RBF_FEATURES + 1, 1, 1]).fit(OBS20[:1])
+
+
+@pytest.mark.parametrize("phi", [RawFeatures(), StandardFeatures(), PolyFeatures(),
+                                 RBFFeatures(n_centers=3), RandomRBFFeatures(n_components=5)])
+def test_fit_on_no_rows_and_complex_observations_are_errors(phi):
+    with pytest.raises(ValueError, match=r"obs must have at least one row to fit on"):
+        phi.fit(np.zeros((0, 3)))
+    with pytest.raises(TypeError, match="obs must be real-valued, got complex"):
+        phi.fit(OBS20 + 1j)
+    phi.fit(OBS20)
+    with pytest.raises(TypeError, match="obs must be real-valued, got complex"):
+        phi.transform(OBS20 + 1j)
+    assert np.all(np.isfinite(phi.transform(OBS20)))
+
+
+def test_integer_like_n_centers_still_work():
+    a = RBFFeatures(n_centers=np.int64(3)).fit(OBS20)
+    b = RBFFeatures(n_centers=np.array([3, 3, 3])).fit(OBS20)
+    np.testing.assert_array_equal(a.transform(OBS20), b.transform(OBS20))

@@ -304,3 +304,66 @@ def test_every_policy_passes_the_check(kind, d, T, seed, scale):
     report = check_grad_log_prob(policy, X, A, tol=1e-6)
     assert report.passed, str(report)
     np.testing.assert_array_equal(policy.theta, before)
+
+
+# ---------------------------------------------------------------------- the log-std clamp's kink
+def _at_the_clamp(mode, log_std, seed, T=8):
+    rng = np.random.default_rng(seed)
+    policy = GaussianPolicy(3, 2, log_std_mode=mode, init_log_std=log_std, init_scale=0.5,
+                            seed=rng)
+    X = rng.standard_normal((T, 3))
+    return policy, X, policy.sample(X, rng), rng.standard_normal(T)
+
+
+@settings(max_examples=30, deadline=None)
+@given(mode=st.sampled_from(["vector", "linear"]), bound=st.sampled_from([-5.0, 2.0]),
+       offset=st.sampled_from([0.0, 1e-9, -1e-9, 1e-6, -1e-6]), seed=st.integers(0, 2**31 - 1))
+def test_a_correct_score_passes_at_and_near_the_clamp_bounds(mode, bound, offset, seed):
+    """At the bound the central difference straddles the clamp's kink (it reported an error
+    of 1.0 at init_log_std=2.0); the check now differentiates the policy's own piece."""
+    policy, X, A, w = _at_the_clamp(mode, bound + offset, seed)
+    report = check_grad_log_prob(policy, X, A)
+    assert report.passed, str(report)
+    assert report.one_sided > 0 and "one-sided" in str(report)
+    assert check_policy_gradient(policy, X, A, w, lengths=[3, 5]).passed
+
+
+def test_away_from_the_clamp_the_check_is_unchanged():
+    policy, X, A, _ = _at_the_clamp("linear", 0.0, 0)
+    report = check_grad_log_prob(policy, X, A)
+    assert report.passed and report.one_sided == 0
+    assert "one-sided" not in str(report)
+
+
+def _score_ignoring_the_clamp(policy, X, A):
+    """The unclamped formula everywhere: wrong at and beyond a bound, where the score is 0."""
+    X, A = np.asarray(X, dtype=float), np.asarray(A, dtype=float)
+    log_std = policy._raw_log_std(X)                           # no clamp, no mask
+    inv_var = np.exp(-2.0 * log_std)
+    diff = A - X @ policy.W
+    parts = [(X[:, :, None] * (diff * inv_var)[:, None, :]).reshape(len(X), -1),
+             diff**2 * inv_var - 1.0]
+    if policy.log_std_mode == "linear":
+        g = diff**2 * inv_var - 1.0
+        parts.append((X[:, :, None] * g[:, None, :]).reshape(len(X), -1))
+    return np.concatenate(parts, axis=1)
+
+
+def _score_with_doubled_log_std_part(policy, X, A):
+    S = policy.grad_log_prob(X, A)
+    dm = policy.n_features * policy.action_dim
+    S[:, dm:] *= 2.0
+    return S
+
+
+@pytest.mark.parametrize("mode", ["vector", "linear"])
+@pytest.mark.parametrize("bound", [-5.0, 2.0])
+@pytest.mark.parametrize("wrong", [_score_ignoring_the_clamp, _score_with_doubled_log_std_part])
+def test_a_wrong_score_still_fails_at_the_clamp(mode, bound, wrong):
+    # just inside the bound the doubled score is wrong; at the bound the unclamped one is
+    offset = 1e-7 if wrong is _score_with_doubled_log_std_part else 0.0
+    offset = offset if bound < 0 else -offset
+    policy, X, A, _ = _at_the_clamp(mode, bound + offset, 1)
+    report = check_grad_log_prob(policy, X, A, score=wrong)
+    assert not report.passed
+    assert report.worst[0] in ("log_std", "W_std")

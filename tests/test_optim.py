@@ -247,3 +247,99 @@ def test_set_lr_changes_the_step_size_of_every_optimizer():
     big = npg.step(g, S)
     npg.set_lr(0.01)                  # a quarter of the KL: half the step
     np.testing.assert_allclose(npg.step(g, S), big / 2)
+
+
+# ---------------------------------------------------------------------- input errors (audit)
+@pytest.mark.parametrize("scores, exc, match", [
+    ([[1.0, 2.0]], None, None),                                  # a list works
+    (np.ones(3), ValueError, r"scores must be a 2-D array .* got shape \(3,\)"),
+    (np.zeros((0, 3)), ValueError, r"T >= 1 .* got shape \(0, 3\)"),
+    ([[np.nan, 1.0]], ValueError, "scores must be finite"),
+    ([[1j, 1.0]], TypeError, "scores must be real-valued"),
+])
+def test_fisher_checks_its_scores(scores, exc, match):
+    if exc is None:
+        np.testing.assert_array_equal(fisher(scores), [[1.0, 2.0], [2.0, 4.0]])
+        return
+    with pytest.raises(exc, match=match):
+        fisher(scores)
+
+
+OPTIMIZERS = [lambda: SGD(0.1), lambda: Adam(0.1), lambda: NaturalGradient(0.1)]
+
+
+@pytest.mark.parametrize("make", OPTIMIZERS)
+@pytest.mark.parametrize("g, exc, match", [
+    ("a", TypeError, "g must be numeric"),
+    (np.ones((2, 2)), ValueError, "g must be a non-empty 1-D"),
+    (np.ones(0), ValueError, "g must be a non-empty 1-D"),
+    (np.array([1j, 1.0]), TypeError, "g must be real-valued"),
+])
+def test_step_checks_the_gradient(make, g, exc, match):
+    with pytest.raises(exc, match=match):
+        make().step(g, np.ones((3, 2)))
+
+
+@pytest.mark.parametrize("make", OPTIMIZERS[:2])
+def test_step_takes_a_list_and_keeps_the_size_of_the_first_step(make):
+    opt = make()
+    np.testing.assert_allclose(opt.step([1.0, 2.0]), make().step(np.array([1.0, 2.0])))
+    with pytest.raises(ValueError, match=r"g must have shape \(2,\).*previous steps"):
+        opt.step(np.ones(3))
+
+
+def test_adam_after_set_state_checks_against_the_restored_moments():
+    opt = Adam(0.1)
+    opt.set_state({"t_": np.array(1), "m_": np.zeros(4), "v_": np.zeros(4)})
+    with pytest.raises(ValueError, match=r"g must have shape \(4,\)"):
+        opt.step(np.ones(3))
+
+
+@pytest.mark.parametrize("scores, match", [
+    (np.ones((5, 3)), r"scores must have shape \(T, 2\)"),
+    (np.ones(2), r"scores must have shape \(T, 2\)"),
+    (np.zeros((0, 2)), r"scores must have shape \(T, 2\) with T >= 1"),
+])
+def test_natural_gradient_checks_the_scores_against_g(scores, match):
+    with pytest.raises(ValueError, match=match):
+        NaturalGradient(0.1).step(np.ones(2), scores)
+
+
+def test_natural_gradient_refuses_a_non_finite_fisher_matrix():
+    with pytest.raises(ValueError, match="fisher_matrix must be finite"):
+        NaturalGradient(0.1, fisher="expected").step(np.ones(2), fisher_matrix=np.full((2, 2),
+                                                                                       np.nan))
+
+
+@pytest.mark.parametrize("make", OPTIMIZERS)
+@given(lr=st.one_of(st.floats(max_value=0.0), st.just(np.nan), st.just(np.inf)))
+def test_set_lr_checks_like_the_constructor(make, lr):
+    opt = make()
+    with pytest.raises(ValueError, match="lr must be"):
+        opt.set_lr(lr)
+    with pytest.raises(TypeError, match="lr must be a real number"):
+        opt.set_lr("0.1")
+
+
+@given(seed=st.integers(0, 2**31 - 1))
+def test_checked_steps_are_bit_identical_to_the_kernels(seed):
+    rng = np.random.default_rng(seed)
+    g, S = rng.standard_normal(5), rng.standard_normal((20, 5))
+    for make in OPTIMIZERS:
+        checked, raw = make(), make()
+        for _ in range(3):
+            np.testing.assert_array_equal(checked.step(g, S), raw._step(g, S, None))
+
+
+@pytest.mark.parametrize("make, match", [
+    (lambda: make_baseline("mean", decay=2), "decay must be < 1.0, got 2.0"),
+    (lambda: make_baseline("value", decay=1.0), "decay must be < 1.0"),
+    (lambda: MeanBaseline(decay="a"), "decay must be a real number, got str"),
+    (lambda: MeanBaseline(decay=-0.1), "decay must be >= 0.0"),
+    (lambda: ValueBaseline(ridge=-1), "ridge must be > 0.0, got -1.0"),
+    (lambda: ValueBaseline(ridge=0.0), "ridge must be > 0.0"),
+    (lambda: ValueBaseline(ridge=np.nan), "ridge must be finite"),
+])
+def test_baselines_check_their_parameters(make, match):
+    with pytest.raises((ValueError, TypeError), match=match):
+        make()

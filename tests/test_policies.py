@@ -298,3 +298,100 @@ def test_weighted_score_sum_is_weights_times_scores(make, scale):
     # scores are bounded by |x| (1 + |a - mu| / sigma^2 ...): compare on the scale of sum |w| |x|
     atol = 1e-12 * np.abs(w).sum() * np.abs(X).max()
     np.testing.assert_allclose(got, expected, rtol=1e-10, atol=atol)
+
+
+# ---------------------------------------------------------------------- input errors (audit)
+POLICIES = [lambda: SoftmaxPolicy(4, 3), lambda: BernoulliPolicy(4),
+            lambda: GaussianPolicy(4, 2, log_std_mode="linear")]
+
+
+@pytest.mark.parametrize("make", POLICIES)
+@pytest.mark.parametrize("rng", [42, None, np.random.RandomState(0), "seed"])
+def test_sample_requires_a_generator(make, rng):
+    with pytest.raises(TypeError, match="rng must be a np.random.Generator"):
+        make().sample(np.ones((2, 4)), rng)
+
+
+@pytest.mark.parametrize("make", POLICIES)
+def test_complex_features_are_rejected_not_truncated(make):
+    pi = make()
+    X = np.ones((2, 4)) + 1j
+    for method in (pi.act, pi.entropy, pi.fisher, lambda X: pi.sample(X, np.random.default_rng())):
+        with pytest.raises(TypeError, match="X must be real-valued, got complex"):
+            method(X)
+    with pytest.raises(TypeError, match="theta must be real-valued"):
+        pi.theta = np.zeros(pi.n_params, dtype=complex)
+
+
+def test_complex_gaussian_actions_are_rejected():
+    with pytest.raises(TypeError, match="A must hold real-valued actions, got dtype complex"):
+        GaussianPolicy(4).log_prob(np.ones((2, 4)), np.array([1 + 1j, 2.0]))
+
+
+@pytest.mark.parametrize("make, shape", [(lambda: SoftmaxPolicy(4, 3), (4, 3)),
+                                         (lambda: BernoulliPolicy(4), (4,)),
+                                         (lambda: GaussianPolicy(4, 2), (4, 2))])
+@pytest.mark.parametrize("value", [5.0, [1.0, 2.0], "transposed", "flat"])
+def test_W_setter_requires_the_exact_shape(make, shape, value):
+    pi = make()
+    before = pi.theta.copy()
+    if value == "transposed":
+        value = np.arange(float(np.prod(shape))).reshape(shape[::-1])
+        if value.shape == shape:            # a vector is its own transpose
+            value = value[None]
+    elif value == "flat":
+        value = np.arange(float(np.prod(shape)))
+        if value.shape == shape:
+            value = value[:, None]
+    with pytest.raises(ValueError, match=rf"W must have shape \({shape[0]},"):
+        pi.W = value
+    np.testing.assert_array_equal(pi.theta, before)
+
+
+@given(bad=st.sampled_from([np.nan, np.inf, -np.inf]), where=st.integers(0, 11))
+def test_parameter_setters_refuse_non_finite_values(bad, where):
+    pi = SoftmaxPolicy(4, 3)
+    W = np.zeros((4, 3))
+    W.flat[where] = bad
+    with pytest.raises(ValueError, match="W must be finite"):
+        pi.W = W
+    with pytest.raises(ValueError, match="theta must be finite"):
+        pi.theta = W.ravel()
+    with pytest.raises(ValueError, match="W must have shape"):
+        GaussianPolicy(4).W = bad               # a scalar no longer broadcasts
+    assert np.all(pi.theta == 0)
+
+
+def test_theta_setter_names_theta_for_non_numbers():
+    with pytest.raises(TypeError, match="theta must be numeric array-like"):
+        SoftmaxPolicy(4, 3).theta = ["a"] * 12
+
+
+@pytest.mark.parametrize("make", POLICIES)
+def test_fisher_needs_at_least_one_row(make):
+    with pytest.raises(ValueError, match=r"X must have at least one row"):
+        make().fisher(np.zeros((0, 4)))
+
+
+@pytest.mark.parametrize("make", POLICIES)
+@pytest.mark.parametrize("weights, exc, match", [
+    (np.ones(3), ValueError, r"weights must have shape \(2,\)"),
+    ("a", TypeError, "weights must be numeric"),
+    ([np.nan, 1.0], ValueError, "weights must be finite"),
+    ([1 + 1j, 1.0], TypeError, "weights must be real-valued"),
+])
+def test_weighted_score_sum_checks_the_weights(make, weights, exc, match):
+    pi = make()
+    X = np.ones((2, 4))
+    A = pi.sample(X, np.random.default_rng(0))
+    with pytest.raises(exc, match=match):
+        pi.weighted_score_sum(X, A, weights)
+
+
+@given(seed=SEEDS)
+def test_checked_weighted_score_sum_equals_the_kernel(seed):
+    rng, X = random_inputs(seed)
+    pi = SoftmaxPolicy(4, 3, init_scale=1.0, seed=rng)
+    A, w = pi.sample(X, rng), rng.standard_normal(X.shape[0])
+    np.testing.assert_array_equal(pi.weighted_score_sum(X, A, list(w)),
+                                  pi._weighted_score_sum(X, A, w))

@@ -96,3 +96,36 @@ def test_bad_input_gives_clear_error(call, exc, words):
         call()
     for word in words:
         assert word in str(info.value), (word, str(info.value))
+
+
+# ---------------------------------------------------------------------- input errors (audit)
+def test_complex_rewards_are_rejected_not_truncated():
+    with pytest.raises(TypeError, match="rewards must be real-valued"):
+        reward_to_go(np.array([1 + 5j, 2]), 0.5)
+    with pytest.raises(TypeError, match="weights must be real-valued"):
+        normalize(np.array([1 + 5j, 2]))
+
+
+def test_a_list_of_episodes_with_lengths_says_a_flat_array_is_expected():
+    with pytest.raises(ValueError, match="one flat 1-D array of all episodes' rewards"):
+        reward_to_go([np.ones(2), np.ones(3)], 0.5, [2, 3])
+    # without lengths the list is accepted, and equals the flat form with lengths
+    np.testing.assert_array_equal(reward_to_go([np.ones(2), np.ones(3)], 0.5),
+                                  reward_to_go(np.ones(5), 0.5, [2, 3]))
+
+
+@given(w=st.lists(st.floats(-1.0, 1.0), min_size=2, max_size=20),
+       exponent=st.integers(300, 308))
+def test_normalize_is_scale_invariant_up_to_the_float_limit(w, exponent):
+    """normalize(c w) = normalize(w) for c > 0 (eps aside): also where c w overflows std."""
+    w = np.array(w)
+    big = w * 1.7 * 10.0**exponent / 1.0            # up to 1.7e308, the float64 limit
+    expected = normalize(w / max(np.max(np.abs(w)), 1e-300), eps=1e-300)
+    result = normalize(big)
+    assert np.all(np.isfinite(result))
+    if np.ptp(w) > 1e-6 * np.max(np.abs(w)):        # not a constant batch
+        np.testing.assert_allclose(result, expected, rtol=1e-9, atol=1e-9)
+
+
+def test_normalize_huge_weights_example():
+    np.testing.assert_array_equal(normalize([1e308, -1e308]), [1.0, -1.0])

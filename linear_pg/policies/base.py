@@ -6,7 +6,17 @@ from typing import Any
 
 import numpy as np
 
-from .._validation import SeedLike, as_generator, check_features, check_int, check_real
+from .._validation import (
+    SeedLike,
+    as_float_array,
+    as_generator,
+    check_features,
+    check_generator,
+    check_int,
+    check_real,
+    check_shaped,
+    check_vector,
+)
 
 
 class LinearPolicy:
@@ -37,7 +47,7 @@ class LinearPolicy:
 
     @theta.setter
     def theta(self, value: object) -> None:
-        arr = np.asarray(value, dtype=np.float64)
+        arr = as_float_array(value, "theta")
         if arr.shape != self._theta.shape:
             raise ValueError(
                 f"theta must have shape {self._theta.shape} for this {self.kind} policy, "
@@ -46,6 +56,14 @@ class LinearPolicy:
         if not np.all(np.isfinite(arr)):
             raise ValueError("theta must be finite, got NaN or inf")
         self._theta[...] = arr
+
+    def _set_block(self, view: np.ndarray, value: object, name: str) -> None:
+        """Copy ``value`` into the parameter view ``view`` (e.g. ``W``): same shape, finite.
+
+        No broadcasting and no reshaping: a scalar, a transposed matrix or a flat vector
+        given for a matrix is an error, not a silent rearrangement of the weights.
+        """
+        view[...] = check_shaped(value, view.shape, name)
 
     def parameter_blocks(self) -> list[tuple[str, slice]]:
         """Names and index ranges of the parameter groups inside ``theta``, in order."""
@@ -82,6 +100,14 @@ class LinearPolicy:
     def _features(self, X: object) -> np.ndarray:
         return check_features(X, self.n_features, "X")
 
+    def _rows(self, X: object) -> np.ndarray:
+        """Checked features with at least one row (for averages over the rows)."""
+        X = self._features(X)
+        if X.shape[0] == 0:
+            raise ValueError(f"X must have at least one row (T >= 1) to average over, "
+                             f"got shape {X.shape}")
+        return X
+
     def _rows_match(self, X: np.ndarray, A: np.ndarray) -> None:
         if A.shape[0] != X.shape[0]:
             raise ValueError(
@@ -109,13 +135,12 @@ class LinearPolicy:
         the expectation over the action is taken in closed form (each subclass derives it),
         so the only randomness left is that of the states. Shape (n_params, n_params).
         """
-        X = self._features(X)
-        return self._fisher(X)
+        return self._fisher(self._rows(X))
 
     def _fisher(self, X: np.ndarray) -> np.ndarray:  # pragma: no cover
         raise NotImplementedError
 
-    def weighted_score_sum(self, X: object, A: object, weights: np.ndarray) -> np.ndarray:
+    def weighted_score_sum(self, X: object, A: object, weights: object) -> np.ndarray:
         """sum_t w_t grad_theta log pi(A_t | X_t), shape (n_params,), without the (T, P) scores.
 
         The same factors as :meth:`grad_log_prob`, contracted over the steps at once: a
@@ -124,6 +149,7 @@ class LinearPolicy:
         """
         X = self._features(X)
         A = self._check_actions(A, X.shape[0])
+        weights = check_vector(weights, X.shape[0], "weights")
         return self._weighted_score_sum(X, A, weights)
 
     def _weighted_score_sum(self, X: np.ndarray, A: np.ndarray, weights: np.ndarray
@@ -145,6 +171,10 @@ class LinearPolicy:
 
     def _check_actions(self, A: object, n_rows: int) -> np.ndarray:  # pragma: no cover
         raise NotImplementedError
+
+    def sample(self, X: object, rng: np.random.Generator) -> np.ndarray:
+        """One action per row of X, drawn from ``rng`` (a ``np.random.Generator``)."""
+        return self._sample(self._features(X), check_generator(rng))
 
     # Unchecked twins of sample / act for the rollout's per-step loop, where the features
     # come from the library itself (float64, shape (T, n_features)) and a validation per

@@ -7,7 +7,7 @@ from typing import Any
 
 import numpy as np
 
-from .._validation import SeedLike
+from .._validation import SeedLike, check_generator
 from .base import LinearPolicy, check_discrete_actions
 
 
@@ -71,7 +71,7 @@ class BernoulliPolicy(LinearPolicy):
 
     @W.setter
     def W(self, value: object) -> None:
-        self.theta = value
+        self._set_block(self._theta, value, "W")
 
     def get_config(self) -> dict[str, Any]:
         return {"n_features": self.n_features, "init_scale": self.init_scale}
@@ -135,7 +135,7 @@ class BernoulliPolicy(LinearPolicy):
 
     def sample(self, X: object, rng: np.random.Generator) -> np.ndarray:
         """Action 1 with probability p, else 0, shape (T,)."""
-        return self._sample(self._features(X), rng)
+        return self._sample(self._features(X), check_generator(rng))
 
     def _sample(self, X: np.ndarray, rng: np.random.Generator) -> np.ndarray:
         p = np.exp(log_sigmoid(X @ self.W))

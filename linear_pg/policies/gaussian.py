@@ -6,7 +6,14 @@ from typing import Any
 
 import numpy as np
 
-from .._validation import SeedLike, as_float_array, check_choice, check_finite, check_int
+from .._validation import (
+    SeedLike,
+    as_float_array,
+    check_choice,
+    check_finite,
+    check_generator,
+    check_int,
+)
 from .base import LinearPolicy, add_per_output, row_outer
 
 LOG_STD_BOUNDS = (-5.0, 2.0)
@@ -118,7 +125,7 @@ class GaussianPolicy(LinearPolicy):
 
     @W.setter
     def W(self, value: object) -> None:
-        self.W[...] = np.asarray(value, dtype=np.float64)
+        self._set_block(self.W, value, "W")
 
     @property
     def log_std(self) -> np.ndarray:
@@ -184,7 +191,7 @@ class GaussianPolicy(LinearPolicy):
 
     def _actions(self, A: object, n_rows: int) -> np.ndarray:
         arr = np.asarray(A)
-        if arr.dtype == bool or not np.issubdtype(arr.dtype, np.number):
+        if arr.dtype.kind not in "iuf":          # not bool, complex, strings or objects
             raise TypeError(f"A must hold real-valued actions, got dtype {arr.dtype}")
         arr = arr.astype(np.float64)
         if arr.ndim == 1 and self.action_dim == 1:
@@ -277,7 +284,7 @@ class GaussianPolicy(LinearPolicy):
 
     def sample(self, X: object, rng: np.random.Generator) -> np.ndarray:
         """mu + sigma * eps with eps ~ N(0, I), shape (T, action_dim). Not clipped."""
-        return self._sample(self._features(X), rng)
+        return self._sample(self._features(X), check_generator(rng))
 
     def _sample(self, X: np.ndarray, rng: np.random.Generator) -> np.ndarray:
         noise = rng.standard_normal((X.shape[0], self.action_dim))

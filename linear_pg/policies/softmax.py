@@ -7,7 +7,7 @@ from typing import Any
 
 import numpy as np
 
-from .._validation import SeedLike, check_int
+from .._validation import SeedLike, check_generator, check_int
 from .base import LinearPolicy, add_per_output, check_discrete_actions, row_outer
 
 
@@ -103,7 +103,7 @@ class SoftmaxPolicy(LinearPolicy):
 
     @W.setter
     def W(self, value: object) -> None:
-        self.theta = np.asarray(value, dtype=np.float64).ravel()
+        self._set_block(self.W, value, "W")
 
     def get_config(self) -> dict[str, Any]:
         return {"n_features": self.n_features, "n_actions": self.n_actions,
@@ -211,7 +211,7 @@ class SoftmaxPolicy(LinearPolicy):
 
     def sample(self, X: object, rng: np.random.Generator) -> np.ndarray:
         """One action per row by inverting the CDF with one uniform draw each, shape (T,)."""
-        return self._sample(self._features(X), rng)
+        return self._sample(self._features(X), check_generator(rng))
 
     def _sample(self, X: np.ndarray, rng: np.random.Generator) -> np.ndarray:
         # Inverse CDF: a = the number of j < k - 1 with p_0 + ... + p_j < u. Multiplied
