@@ -262,6 +262,15 @@ def _check_features_fit(phi: FeatureMap, env: gym.Env | gym.vector.VectorEnv,
                          f"{n_obs}; fit it on this env's observations")
 
 
+def _check_model_fits(policy: LinearPolicy, phi: FeatureMap,
+                      env: gym.Env | gym.vector.VectorEnv) -> None:
+    """The features read this env's observations and the policy fits them and its actions."""
+    _check_features_fit(phi, env)
+    space = env.single_action_space if isinstance(env, gym.vector.VectorEnv) \
+        else env.action_space
+    _check_policy_fits(policy, space, phi.n_features_out_)
+
+
 def _random_observations(env: gym.Env, rng: np.random.Generator, n_episodes: int) -> np.ndarray:
     env.action_space.seed(int(rng.integers(2**31 - 1)))
     obs = []
@@ -712,6 +721,12 @@ def evaluate(run: Run | LinearPolicy, episodes: int = 100, *, mean_action: bool 
         Parallel sub-environments.
     """
     episodes = check_int(episodes, "episodes", low=1)
+    if not isinstance(mean_action, bool | np.bool_):
+        raise TypeError(f"mean_action must be a bool, got {type(mean_action).__name__} "
+                        f"{mean_action!r}")
+    if features is not None and not isinstance(features, FeatureMap):
+        raise TypeError(f"features must be a fitted FeatureMap (the one the policy was "
+                        f"trained on), got {type(features).__name__} {features!r}")
     if isinstance(run, Run):
         policy, phi = run.policy, run.features
         env_id = run.env_id if env_id is None else env_id
@@ -727,6 +742,7 @@ def evaluate(run: Run | LinearPolicy, episodes: int = 100, *, mean_action: bool 
         raise TypeError(f"run must be a Run or a LinearPolicy, got {type(run).__name__}")
     env = make_env(env_id, env_kwargs, check_int(n_envs, "n_envs", low=1))
     try:
+        _check_model_fits(policy, phi, env)
         batch = collect(env, policy, phi, episodes, as_generator(seed), mean_action=mean_action)
     finally:
         env.close()

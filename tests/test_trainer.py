@@ -101,6 +101,52 @@ def test_evaluate_and_policy_instances():
     assert not np.shares_memory(r2.policy.theta, pi.theta)
 
 
+def _cartpole_with_three_actions():
+    """CartPole (4-dim observations) whose action space says Discrete(3): action 2 pushes left."""
+    import gymnasium as gym
+
+    env = gym.make("CartPole-v1").unwrapped
+    env.action_space = gym.spaces.Discrete(3)
+    return gym.wrappers.TimeLimit(env, 500)
+
+
+@pytest.fixture(scope="module")
+def cartpole_run():
+    return train("CartPole-v1", episodes=2, seed=0, batch_episodes=2)
+
+
+@pytest.mark.parametrize("args, exc, match", [
+    ({"env_id": "Acrobot-v1"}, ValueError, "fitted on observations of size 4.*size 6"),
+    ({"env_id": "linear_pg_test/CartPole3-v0"}, ValueError, "does not fit this env"),
+    ({"run": "gaussian"}, ValueError, "needs a continuous"),
+    ({"run": SoftmaxPolicy(5, 3)}, ValueError, "does not fit this env"),
+    ({"run": SoftmaxPolicy(4, 2)}, ValueError, "does not fit this env"),
+    ({"features": "raw"}, TypeError, "features must be a fitted FeatureMap"),
+    ({"features": "unfitted"}, ValueError, "not fitted"),
+    ({"env_kwargs": [1]}, TypeError, "env_kwargs must be a dict"),
+    ({"mean_action": "no"}, TypeError, "mean_action must be a bool"),
+])
+def test_evaluate_checks_the_policy_and_features_fit_the_env(cartpole_run, args, exc, match):
+    import gymnasium as gym
+
+    from linear_pg.features import RawFeatures
+
+    if "linear_pg_test/CartPole3-v0" not in gym.registry:
+        gym.register("linear_pg_test/CartPole3-v0", entry_point=_cartpole_with_three_actions)
+    args = dict(args)
+    if args.get("features") == "unfitted":
+        args["features"] = RawFeatures()
+    if args.get("run") == "gaussian":
+        args["run"] = GaussianPolicy(cartpole_run.policy.n_features)
+    if "run" in args or "features" in args:           # a bare policy needs env and features
+        args.setdefault("run", cartpole_run.policy)
+        args.setdefault("env_id", "CartPole-v1")
+        args.setdefault("features", cartpole_run.features)
+    run = args.pop("run", cartpole_run)
+    with pytest.raises(exc, match=match):
+        evaluate(run, 1, **args)
+
+
 def test_vector_env_training_runs():
     run = train("CartPole-v1", episodes=9, seed=0, n_envs=3, batch_episodes=3)
     assert run.episode_returns.shape == (9,)
