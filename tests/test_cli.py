@@ -57,6 +57,25 @@ def test_train_writes_every_file_per_seed(runs):
     assert not (runs / "two" / "seed-2").exists()
 
 
+@pytest.mark.parametrize("out, words", [
+    ("FILE", ("--out", "is an existing file, expected a directory")),
+    ("FILE/sub", ("--out", "cannot be created as a directory")),
+])
+def test_train_checks_out_before_training(tmp_path, capsys, monkeypatch, out, words):
+    import linear_pg.trainer
+
+    (tmp_path / "FILE").write_text("not a directory")
+
+    def no_training(*args, **kwargs):
+        raise AssertionError("trained despite a bad --out")
+
+    monkeypatch.setattr(linear_pg.trainer, "train", no_training)
+    code, _, err = run_cli(["train", "CartPole-v1", "--episodes", "3", "--quiet",
+                            "--out", tmp_path / out], capsys)
+    assert_one_line_error(code, err, *words)
+    assert (tmp_path / "FILE").read_text() == "not a directory"
+
+
 def test_train_prints_where_it_wrote(tmp_path, capsys):
     code, out, _ = run_cli(["train", "cartpole", "--episodes", "5", "--out", tmp_path / "r",
                             "--optimizer", "adam", "--lr", "0.01", "--no-normalize-weights",
@@ -231,3 +250,56 @@ def test_module_entry_point_bad_option():
     bad = subprocess.run([sys.executable, "-m", "linear_pg", "evaluate", ".", "--episodes",
                           "-3"], capture_output=True, text=True, timeout=60)
     assert bad.returncode == 2 and len(bad.stderr.strip().splitlines()) == 1
+
+
+def _train_and_interrupt(out, n_sigint, wait_for):
+    """`train Pendulum-v1 --seeds 2` in its own process group, sent n SIGINTs (as Ctrl-C in a
+    terminal sends one to every process of the group) once every seed has ``wait_for``."""
+    import os
+    import signal
+    import time
+
+    proc = subprocess.Popen([sys.executable, "-m", "linear_pg", "train", "Pendulum-v1",
+                             "--episodes", "3000", "--seeds", "2", "--jobs", "2", "--batch", "1",
+                             "--out", str(out), "--quiet"], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True, start_new_session=True)
+    try:
+        deadline = time.monotonic() + 120
+        while not all((out / f"seed-{k}" / wait_for).exists() for k in (0, 1)):
+            assert proc.poll() is None and time.monotonic() < deadline, proc.stderr.read()
+            time.sleep(0.05)
+        for _ in range(n_sigint):
+            os.killpg(proc.pid, signal.SIGINT)
+            time.sleep(0.05)
+        stdout, stderr = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    return proc.returncode, stdout, stderr
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="process groups and SIGINT are POSIX")
+def test_ctrl_c_with_several_seeds_keeps_every_seeds_run_so_far(tmp_path):
+    code, out, err = _train_and_interrupt(tmp_path / "x", 1, wait_for="")
+    assert code == 0, err
+    for k in (0, 1):
+        d = tmp_path / "x" / f"seed-{k}"
+        config = json.loads((d / "config.json").read_text())
+        assert config["stopped_reason"] == "interrupted"
+        assert 1 <= config["n_episodes"] < 3000
+        assert (d / "history.csv").is_file() and (d / "checkpoint.npz").is_file()
+        assert f"seed-{k}: " in out and "stopped: interrupted" in out
+    assert (tmp_path / "x" / "learning_curve.png").is_file()
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="process groups and SIGINT are POSIX")
+def test_a_second_ctrl_c_stops_at_once_and_keeps_the_last_checkpoints(tmp_path):
+    from linear_pg.checkpoint import load_run
+
+    code, out, err = _train_and_interrupt(tmp_path / "x", 2, wait_for="checkpoint.npz")
+    assert code == 130 and "interrupted" in err
+    for k in (0, 1):
+        d = tmp_path / "x" / f"seed-{k}"
+        assert f"seed-{k}: kept its last checkpoint" in err
+        assert load_run(d / "checkpoint.npz").n_episodes >= 10
+        assert json.loads((d / "config.json").read_text())["stopped_reason"] == "interrupted"
