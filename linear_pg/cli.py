@@ -346,6 +346,10 @@ def cmd_train(args: argparse.Namespace) -> int:
 def cmd_plot(args: argparse.Namespace) -> int:
     from .plotting import plot_run_dirs
 
+    if len(args.dirs) > 1 and args.out is None:
+        raise ValueError(f"--out FILE is required to plot several DIRs together (the default "
+                         f"DIR/learning_curve would replace the figure of {args.dirs[0]} "
+                         f"with the comparison)")
     paths = plot_run_dirs(args.dirs, args.out, labels=args.labels, title=args.title,
                           window=args.window)
     print(f"wrote {', '.join(str(p) for p in paths)}")
@@ -374,13 +378,26 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
 
 
 # ---------------------------------------------------------------------------- render
+RENDER_FILE = "episode.gif"
+
+
+def render_out(out: str | None, run_dir: str) -> Path:
+    """The GIF path of ``render --out``: RUN_DIR/episode.gif by default, and episode.gif
+    inside ``out`` when it is an existing directory or ends with a path separator."""
+    if out is None:
+        return Path(run_dir) / RENDER_FILE
+    if out.endswith(("/", os.sep)) or Path(out).is_dir():
+        return Path(out) / RENDER_FILE
+    return Path(out)
+
+
 def cmd_render(args: argparse.Namespace) -> int:
     from .render import render_gif
     from .rundir import find_runs, load_run_dir
 
     runs = find_runs(args.run_dir)
     run = load_run_dir(runs[0])
-    out = Path(args.out) if args.out is not None else Path(args.run_dir) / "episode.gif"
+    out = render_out(args.out, args.run_dir)
     path, n_frames, total = render_gif(run, out, seed=args.seed, mean_action=not args.sample,
                                        frame_skip=args.frame_skip, max_frames=args.max_frames,
                                        fps=args.fps, scale=args.scale)
@@ -501,8 +518,8 @@ def build_parser() -> argparse.ArgumentParser:
                  "      --out figures/compare.png\n")
     p.add_argument("dirs", nargs="+", metavar="DIR", help="run directories")
     p.add_argument("--out", metavar="FILE",
-                   help="figure path; writes FILE.png and FILE.svg "
-                        "(default: DIR/learning_curve)")
+                   help="figure path; writes FILE.png and FILE.svg (default with one DIR: "
+                        "DIR/learning_curve; required with several)")
     p.add_argument("--labels", nargs="+", metavar="NAME", help="legend name of each DIR")
     p.add_argument("--title", help="figure title (default: the env id)")
     p.add_argument("--window", type=_positive_int, default=100, metavar="N",
@@ -529,7 +546,9 @@ def build_parser() -> argparse.ArgumentParser:
                  "  python -m linear_pg render runs/cartpole --out cartpole.gif\n"
                  "  python -m linear_pg render runs/pendulum --frame-skip 2 --scale 0.5\n")
     p.add_argument("run_dir", metavar="RUN_DIR", help="run directory")
-    p.add_argument("--out", metavar="FILE.gif", help="GIF path (default: RUN_DIR/episode.gif)")
+    p.add_argument("--out", metavar="FILE.gif",
+                   help="GIF path, or a directory to write episode.gif in "
+                        "(default: RUN_DIR/episode.gif)")
     p.add_argument("--frame-skip", type=_positive_int, default=1, metavar="N",
                    help="keep every N-th frame (default: 1)")
     p.add_argument("--max-frames", type=_positive_int, metavar="N",

@@ -119,6 +119,13 @@ def test_plot_several_dirs_writes_png_and_svg(runs, tmp_path, capsys):
     assert out.with_suffix(".svg").is_file()
 
 
+def test_plot_of_several_dirs_needs_out_and_leaves_the_first_figure_alone(runs, capsys):
+    before = (runs / "one" / "learning_curve.png").read_bytes()
+    code, _, err = run_cli(["plot", runs / "one", runs / "two"], capsys)
+    assert_one_line_error(code, err, "--out FILE is required to plot several DIRs")
+    assert (runs / "one" / "learning_curve.png").read_bytes() == before
+
+
 # ---------------------------------------------------------------------------- evaluate
 def test_evaluate_prints_mean_and_std_per_seed(runs, capsys):
     code, out, _ = run_cli(["evaluate", runs / "two", "--episodes", "3"], capsys)
@@ -140,6 +147,20 @@ def test_render_writes_a_gif_with_the_reported_frames(runs, tmp_path, capsys):
     assert 1 <= n_frames <= 12
     with Image.open(out) as im:
         assert im.n_frames == n_frames and im.size == (300, 200)
+
+
+@pytest.mark.parametrize("existing", [True, False])
+def test_render_out_a_directory_writes_episode_gif_inside_it(runs, tmp_path, capsys, existing):
+    target = tmp_path / "gifs"
+    if existing:
+        target.mkdir()
+    small = ["--max-frames", "12", "--frame-skip", "2", "--scale", "0.5"]
+    code, stdout, _ = run_cli(["render", runs / "one", "--out", f"{target}/", *small], capsys)
+    assert code == 0 and str(target / "episode.gif") in stdout
+    with Image.open(target / "episode.gif") as im:
+        assert im.format == "GIF"
+    code, _, _ = run_cli(["render", runs / "one", "--out", target, *small], capsys)
+    assert code == 0 and target.is_dir()
 
 
 # ---------------------------------------------------------------------------- gradcheck
