@@ -26,6 +26,7 @@ from typing import Any
 import numpy as np
 
 from ._json import to_builtin
+from ._validation import describe
 from .features import features_from_state
 from .policies import BernoulliPolicy, GaussianPolicy, LinearPolicy, SoftmaxPolicy
 
@@ -35,6 +36,12 @@ POLICY_CLASSES: dict[str, type[LinearPolicy]] = {
     "softmax": SoftmaxPolicy, "bernoulli": BernoulliPolicy, "gaussian": GaussianPolicy}
 HISTORY = ("episode_returns", "episode_lengths", "update_episodes", "grad_norm", "entropy",
            "mean_std", "wall_time")
+EPISODE_HISTORY = ("episode_returns", "episode_lengths")
+"""History columns with one entry per training episode; the others have one per update."""
+META_TYPES: dict[str, tuple[type, ...]] = {
+    "env_id": (str,), "seed": (int,), "config": (dict,), "stopped_reason": (str, type(None)),
+    "policy_kind": (str,), "policy_config": (dict,), "features_config": (dict,)}
+"""The metadata entries a checkpoint must have and the JSON types each may take."""
 
 
 def _versions() -> dict[str, str]:
@@ -44,6 +51,49 @@ def _versions() -> dict[str, str]:
 
     return {"linear_pg": __version__, "numpy": np.__version__,
             "gymnasium": gymnasium.__version__}
+
+
+def check_checkpoint_path(path: object, name: str = "checkpoint_path") -> Path:
+    """``path`` as a Path, checked to be a file this process can create or replace.
+
+    Creates the missing directories above ``path`` and tries a temporary file there
+    (removed at once). Run before training, so that a bad path is an error at once rather
+    than after the first ``checkpoint_every`` updates, with the training lost.
+
+    Raises
+    ------
+    TypeError
+        If ``path`` is not a str or an ``os.PathLike``.
+    ValueError
+        If it names an existing directory, lies under an existing file, or its directory
+        cannot be created or written.
+    """
+    if not isinstance(path, str | os.PathLike):
+        raise TypeError(f"{name} must be a str or an os.PathLike file path, got "
+                        f"{type(path).__name__}")
+    path = Path(path)
+    if str(path) in ("", ".") or path.is_dir():
+        raise ValueError(f"{name} must be a file path, got {str(path)!r}, which is a "
+                         f"directory (e.g. {str(path / 'checkpoint.npz')!r})")
+    ancestor = _existing_ancestor(path.parent)
+    if not ancestor.is_dir():
+        raise ValueError(f"{name} {str(path)!r} cannot be created: {str(ancestor)!r} is an "
+                         f"existing file, not a directory")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryFile(dir=path.parent):
+            pass
+    except OSError as err:
+        raise ValueError(f"{name} {str(path)!r} cannot be written: {err}") from err
+    return path
+
+
+def _existing_ancestor(directory: Path) -> Path:
+    """The nearest of ``directory`` and its parents that exists (the one mkdir starts from)."""
+    directory = directory.absolute()
+    while not directory.exists() and directory != directory.parent:
+        directory = directory.parent
+    return directory
 
 
 def save_checkpoint(run: Any, path: str | os.PathLike) -> Path:
@@ -73,6 +123,7 @@ def save_checkpoint(run: Any, path: str | os.PathLike) -> Path:
             np.savez(f, **arrays)
             f.flush()
             os.fsync(f.fileno())
+        os.chmod(tmp, _new_file_mode())
         os.replace(tmp, path)
     except BaseException:
         if os.path.exists(tmp):
@@ -81,18 +132,78 @@ def save_checkpoint(run: Any, path: str | os.PathLike) -> Path:
     return path
 
 
+def _new_file_mode() -> int:
+    """The permissions ``open(path, "w")`` would give a new file: 0o666 less the umask.
+
+    ``tempfile.mkstemp`` creates its file with 0o600, which the atomic rename would keep;
+    the checkpoint should be as readable as the history.csv and config.json beside it.
+    (The umask can only be read by setting it, so it is set and put back at once.)
+    """
+    umask = os.umask(0o077)
+    os.umask(umask)
+    return 0o666 & ~umask
+
+
+def _corrupted(path: Path, what: str) -> ValueError:
+    return ValueError(f"corrupted or mismatched checkpoint {str(path)!r}: {what}")
+
+
+def _read_arrays(path: Path) -> dict[str, np.ndarray]:
+    """Every entry of the .npz archive at ``path`` (no pickles), or a ValueError."""
+    try:
+        data = np.load(path, allow_pickle=False)
+        if not isinstance(data, np.lib.npyio.NpzFile):
+            raise ValueError(f"it holds a single {describe(data)} (a .npy file), not a .npz "
+                             f"archive")
+        with data:
+            return {k: data[k] for k in data.files}
+    except (zipfile.BadZipFile, OSError, ValueError, EOFError, KeyError) as err:
+        raise ValueError(f"checkpoint {str(path)!r} is corrupted or not a linear_pg "
+                         f"checkpoint (.npz): {err}") from err
+
+
+def _check_meta(meta: dict[str, Any], path: Path) -> None:
+    """Every entry :func:`load_run` reads is present and of its JSON type."""
+    missing = [k for k in META_TYPES if k not in meta]
+    if missing:
+        raise _corrupted(path, f"its metadata lacks {missing}")
+    for key, types in META_TYPES.items():
+        value = meta[key]
+        if not isinstance(value, types) or isinstance(value, bool):
+            expected = " or ".join("null" if t is type(None) else t.__name__ for t in types)
+            raise _corrupted(path, f"metadata {key!r} must be a {expected}, got "
+                                   f"{type(value).__name__} {value!r}")
+    if meta["seed"] < 0:
+        raise _corrupted(path, f"metadata 'seed' must be >= 0, got {meta['seed']}")
+
+
+def _check_real_vector(a: np.ndarray, name: str, path: Path) -> None:
+    if a.ndim != 1 or a.dtype.kind not in "iuf":
+        raise _corrupted(path, f"{name!r} must be a 1-D array of real numbers, got "
+                               f"{describe(a)}")
+
+
+def _check_history(history: dict[str, np.ndarray], path: Path) -> None:
+    """All columns present, 1-D and real; per-episode and per-update columns each of one length."""
+    missing = [k for k in HISTORY if k not in history]
+    if missing:
+        raise ValueError(f"checkpoint {str(path)!r} lacks history columns {missing}")
+    for k in HISTORY:
+        _check_real_vector(history[k], f"history/{k}", path)
+    for group in (EPISODE_HISTORY, tuple(k for k in HISTORY if k not in EPISODE_HISTORY)):
+        sizes = {k: history[k].size for k in group}
+        if len(set(sizes.values())) > 1:
+            raise _corrupted(path, f"history columns {list(group)} must have equal lengths, "
+                                   f"got {sizes}")
+
+
 def load_checkpoint(path: str | os.PathLike) -> dict[str, Any]:
     """Read a checkpoint into ``{"meta": dict, "theta": array, "features": dict,
     "history": dict}``, with a ValueError for anything that is not a valid checkpoint."""
     path = Path(path)
     if not path.exists():
         raise FileNotFoundError(f"checkpoint {str(path)!r} does not exist")
-    try:
-        with np.load(path, allow_pickle=False) as data:
-            arrays = {k: data[k] for k in data.files}
-    except (zipfile.BadZipFile, OSError, ValueError, EOFError, KeyError) as err:
-        raise ValueError(f"checkpoint {str(path)!r} is corrupted or not a linear_pg "
-                         f"checkpoint (.npz): {err}") from err
+    arrays = _read_arrays(path)
     if "meta" not in arrays or "theta" not in arrays:
         raise ValueError(f"checkpoint {str(path)!r} lacks the 'meta' and 'theta' entries of a "
                          f"linear_pg checkpoint, got entries {sorted(arrays)}")
@@ -108,11 +219,14 @@ def load_checkpoint(path: str | os.PathLike) -> dict[str, Any]:
         raise ValueError(f"checkpoint {str(path)!r} has format_version "
                          f"{meta.get('format_version')!r}, this linear_pg reads "
                          f"{FORMAT_VERSION}")
+    _check_meta(meta, path)
+    _check_real_vector(arrays["theta"], "theta", path)
+    history = {k.split("/", 1)[1]: v for k, v in arrays.items() if k.startswith("history/")}
+    _check_history(history, path)
     return {"meta": meta, "theta": arrays["theta"],
             "features": {k.split("/", 1)[1]: v for k, v in arrays.items()
                          if k.startswith("features/")},
-            "history": {k.split("/", 1)[1]: v for k, v in arrays.items()
-                        if k.startswith("history/")}}
+            "history": history}
 
 
 def load_run(path: str | os.PathLike, *, env_id: str | None = None) -> Any:
@@ -148,9 +262,6 @@ def load_run(path: str | os.PathLike, *, env_id: str | None = None) -> Any:
         raise ValueError(f"checkpoint {str(path)!r} is inconsistent: the features give "
                          f"{features.n_features_out_} columns, the policy expects "
                          f"{policy.n_features}")
-    missing = [k for k in HISTORY if k not in ck["history"]]
-    if missing:
-        raise ValueError(f"checkpoint {str(path)!r} lacks history columns {missing}")
     return Run(env_id=meta["env_id"], seed=meta["seed"], config=meta["config"], policy=policy,
                features=features, stopped_reason=meta["stopped_reason"],
                **{k: ck["history"][k] for k in HISTORY})

@@ -131,45 +131,190 @@ class _Progress:
             self.bar.close()
 
 
+def check_out_dir(out: str | os.PathLike, name: str = "--out") -> Path:
+    """``out`` as a directory that exists (created if needed), or a clear ValueError.
+
+    Checked before training, so that a path naming an existing file is an error at once
+    instead of after the training, with nothing saved.
+    """
+    out = Path(out)
+    if out.exists() and not out.is_dir():
+        raise ValueError(f"{name} {str(out)!r} is an existing file, expected a directory "
+                         f"(it gets one seed-<k> directory per seed)")
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as err:
+        raise ValueError(f"{name} {str(out)!r} cannot be created as a directory: "
+                         f"{err.strerror or err}") from err
+    return out
+
+
 def train_to_dir(env_id: str, out: str | os.PathLike, seeds: Sequence[int], *,
                  n_jobs: int = 1, progress: bool = True, **train_kwargs: Any) -> list[Any]:
     """Train one run per seed and write each to ``out/seed-<k>``; returns the Runs.
 
     One seed trains in this process with a live progress bar (episodes and the moving
     average of the return); several seeds train in ``n_jobs`` parallel processes
-    (joblib), with a bar over the seeds that have finished.
-    """
-    from tqdm import tqdm
+    (joblib), with a bar over the seeds that have finished. Every seed saves its
+    checkpoint every ``checkpoint_every`` updates while it trains.
 
+    Ctrl-C returns the runs so far, each written to its directory: one seed stops like
+    :func:`~linear_pg.trainer.train`; several seeds are told to stop after their current
+    update and each writes its own directory (see :func:`_train_seeds_to_dir`).
+    """
     from .rundir import seed_dir, write_run
     from .trainer import train
 
+    out = check_out_dir(out)
     seeds = list(seeds)
     if len(seeds) == 1:
         callback = _Progress(f"{env_id} seed {seeds[0]}", enabled=progress)
         try:
-            run = train(env_id, seed=seeds[0], callback=callback, **train_kwargs)
+            run = train(env_id, seed=seeds[0], callback=callback,
+                        checkpoint_path=_checkpoint_path(out, seeds[0]), **train_kwargs)
         finally:
             callback.close()
         write_run(run, seed_dir(out, seeds[0]))
         return [run]
-    from joblib import Parallel, delayed
+    return _train_seeds_to_dir(env_id, out, seeds, n_jobs=n_jobs, progress=progress,
+                               **train_kwargs)
 
-    jobs = Parallel(n_jobs=min(n_jobs, len(seeds)), return_as="generator")(
-        delayed(train)(env_id, seed=s, **train_kwargs) for s in seeds)
+
+def _checkpoint_path(out: Path, seed: int) -> Path:
+    from .rundir import CHECKPOINT_FILE, seed_dir
+
+    return seed_dir(out, seed) / CHECKPOINT_FILE
+
+
+def _train_seed_to_dir(env_id: str, out: Path, seed: int, stop_file: str, parent_pid: int,
+                       **train_kwargs: Any) -> Any:
+    """In a worker process: train one seed, write ``out/seed-<seed>``, return the Run.
+
+    The parent asks every worker to stop by creating ``stop_file``: the worker checks for it
+    after every update and stops as at Ctrl-C (``stopped_reason="interrupted"``), or does not
+    start at all (returns None). A worker process (not ``parent_pid``, which runs the
+    seeds itself when n_jobs is 1) ignores SIGINT, which a Ctrl-C in a terminal sends to
+    every process of the group: an idle loky worker would die of it and take the whole
+    pool, and the runs in it, down with it.
+    """
+    import signal
+
+    from .rundir import seed_dir, write_run
+    from .trainer import train
+
+    if os.getpid() != parent_pid:
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+    if os.path.exists(stop_file):
+        return None
+
+    def stop_if_asked(run: Any) -> None:
+        if os.path.exists(stop_file):
+            raise KeyboardInterrupt
+
+    run = train(env_id, seed=seed, callback=stop_if_asked,
+                checkpoint_path=_checkpoint_path(out, seed), **train_kwargs)
+    write_run(run, seed_dir(out, seed))
+    return run
+
+
+class _StopOnSigint:
+    """While active, the first SIGINT creates ``stop_file`` (the workers stop at their next
+    update); the next one raises KeyboardInterrupt as usual (stop at once)."""
+
+    def __init__(self, stop_file: str) -> None:
+        self.stop_file, self.previous = stop_file, None
+
+    def __enter__(self) -> _StopOnSigint:
+        import signal
+        import threading
+
+        if threading.current_thread() is threading.main_thread():
+            self.previous = signal.signal(signal.SIGINT, self._handle)
+        return self
+
+    def _handle(self, signum: int, frame: Any) -> None:
+        import signal
+
+        Path(self.stop_file).touch()
+        signal.signal(signal.SIGINT, self.previous)
+        print("linear-pg: interrupted, stopping every seed after its current update and "
+              "saving it (Ctrl-C again to stop at once, keeping the last checkpoints)",
+              file=sys.stderr)
+
+    def __exit__(self, *exc: object) -> None:
+        import signal
+
+        if self.previous is not None:
+            signal.signal(signal.SIGINT, self.previous)
+
+
+def _train_seeds_to_dir(env_id: str, out: Path, seeds: list[int], *, n_jobs: int,
+                        progress: bool, **train_kwargs: Any) -> list[Any]:
+    """Several seeds in parallel processes, each writing its own directory.
+
+    A first Ctrl-C stops every seed after its current update (each writes its run so far);
+    a second one stops at once, and the seeds not written yet are rebuilt from their last
+    periodic checkpoint (:func:`_keep_checkpoints`) before the KeyboardInterrupt goes on.
+    """
+    import shutil
+    import tempfile
+
+    from joblib import Parallel, delayed
+    from tqdm import tqdm
+
+    stop_dir = tempfile.mkdtemp(prefix="linear_pg-stop-")
+    stop_file = os.path.join(stop_dir, "stop")
     runs, bar = [], None        # the bar appears with the first finished seed
     try:
-        for run in jobs:
-            write_run(run, seed_dir(out, run.seed))
-            runs.append(run)
-            if progress:
-                bar = bar or tqdm(total=len(seeds), desc=f"{env_id} seeds", unit="seed")
-                bar.update(1)
-                bar.set_postfix(last_avg_return=f"{run.episode_returns[-100:].mean():.1f}")
+        with _StopOnSigint(stop_file):
+            jobs = Parallel(n_jobs=min(n_jobs, len(seeds)), return_as="generator")(
+                delayed(_train_seed_to_dir)(env_id, out, s, stop_file, os.getpid(),
+                                            **train_kwargs)
+                for s in seeds)
+            for run in jobs:
+                if run is None:
+                    continue
+                runs.append(run)
+                if progress:
+                    bar = bar or tqdm(total=len(seeds), desc=f"{env_id} seeds", unit="seed")
+                    bar.update(1)
+                    bar.set_postfix(last_avg_return=f"{run.episode_returns[-100:].mean():.1f}")
+    except KeyboardInterrupt:
+        _keep_checkpoints(out, [s for s in seeds if s not in {r.seed for r in runs}])
+        raise
     finally:
         if bar is not None:
             bar.close()
+        shutil.rmtree(stop_dir, ignore_errors=True)
+    skipped = sorted(set(seeds) - {r.seed for r in runs})
+    if skipped:
+        print(f"linear-pg: interrupted before seeds {skipped} started; they have no "
+              f"directory", file=sys.stderr)
     return runs
+
+
+def _keep_checkpoints(out: Path, seeds: list[int]) -> None:
+    """After a hard stop: write each seed's directory from its last checkpoint, and say so."""
+    from .checkpoint import load_run
+    from .rundir import seed_dir, write_run
+
+    for seed in seeds:
+        path = _checkpoint_path(out, seed)
+        if not path.is_file():
+            print(f"linear-pg: {seed_dir(out, seed)}: no checkpoint yet, nothing kept",
+                  file=sys.stderr)
+            continue
+        try:
+            run = load_run(path)
+            if run.stopped_reason is None and run.n_episodes < run.config["episodes"]:
+                run.stopped_reason = "interrupted"
+            write_run(run, seed_dir(out, seed))
+        except (ValueError, OSError) as err:
+            print(f"linear-pg: {seed_dir(out, seed)}: its checkpoint could not be read back "
+                  f"({_one_line(err)}); kept as it is", file=sys.stderr)
+            continue
+        print(f"linear-pg: {seed_dir(out, seed)}: kept its last checkpoint "
+              f"({run.n_episodes} episodes)", file=sys.stderr)
 
 
 def cmd_train(args: argparse.Namespace) -> int:
@@ -201,6 +346,10 @@ def cmd_train(args: argparse.Namespace) -> int:
 def cmd_plot(args: argparse.Namespace) -> int:
     from .plotting import plot_run_dirs
 
+    if len(args.dirs) > 1 and args.out is None:
+        raise ValueError(f"--out FILE is required to plot several DIRs together (the default "
+                         f"DIR/learning_curve would replace the figure of {args.dirs[0]} "
+                         f"with the comparison)")
     paths = plot_run_dirs(args.dirs, args.out, labels=args.labels, title=args.title,
                           window=args.window)
     print(f"wrote {', '.join(str(p) for p in paths)}")
@@ -229,13 +378,26 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
 
 
 # ---------------------------------------------------------------------------- render
+RENDER_FILE = "episode.gif"
+
+
+def render_out(out: str | None, run_dir: str) -> Path:
+    """The GIF path of ``render --out``: RUN_DIR/episode.gif by default, and episode.gif
+    inside ``out`` when it is an existing directory or ends with a path separator."""
+    if out is None:
+        return Path(run_dir) / RENDER_FILE
+    if out.endswith(("/", os.sep)) or Path(out).is_dir():
+        return Path(out) / RENDER_FILE
+    return Path(out)
+
+
 def cmd_render(args: argparse.Namespace) -> int:
     from .render import render_gif
     from .rundir import find_runs, load_run_dir
 
     runs = find_runs(args.run_dir)
     run = load_run_dir(runs[0])
-    out = Path(args.out) if args.out is not None else Path(args.run_dir) / "episode.gif"
+    out = render_out(args.out, args.run_dir)
     path, n_frames, total = render_gif(run, out, seed=args.seed, mean_action=not args.sample,
                                        frame_skip=args.frame_skip, max_frames=args.max_frames,
                                        fps=args.fps, scale=args.scale)
@@ -356,8 +518,8 @@ def build_parser() -> argparse.ArgumentParser:
                  "      --out figures/compare.png\n")
     p.add_argument("dirs", nargs="+", metavar="DIR", help="run directories")
     p.add_argument("--out", metavar="FILE",
-                   help="figure path; writes FILE.png and FILE.svg "
-                        "(default: DIR/learning_curve)")
+                   help="figure path; writes FILE.png and FILE.svg (default with one DIR: "
+                        "DIR/learning_curve; required with several)")
     p.add_argument("--labels", nargs="+", metavar="NAME", help="legend name of each DIR")
     p.add_argument("--title", help="figure title (default: the env id)")
     p.add_argument("--window", type=_positive_int, default=100, metavar="N",
@@ -384,7 +546,9 @@ def build_parser() -> argparse.ArgumentParser:
                  "  python -m linear_pg render runs/cartpole --out cartpole.gif\n"
                  "  python -m linear_pg render runs/pendulum --frame-skip 2 --scale 0.5\n")
     p.add_argument("run_dir", metavar="RUN_DIR", help="run directory")
-    p.add_argument("--out", metavar="FILE.gif", help="GIF path (default: RUN_DIR/episode.gif)")
+    p.add_argument("--out", metavar="FILE.gif",
+                   help="GIF path, or a directory to write episode.gif in "
+                        "(default: RUN_DIR/episode.gif)")
     p.add_argument("--frame-skip", type=_positive_int, default=1, metavar="N",
                    help="keep every N-th frame (default: 1)")
     p.add_argument("--max-frames", type=_positive_int, metavar="N",

@@ -198,8 +198,9 @@ def plot_run_dirs(paths: Sequence[str | os.PathLike], out: str | os.PathLike | N
     paths : sequence of run directories
         Each is one group: a seed directory or a directory of seed-* directories.
     out : path, optional
-        Figure file (its suffix is replaced by .png and .svg). Default:
-        ``<first path>/learning_curve``.
+        Figure file (its suffix is replaced by .png and .svg). Default, for one path only:
+        ``<path>/learning_curve``; required with several, whose comparison does not
+        belong inside (and must not replace the figure of) the first one.
     labels : sequence of str, optional
         Legend names of the groups; default: the directory names.
     title : str, optional
@@ -212,6 +213,10 @@ def plot_run_dirs(paths: Sequence[str | os.PathLike], out: str | os.PathLike | N
     """
     if len(paths) == 0:
         raise ValueError("paths must name at least one run directory")
+    if len(paths) > 1 and out is None:
+        raise ValueError(f"out is required with several run directories ({len(paths)}): "
+                         f"the default {str(Path(paths[0]) / 'learning_curve')!r} would "
+                         f"replace the figure of the first one")
     if labels is not None and len(labels) != len(paths):
         raise ValueError(f"labels must have one name per path ({len(paths)}), "
                          f"got {len(labels)}")

@@ -15,9 +15,10 @@ One update of REINFORCE, as :func:`train` runs it:
 from __future__ import annotations
 
 import math
+import numbers
 import time
 import warnings
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -159,7 +160,8 @@ def make_env(env_id: str, env_kwargs: dict[str, Any] | None = None,
     if not isinstance(env_id, str):
         raise TypeError(f"env_id must be a str such as 'CartPole-v1', got "
                         f"{type(env_id).__name__}")
-    kwargs = dict(env_kwargs or {})
+    n_envs = check_int(n_envs, "n_envs", low=1)
+    kwargs = dict(check_kwargs(env_kwargs, "env_kwargs"))
     try:
         spec = gym.spec(env_id)
         if spec.max_episode_steps is None:
@@ -226,6 +228,47 @@ def _check_policy_fits(policy: LinearPolicy, space: gym.Space, n_features: int) 
             or policy.n_features != n_features:
         raise ValueError(f"policy {policy!r} does not fit this env: expected "
                          f"{expected!r} for {n_features} features and action space {space}")
+
+
+POLICY_ARGUMENTS = ("n_features", "n_actions", "action_dim", "seed")
+"""Policy constructor arguments that :func:`train` sets itself (not via policy_kwargs)."""
+
+
+def check_kwargs(kwargs: object, name: str) -> dict[str, Any]:
+    """``kwargs`` (None meaning {}) checked to be a dict with str keys, for ``**kwargs``."""
+    if kwargs is None:
+        return {}
+    if not isinstance(kwargs, dict) or not all(isinstance(k, str) for k in kwargs):
+        raise TypeError(f"{name} must be a dict of keyword arguments (str keys), got "
+                        f"{type(kwargs).__name__} {kwargs!r}")
+    return kwargs
+
+
+def observation_size(env: gym.Env | gym.vector.VectorEnv) -> int:
+    """Length of the (flat) observation vector the features receive from ``env``."""
+    space = env.single_observation_space if isinstance(env, gym.vector.VectorEnv) \
+        else env.observation_space
+    return int(np.prod(space.shape))
+
+
+def _check_features_fit(phi: FeatureMap, env: gym.Env | gym.vector.VectorEnv,
+                        name: str = "features") -> None:
+    """A fitted feature map that reads observations of this env's size, else an error."""
+    phi._check_fitted()
+    n_obs = observation_size(env)
+    if phi.n_features_in_ != n_obs:
+        raise ValueError(f"{name} {type(phi).__name__} was fitted on observations of size "
+                         f"{phi.n_features_in_}, but this env's observations have size "
+                         f"{n_obs}; fit it on this env's observations")
+
+
+def _check_model_fits(policy: LinearPolicy, phi: FeatureMap,
+                      env: gym.Env | gym.vector.VectorEnv) -> None:
+    """The features read this env's observations and the policy fits them and its actions."""
+    _check_features_fit(phi, env)
+    space = env.single_action_space if isinstance(env, gym.vector.VectorEnv) \
+        else env.action_space
+    _check_policy_fits(policy, space, phi.n_features_out_)
 
 
 def _random_observations(env: gym.Env, rng: np.random.Generator, n_episodes: int) -> np.ndarray:
@@ -313,6 +356,12 @@ def _resolve(env_id: str, env: gym.Env, given: dict[str, Any],
     cfg["mean_bound_coef"] = check_real(cfg.get("mean_bound_coef", 0.0), "mean_bound_coef",
                                         low=0.0)
     cfg.setdefault("mirror", None)
+    for part in ("env", "policy", "features", "optimizer"):
+        cfg[f"{part}_kwargs"] = check_kwargs(cfg.get(f"{part}_kwargs"), f"{part}_kwargs")
+    owned = sorted(set(cfg["policy_kwargs"]) & set(POLICY_ARGUMENTS))
+    if owned:
+        raise ValueError(f"policy_kwargs must not set {owned}: train sets the policy's size "
+                         f"from the env and features, and its seed from seed=")
     check_choice(cfg["estimator"], "estimator", ESTIMATORS)
     check_choice(cfg["baseline"], "baseline", BASELINES)
     check_choice(cfg["optimizer"], "optimizer", OPTIMIZERS)
@@ -525,8 +574,13 @@ def train(env_id: str, *, episodes: int | None = None, seed: int = 0,
     seed = check_int(seed, "seed", low=0)
     n_envs = check_int(n_envs, "n_envs", low=1)
     checkpoint_every = check_int(checkpoint_every, "checkpoint_every", low=1)
-    if env_kwargs is not None and not isinstance(env_kwargs, dict):
-        raise TypeError(f"env_kwargs must be a dict, got {type(env_kwargs).__name__}")
+    if env_kwargs is not None:
+        check_kwargs(env_kwargs, "env_kwargs")
+    if checkpoint_path is not None:
+        checkpoint_path = _check_checkpoint_path(checkpoint_path)
+    if callback is not None and not callable(callback):
+        raise TypeError(f"callback must be a callable taking the Run, got "
+                        f"{type(callback).__name__}")
     probe_kwargs = env_kwargs if env_kwargs is not None else \
         (get_preset(env_id).get("env_kwargs", {}) if _has_preset(env_id) else {})
     env = make_env(env_id, probe_kwargs)
@@ -548,7 +602,7 @@ def train(env_id: str, *, episodes: int | None = None, seed: int = 0,
 
     if isinstance(features, FeatureMap):
         phi = features
-        phi._check_fitted()
+        _check_features_fit(phi, env)
     elif features is None or isinstance(features, str):
         phi = fit_features(cfg["features"], env, rng, **cfg["features_kwargs"])
     else:
@@ -627,6 +681,12 @@ def train(env_id: str, *, episodes: int | None = None, seed: int = 0,
     return run
 
 
+def _check_checkpoint_path(path: object) -> Any:
+    from .checkpoint import check_checkpoint_path
+
+    return check_checkpoint_path(path, "checkpoint_path")
+
+
 def _save(run: Run, path: str) -> None:
     from .checkpoint import save_checkpoint
 
@@ -664,6 +724,12 @@ def evaluate(run: Run | LinearPolicy, episodes: int = 100, *, mean_action: bool 
         Parallel sub-environments.
     """
     episodes = check_int(episodes, "episodes", low=1)
+    if not isinstance(mean_action, bool | np.bool_):
+        raise TypeError(f"mean_action must be a bool, got {type(mean_action).__name__} "
+                        f"{mean_action!r}")
+    if features is not None and not isinstance(features, FeatureMap):
+        raise TypeError(f"features must be a fitted FeatureMap (the one the policy was "
+                        f"trained on), got {type(features).__name__} {features!r}")
     if isinstance(run, Run):
         policy, phi = run.policy, run.features
         env_id = run.env_id if env_id is None else env_id
@@ -679,6 +745,7 @@ def evaluate(run: Run | LinearPolicy, episodes: int = 100, *, mean_action: bool 
         raise TypeError(f"run must be a Run or a LinearPolicy, got {type(run).__name__}")
     env = make_env(env_id, env_kwargs, check_int(n_envs, "n_envs", low=1))
     try:
+        _check_model_fits(policy, phi, env)
         batch = collect(env, policy, phi, episodes, as_generator(seed), mean_action=mean_action)
     finally:
         env.close()
@@ -686,6 +753,19 @@ def evaluate(run: Run | LinearPolicy, episodes: int = 100, *, mean_action: bool 
 
 
 # ---------------------------------------------------------------------------- seeds
+def check_seeds(seeds: object) -> list[int]:
+    """``seeds`` as a list of non-negative ints: an int n means 0 .. n - 1."""
+    if isinstance(seeds, numbers.Integral) and not isinstance(seeds, bool):
+        return list(range(check_int(seeds, "seeds", low=1)))
+    if isinstance(seeds, str | bytes) or not isinstance(seeds, Iterable):
+        raise TypeError(f"seeds must be an int n (seeds 0 .. n - 1) or a sequence of ints, "
+                        f"got {type(seeds).__name__}")
+    out = [check_int(s, "seeds", low=0) for s in seeds]
+    if not out:
+        raise ValueError("seeds must hold at least one seed, got an empty sequence")
+    return out
+
+
 def train_seeds(env_id: str, seeds: Sequence[int] | int, *, n_jobs: int = 1,
                 **train_kwargs: Any) -> list[Run]:
     """:func:`train` once per seed, in parallel processes with joblib when n_jobs > 1.
@@ -693,9 +773,9 @@ def train_seeds(env_id: str, seeds: Sequence[int] | int, *, n_jobs: int = 1,
     ``seeds`` may be an int n, meaning seeds 0 .. n - 1. Results are in the order of the
     seeds and identical to sequential runs (each run is seeded on its own).
     """
-    if isinstance(seeds, int | np.integer):
-        seeds = range(check_int(seeds, "seeds", low=1))
-    seeds = [check_int(s, "seeds", low=0) for s in seeds]
+    seeds = check_seeds(seeds)
+    if "seed" in train_kwargs:
+        raise TypeError("train_seeds takes seeds= (an int n or a list of ints), not seed=")
     n_jobs = check_int(n_jobs, "n_jobs", low=1)
     if n_jobs == 1:
         return [train(env_id, seed=s, **train_kwargs) for s in seeds]

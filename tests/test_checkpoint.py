@@ -78,3 +78,70 @@ def test_failed_save_keeps_previous_checkpoint(run, tmp_path, monkeypatch):
         save_checkpoint(run, p)
     assert p.read_bytes() == before
     assert sorted(x.name for x in tmp_path.iterdir()) == ["r.npz"]   # no temp file left
+
+
+def _rewrite(run, tmp_path, name, change):
+    """Save ``run``, let ``change(arrays, meta)`` corrupt its entries, write it as ``name``."""
+    p = save_checkpoint(run, tmp_path / "r.npz")
+    with np.load(p) as d:
+        arrays = dict(d)
+    meta = json.loads(str(arrays["meta"]))
+    change(arrays, meta)
+    arrays["meta"] = np.array(json.dumps(meta))
+    np.savez(tmp_path / name, **arrays)
+    return tmp_path / name
+
+
+def _drop(key):
+    return lambda arrays, meta: meta.pop(key)
+
+
+def _set_meta(key, value):
+    return lambda arrays, meta: meta.__setitem__(key, value)
+
+
+def _set_array(key, value):
+    return lambda arrays, meta: arrays.__setitem__(key, value)
+
+
+@pytest.mark.parametrize("change, match", [
+    (_drop("env_id"), r"metadata lacks \['env_id'\]"),
+    (_drop("seed"), r"metadata lacks \['seed'\]"),
+    (_drop("config"), r"metadata lacks \['config'\]"),
+    (_drop("stopped_reason"), r"metadata lacks \['stopped_reason'\]"),
+    (_drop("policy_config"), r"metadata lacks \['policy_config'\]"),
+    (_set_meta("policy_config", [1, 2]), "'policy_config' must be a dict, got list"),
+    (_set_meta("config", "x"), "'config' must be a dict, got str"),
+    (_set_meta("seed", -1), "'seed' must be >= 0"),
+    (_set_meta("stopped_reason", 3), "'stopped_reason' must be a str or null"),
+    (_set_array("history/episode_returns", np.zeros(7)), "must have equal lengths"),
+    (_set_array("history/grad_norm", np.zeros(5)), "must have equal lengths"),
+    (_set_array("history/episode_returns", np.array(["a", "b", "c", "d"])),
+     "'history/episode_returns' must be a 1-D array of real numbers"),
+    (_set_array("theta", np.zeros(10, dtype=complex)), "'theta' must be a 1-D array of real"),
+])
+def test_corrupted_or_mismatched_metadata_and_arrays(run, tmp_path, change, match):
+    p = _rewrite(run, tmp_path, "bad.npz", change)
+    with pytest.raises(ValueError, match="corrupted or mismatched checkpoint") as err:
+        load_run(p)
+    assert err.match(match)
+
+
+def test_a_npy_file_is_not_a_checkpoint(tmp_path):
+    np.save(tmp_path / "a.npy", np.zeros(3))
+    with pytest.raises(ValueError, match=r"corrupted or not a linear_pg checkpoint.*\.npy"):
+        load_run(tmp_path / "a.npy")
+
+
+def test_checkpoint_gets_the_mode_of_a_new_file(run, tmp_path):
+    import os
+    import stat
+
+    old = os.umask(0o022)
+    try:
+        p = save_checkpoint(run, tmp_path / "r.npz")
+        (tmp_path / "plain.txt").write_text("x")
+    finally:
+        os.umask(old)
+    assert stat.S_IMODE(p.stat().st_mode) == stat.S_IMODE((tmp_path / "plain.txt").stat().st_mode)
+    assert stat.S_IMODE(p.stat().st_mode) == 0o644

@@ -57,6 +57,25 @@ def test_train_writes_every_file_per_seed(runs):
     assert not (runs / "two" / "seed-2").exists()
 
 
+@pytest.mark.parametrize("out, words", [
+    ("FILE", ("--out", "is an existing file, expected a directory")),
+    ("FILE/sub", ("--out", "cannot be created as a directory")),
+])
+def test_train_checks_out_before_training(tmp_path, capsys, monkeypatch, out, words):
+    import linear_pg.trainer
+
+    (tmp_path / "FILE").write_text("not a directory")
+
+    def no_training(*args, **kwargs):
+        raise AssertionError("trained despite a bad --out")
+
+    monkeypatch.setattr(linear_pg.trainer, "train", no_training)
+    code, _, err = run_cli(["train", "CartPole-v1", "--episodes", "3", "--quiet",
+                            "--out", tmp_path / out], capsys)
+    assert_one_line_error(code, err, *words)
+    assert (tmp_path / "FILE").read_text() == "not a directory"
+
+
 def test_train_prints_where_it_wrote(tmp_path, capsys):
     code, out, _ = run_cli(["train", "cartpole", "--episodes", "5", "--out", tmp_path / "r",
                             "--optimizer", "adam", "--lr", "0.01", "--no-normalize-weights",
@@ -100,6 +119,13 @@ def test_plot_several_dirs_writes_png_and_svg(runs, tmp_path, capsys):
     assert out.with_suffix(".svg").is_file()
 
 
+def test_plot_of_several_dirs_needs_out_and_leaves_the_first_figure_alone(runs, capsys):
+    before = (runs / "one" / "learning_curve.png").read_bytes()
+    code, _, err = run_cli(["plot", runs / "one", runs / "two"], capsys)
+    assert_one_line_error(code, err, "--out FILE is required to plot several DIRs")
+    assert (runs / "one" / "learning_curve.png").read_bytes() == before
+
+
 # ---------------------------------------------------------------------------- evaluate
 def test_evaluate_prints_mean_and_std_per_seed(runs, capsys):
     code, out, _ = run_cli(["evaluate", runs / "two", "--episodes", "3"], capsys)
@@ -121,6 +147,20 @@ def test_render_writes_a_gif_with_the_reported_frames(runs, tmp_path, capsys):
     assert 1 <= n_frames <= 12
     with Image.open(out) as im:
         assert im.n_frames == n_frames and im.size == (300, 200)
+
+
+@pytest.mark.parametrize("existing", [True, False])
+def test_render_out_a_directory_writes_episode_gif_inside_it(runs, tmp_path, capsys, existing):
+    target = tmp_path / "gifs"
+    if existing:
+        target.mkdir()
+    small = ["--max-frames", "12", "--frame-skip", "2", "--scale", "0.5"]
+    code, stdout, _ = run_cli(["render", runs / "one", "--out", f"{target}/", *small], capsys)
+    assert code == 0 and str(target / "episode.gif") in stdout
+    with Image.open(target / "episode.gif") as im:
+        assert im.format == "GIF"
+    code, _, _ = run_cli(["render", runs / "one", "--out", target, *small], capsys)
+    assert code == 0 and target.is_dir()
 
 
 # ---------------------------------------------------------------------------- gradcheck
@@ -231,3 +271,66 @@ def test_module_entry_point_bad_option():
     bad = subprocess.run([sys.executable, "-m", "linear_pg", "evaluate", ".", "--episodes",
                           "-3"], capture_output=True, text=True, timeout=60)
     assert bad.returncode == 2 and len(bad.stderr.strip().splitlines()) == 1
+
+
+def _train_and_interrupt(out, n_sigint, wait_for):
+    """`train Pendulum-v1 --seeds 2` in its own process group, sent n SIGINTs (as Ctrl-C in a
+    terminal sends one to every process of the group) once every seed has ``wait_for``."""
+    import os
+    import signal
+    import time
+
+    proc = subprocess.Popen([sys.executable, "-m", "linear_pg", "train", "Pendulum-v1",
+                             "--episodes", "3000", "--seeds", "2", "--jobs", "2", "--batch", "1",
+                             "--out", str(out), "--quiet"], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True, start_new_session=True)
+    try:
+        deadline = time.monotonic() + 120
+        while not all((out / f"seed-{k}" / wait_for).exists() for k in (0, 1)):
+            assert proc.poll() is None, proc.communicate()[1]
+            assert time.monotonic() < deadline, f"no {out}/seed-<k>/{wait_for} after 120 s"
+            time.sleep(0.05)
+        for _ in range(n_sigint):
+            os.killpg(proc.pid, signal.SIGINT)
+            time.sleep(0.05)
+        stdout, stderr = proc.communicate(timeout=60)
+    finally:
+        try:
+            os.killpg(proc.pid, signal.SIGKILL)     # the workers too, if anything went wrong
+        except ProcessLookupError:
+            pass
+        proc.communicate()
+    return proc.returncode, stdout, stderr
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="process groups and SIGINT are POSIX")
+def test_ctrl_c_with_several_seeds_keeps_every_seeds_run_so_far(tmp_path):
+    code, out, err = _train_and_interrupt(tmp_path / "x", 1, wait_for="")
+    assert code == 0, err
+    for k in (0, 1):
+        d = tmp_path / "x" / f"seed-{k}"
+        config = json.loads((d / "config.json").read_text())
+        assert config["stopped_reason"] == "interrupted"
+        assert 1 <= config["n_episodes"] < 3000
+        assert (d / "history.csv").is_file() and (d / "checkpoint.npz").is_file()
+        assert f"seed-{k}: " in out and "stopped: interrupted" in out
+    assert (tmp_path / "x" / "learning_curve.png").is_file()
+
+
+def test_a_hard_stop_keeps_each_seeds_last_checkpoint(tmp_path, capsys):
+    """After a second Ctrl-C the parent rebuilds unfinished seeds from their checkpoints."""
+    from linear_pg.checkpoint import save_checkpoint
+    from linear_pg.cli import _keep_checkpoints
+    from linear_pg.rundir import read_config, read_history
+    from linear_pg.trainer import train
+
+    run = train("CartPole-v1", episodes=4, seed=0, batch_episodes=2)
+    run.config["episodes"] = 100          # as a periodic checkpoint of a longer run
+    save_checkpoint(run, tmp_path / "seed-0" / "checkpoint.npz")
+    _keep_checkpoints(tmp_path, [0, 1])
+    err = capsys.readouterr().err
+    assert "seed-0: kept its last checkpoint (4 episodes)" in err
+    assert "seed-1: no checkpoint yet, nothing kept" in err
+    assert read_config(tmp_path / "seed-0")["stopped_reason"] == "interrupted"
+    assert read_history(tmp_path / "seed-0")["return"].size == 4
+    assert not (tmp_path / "seed-1").exists()

@@ -147,3 +147,8 @@ def test_a_single_group_is_not_named_in_the_legend():
 def test_plot_run_dirs_validates_labels(seeds_dir):
     with pytest.raises(ValueError, match="one name per path"):
         plot_run_dirs([seeds_dir], labels=["a", "b"])
+
+
+def test_plot_run_dirs_of_several_paths_needs_out(seeds_dir):
+    with pytest.raises(ValueError, match="out is required with several run directories"):
+        plot_run_dirs([seeds_dir, seeds_dir / "seed-0"])

@@ -102,6 +102,52 @@ def test_evaluate_and_policy_instances():
     assert not np.shares_memory(r2.policy.theta, pi.theta)
 
 
+def _cartpole_with_three_actions():
+    """CartPole (4-dim observations) whose action space says Discrete(3): action 2 pushes left."""
+    import gymnasium as gym
+
+    env = gym.make("CartPole-v1").unwrapped
+    env.action_space = gym.spaces.Discrete(3)
+    return gym.wrappers.TimeLimit(env, 500)
+
+
+@pytest.fixture(scope="module")
+def cartpole_run():
+    return train("CartPole-v1", episodes=2, seed=0, batch_episodes=2)
+
+
+@pytest.mark.parametrize("args, exc, match", [
+    ({"env_id": "Acrobot-v1"}, ValueError, "fitted on observations of size 4.*size 6"),
+    ({"env_id": "linear_pg_test/CartPole3-v0"}, ValueError, "does not fit this env"),
+    ({"run": "gaussian"}, ValueError, "needs a continuous"),
+    ({"run": SoftmaxPolicy(5, 3)}, ValueError, "does not fit this env"),
+    ({"run": SoftmaxPolicy(4, 2)}, ValueError, "does not fit this env"),
+    ({"features": "raw"}, TypeError, "features must be a fitted FeatureMap"),
+    ({"features": "unfitted"}, ValueError, "not fitted"),
+    ({"env_kwargs": [1]}, TypeError, "env_kwargs must be a dict"),
+    ({"mean_action": "no"}, TypeError, "mean_action must be a bool"),
+])
+def test_evaluate_checks_the_policy_and_features_fit_the_env(cartpole_run, args, exc, match):
+    import gymnasium as gym
+
+    from linear_pg.features import RawFeatures
+
+    if "linear_pg_test/CartPole3-v0" not in gym.registry:
+        gym.register("linear_pg_test/CartPole3-v0", entry_point=_cartpole_with_three_actions)
+    args = dict(args)
+    if args.get("features") == "unfitted":
+        args["features"] = RawFeatures()
+    if args.get("run") == "gaussian":
+        args["run"] = GaussianPolicy(cartpole_run.policy.n_features)
+    if "run" in args or "features" in args:           # a bare policy needs env and features
+        args.setdefault("run", cartpole_run.policy)
+        args.setdefault("env_id", "CartPole-v1")
+        args.setdefault("features", cartpole_run.features)
+    run = args.pop("run", cartpole_run)
+    with pytest.raises(exc, match=match):
+        evaluate(run, 1, **args)
+
+
 def test_vector_env_training_runs():
     run = train("CartPole-v1", episodes=9, seed=0, n_envs=3, batch_episodes=3)
     assert run.episode_returns.shape == (9,)
@@ -193,6 +239,66 @@ def test_bad_arguments_give_clear_errors(kwargs, exc, match):
         warnings.simplefilter("ignore")
         with pytest.raises(exc, match=match):
             train(kwargs.pop("env_id"), **kwargs)
+
+
+def _never_called(run):
+    raise AssertionError("training started despite a bad argument")
+
+
+@pytest.mark.parametrize("kwargs, exc, match", [
+    ({"checkpoint_path": "DIR"}, ValueError, "checkpoint_path must be a file path.*directory"),
+    ({"checkpoint_path": 3}, TypeError, "checkpoint_path must be a str or an os.PathLike"),
+    ({"checkpoint_path": "FILE/run.npz"}, ValueError, "is an existing file, not a directory"),
+    ({"features": "RAW3"}, ValueError, "fitted on observations of size 3.*size 4"),
+    ({"policy_kwargs": {"seed": 1}}, ValueError, r"policy_kwargs must not set \['seed'\]"),
+    ({"policy_kwargs": {"n_actions": 3}}, ValueError, "policy_kwargs must not set"),
+    ({"policy_kwargs": [1]}, TypeError, "policy_kwargs must be a dict"),
+    ({"optimizer_kwargs": "x"}, TypeError, "optimizer_kwargs must be a dict"),
+    ({"features_kwargs": ["scale"]}, TypeError, "features_kwargs must be a dict"),
+])
+def test_bad_arguments_are_caught_before_training(kwargs, exc, match, tmp_path):
+    (tmp_path / "FILE").write_text("not a directory")
+    from linear_pg.features import RawFeatures
+
+    values = {"DIR": str(tmp_path), "FILE/run.npz": str(tmp_path / "FILE" / "run.npz"),
+              "RAW3": RawFeatures().fit(np.zeros((1, 3)))}
+    kwargs = {k: values.get(v, v) if isinstance(v, str) else v for k, v in kwargs.items()}
+    with pytest.raises(exc, match=match):
+        train("CartPole-v1", episodes=4, batch_episodes=2, callback=_never_called, **kwargs)
+
+
+def test_a_callback_that_is_not_callable_is_an_error_before_training():
+    with pytest.raises(TypeError, match="callback must be a callable"):
+        train("CartPole-v1", episodes=2, callback=3, checkpoint_path=None)
+
+
+def test_checkpoint_path_directories_are_created_before_training(tmp_path):
+    path = tmp_path / "new" / "dir" / "run.npz"
+    run = train("CartPole-v1", episodes=2, batch_episodes=1, checkpoint_path=path)
+    assert path.is_file() and run.n_episodes == 2
+
+
+@pytest.mark.parametrize("kwargs, exc, match", [
+    ({"seeds": 1.0}, TypeError, "seeds must be an int n .* or a sequence of ints, got float"),
+    ({"seeds": None}, TypeError, "seeds must be an int n"),
+    ({"seeds": "01"}, TypeError, "seeds must be an int n"),
+    ({"seeds": []}, ValueError, "seeds must hold at least one seed"),
+    ({"seeds": 2, "seed": 3}, TypeError, "train_seeds takes seeds="),
+])
+def test_train_seeds_bad_seeds(kwargs, exc, match):
+    with pytest.raises(exc, match=match):
+        train_seeds("CartPole-v1", episodes=2, **kwargs)
+
+
+@pytest.mark.parametrize("n_envs, exc, match", [
+    (0, ValueError, "n_envs must be >= 1, got 0"),
+    ("a", TypeError, "n_envs must be an int, got str"),
+])
+def test_make_env_checks_n_envs(n_envs, exc, match):
+    from linear_pg.trainer import make_env
+
+    with pytest.raises(exc, match=match):
+        make_env("CartPole-v1", n_envs=n_envs)
 
 
 def test_train_seeds_parallel_equals_sequential():
