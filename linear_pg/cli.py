@@ -8,6 +8,7 @@ message on stderr with exit code 2, so a bad argument never ends in a traceback.
 from __future__ import annotations
 
 import argparse
+import math
 import os
 import sys
 from collections.abc import Sequence
@@ -72,6 +73,11 @@ def _number(kind: type, low: float, strict: bool) -> Any:
 _positive_int = _number(int, 0, strict=True)
 _nonnegative_int = _number(int, 0, strict=False)
 _positive_float = _number(float, 0.0, strict=True)
+
+
+def _clip_norm(text: str) -> float:
+    """--max-grad-norm: a float > 0, or "inf" for no clipping (where the preset clips)."""
+    return math.inf if text.strip().lower() == "inf" else _positive_float(text)
 
 
 # ---------------------------------------------------------------------------- train
@@ -403,7 +409,7 @@ def cmd_render(args: argparse.Namespace) -> int:
                                        fps=args.fps, scale=args.scale)
     which = f" (the first of {len(runs)} seeds)" if len(runs) > 1 else ""
     print(f"{runs[0]}{which}: episode return {total:.1f}")
-    print(f"wrote {path} ({n_frames} frames)")
+    print(f"wrote {path} ({n_frames} frame{'s' if n_frames != 1 else ''})")
     return 0
 
 
@@ -499,8 +505,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--n-envs", type=_positive_int, default=1, metavar="N",
                    help="parallel sub-environments per seed (gymnasium.make_vec) (default: 1)")
     p.add_argument("--entropy-coef", type=float, help="entropy bonus weight (default: preset)")
-    p.add_argument("--max-grad-norm", type=_positive_float,
-                   help="clip the gradient norm (default: preset)")
+    p.add_argument("--max-grad-norm", type=_clip_norm,
+                   help="clip the gradient norm; 'inf' for no clipping (default: preset)")
     p.add_argument("--mirror", action=argparse.BooleanOptionalAction,
                    help="also learn from every episode's mirror image (Gaussian policies on "
                         "envs with a known reflection: Pendulum-v1) (default: preset)")

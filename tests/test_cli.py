@@ -101,6 +101,21 @@ def test_train_mirror_flag_overrides_the_preset(tmp_path, capsys):
     assert mirror_of("--mirror") == reflection
 
 
+def test_train_max_grad_norm_inf_turns_the_presets_clip_off(tmp_path, capsys):
+    def clip_of(*flags):
+        out = tmp_path / "-".join(flags or ("preset",))
+        code, _, _ = run_cli(["train", "cartpole", "--episodes", "2", "--out", out, "--quiet",
+                              *flags], capsys)
+        assert code == 0
+        return json.loads((out / "seed-0" / "config.json").read_text())["config"][
+            "max_grad_norm"]
+
+    assert clip_of() == 100.0
+    assert clip_of("--max-grad-norm", "inf") is None
+    assert clip_of("--max-grad-norm", "5") == 5.0
+    code, _, err = run_cli(["train", "cartpole", "--max-grad-norm", "-1"], capsys)
+    assert code == 2 and "--max-grad-norm" in err
+
 def test_resolve_env_accepts_preset_short_names():
     assert resolve_env("cartpole") == "CartPole-v1"
     assert resolve_env("Pendulum") == "Pendulum-v1"
