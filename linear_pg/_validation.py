@@ -7,7 +7,9 @@ received. Internal code trusts its inputs.
 
 from __future__ import annotations
 
+import inspect
 import numbers
+from collections.abc import Iterable
 
 import numpy as np
 
@@ -135,6 +137,22 @@ def check_int(value: object, name: str, *, low: int | None = None) -> int:
     if low is not None and value < low:
         raise ValueError(f"{name} must be >= {low}, got {value}")
     return value
+
+
+def check_keywords(cls: type, given: Iterable[str], what: str,
+                   owned: tuple[str, ...] = ()) -> None:
+    """Keyword arguments for ``cls(...)``: a TypeError listing the accepted names if
+    ``given`` has one that ``cls.__init__`` does not take (``owned``: names the caller sets
+    itself, not accepted from the user). ``what`` names them, e.g. "optimizer_kwargs for
+    optimizer 'adam'"."""
+    named = (inspect.Parameter.POSITIONAL_OR_KEYWORD, inspect.Parameter.KEYWORD_ONLY)
+    accepted = [name for name, p in inspect.signature(cls.__init__).parameters.items()
+                if p.kind in named and name not in ("self", *owned)]
+    unknown = sorted(set(given) - set(accepted))
+    if unknown:
+        raise TypeError(f"{what} must be among {accepted}, got {unknown}" if accepted
+                        else f"{what} must be empty ({cls.__name__} takes no parameters), "
+                             f"got {unknown}")
 
 
 def check_choice(value: object, name: str, choices: tuple[str, ...]) -> str:

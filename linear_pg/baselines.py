@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._validation import check_choice, check_real
+from ._validation import check_choice, check_keywords, check_real
 
 BASELINES = ("none", "mean", "value")
 
@@ -131,4 +131,6 @@ class ValueBaseline(Baseline):
 def make_baseline(name: str, **params: float) -> Baseline:
     """A baseline from its name: "none", "mean" or "value"."""
     check_choice(name, "baseline", BASELINES)        # each baseline checks its parameters
-    return {"none": Baseline, "mean": MeanBaseline, "value": ValueBaseline}[name](**params)
+    cls = {"none": Baseline, "mean": MeanBaseline, "value": ValueBaseline}[name]
+    check_keywords(cls, params, f"the parameters of baseline {name!r}")
+    return cls(**params)

@@ -9,12 +9,10 @@ checkpoints.
 
 from __future__ import annotations
 
-import inspect
-
 import numpy as np
 from scipy.linalg import LinAlgError, cho_factor, cho_solve
 
-from ._validation import as_float_array, check_choice, check_finite, check_real
+from ._validation import as_float_array, check_choice, check_finite, check_keywords, check_real
 
 OPTIMIZERS = ("sgd", "adam", "npg")
 FISHER_ESTIMATES = ("sampled", "expected")
@@ -275,12 +273,8 @@ def make_optimizer(name: str, lr: float, **kwargs: float | str | None) -> SGD:
     check_choice(name, "optimizer", OPTIMIZERS)
     lr = check_real(lr, "lr", low=0.0, low_open=True)
     cls = {"sgd": SGD, "adam": Adam, "npg": NaturalGradient}[name]
-    accepted = [p for p in inspect.signature(cls.__init__).parameters
-                if p not in ("self", "lr", "delta")]
-    unknown = sorted(set(kwargs) - set(accepted))
-    if unknown:
-        raise TypeError(f"optimizer_kwargs for optimizer {name!r} must be among {accepted}, "
-                        f"got {unknown}")
+    check_keywords(cls, kwargs, f"optimizer_kwargs for optimizer {name!r}",
+                   owned=("lr", "delta"))
     if name == "npg":
         return NaturalGradient(delta=lr, **kwargs)
     return cls(lr=lr, **kwargs)

@@ -720,6 +720,10 @@ def evaluate(run: Run | LinearPolicy, episodes: int = 100, *, mean_action: bool 
     seed : int, optional
         Default: ``run.seed + EVAL_SEED_OFFSET``, so evaluation never replays training
         resets.
+    env_id, features, env_kwargs : optional
+        The env, fitted feature map and env keyword arguments to evaluate in; for a Run,
+        each given one replaces the run's own (e.g. the same policy under other physics).
+        The features must read that env's observations and give the policy its inputs.
     n_envs : int, default 1
         Parallel sub-environments.
     """
@@ -731,7 +735,8 @@ def evaluate(run: Run | LinearPolicy, episodes: int = 100, *, mean_action: bool 
         raise TypeError(f"features must be a fitted FeatureMap (the one the policy was "
                         f"trained on), got {type(features).__name__} {features!r}")
     if isinstance(run, Run):
-        policy, phi = run.policy, run.features
+        policy = run.policy
+        phi = run.features if features is None else features
         env_id = run.env_id if env_id is None else env_id
         env_kwargs = run.config.get("env_kwargs", {}) if env_kwargs is None else env_kwargs
         seed = run.seed + EVAL_SEED_OFFSET if seed is None else seed

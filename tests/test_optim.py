@@ -339,6 +339,8 @@ def test_checked_steps_are_bit_identical_to_the_kernels(seed):
     (lambda: ValueBaseline(ridge=-1), "ridge must be > 0.0, got -1.0"),
     (lambda: ValueBaseline(ridge=0.0), "ridge must be > 0.0"),
     (lambda: ValueBaseline(ridge=np.nan), "ridge must be finite"),
+    (lambda: make_baseline("none", decay=0.5), r"baseline 'none' must be empty .*\['decay'\]"),
+    (lambda: make_baseline("mean", ridge=1.0), r"among \['decay'\], got \['ridge'\]"),
 ])
 def test_baselines_check_their_parameters(make, match):
     with pytest.raises((ValueError, TypeError), match=match):

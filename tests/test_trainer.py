@@ -148,6 +148,17 @@ def test_evaluate_checks_the_policy_and_features_fit_the_env(cartpole_run, args,
         evaluate(run, 1, **args)
 
 
+def test_evaluate_a_run_with_other_features_uses_them(cartpole_run):
+    from linear_pg.features import RawFeatures
+
+    own = evaluate(cartpole_run, 3)
+    np.testing.assert_array_equal(evaluate(cartpole_run, 3, features=cartpole_run.features), own)
+    with pytest.raises(ValueError, match="fitted on observations of size 3"):   # not ignored
+        evaluate(cartpole_run, 1, features=RawFeatures().fit(np.zeros((2, 3))))
+    # the cart position, magnified, decides the push: other actions, other returns
+    other = RawFeatures(scale=[1e-3, 1e3, 1e3, 1e3]).fit(np.zeros((2, 4)))
+    assert not np.array_equal(evaluate(cartpole_run, 3, features=other), own)
+
 def test_vector_env_training_runs():
     run = train("CartPole-v1", episodes=9, seed=0, n_envs=3, batch_episodes=3)
     assert run.episode_returns.shape == (9,)
