@@ -54,7 +54,8 @@ def as_float_array(a: object, name: str) -> np.ndarray:
     """Convert to a float64 array, with a clear error for non-numeric or complex input.
 
     Complex input is a ``TypeError``: casting it to float64 would silently keep only the
-    real part.
+    real part. So is text, even text NumPy could parse ("1.5"): a number that arrives as
+    a string is a bug upstream.
     """
     try:
         arr = np.asarray(a)
@@ -62,6 +63,9 @@ def as_float_array(a: object, name: str) -> np.ndarray:
         raise TypeError(f"{name} must be numeric array-like, got {describe(a)}") from err
     if arr.dtype.kind == "c":
         raise TypeError(f"{name} must be real-valued, got complex dtype {arr.dtype}")
+    if arr.dtype.kind in "USO" and any(isinstance(v, str | bytes) for v in arr.flat):
+        raise TypeError(f"{name} must be numeric, got text ({describe(a)}); convert it "
+                        f"first if it holds numbers")
     try:
         return np.asarray(arr, dtype=np.float64)
     except (TypeError, ValueError) as err:

@@ -76,3 +76,9 @@ def test_a_non_policy_is_a_type_error_naming_policy(fn, policy):
 def test_complex_weights_are_rejected():
     with pytest.raises(TypeError, match="weights must be real-valued"):
         policy_gradient(SoftmaxPolicy(3, 2), np.ones((2, 3)), [0, 1], [1 + 2j, 2.0])
+
+
+@pytest.mark.parametrize("weights", [["1.5", "2"], np.array(["1", "2"]), [b"1", b"2"]])
+def test_text_weights_are_rejected_even_when_numpy_could_parse_them(weights):
+    with pytest.raises(TypeError, match="weights must be numeric, got text"):
+        policy_gradient(SoftmaxPolicy(3, 2), np.ones((2, 3)), [0, 1], weights)

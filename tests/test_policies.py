@@ -363,7 +363,7 @@ def test_parameter_setters_refuse_non_finite_values(bad, where):
 
 
 def test_theta_setter_names_theta_for_non_numbers():
-    with pytest.raises(TypeError, match="theta must be numeric array-like"):
+    with pytest.raises(TypeError, match="theta must be numeric"):
         SoftmaxPolicy(4, 3).theta = ["a"] * 12
 
 
