@@ -11,7 +11,6 @@ from .._validation import (
     as_float_array,
     as_generator,
     check_features,
-    check_generator,
     check_int,
     check_real,
     check_shaped,
@@ -171,10 +170,6 @@ class LinearPolicy:
 
     def _check_actions(self, A: object, n_rows: int) -> np.ndarray:  # pragma: no cover
         raise NotImplementedError
-
-    def sample(self, X: object, rng: np.random.Generator) -> np.ndarray:
-        """One action per row of X, drawn from ``rng`` (a ``np.random.Generator``)."""
-        return self._sample(self._features(X), check_generator(rng))
 
     # Unchecked twins of sample / act for the rollout's per-step loop, where the features
     # come from the library itself (float64, shape (T, n_features)) and a validation per
