@@ -134,7 +134,7 @@ class Adam(SGD):
 
     def __init__(self, lr: float = 0.01, beta1: float = 0.9, beta2: float = 0.999,
                  eps: float = 1e-8) -> None:
-        self.lr = check_real(lr, "lr", low=0.0, low_open=True)
+        super().__init__(lr)
         self.beta1 = check_real(beta1, "beta1", low=0.0, high=1.0, high_open=True)
         self.beta2 = check_real(beta2, "beta2", low=0.0, high=1.0, high_open=True)
         self.eps = check_real(eps, "eps", low=0.0, low_open=True)

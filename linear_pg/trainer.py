@@ -179,18 +179,24 @@ def make_env(env_id: str, env_kwargs: dict[str, Any] | None = None,
             from err
 
 
+def env_spaces(env: gym.Env | gym.vector.VectorEnv) -> tuple[gym.Space, gym.Space]:
+    """(observation space, action space) of one env, or of each sub-env of a vector env."""
+    if isinstance(env, gym.vector.VectorEnv):
+        return env.single_observation_space, env.single_action_space
+    return env.observation_space, env.action_space
+
+
 def _flat_observations(env: gym.Env | gym.vector.VectorEnv,
                        env_id: str) -> gym.Env | gym.vector.VectorEnv:
     """``env`` itself if its observations are 1-D Boxes, else wrapped to flatten them."""
-    vector = isinstance(env, gym.vector.VectorEnv)
-    space = env.single_observation_space if vector else env.observation_space
+    space = env_spaces(env)[0]
     if isinstance(space, gym.spaces.Box) and len(space.shape) == 1:
         return env
     if not space.is_np_flattenable:
         env.close()
         raise ValueError(f"the observations of {env_id!r} ({space}) cannot be flattened into "
                          f"a vector of features, which a linear policy needs")
-    if vector:
+    if isinstance(env, gym.vector.VectorEnv):
         return gym.wrappers.vector.FlattenObservation(env)
     return gym.wrappers.FlattenObservation(env)
 
@@ -246,9 +252,7 @@ def check_kwargs(kwargs: object, name: str) -> dict[str, Any]:
 
 def observation_size(env: gym.Env | gym.vector.VectorEnv) -> int:
     """Length of the (flat) observation vector the features receive from ``env``."""
-    space = env.single_observation_space if isinstance(env, gym.vector.VectorEnv) \
-        else env.observation_space
-    return int(np.prod(space.shape))
+    return int(np.prod(env_spaces(env)[0].shape))
 
 
 def _check_features_fit(phi: FeatureMap, env: gym.Env | gym.vector.VectorEnv,
@@ -266,9 +270,7 @@ def _check_model_fits(policy: LinearPolicy, phi: FeatureMap,
                       env: gym.Env | gym.vector.VectorEnv) -> None:
     """The features read this env's observations and the policy fits them and its actions."""
     _check_features_fit(phi, env)
-    space = env.single_action_space if isinstance(env, gym.vector.VectorEnv) \
-        else env.action_space
-    _check_policy_fits(policy, space, phi.n_features_out_)
+    _check_policy_fits(policy, env_spaces(env)[1], phi.n_features_out_)
 
 
 def _random_observations(env: gym.Env, rng: np.random.Generator, n_episodes: int) -> np.ndarray:
@@ -574,8 +576,6 @@ def train(env_id: str, *, episodes: int | None = None, seed: int = 0,
     seed = check_int(seed, "seed", low=0)
     n_envs = check_int(n_envs, "n_envs", low=1)
     checkpoint_every = check_int(checkpoint_every, "checkpoint_every", low=1)
-    if env_kwargs is not None:
-        check_kwargs(env_kwargs, "env_kwargs")
     if checkpoint_path is not None:
         checkpoint_path = _check_checkpoint_path(checkpoint_path)
     if callback is not None and not callable(callback):
@@ -748,7 +748,7 @@ def evaluate(run: Run | LinearPolicy, episodes: int = 100, *, mean_action: bool 
         seed = EVAL_SEED_OFFSET if seed is None else seed
     else:
         raise TypeError(f"run must be a Run or a LinearPolicy, got {type(run).__name__}")
-    env = make_env(env_id, env_kwargs, check_int(n_envs, "n_envs", low=1))
+    env = make_env(env_id, env_kwargs, n_envs)
     try:
         _check_model_fits(policy, phi, env)
         batch = collect(env, policy, phi, episodes, as_generator(seed), mean_action=mean_action)
