@@ -180,7 +180,7 @@ def train_to_dir(env_id: str, out: str | os.PathLike, seeds: Sequence[int], *,
                         checkpoint_path=_checkpoint_path(out, seeds[0]), **train_kwargs)
         finally:
             callback.close()
-        write_run(run, seed_dir(out, seeds[0]))
+        write_run(run, seed_dir(out, seeds[0]), checkpoint=False)   # train saved it
         return [run]
     return _train_seeds_to_dir(env_id, out, seeds, n_jobs=n_jobs, progress=progress,
                                **train_kwargs)
@@ -219,7 +219,7 @@ def _train_seed_to_dir(env_id: str, out: Path, seed: int, stop_file: str, parent
 
     run = train(env_id, seed=seed, callback=stop_if_asked,
                 checkpoint_path=_checkpoint_path(out, seed), **train_kwargs)
-    write_run(run, seed_dir(out, seed))
+    write_run(run, seed_dir(out, seed), checkpoint=False)          # train saved it
     return run
 
 

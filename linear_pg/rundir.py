@@ -64,12 +64,25 @@ def seed_dir(out: str | os.PathLike, seed: int) -> Path:
 
 
 def write_run(run: Any, directory: str | os.PathLike,
-              window: int = MOVING_AVERAGE_WINDOW) -> dict[str, Path]:
+              window: int = MOVING_AVERAGE_WINDOW, *, checkpoint: bool = True
+              ) -> dict[str, Path]:
     """Write a :class:`linear_pg.trainer.Run` as history.csv, config.json and checkpoint.npz.
+
+    Parameters
+    ----------
+    run : Run
+    directory : path
+        Created if needed.
+    window : int, default 100
+        Episodes in history.csv's moving average.
+    checkpoint : bool, default True
+        Save checkpoint.npz. False when ``train(..., checkpoint_path=directory /
+        "checkpoint.npz")`` has already saved this run there (it saves at the end of
+        training, interrupted or not), so the same file is not written twice.
 
     Returns
     -------
-    dict mapping "history", "config" and "checkpoint" to the paths written.
+    dict mapping "history", "config" and "checkpoint" to their paths.
     """
     from .checkpoint import save_checkpoint
 
@@ -87,7 +100,8 @@ def write_run(run: Any, directory: str | os.PathLike,
               "n_episodes": run.n_episodes, "moving_average_window": window,
               "config": run.config}
     paths["config"].write_text(json.dumps(config, indent=2) + "\n")
-    save_checkpoint(run, paths["checkpoint"])
+    if checkpoint:
+        save_checkpoint(run, paths["checkpoint"])
     return paths
 
 

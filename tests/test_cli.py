@@ -5,12 +5,13 @@ import json
 import subprocess
 import sys
 
+import numpy as np
 import pytest
 from PIL import Image
 
 from linear_pg.cli import build_parser, main, resolve_env
 from linear_pg.plotting import DPI, FIGSIZE
-from linear_pg.rundir import HISTORY_COLUMNS
+from linear_pg.rundir import HISTORY_COLUMNS, load_run_dir, read_history
 
 PIXELS = (int(FIGSIZE[0] * DPI), int(FIGSIZE[1] * DPI))
 
@@ -55,6 +56,30 @@ def test_train_writes_every_file_per_seed(runs):
         assert im.size == PIXELS
     assert (runs / "two" / "learning_curve.svg").is_file()
     assert not (runs / "two" / "seed-2").exists()
+
+
+def test_train_saves_the_final_checkpoint_once(tmp_path, monkeypatch):
+    import linear_pg.checkpoint as checkpoint
+
+    saved = []
+    save = checkpoint.save_checkpoint
+    monkeypatch.setattr(checkpoint, "save_checkpoint",
+                        lambda run, path: saved.append(path) or save(run, path))
+    code = main(["train", "CartPole-v1", "--episodes", "12", "--batch", "4",
+                 "--out", str(tmp_path / "r"), "--quiet"])
+    assert code == 0
+    assert saved == [tmp_path / "r" / "seed-0" / "checkpoint.npz"]   # 3 updates: the end only
+
+
+@pytest.mark.parametrize("name, seeds", [("one", 1), ("two", 2)])
+def test_each_seeds_checkpoint_holds_its_finished_run(runs, name, seeds):
+    """The checkpoint beside history.csv is the one train saved at the end (written once,
+    not again by write_run): all 12 episodes, the same returns as the history."""
+    for seed in range(seeds):
+        d = runs / name / f"seed-{seed}"
+        run = load_run_dir(d)
+        assert run.n_episodes == 12 and run.stopped_reason is None
+        np.testing.assert_array_equal(run.episode_returns, read_history(d)["return"])
 
 
 @pytest.mark.parametrize("out, words", [
@@ -328,6 +353,8 @@ def test_ctrl_c_with_several_seeds_keeps_every_seeds_run_so_far(tmp_path):
         assert config["stopped_reason"] == "interrupted"
         assert 1 <= config["n_episodes"] < 3000
         assert (d / "history.csv").is_file() and (d / "checkpoint.npz").is_file()
+        run = load_run_dir(d)               # train's final save, after the interruption
+        assert run.stopped_reason == "interrupted" and run.n_episodes == config["n_episodes"]
         assert f"seed-{k}: " in out and "stopped: interrupted" in out
     assert (tmp_path / "x" / "learning_curve.png").is_file()
 

@@ -89,6 +89,13 @@ def test_write_run_writes_history_config_and_checkpoint(seeds_dir):
     np.testing.assert_array_equal(run.episode_returns, history["return"])
 
 
+def test_write_run_can_leave_the_checkpoint_to_train(tmp_path):
+    run = train("CartPole-v1", episodes=3, seed=0)
+    paths = write_run(run, tmp_path / "seed-0", checkpoint=False)
+    assert paths["history"].is_file() and paths["config"].is_file()
+    assert not paths["checkpoint"].exists()
+
+
 def test_find_runs_accepts_a_seed_dir_or_its_parent(seeds_dir, tmp_path):
     assert find_runs(seeds_dir) == [seeds_dir / "seed-0", seeds_dir / "seed-1"]
     assert find_runs(seeds_dir / "seed-0") == [seeds_dir / "seed-0"]
