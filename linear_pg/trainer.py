@@ -145,7 +145,8 @@ DEFAULT_MAX_EPISODE_STEPS = 1000
 
 def make_env(env_id: str, env_kwargs: dict[str, Any] | None = None,
              n_envs: int = 1) -> gym.Env | gym.vector.VectorEnv:
-    """``gymnasium.make`` (or ``make_vec`` for n_envs > 1) with a clear error for unknown ids.
+    """``gymnasium.make`` (or ``make_vec`` for n_envs > 1) with a clear error for an id it
+    cannot make: unknown, a deprecated version, or missing a package (Box2D, MuJoCo).
 
     Every observation reaches the features as a flat vector: an env whose observations are
     not a 1-D Box is wrapped in gymnasium's ``FlattenObservation``, which turns a Discrete
@@ -172,11 +173,19 @@ def make_env(env_id: str, env_kwargs: dict[str, Any] | None = None,
         return _flat_observations(
             gym.make_vec(env_id, num_envs=n_envs, vectorization_mode=mode, **kwargs), env_id)
     except gym.error.Error as err:
-        raise ValueError(f"env_id {env_id!r} is not a registered gymnasium environment "
-                         f"({err})") from err
+        raise ValueError(f"env_id {env_id!r} {_make_failure(err)} ({err})") from err
     except TypeError as err:
         raise ValueError(f"env_kwargs {kwargs!r} are not accepted by {env_id!r} ({err})") \
             from err
+
+
+def _make_failure(err: gym.error.Error) -> str:
+    """What went wrong when gymnasium could not make an env, in a few words."""
+    if isinstance(err, gym.error.DependencyNotInstalled):
+        return "is registered but needs a package that is not installed"
+    if isinstance(err, gym.error.DeprecatedEnv):
+        return "is a deprecated version"
+    return "is not a registered gymnasium environment"
 
 
 def env_spaces(env: gym.Env | gym.vector.VectorEnv) -> tuple[gym.Space, gym.Space]:

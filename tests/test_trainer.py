@@ -252,6 +252,29 @@ def test_bad_arguments_give_clear_errors(kwargs, exc, match):
             train(kwargs.pop("env_id"), **kwargs)
 
 
+def _needs_a_missing_package(**kwargs):
+    import gymnasium as gym
+
+    raise gym.error.DependencyNotInstalled("SomePhysics is not installed, run `pip install x`")
+
+
+@pytest.mark.parametrize("env_id, match", [
+    ("linear_pg_test/NeedsPackage-v0",
+     "'linear_pg_test/NeedsPackage-v0' is registered but needs a package that is not "
+     "installed .*pip install x"),
+    ("linear_pg_test/Versioned-v0", "'linear_pg_test/Versioned-v0' is a deprecated version"),
+    ("linear_pg_test/Versioned-v7", "'linear_pg_test/Versioned-v7' is not a registered"),
+])
+def test_an_env_gymnasium_cannot_make_is_named_with_the_reason(env_id, match):
+    import gymnasium as gym
+
+    for name in ("linear_pg_test/NeedsPackage-v0", "linear_pg_test/Versioned-v1"):
+        if name not in gym.registry:
+            gym.register(name, entry_point=_needs_a_missing_package)
+    with pytest.raises(ValueError, match=match):
+        train(env_id, episodes=1, seed=0)
+
+
 def _never_called(run):
     raise AssertionError("training started despite a bad argument")
 
