@@ -40,7 +40,7 @@ from .optim import OPTIMIZERS, clip_grad_norm, make_optimizer
 from .policies import BernoulliPolicy, GaussianPolicy, LinearPolicy, SoftmaxPolicy
 from .presets import PRESETS, get_preset, space_bounds
 from .returns import normalize, reward_to_go, total_return
-from .rollout import collect
+from .rollout import Batch, collect
 from .symmetry import Mirror, MirrorAugmentation, resolve_mirror
 
 ESTIMATORS = ("reward_to_go", "total_return")
@@ -450,6 +450,30 @@ def _collapsed(policy: LinearPolicy, entropy: float, returns: np.ndarray) -> str
     return None
 
 
+def _non_finite_reward(batch: Batch, episodes_before: int) -> str | None:
+    """Where the batch holds a non-finite reward (a policy that drove the env to overflow,
+    or an env that returns NaN), or None; the batch follows ``episodes_before`` training
+    episodes. Episodes and steps are counted from 1."""
+    bad = np.flatnonzero(~np.isfinite(batch.rewards))
+    if bad.size == 0:
+        return None
+    t = int(bad[0])
+    ends = np.cumsum(batch.lengths)
+    episode = int(np.searchsorted(ends, t, side="right"))
+    step = t - (int(ends[episode - 1]) if episode else 0)
+    return (f"the environment returned a non-finite reward ({batch.rewards[t]}) at step "
+            f"{step + 1} of training episode {episodes_before + episode + 1} (its batch is "
+            f"left out of the history)")
+
+
+def _stop_diverged(run: Run, problem: str) -> None:
+    """Mark ``run`` as stopped by ``problem``, with a warning; its policy keeps the last
+    finite parameters and its history the completed updates."""
+    run.stopped_reason = f"diverged: {problem}"
+    warnings.warn(f"training stopped, {run.stopped_reason}; keeping the last finite "
+                  f"parameters", RuntimeWarning, stacklevel=3)
+
+
 LR_SCHEDULES = ("constant", "linear")
 
 
@@ -573,7 +597,8 @@ def train(env_id: str, *, episodes: int | None = None, seed: int = 0,
     g = (1/N) sum_{episodes} sum_t score_t w_t: the average over the N episodes of the batch
     (not over steps), as in the derivation of grad E[R(tau)]. Ctrl-C stops training at once;
     the run so far (its completed updates) is returned with ``stopped_reason="interrupted"``
-    and the checkpoint is saved. A non-finite update or a collapsed policy stops training
+    and the checkpoint is saved. A non-finite reward from the environment (before that
+    batch enters the history), a non-finite update or a collapsed policy stops training
     with a warning and ``stopped_reason="diverged: ..."``, keeping the last good theta.
 
     Examples
@@ -650,6 +675,10 @@ def train(env_id: str, *, episodes: int | None = None, seed: int = 0,
             opt.set_lr(cfg["lr"] * lr_factor(cfg["lr_schedule"],
                                              run.n_episodes / cfg["episodes"], cfg["lr_end"]))
             batch = collect(env, pi, phi, n, rng)
+            problem = _non_finite_reward(batch, run.n_episodes)
+            if problem is not None:
+                _stop_diverged(run, problem)
+                break
             w = _weights(cfg, batch, base)
             X, A, w, n_eps = (batch.X, batch.actions, w, batch.n_episodes) if augment is None \
                 else augment.samples(pi, batch, w)
@@ -673,9 +702,7 @@ def train(env_id: str, *, episodes: int | None = None, seed: int = 0,
                     augment.project(pi)
                 problem = _collapsed(pi, entropy, batch.episode_returns)
             if problem is not None:
-                run.stopped_reason = f"diverged: {problem} after {run.n_episodes} episodes"
-                warnings.warn(f"training stopped, {run.stopped_reason}; keeping the last "
-                              f"finite parameters", RuntimeWarning, stacklevel=2)
+                _stop_diverged(run, f"{problem} after {run.n_episodes} episodes")
                 break
             if callback is not None:
                 callback(run)

@@ -6,6 +6,7 @@ import warnings
 import numpy as np
 import pytest
 
+from linear_pg.checkpoint import load_run
 from linear_pg.optim import SGD
 from linear_pg.policies import GaussianPolicy, SoftmaxPolicy
 from linear_pg.trainer import (
@@ -221,6 +222,42 @@ def test_divergence_stops_with_warning_and_keeps_finite_theta():
                     batch_episodes=2, normalize_weights=False)
     assert run.stopped_reason.startswith("diverged")
     assert np.all(np.isfinite(run.policy.theta))
+
+
+def _cartpole_nan_reward_from_step_300(**kwargs):
+    """CartPole whose reward is NaN from the 300th step of the env's life on."""
+    import gymnasium as gym
+
+    class NaNReward(gym.Wrapper):
+        steps = 0
+
+        def step(self, action):
+            obs, reward, terminated, truncated, info = self.env.step(action)
+            self.steps += 1
+            return obs, (np.nan if self.steps >= 300 else reward), terminated, truncated, info
+
+    return NaNReward(gym.make("CartPole-v1", **kwargs))
+
+
+@pytest.mark.parametrize("n_envs", [1, 3])
+def test_a_non_finite_reward_stops_training_and_keeps_the_run(tmp_path, n_envs):
+    import gymnasium as gym
+
+    env_id = "linear_pg_test/NaNRewardCartPole-v0"
+    if env_id not in gym.registry:
+        gym.register(env_id, entry_point=_cartpole_nan_reward_from_step_300)
+    path = tmp_path / "nan.npz"
+    with pytest.warns(RuntimeWarning, match=r"non-finite reward \(nan\) at step \d+ of "
+                                            r"training episode \d+"):
+        run = train(env_id, episodes=200, seed=0, batch_episodes=2, n_envs=n_envs,
+                    features="raw", checkpoint_path=path)
+    assert run.stopped_reason.startswith("diverged: the environment returned a non-finite")
+    assert 0 < run.n_episodes < 200 and run.update_episodes[-1] == run.n_episodes
+    assert np.all(np.isfinite(run.episode_returns)) and np.all(np.isfinite(run.policy.theta))
+    back = load_run(path)
+    assert back.stopped_reason == run.stopped_reason
+    np.testing.assert_array_equal(back.episode_returns, run.episode_returns)
+    np.testing.assert_array_equal(back.policy.theta, run.policy.theta)
 
 
 @pytest.mark.parametrize("kwargs, exc, match", [
