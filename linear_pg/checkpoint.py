@@ -195,6 +195,38 @@ def _check_history(history: dict[str, np.ndarray], path: Path) -> None:
         if len(set(sizes.values())) > 1:
             raise _corrupted(path, f"history columns {list(group)} must have equal lengths, "
                                    f"got {sizes}")
+    _check_counts(history, path)
+
+
+def _check_counts(history: dict[str, np.ndarray], path: Path) -> None:
+    """The counts a run writes: every episode at least one step long, and the episodes seen
+    at each update strictly increasing up to the number of episodes (every training episode
+    belongs to an update's batch).
+
+    The other columns are not required to be finite: a run that diverged on a
+    non-finite update keeps that update's gradient norm, which may be inf or NaN.
+    """
+    lengths, seen = history["episode_lengths"], history["update_episodes"]
+    if not (_whole(lengths) and np.all(lengths >= 1)):
+        raise _corrupted(path, f"history/episode_lengths must be whole numbers of steps >= 1, "
+                               f"got {_sample(lengths)}")
+    n_episodes = history["episode_returns"].size
+    if not (_whole(seen) and np.all(np.diff(seen) > 0)
+            and (seen[0] >= 1 and seen[-1] == n_episodes if seen.size else n_episodes == 0)):
+        raise _corrupted(path, f"history/update_episodes must be whole numbers that increase "
+                               f"from >= 1 to the number of episodes ({n_episodes}), got "
+                               f"{_sample(seen)}")
+
+
+def _whole(a: np.ndarray) -> bool:
+    """Whether every entry is a finite whole number (any int or float dtype)."""
+    return bool(np.all(np.isfinite(a)) and np.all(a == np.round(a)))
+
+
+def _sample(a: np.ndarray, n: int = 6) -> str:
+    """The first ``n`` values of a history column, for an error message."""
+    head = ", ".join(f"{v:g}" for v in a[:n].tolist())
+    return f"[{head}{', ...' if a.size > n else ''}] ({a.size} values)"
 
 
 def load_checkpoint(path: str | os.PathLike) -> dict[str, Any]:

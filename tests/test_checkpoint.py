@@ -119,6 +119,22 @@ def _set_array(key, value):
     (_set_array("history/episode_returns", np.array(["a", "b", "c", "d"])),
      "'history/episode_returns' must be a 1-D array of real numbers"),
     (_set_array("theta", np.zeros(10, dtype=complex)), "'theta' must be a 1-D array of real"),
+    # the fixture's run: 4 episodes of 200 steps, updates after episodes 2 and 4
+    (_set_array("history/episode_lengths", np.array([200, 0, 200, 200])),
+     r"episode_lengths must be whole numbers of steps >= 1, got \[200, 0, 200, 200\]"),
+    (_set_array("history/episode_lengths", np.array([200, 2.5, 200, 200])),
+     "episode_lengths must be whole numbers"),
+    (_set_array("history/episode_lengths", np.array([200, np.inf, 200, 200])),
+     "episode_lengths must be whole numbers"),
+    (_set_array("history/update_episodes", np.array([4, 2])),
+     r"update_episodes must be whole numbers that increase from >= 1 to the number of "
+     r"episodes \(4\), got \[4, 2\]"),
+    (_set_array("history/update_episodes", np.array([2, 3])), "update_episodes must be"),
+    (_set_array("history/update_episodes", np.array([0, 4])), "update_episodes must be"),
+    (_set_array("history/update_episodes", np.array([2.0, np.nan])), "update_episodes must be"),
+    (lambda arrays, meta: arrays.update({f"history/{k}": np.zeros(0) for k in (
+        "update_episodes", "grad_norm", "entropy", "mean_std", "wall_time")}),
+     r"update_episodes must be .* \(4\), got \[\] \(0 values\)"),
 ])
 def test_corrupted_or_mismatched_metadata_and_arrays(run, tmp_path, change, match):
     p = _rewrite(run, tmp_path, "bad.npz", change)
