@@ -161,3 +161,24 @@ def test_checkpoint_gets_the_mode_of_a_new_file(run, tmp_path):
         os.umask(old)
     assert stat.S_IMODE(p.stat().st_mode) == stat.S_IMODE((tmp_path / "plain.txt").stat().st_mode)
     assert stat.S_IMODE(p.stat().st_mode) == 0o644
+
+
+def test_runs_that_stopped_early_still_load(tmp_path):
+    import warnings
+
+    from linear_pg.trainer import Run
+
+    def interrupt(run):
+        raise KeyboardInterrupt
+
+    first = train("CartPole-v1", episodes=5, seed=0, callback=interrupt)
+    empty = Run(env_id="CartPole-v1", seed=0, config=first.config, policy=first.policy,
+                features=first.features, stopped_reason="interrupted")   # no update yet
+    assert load_run(save_checkpoint(empty, tmp_path / "e.npz")).n_episodes == 0
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        diverged = train("CartPole-v1", episodes=40, seed=0, optimizer="sgd", lr=1e305,
+                         batch_episodes=2, normalize_weights=False)
+    back = load_run(save_checkpoint(diverged, tmp_path / "d.npz"))
+    assert back.stopped_reason.startswith("diverged")
+    np.testing.assert_array_equal(back.update_episodes, diverged.update_episodes)
