@@ -394,6 +394,9 @@ def render_out(out: str | None, run_dir: str) -> Path:
         return Path(run_dir) / RENDER_FILE
     if out.endswith(("/", os.sep)) or Path(out).is_dir():
         return Path(out) / RENDER_FILE
+    if Path(out).suffix.lower() != ".gif":
+        raise ValueError(f"--out {out!r} must name a .gif file or a directory (an animated "
+                         f"GIF is written)")
     return Path(out)
 
 

@@ -76,6 +76,19 @@ def record_episode(policy: LinearPolicy, features: FeatureMap, env_id: str, *,
     return frames, total
 
 
+def gif_path(path: str | os.PathLike) -> Path:
+    """``path`` as a Path, or a ValueError unless it names a .gif file (any case): the
+    file written is a GIF whatever its name says."""
+    if not isinstance(path, (str, os.PathLike)):
+        raise TypeError(f"path must be a str or Path ending in .gif, got "
+                        f"{type(path).__name__}")
+    path = Path(path)
+    if path.suffix.lower() != ".gif":
+        raise ValueError(f"path must name a .gif file (an animated GIF is written), got "
+                         f"{str(path)!r}")
+    return path
+
+
 def save_gif(frames: list[np.ndarray], path: str | os.PathLike, *, fps: float = 30.0,
              scale: float = 1.0) -> tuple[Path, int]:
     """Write frames as a looping GIF with imageio.
@@ -102,6 +115,7 @@ def save_gif(frames: list[np.ndarray], path: str | os.PathLike, *, fps: float = 
     import imageio.v3 as iio
     from PIL import Image
 
+    path = gif_path(path)
     if len(frames) == 0:
         raise ValueError("frames must hold at least one frame, got none")
     fps = check_real(fps, "fps", low=0.0, low_open=True)
@@ -118,7 +132,6 @@ def save_gif(frames: list[np.ndarray], path: str | os.PathLike, *, fps: float = 
         else:
             kept.append(f)
             durations.append(1000.0 / fps)
-    path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     # Pillow takes a list of durations only for an animation; one frame gets one number.
     duration = durations if len(kept) > 1 else durations[0]
@@ -148,6 +161,7 @@ def render_gif(run: Any, path: str | os.PathLike, *, seed: int = 0, mean_action:
     """
     from .trainer import make_env
 
+    path = gif_path(path)                  # before the episode is recorded, not after
     env_kwargs = run.config.get("env_kwargs", {})
     frames, total = record_episode(run.policy, run.features, run.env_id, seed=seed,
                                    mean_action=mean_action, frame_skip=frame_skip,

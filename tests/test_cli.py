@@ -203,6 +203,12 @@ def test_render_out_a_directory_writes_episode_gif_inside_it(runs, tmp_path, cap
     assert code == 0 and target.is_dir()
 
 
+def test_render_out_must_be_a_gif_or_a_directory(runs, tmp_path, capsys):
+    code, _, err = run_cli(["render", runs / "one", "--out", tmp_path / "x.png"], capsys)
+    assert code == 2 and "--out" in err and "must name a .gif file or a directory" in err
+    assert list(tmp_path.iterdir()) == []
+
+
 # ---------------------------------------------------------------------------- gradcheck
 def test_gradcheck_prints_a_table_per_policy_and_passes(capsys):
     code, out, _ = run_cli(["gradcheck"], capsys)

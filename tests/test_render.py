@@ -42,3 +42,25 @@ def test_a_failed_write_keeps_the_earlier_gif_and_leaves_no_file(tmp_path, monke
         save_gif([frame(90)], path)
     assert path.read_bytes() == before
     assert sorted(p.name for p in tmp_path.iterdir()) == ["keep.gif"]
+
+
+@pytest.mark.parametrize("name", ["episode.png", "episode", "episode.gif.txt"])
+def test_a_path_that_is_not_a_gif_is_refused_before_anything_is_written(tmp_path, name):
+    with pytest.raises(ValueError, match=r"path must name a \.gif file .*got '.*" + name):
+        save_gif([frame(0)], tmp_path / name)
+    assert list(tmp_path.iterdir()) == []
+    path, _ = save_gif([frame(0)], tmp_path / "UPPER.GIF")     # any case of the suffix
+    assert path.name == "UPPER.GIF"
+
+
+def test_render_gif_checks_the_path_before_recording(monkeypatch):
+    import linear_pg.render as render
+
+    def never(*args, **kwargs):
+        raise AssertionError("the episode was recorded before the path was checked")
+
+    monkeypatch.setattr(render, "record_episode", never)
+    with pytest.raises(ValueError, match=r"\.gif"):
+        render.render_gif(object(), "episode.mp4")
+    with pytest.raises(TypeError, match="path must be a str or Path"):
+        render.render_gif(object(), 3)
