@@ -113,9 +113,14 @@ def find_runs(path: str | os.PathLike) -> list[Path]:
     FileNotFoundError
         If ``path`` does not exist.
     ValueError
-        If it is neither a run directory nor a directory of seed-* run directories.
+        If it is a file, or neither a run directory nor a directory of seed-* run
+        directories.
     """
     path = Path(path)
+    if path.exists() and not path.is_dir():
+        hint = (f"; the run directory that holds it is {str(path.parent)!r}"
+                if path.name in (HISTORY_FILE, CHECKPOINT_FILE) else "")
+        raise ValueError(f"{str(path)!r} is a file, expected a run directory{hint}")
     if not path.is_dir():
         raise FileNotFoundError(f"run directory {str(path)!r} does not exist")
     if (path / HISTORY_FILE).is_file() or (path / CHECKPOINT_FILE).is_file():

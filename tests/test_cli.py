@@ -290,6 +290,20 @@ def test_missing_checkpoint_and_unreadable_history(runs, tmp_path, capsys):
     assert_one_line_error(code, err, "checkpoint")
 
 
+@pytest.mark.parametrize("command", ["evaluate", "plot", "render"])
+def test_a_file_given_for_the_run_directory_names_its_directory(runs, tmp_path, command,
+                                                                 capsys):
+    history = runs / "one" / "seed-0" / "history.csv"
+    code, _, err = run_cli([command, history], capsys)
+    assert_one_line_error(code, err, "is a file, expected a run directory",
+                          f"the run directory that holds it is '{history.parent}'")
+    other = tmp_path / "notes.txt"
+    other.write_text("x")
+    code, _, err = run_cli([command, other], capsys)
+    assert_one_line_error(code, err, "is a file, expected a run directory")
+    assert "holds it" not in err
+
+
 def test_help_reads_like_a_manual(capsys):
     assert main(["--help"]) == 0
     out = capsys.readouterr().out
