@@ -186,6 +186,29 @@ def test_settings_that_belong_to_a_choice_follow_the_users_choice():
     assert raw["features"]["name"] == "raw" and raw["features_kwargs"] == {}
 
 
+@pytest.mark.parametrize("env_id, optimizer, lr, kwargs", [
+    ("CartPole-v1", "sgd", 0.01, {}),
+    ("CartPole-v1", "npg", 0.005, {"damping": 0.2, "fisher": "expected"}),
+    ("Pendulum-v1", "sgd", 0.1, {}),
+    ("MountainCarContinuous-v0", "adam", 0.01, {}),
+    ("MountainCarContinuous-v0", "sgd", 0.0003, {}),
+])
+def test_every_preset_has_a_step_size_for_every_optimizer(env_id, optimizer, lr, kwargs):
+    config = train(env_id, episodes=1, seed=0, optimizer=optimizer).config
+    assert (config["lr"], config["optimizer_kwargs"]) == (lr, kwargs)
+    mine = train(env_id, episodes=1, seed=0, optimizer=optimizer,
+                 optimizer_kwargs={"damping": 0.5} if optimizer == "npg" else {}).config
+    assert mine["optimizer_kwargs"] == ({"damping": 0.5} if optimizer == "npg" else {})
+
+
+def test_cartpole_learns_with_the_natural_gradient_preset_step():
+    # with the natural gradient's own defaults (KL 0.01, damping 1e-4, sampled F) and one
+    # episode per update, this policy collapsed to ~9 steps per episode
+    run = train("CartPole-v1", episodes=150, seed=0, optimizer="npg")
+    first, last = run.episode_returns[:20].mean(), run.episode_returns[-20:].mean()
+    assert last > 200 and last > 5 * first
+
+
 def test_max_grad_norm_inf_turns_the_presets_clip_off(monkeypatch):
     import linear_pg.trainer as trainer
 
