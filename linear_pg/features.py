@@ -345,7 +345,9 @@ class RBFFeatures(FeatureMap):
             raise ValueError(f"n_centers must give at most MAX_RBF_FEATURES = "
                              f"{MAX_RBF_FEATURES} grid bumps, got n_centers={self.n_centers!r}, "
                              f"a grid of {' x '.join(map(str, n.tolist()))} = {total} bumps "
-                             f"over {n_coords} coordinates")
+                             f"over {n_coords} coordinates; use fewer centres, angle_pairs "
+                             f"for (cos, sin) columns, or 'random_rbf' (scikit-learn's "
+                             f"RBFSampler) for a higher-dimensional observation")
         return n
 
     def _offsets(self, U: np.ndarray) -> np.ndarray:

@@ -95,7 +95,8 @@ OBS20 = np.random.default_rng(0).normal(size=(20, 3))
     (lambda: RBFFeatures(n_centers=(3, 3)), ValueError, "n_centers must be one int or 3 ints"),
     (lambda: RBFFeatures(n_centers=[3, 3, 0]), ValueError, "n_centers must be >= 1, got 0"),
     (lambda: RBFFeatures(n_centers=10**6), ValueError,
-     r"MAX_RBF_FEATURES = 100000 .* = 1000000000000000000 bumps over 3 coordinates"),
+     r"MAX_RBF_FEATURES = 100000 .* = 1000000000000000000 bumps over 3 coordinates; use "
+     r"fewer centres, angle_pairs .* or 'random_rbf'"),
     (lambda: StandardFeatures(eps=0), ValueError, "eps must be > 0.0, got 0.0"),
     (lambda: StandardFeatures(eps="a"), TypeError, "eps must be a real number"),
 ])
