@@ -63,8 +63,11 @@ class FeatureMap(TransformerMixin, BaseEstimator):
     name = "base"
     _state_keys: tuple[str, ...] = ()
 
+    def _is_fitted(self) -> bool:
+        return hasattr(self, "n_features_out_")
+
     def _check_fitted(self) -> None:
-        if not hasattr(self, "n_features_out_"):
+        if not self._is_fitted():
             raise NotFittedError(f"this {type(self).__name__} is not fitted yet: call "
                                  f"fit(obs) before transform")
 

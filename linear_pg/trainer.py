@@ -24,6 +24,7 @@ from typing import Any
 
 import gymnasium as gym
 import numpy as np
+from sklearn.base import clone
 
 from ._json import to_builtin
 from ._validation import (
@@ -35,7 +36,7 @@ from ._validation import (
 )
 from .baselines import BASELINES, make_baseline
 from .estimator import weighted_score_mean
-from .features import FEATURE_NAMES, FeatureMap, make_features
+from .features import FEATURE_CLASSES, FEATURE_NAMES, FeatureMap, make_features
 from .optim import OPTIMIZERS, clip_grad_norm, make_optimizer
 from .policies import BernoulliPolicy, GaussianPolicy, LinearPolicy, SoftmaxPolicy
 from .presets import PRESETS, get_preset, space_bounds
@@ -321,6 +322,16 @@ def fit_features(name: str, env: gym.Env, rng: np.random.Generator,
     return phi.fit(obs)
 
 
+def fit_feature_map(features: FeatureMap, env: gym.Env, rng: np.random.Generator
+                    ) -> FeatureMap:
+    """A fitted copy of an unfitted feature map, fitted as :func:`fit_features` fits the
+    map of its name (a map of another class: on random-action episodes); ``features``
+    itself stays unfitted, as scikit-learn's ``clone`` leaves an estimator."""
+    if FEATURE_CLASSES.get(features.name) is type(features):
+        return fit_features(features.name, env, rng, **features.get_params())
+    return clone(features).fit(_random_observations(env, rng, FIT_EPISODES))
+
+
 # ---------------------------------------------------------------------------- train
 def _resolve(env_id: str, env: gym.Env, given: dict[str, Any],
              own_model: bool = False) -> dict[str, Any]:
@@ -543,7 +554,10 @@ def train(env_id: str, *, episodes: int | None = None, seed: int = 0,
     seed : int, default 0
         Seeds everything: policy initialization, episode resets, action sampling.
     policy : {"softmax", "bernoulli", "gaussian"} or LinearPolicy, optional
-    features : {"raw", "poly", "standard", "rbf", "random_rbf"} or fitted FeatureMap, optional
+    features : {"raw", "poly", "standard", "rbf", "random_rbf"} or FeatureMap, optional
+        A name (settings in ``features_kwargs``), a fitted map (used as it is), or an
+        unfitted one such as ``RBFFeatures(n_centers=8, angle_pairs=[(0, 1)])``, of which
+        a copy is fitted on this env's observations, as for its name.
     estimator : {"reward_to_go", "total_return"}, optional
     baseline : {"none", "mean", "value"}, optional
     normalize_weights : bool, optional
@@ -634,13 +648,15 @@ def train(env_id: str, *, episodes: int | None = None, seed: int = 0,
                    or isinstance(policy, LinearPolicy))
     rng = np.random.default_rng(seed)
 
-    if isinstance(features, FeatureMap):
+    if isinstance(features, FeatureMap) and not features._is_fitted():
+        phi = fit_feature_map(features, env, rng)
+    elif isinstance(features, FeatureMap):
         phi = features
         _check_features_fit(phi, env)
     elif features is None or isinstance(features, str):
         phi = fit_features(cfg["features"], env, rng, **cfg["features_kwargs"])
     else:
-        raise TypeError(f"features must be a name in {FEATURE_NAMES} or a fitted FeatureMap, "
+        raise TypeError(f"features must be a name in {FEATURE_NAMES} or a FeatureMap, "
                         f"got {type(features).__name__}")
     cfg["features"] = phi.get_config()
     if isinstance(policy, LinearPolicy):

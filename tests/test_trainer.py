@@ -209,6 +209,36 @@ def test_cartpole_learns_with_the_natural_gradient_preset_step():
     assert last > 200 and last > 5 * first
 
 
+def test_an_unfitted_feature_map_is_fitted_like_its_name():
+    from linear_pg.features import RBFFeatures
+
+    settings = {"n_centers": [5, 4], "angle_pairs": [(0, 1)], "low": [-8.0], "high": [8.0]}
+    mine = RBFFeatures(**settings)
+    run = train("Pendulum-v1", episodes=4, seed=2, features=mine)
+    named = train("Pendulum-v1", episodes=4, seed=2, features="rbf", features_kwargs=settings)
+    assert run.config["features"] == named.config["features"]
+    np.testing.assert_array_equal(run.policy.theta, named.policy.theta)
+    assert not mine._is_fitted() and run.features is not mine      # a fitted copy
+
+
+def test_an_unfitted_map_of_the_users_own_class_is_fitted_on_random_episodes():
+    from linear_pg.features import FeatureMap
+
+    class Squares(FeatureMap):                # the observation and its squares, and a bias
+        name = "squares"
+
+        def _fit(self, obs):
+            assert obs.shape[0] > 1           # random-action episodes, not one observation
+            self.n_features_out_ = 2 * obs.shape[1] + 1
+
+        def _transform(self, obs):
+            return np.hstack([obs, obs**2, np.ones((obs.shape[0], 1))])
+
+    run = train("CartPole-v1", episodes=3, seed=0, features=Squares(),
+                policy=SoftmaxPolicy(9, 2))
+    assert run.n_episodes == 3 and run.features.n_features_in_ == 4
+
+
 def test_max_grad_norm_inf_turns_the_presets_clip_off(monkeypatch):
     import linear_pg.trainer as trainer
 
