@@ -29,6 +29,7 @@ from ._json import to_builtin
 from ._validation import describe
 from .features import features_from_state
 from .policies import BernoulliPolicy, GaussianPolicy, LinearPolicy, SoftmaxPolicy
+from .policies.gaussian import LOG_STD_BOUNDS
 
 FORMAT = "linear_pg.checkpoint"
 FORMAT_VERSION = 1
@@ -285,6 +286,11 @@ def load_run(path: str | os.PathLike, *, env_id: str | None = None) -> Any:
     if "log_std_bounds" in cfg:
         cfg["log_std_bounds"] = tuple(cfg["log_std_bounds"])
     try:
+        if kind == "gaussian" and "init_log_std" in cfg:
+            # A policy built before the constructor required init_log_std within the bounds
+            # still loads: the clamp acts on it either way, and theta holds the rest.
+            lo, hi = cfg.get("log_std_bounds", LOG_STD_BOUNDS)
+            cfg["init_log_std"] = np.clip(np.asarray(cfg["init_log_std"], float), lo, hi)
         policy = POLICY_CLASSES[kind](**cfg)
         policy.theta = ck["theta"]
         features = features_from_state(meta["features_config"], ck["features"])

@@ -182,3 +182,14 @@ def test_runs_that_stopped_early_still_load(tmp_path):
     back = load_run(save_checkpoint(diverged, tmp_path / "d.npz"))
     assert back.stopped_reason.startswith("diverged")
     np.testing.assert_array_equal(back.update_episodes, diverged.update_episodes)
+
+
+def test_a_gaussian_policy_saved_with_init_log_std_beyond_its_bounds_still_loads(run, tmp_path):
+    # written before GaussianPolicy required init_log_std within log_std_bounds
+    def old_init(arrays, meta):
+        meta["policy_config"]["init_log_std"] = [9.0]
+    p = _rewrite(run, tmp_path, "old.npz", old_init)
+    back = load_run(p)
+    np.testing.assert_array_equal(back.policy.theta, run.policy.theta)
+    X = np.random.default_rng(0).normal(size=(4, run.policy.n_features))
+    np.testing.assert_array_equal(back.policy.std(X), run.policy.std(X))

@@ -309,8 +309,8 @@ def test_every_policy_passes_the_check(kind, d, T, seed, scale):
 # ---------------------------------------------------------------------- the log-std clamp's kink
 def _at_the_clamp(mode, log_std, seed, T=8):
     rng = np.random.default_rng(seed)
-    policy = GaussianPolicy(3, 2, log_std_mode=mode, init_log_std=log_std, init_scale=0.5,
-                            seed=rng)
+    policy = GaussianPolicy(3, 2, log_std_mode=mode, init_scale=0.5, seed=rng)
+    policy.log_std[...] = log_std      # set, not init_log_std: that must lie within bounds
     X = rng.standard_normal((T, 3))
     return policy, X, policy.sample(X, rng), rng.standard_normal(T)
 

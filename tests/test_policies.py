@@ -130,7 +130,8 @@ def test_large_logits_give_no_nan(scale):
 
 
 def test_gaussian_log_std_is_clamped():
-    pi = GaussianPolicy(2, 1, init_log_std=10.0)
+    pi = GaussianPolicy(2, 1)
+    pi.log_std[...] = 10.0
     assert pi.std(np.ones(2))[0, 0] == pytest.approx(np.exp(2.0))
     pi.log_std[...] = -50.0
     assert pi.std(np.ones(2))[0, 0] == pytest.approx(np.exp(-5.0))
@@ -222,6 +223,12 @@ def test_act_is_the_most_likely_action():
         (lambda: SoftmaxPolicy(0, 2), ValueError, ["n_features", ">= 1", "0"]),
         (lambda: SoftmaxPolicy(2.5, 2), TypeError, ["n_features", "int"]),
         (lambda: GaussianPolicy(3, 1, log_std_mode="learned"), ValueError, ["log_std_mode"]),
+        (lambda: GaussianPolicy(3, 2, init_log_std=[0.0, 2.5]), ValueError,
+         ["init_log_std must lie within log_std_bounds [-5, 2], got [0.0, 2.5]"]),
+        (lambda: GaussianPolicy(3, log_std_mode="fixed", init_log_std=-6.0), ValueError,
+         ["init_log_std must lie within log_std_bounds [-5, 2], got [-6.0]"]),
+        (lambda: GaussianPolicy(3, init_log_std=-1.5, log_std_bounds=(-1.0, 1.0)), ValueError,
+         ["within log_std_bounds [-1, 1], got [-1.5]"]),
         (lambda: GaussianPolicy(3, 2, init_log_std=[0.0, 0.0, 0.0]), ValueError,
          ["init_log_std", "(2,)"]),
         (lambda: GaussianPolicy(3, 1, log_std_bounds=(1.0, -1.0)), ValueError,

@@ -449,7 +449,8 @@ def test_linear_lr_schedule_decays_the_step_to_its_end_fraction(monkeypatch):
 
 def test_gaussian_at_its_sigma_floor_is_not_collapsed_but_a_deterministic_softmax_is():
     X = np.ones((4, 3))
-    gauss = GaussianPolicy(3, init_log_std=-10.0)        # clamped to the lower bound
+    gauss = GaussianPolicy(3)
+    gauss.log_std[...] = -10.0                            # clamped to the lower bound
     assert _collapsed(gauss, float(np.mean(gauss.entropy(X))), np.array([1.0, 2.0])) is None
     soft = SoftmaxPolicy(3, 2)
     soft.W[:, 0] = 100.0

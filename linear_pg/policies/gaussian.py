@@ -96,6 +96,11 @@ class GaussianPolicy(LinearPolicy):
             raise ValueError(f"init_log_std must be a float or have shape ({self.action_dim},), "
                              f"got shape {init.shape}")
         check_finite(init, "init_log_std")
+        if np.any(init < lo) or np.any(init > hi):
+            # the clamp would hold log sigma at a bound, where its score is 0: it would
+            # never move (or, with log_std_mode="fixed", differ from what was asked)
+            raise ValueError(f"init_log_std must lie within log_std_bounds [{lo:g}, {hi:g}], "
+                             f"got {init.tolist()}")
         d, m = n_features, self.action_dim
         n_std = {"fixed": 0, "vector": m, "linear": m + d * m}[self.log_std_mode]
         super().__init__(n_features, d * m + n_std)
