@@ -155,6 +155,35 @@ def check_out_dir(out: str | os.PathLike, name: str = "--out") -> Path:
     return out
 
 
+def check_same_env(out: Path, env_id: str, name: str = "--out") -> None:
+    """A ValueError if the directory ``out`` holds runs of another environment.
+
+    Training there would replace the seeds it trains and plot the others in the same figure
+    as the new runs; runs of the same environment are a re-run (the seeds trained again are
+    replaced, the command says so).
+    """
+    from .rundir import find_runs, read_config
+
+    if not out.is_dir() or not any(out.iterdir()):
+        return
+    try:
+        runs = find_runs(out)
+    except ValueError:                  # other files, but no runs: nothing to mix with
+        return
+    others: dict[str, list[str]] = {}
+    for run_dir in runs:
+        try:
+            other = read_config(run_dir).get("env_id")
+        except ValueError:              # an unreadable config.json: not ours to judge
+            continue
+        if other is not None and other != env_id:
+            others.setdefault(other, []).append(run_dir.name)
+    if others:
+        held = "; ".join(f"{env} ({', '.join(dirs)})" for env, dirs in others.items())
+        raise ValueError(f"{name} {str(out)!r} holds runs of {held}; training {env_id} there "
+                         f"would replace or plot together with them: choose another {name}")
+
+
 def train_to_dir(env_id: str, out: str | os.PathLike, seeds: Sequence[int], *,
                  n_jobs: int = 1, progress: bool = True, **train_kwargs: Any) -> list[Any]:
     """Train one run per seed and write each to ``out/seed-<k>``; returns the Runs.
@@ -172,6 +201,7 @@ def train_to_dir(env_id: str, out: str | os.PathLike, seeds: Sequence[int], *,
     from .trainer import train
 
     out = check_out_dir(out)
+    check_same_env(out, env_id)
     seeds = list(seeds)
     if len(seeds) == 1:
         callback = _Progress(f"{env_id} seed {seeds[0]}", enabled=progress)
@@ -331,6 +361,7 @@ def cmd_train(args: argparse.Namespace) -> int:
     out = Path(args.out) if args.out is not None else Path("runs") / env_id
     seeds = range(args.seed, args.seed + args.seeds)
     n_jobs = args.jobs if args.jobs is not None else min(args.seeds, os.cpu_count() or 1)
+    replaced = [seed_dir(out, s).name for s in seeds if seed_dir(out, s).is_dir()]
     runs = train_to_dir(env_id, out, seeds, n_jobs=n_jobs, progress=not args.quiet,
                         **_train_kwargs(args, env_id))
     for run in runs:
@@ -340,6 +371,8 @@ def cmd_train(args: argparse.Namespace) -> int:
               f"last {last.size} {last.mean():.1f}{status}")
     figures = plot_run_dirs([out])
     print(f"wrote history.csv, config.json, checkpoint.npz in each {out}/seed-<k>")
+    if replaced:
+        print(f"note: replaced {', '.join(replaced)} of an earlier run in {out}")
     older = [d.name for d in find_runs(out) if d not in {seed_dir(out, s) for s in seeds}]
     if older:
         print(f"note: {out} also holds {', '.join(older)} from an earlier run; the figure "
@@ -356,10 +389,23 @@ def cmd_plot(args: argparse.Namespace) -> int:
         raise ValueError(f"--out FILE is required to plot several DIRs together (the default "
                          f"DIR/learning_curve would replace the figure of {args.dirs[0]} "
                          f"with the comparison)")
-    paths = plot_run_dirs(args.dirs, args.out, labels=args.labels, title=args.title,
-                          window=args.window)
+    paths = plot_run_dirs(args.dirs, plot_out(args.out), labels=args.labels,
+                          title=args.title, window=args.window)
     print(f"wrote {', '.join(str(p) for p in paths)}")
     return 0
+
+
+PLOT_FILE = "learning_curve"
+
+
+def plot_out(out: str | None) -> Path | None:
+    """The figure path of ``plot --out``: as given, or learning_curve inside ``out`` when it
+    is an existing directory or ends with a path separator (as ``render --out``)."""
+    if out is None:
+        return None
+    if out.endswith(("/", os.sep)) or Path(out).is_dir():
+        return Path(out) / PLOT_FILE
+    return Path(out)
 
 
 # ---------------------------------------------------------------------------- evaluate
@@ -436,16 +482,35 @@ def cmd_bench(args: argparse.Namespace) -> int:
     from ._json import to_builtin
     from .speed import benchmark_report, markdown_table
 
+    path = None if args.json is None else check_out_file(args.json, "--json")
     report = benchmark_report(quick=args.quick, seeds=args.seeds, n_jobs=args.jobs,
                               progress=not args.quiet)
     print(markdown_table(report["rows"]))
-    if args.json is not None:
-        path = Path(args.json)
-        path.parent.mkdir(parents=True, exist_ok=True)
+    if path is not None:
         text = json.dumps(to_builtin(report, finite_only=True), indent=2, allow_nan=False)
-        path.write_text(text + "\n")
+        tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+        try:                              # an earlier file survives a failed write
+            tmp.write_text(text + "\n")
+            os.replace(tmp, path)
+        finally:
+            tmp.unlink(missing_ok=True)
         print(f"wrote {path}")
     return 0
+
+
+def check_out_file(out: str | os.PathLike, name: str) -> Path:
+    """``out`` as the path of a file to write later, its directory created now, or a
+    ValueError: checked before a long run, not after it."""
+    path = Path(out)
+    if path.is_dir() or str(out).endswith(("/", os.sep)):
+        raise ValueError(f"{name} {str(out)!r} is a directory, expected a file path such as "
+                         f"{str(path / 'bench.json')!r}")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as err:
+        raise ValueError(f"{name} {str(out)!r}: its directory cannot be created: "
+                         f"{err.strerror or err}") from err
+    return path
 
 
 # ---------------------------------------------------------------------------- parser
@@ -475,7 +540,8 @@ def build_parser() -> argparse.ArgumentParser:
                  "ENV is a gymnasium id (CartPole-v1) or a preset's short name (cartpole,\n"
                  "pendulum, mountaincarcontinuous). Options left out come from the preset.\n"
                  "Writes OUT/seed-<k>/{history.csv, config.json, checkpoint.npz} and\n"
-                 "OUT/learning_curve.{png,svg}.",
+                 "OUT/learning_curve.{png,svg}. Training again into OUT replaces the\n"
+                 "seeds trained; an OUT with runs of another env is refused.",
                  "  python -m linear_pg train CartPole-v1 --out runs/cartpole\n"
                  "  python -m linear_pg train CartPole-v1 --seeds 4 --estimator total_return \\\n"
                  "      --baseline none --optimizer adam --lr 0.01 --out runs/plain\n"
@@ -527,7 +593,8 @@ def build_parser() -> argparse.ArgumentParser:
                  "      --out figures/compare.png\n")
     p.add_argument("dirs", nargs="+", metavar="DIR", help="run directories")
     p.add_argument("--out", metavar="FILE",
-                   help="figure path; writes FILE.png and FILE.svg (default with one DIR: "
+                   help="figure path; writes FILE.png and FILE.svg, or learning_curve.png "
+                        "and .svg inside FILE if it is a directory (default with one DIR: "
                         "DIR/learning_curve; required with several)")
     p.add_argument("--labels", nargs="+", metavar="NAME", help="legend name of each DIR")
     p.add_argument("--title", help="figure title (default: the env id)")

@@ -4,6 +4,7 @@ import csv
 import json
 import subprocess
 import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -159,6 +160,20 @@ def test_plot_several_dirs_writes_png_and_svg(runs, tmp_path, capsys):
     assert out.with_suffix(".svg").is_file()
 
 
+@pytest.mark.parametrize("existing", [True, False])
+def test_plot_out_a_directory_writes_learning_curve_inside_it(runs, tmp_path, capsys,
+                                                              existing):
+    target = tmp_path / "figs"
+    if existing:
+        target.mkdir()
+    out = str(target) if existing else f"{target}/"
+    code, stdout, _ = run_cli(["plot", runs / "one", runs / "two", "--out", out], capsys)
+    assert code == 0 and str(target / "learning_curve.png") in stdout
+    assert sorted(p.name for p in target.iterdir()) == ["learning_curve.png",
+                                                        "learning_curve.svg"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["figs"]   # nothing beside it
+
+
 def test_plot_of_several_dirs_needs_out_and_leaves_the_first_figure_alone(runs, capsys):
     before = (runs / "one" / "learning_curve.png").read_bytes()
     code, _, err = run_cli(["plot", runs / "one", runs / "two"], capsys)
@@ -175,6 +190,33 @@ def test_evaluate_prints_mean_and_std_per_seed(runs, capsys):
     code, out, _ = run_cli(["evaluate", runs / "one" / "seed-0", "--episodes", "2",
                             "--sample"], capsys)
     assert code == 0 and "sampled actions" in out
+
+
+def test_train_refuses_a_directory_that_holds_another_envs_runs(runs, tmp_path, capsys):
+    import shutil
+
+    out = tmp_path / "mixed"
+    shutil.copytree(runs / "two", out)                 # CartPole seeds 0 and 1
+    before = (out / "seed-0" / "history.csv").read_bytes()
+    code, _, err = run_cli(["train", "Pendulum-v1", "--episodes", "2", "--out", out,
+                            "--quiet"], capsys)
+    assert_one_line_error(code, err, f"--out '{out}' holds runs of CartPole-v1 (seed-0, "
+                                     f"seed-1); training Pendulum-v1 there")
+    assert (out / "seed-0" / "history.csv").read_bytes() == before    # nothing replaced
+
+
+def test_training_again_into_a_run_directory_says_which_seeds_it_replaced(runs, tmp_path,
+                                                                          capsys):
+    import shutil
+
+    out = tmp_path / "again"
+    shutil.copytree(runs / "two", out)
+    code, stdout, _ = run_cli(["train", "CartPole-v1", "--episodes", "4", "--seed", "1",
+                               "--seeds", "2", "--jobs", "1", "--out", out, "--quiet"],
+                              capsys)
+    assert code == 0
+    assert f"note: replaced seed-1 of an earlier run in {out}" in stdout
+    assert f"note: {out} also holds seed-0 from an earlier run" in stdout
 
 
 # ---------------------------------------------------------------------------- render
@@ -232,6 +274,42 @@ def test_gradcheck_exits_nonzero_when_a_check_fails(monkeypatch, capsys):
 
 
 # ---------------------------------------------------------------------------- bench
+@pytest.mark.parametrize("target", ["existing dir", "dir/", "under a file"])
+def test_bench_json_that_cannot_be_a_file_is_refused_before_the_run(tmp_path, capsys,
+                                                                   monkeypatch, target):
+    import linear_pg.speed as speed
+
+    def never(**kwargs):
+        raise AssertionError("the benchmark ran before --json was checked")
+
+    monkeypatch.setattr(speed, "benchmark_report", never)
+    (tmp_path / "a_file").write_text("x")
+    json_arg = {"existing dir": str(tmp_path), "dir/": f"{tmp_path}/new/",
+                "under a file": f"{tmp_path}/a_file/bench.json"}[target]
+    code, _, err = run_cli(["bench", "--quick", "--json", json_arg, "--quiet"], capsys)
+    assert_one_line_error(code, err, "--json", json_arg)
+
+
+def test_bench_json_write_failure_keeps_the_earlier_file(tmp_path, capsys, monkeypatch):
+    import linear_pg.speed as speed
+
+    monkeypatch.setattr(speed, "benchmark_report", lambda **kw: {"rows": [], "x": 1})
+    monkeypatch.setattr(speed, "markdown_table", lambda rows: "table")
+    path = tmp_path / "bench.json"
+    path.write_text("earlier\n")
+
+    def full_disk(self, *args, **kwargs):      # the file is opened (truncated), then fails
+        open(self, "w").close()
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(Path, "write_text", full_disk)
+    code, _, err = run_cli(["bench", "--json", path, "--quiet"], capsys)
+    monkeypatch.undo()
+    assert_one_line_error(code, err, "No space left on device")
+    assert path.read_text() == "earlier\n"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["bench.json"]
+
+
 def test_bench_quick_prints_a_table_and_writes_json(tmp_path, capsys):
     path = tmp_path / "bench.json"
     code, out, _ = run_cli(["bench", "--quick", "--json", path, "--quiet"], capsys)
