@@ -775,7 +775,9 @@ def evaluate(run: Run | LinearPolicy, episodes: int = 100, *, mean_action: bool 
     env_id, features, env_kwargs : optional
         The env, fitted feature map and env keyword arguments to evaluate in; for a Run,
         each given one replaces the run's own (e.g. the same policy under other physics).
-        The features must read that env's observations and give the policy its inputs.
+        The run's own env_kwargs apply only to its own env: another ``env_id`` starts from
+        none. The features must read that env's observations and give the policy its
+        inputs.
     n_envs : int, default 1
         Parallel sub-environments.
     """
@@ -789,8 +791,10 @@ def evaluate(run: Run | LinearPolicy, episodes: int = 100, *, mean_action: bool 
     if isinstance(run, Run):
         policy = run.policy
         phi = run.features if features is None else features
+        if env_kwargs is None:          # the run's own belong to its own env only
+            env_kwargs = run.config.get("env_kwargs", {}) if env_id in (None, run.env_id) \
+                else {}
         env_id = run.env_id if env_id is None else env_id
-        env_kwargs = run.config.get("env_kwargs", {}) if env_kwargs is None else env_kwargs
         seed = run.seed + EVAL_SEED_OFFSET if seed is None else seed
     elif isinstance(run, LinearPolicy):
         if env_id is None or features is None:
@@ -828,15 +832,33 @@ def train_seeds(env_id: str, seeds: Sequence[int] | int, *, n_jobs: int = 1,
     """:func:`train` once per seed, in parallel processes with joblib when n_jobs > 1.
 
     ``seeds`` may be an int n, meaning seeds 0 .. n - 1. Results are in the order of the
-    seeds and identical to sequential runs (each run is seeded on its own).
+    seeds and identical to sequential runs (each run is seeded on its own). A
+    ``checkpoint_path`` for several seeds must hold "{seed}", which each seed's run replaces
+    by its seed (``"runs/seed-{seed}.npz"``).
     """
     seeds = check_seeds(seeds)
     if "seed" in train_kwargs:
         raise TypeError("train_seeds takes seeds= (an int n or a list of ints), not seed=")
     n_jobs = check_int(n_jobs, "n_jobs", low=1)
+    per_seed = [dict(train_kwargs, **_seed_checkpoint(train_kwargs, s, len(seeds)))
+                for s in seeds]
     if n_jobs == 1:
-        return [train(env_id, seed=s, **train_kwargs) for s in seeds]
+        return [train(env_id, seed=s, **kw) for s, kw in zip(seeds, per_seed, strict=True)]
     from joblib import Parallel, delayed
 
-    return Parallel(n_jobs=n_jobs)(delayed(train)(env_id, seed=s, **train_kwargs)
-                                   for s in seeds)
+    return Parallel(n_jobs=n_jobs)(delayed(train)(env_id, seed=s, **kw)
+                                   for s, kw in zip(seeds, per_seed, strict=True))
+
+
+def _seed_checkpoint(train_kwargs: dict[str, Any], seed: int, n_seeds: int) -> dict[str, Any]:
+    """``checkpoint_path`` for one seed of :func:`train_seeds`: "{seed}" in it is replaced
+    by the seed; without it, several seeds would all write one file (a ValueError)."""
+    path = train_kwargs.get("checkpoint_path")
+    if path is None:
+        return {}
+    if "{seed}" in str(path):
+        return {"checkpoint_path": str(path).replace("{seed}", str(seed))}
+    if n_seeds > 1:
+        raise ValueError(f"checkpoint_path {str(path)!r} would be written by all {n_seeds} "
+                         f"seeds; put {{seed}} in it, e.g. 'runs/seed-{{seed}}.npz'")
+    return {}

@@ -434,6 +434,35 @@ def test_train_seeds_parallel_equals_sequential():
         np.testing.assert_array_equal(p.policy.theta, s.policy.theta)
 
 
+@pytest.mark.parametrize("n_jobs", [1, 2])
+def test_train_seeds_writes_one_checkpoint_per_seed(tmp_path, n_jobs):
+    runs = train_seeds("CartPole-v1", [3, 4], n_jobs=n_jobs, episodes=4, batch_episodes=2,
+                       checkpoint_path=str(tmp_path / "seed-{seed}.npz"))
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["seed-3.npz", "seed-4.npz"]
+    for run in runs:
+        back = load_run(tmp_path / f"seed-{run.seed}.npz")
+        assert back.seed == run.seed
+        np.testing.assert_array_equal(back.policy.theta, run.policy.theta)
+
+
+def test_train_seeds_refuses_one_checkpoint_file_for_several_seeds(tmp_path):
+    with pytest.raises(ValueError, match=r"would be written by all 2 seeds; put \{seed\}"):
+        train_seeds("CartPole-v1", 2, episodes=2, checkpoint_path=tmp_path / "run.npz")
+    assert list(tmp_path.iterdir()) == []
+    one = train_seeds("CartPole-v1", [5], episodes=2, checkpoint_path=tmp_path / "run.npz")
+    assert load_run(tmp_path / "run.npz").seed == one[0].seed == 5
+
+
+def test_evaluate_in_another_env_does_not_take_the_runs_env_kwargs():
+    pendulum = train("Pendulum-v1", episodes=2, seed=0)
+    assert pendulum.config["env_kwargs"] == {"g": 10.0}
+    with pytest.raises(ValueError, match="fitted on observations of size 3, but this "
+                                         "env's observations have size 4"):
+        evaluate(pendulum, 1, env_id="CartPole-v1")        # not: CartPole rejects g=10
+    same = evaluate(pendulum, 2, env_id="Pendulum-v1", seed=1)
+    np.testing.assert_array_equal(same, evaluate(pendulum, 2, seed=1))   # kwargs kept
+
+
 def test_linear_lr_schedule_decays_the_step_to_its_end_fraction(monkeypatch):
     assert lr_factor("constant", 0.7) == 1.0
     assert lr_factor("linear", 0.0) == 1.0 and lr_factor("linear", 1.0) == 0.0
