@@ -18,6 +18,7 @@ is what a checkpoint stores.
 from __future__ import annotations
 
 import itertools
+import math
 from typing import Any
 
 import numpy as np
@@ -35,6 +36,12 @@ MAX_RBF_FEATURES = 100_000
 The features of T observations take T times that many float64 numbers (and the policy
 n_actions times that many weights): a grid larger than this is almost surely a mistake
 (10 centres on 6 coordinates are already 10^6 bumps) and would exhaust the memory.
+"""
+
+
+MAX_POLY_FEATURES = 100_000
+"""Largest number of monomials, C(d + degree, degree) for d inputs, that ``PolyFeatures``
+builds, for the reason of :data:`MAX_RBF_FEATURES` (degree 12 on 20 inputs would be 2 x 10^8).
 """
 
 
@@ -190,7 +197,9 @@ class StandardFeatures(FeatureMap):
     Parameters
     ----------
     eps : float > 0, default 1e-8
-        Added to sd, so a constant observation dimension maps to 0 instead of NaN.
+        Added to sd. A dimension whose sd is below eps (constant in the observations fitted
+        on) is centred but not scaled (scale 1, as in scikit-learn's StandardScaler): it
+        maps to 0 there, and a later change of it is not multiplied by 1 / eps.
         Checked in ``fit`` (the scikit-learn convention).
     """
 
@@ -203,7 +212,8 @@ class StandardFeatures(FeatureMap):
     def _fit(self, obs: np.ndarray) -> None:
         eps = check_real(self.eps, "eps", low=0.0, low_open=True)
         self.mean_ = obs.mean(axis=0)
-        self.scale_ = obs.std(axis=0) + eps
+        sd = obs.std(axis=0)
+        self.scale_ = np.where(sd < eps, 1.0, sd + eps)
         self.n_features_out_ = obs.shape[1] + 1
 
     def _transform(self, obs: np.ndarray) -> np.ndarray:
@@ -231,7 +241,14 @@ class PolyFeatures(FeatureMap):
     def _fit(self, obs: np.ndarray) -> None:
         from sklearn.preprocessing import PolynomialFeatures
 
-        self.poly_ = PolynomialFeatures(degree=self.degree, include_bias=True).fit(obs)
+        degree = check_int(self.degree, "degree", low=0)
+        d = obs.shape[1]
+        if math.comb(d + degree, degree) > MAX_POLY_FEATURES:
+            raise ValueError(f"degree must give at most MAX_POLY_FEATURES = "
+                             f"{MAX_POLY_FEATURES} monomials, got degree={degree} on {d} "
+                             f"inputs: C({d} + {degree}, {degree}) = "
+                             f"{math.comb(d + degree, degree)}")
+        self.poly_ = PolynomialFeatures(degree=degree, include_bias=True).fit(obs)
         self.n_features_out_ = int(self.poly_.n_output_features_)
 
     def _transform(self, obs: np.ndarray) -> np.ndarray:
@@ -304,6 +321,11 @@ class RBFFeatures(FeatureMap):
         if np.any(self.angle_pairs_ < 0) or np.any(self.angle_pairs_ >= obs.shape[1]):
             raise ValueError(f"angle_pairs must index observation columns in "
                              f"[0, {obs.shape[1]}), got {self.angle_pairs!r}")
+        columns = self.angle_pairs_.ravel()
+        if np.unique(columns).size != columns.size:
+            raise ValueError(f"angle_pairs must name each column at most once, the cos and "
+                             f"the sin of an angle in two different columns, got "
+                             f"{self.angle_pairs!r}")
         U = self._coords(obs)
         n_ang = self.angle_pairs_.shape[0]
         n_lin = U.shape[1] - n_ang

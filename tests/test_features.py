@@ -97,6 +97,12 @@ OBS20 = np.random.default_rng(0).normal(size=(20, 3))
     (lambda: RBFFeatures(n_centers=10**6), ValueError,
      r"MAX_RBF_FEATURES = 100000 .* = 1000000000000000000 bumps over 3 coordinates; use "
      r"fewer centres, angle_pairs .* or 'random_rbf'"),
+    (lambda: RBFFeatures(angle_pairs=[(0, 0)]), ValueError,
+     r"angle_pairs must name each column at most once"),
+    (lambda: RBFFeatures(angle_pairs=[(0, 1), (1, 2)]), ValueError,
+     r"angle_pairs must name each column at most once.*\(1, 2\)"),
+    (lambda: PolyFeatures(degree=2.5), TypeError, "degree must be an int, got float"),
+    (lambda: PolyFeatures(degree=-1), ValueError, "degree must be >= 0, got -1"),
     (lambda: StandardFeatures(eps=0), ValueError, "eps must be > 0.0, got 0.0"),
     (lambda: StandardFeatures(eps="a"), TypeError, "eps must be a real number"),
 ])
@@ -131,3 +137,24 @@ def test_integer_like_n_centers_still_work():
     a = RBFFeatures(n_centers=np.int64(3)).fit(OBS20)
     b = RBFFeatures(n_centers=np.array([3, 3, 3])).fit(OBS20)
     np.testing.assert_array_equal(a.transform(OBS20), b.transform(OBS20))
+
+
+def test_poly_features_refuse_more_monomials_than_the_limit():
+    from linear_pg.features import MAX_POLY_FEATURES
+
+    wide = np.zeros((2, 20))
+    with pytest.raises(ValueError, match=r"MAX_POLY_FEATURES = 100000 monomials, got "
+                                         r"degree=12 on 20 inputs: C\(20 \+ 12, 12\) = "
+                                         r"225792840"):
+        PolyFeatures(degree=12).fit(wide)
+    assert PolyFeatures(degree=5).fit(wide).n_features_out_ == 53130 <= MAX_POLY_FEATURES
+
+
+def test_a_constant_dimension_is_centred_but_not_scaled():
+    obs = np.column_stack([np.arange(5.0), np.full(5, 3.0)])     # column 1 never changes
+    phi = StandardFeatures().fit(obs)
+    np.testing.assert_array_equal(phi.scale_[1], 1.0)
+    x = phi.transform([[2.0, 3.0], [2.0, 3.5]])
+    np.testing.assert_array_equal(x[:, 1], [0.0, 0.5])     # not 0.5 / 1e-8 = 5e7
+    np.testing.assert_allclose(x[:, 0], 0.0)
+    assert phi.scale_[0] == obs[:, 0].std() + 1e-8               # other columns unchanged
