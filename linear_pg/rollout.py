@@ -14,6 +14,7 @@ from dataclasses import dataclass
 import gymnasium as gym
 import numpy as np
 
+from ._validation import check_int
 from .features import FeatureMap
 from .policies.base import LinearPolicy
 
@@ -130,25 +131,10 @@ def _batch(obs: np.ndarray, X: np.ndarray, A: np.ndarray, R: np.ndarray, lengths
                  terminated=np.asarray(terminated, dtype=bool), final_X=final_X)
 
 
-def collect_episodes(env: gym.Env, policy: LinearPolicy, features: FeatureMap, n_episodes: int,
-                     rng: np.random.Generator, *, mean_action: bool = False) -> Batch:
-    """Run ``n_episodes`` complete episodes in one environment.
-
-    Parameters
-    ----------
-    env : gymnasium.Env
-        Reset with a seed drawn from ``rng`` at the start of each episode.
-    policy : LinearPolicy
-    features : FeatureMap (fitted)
-    n_episodes : int
-    rng : np.random.Generator
-        The only source of randomness: episode seeds and action samples.
-    mean_action : bool, default False
-        Act with the most likely action (argmax / mean) instead of sampling.
-
-    Returns
-    -------
-    Batch
+def _collect_episodes(env: gym.Env, policy: LinearPolicy, features: FeatureMap,
+                      n_episodes: int, rng: np.random.Generator, *,
+                      mean_action: bool = False) -> Batch:
+    """:func:`collect_episodes` without its argument checks (the trainer's own arguments).
 
     Notes
     -----
@@ -186,13 +172,10 @@ def collect_episodes(env: gym.Env, policy: LinearPolicy, features: FeatureMap, n
                   lengths, term, final_X)
 
 
-def collect_episodes_vec(venv: gym.vector.VectorEnv, policy: LinearPolicy, features: FeatureMap,
-                         n_episodes: int, rng: np.random.Generator, *,
-                         mean_action: bool = False) -> Batch:
-    """Run ``n_episodes`` complete episodes in a vector env of N sub-environments.
-
-    Parameters are those of :func:`collect_episodes`; ``venv`` must use gymnasium's
-    default ``NEXT_STEP`` autoreset.
+def _collect_episodes_vec(venv: gym.vector.VectorEnv, policy: LinearPolicy,
+                          features: FeatureMap, n_episodes: int, rng: np.random.Generator, *,
+                          mean_action: bool = False) -> Batch:
+    """:func:`collect_episodes_vec` without its argument checks (the trainer's own).
 
     Notes
     -----
@@ -312,10 +295,92 @@ def _cut_episodes(buf: _StepBuffers, final_X: np.ndarray, terminated: np.ndarray
     return _batch(rows("obs"), rows("X"), rows("A"), rows("R"), lengths, terminated, final_X)
 
 
+def _collect(env: gym.Env | gym.vector.VectorEnv, policy: LinearPolicy, features: FeatureMap,
+             n_episodes: int, rng: np.random.Generator, *, mean_action: bool = False) -> Batch:
+    """Unchecked :func:`collect`, for the trainer's own arguments (checked once in train)."""
+    if isinstance(env, gym.vector.VectorEnv):
+        return _collect_episodes_vec(env, policy, features, n_episodes, rng,
+                                     mean_action=mean_action)
+    return _collect_episodes(env, policy, features, n_episodes, rng, mean_action=mean_action)
+
+
+# ---------------------------------------------------------------------------- checked API
 def collect(env: gym.Env | gym.vector.VectorEnv, policy: LinearPolicy, features: FeatureMap,
             n_episodes: int, rng: np.random.Generator, *, mean_action: bool = False) -> Batch:
     """:func:`collect_episodes_vec` for a vector env, :func:`collect_episodes` otherwise."""
+    _check_arguments(env, policy, features, n_episodes, rng, mean_action)
+    return _collect(env, policy, features, n_episodes, rng, mean_action=mean_action)
+
+
+def collect_episodes(env: gym.Env, policy: LinearPolicy, features: FeatureMap, n_episodes: int,
+                     rng: np.random.Generator, *, mean_action: bool = False) -> Batch:
+    """Run ``n_episodes`` complete episodes in one environment.
+
+    Parameters
+    ----------
+    env : gymnasium.Env
+        Reset with a seed drawn from ``rng`` at the start of each episode.
+    policy : LinearPolicy
+        It must fit the features and the env's action space.
+    features : FeatureMap (fitted)
+        On this env's (flattened) observations.
+    n_episodes : int >= 1
+    rng : np.random.Generator
+        The only source of randomness: episode seeds and action samples.
+    mean_action : bool, default False
+        Act with the most likely action (argmax / mean) instead of sampling.
+
+    Returns
+    -------
+    Batch
+
+    Notes
+    -----
+    The arguments are checked once (a clear ValueError or TypeError); the loop itself is
+    :func:`_collect_episodes`, whose notes say why it calls unchecked internals.
+    """
     if isinstance(env, gym.vector.VectorEnv):
-        return collect_episodes_vec(env, policy, features, n_episodes, rng,
-                                    mean_action=mean_action)
-    return collect_episodes(env, policy, features, n_episodes, rng, mean_action=mean_action)
+        raise TypeError("env must be a single gymnasium.Env; for a vector env use "
+                        "collect_episodes_vec (or collect, which takes either)")
+    _check_arguments(env, policy, features, n_episodes, rng, mean_action)
+    return _collect_episodes(env, policy, features, n_episodes, rng, mean_action=mean_action)
+
+
+def collect_episodes_vec(venv: gym.vector.VectorEnv, policy: LinearPolicy, features: FeatureMap,
+                         n_episodes: int, rng: np.random.Generator, *,
+                         mean_action: bool = False) -> Batch:
+    """Run ``n_episodes`` complete episodes in a vector env of N sub-environments.
+
+    Parameters are those of :func:`collect_episodes`; ``venv`` must use gymnasium's
+    default ``NEXT_STEP`` autoreset. The loop is :func:`_collect_episodes_vec`.
+    """
+    if not isinstance(venv, gym.vector.VectorEnv):
+        raise TypeError(f"venv must be a gymnasium.vector.VectorEnv, got "
+                        f"{type(venv).__name__}; for one env use collect_episodes")
+    _check_arguments(venv, policy, features, n_episodes, rng, mean_action)
+    return _collect_episodes_vec(venv, policy, features, n_episodes, rng,
+                                 mean_action=mean_action)
+
+
+def _check_arguments(env: gym.Env | gym.vector.VectorEnv, policy: object, features: object,
+                     n_episodes: object, rng: object, mean_action: object) -> None:
+    """The arguments of a rollout, checked before its loop calls unchecked internals."""
+    from .trainer import _check_model_fits  # trainer imports this module
+
+    if not isinstance(env, gym.Env | gym.vector.VectorEnv):
+        raise TypeError(f"env must be a gymnasium Env or VectorEnv, got {type(env).__name__}")
+    if not isinstance(policy, LinearPolicy):
+        raise TypeError(f"policy must be a linear_pg LinearPolicy, got {type(policy).__name__}")
+    if not isinstance(features, FeatureMap):
+        raise TypeError(f"features must be a fitted linear_pg FeatureMap, got "
+                        f"{type(features).__name__}")
+    if not features._is_fitted():
+        raise ValueError(f"features {type(features).__name__} is not fitted: fit it on this "
+                         f"env's observations first (or let train fit it)")
+    check_int(n_episodes, "n_episodes", low=1)
+    if not isinstance(rng, np.random.Generator):
+        raise TypeError(f"rng must be a np.random.Generator (np.random.default_rng(seed)), "
+                        f"got {type(rng).__name__}")
+    if not isinstance(mean_action, bool | np.bool_):
+        raise TypeError(f"mean_action must be a bool, got {type(mean_action).__name__}")
+    _check_model_fits(policy, features, env)

@@ -41,7 +41,7 @@ from .optim import OPTIMIZERS, clip_grad_norm, make_optimizer
 from .policies import BernoulliPolicy, GaussianPolicy, LinearPolicy, SoftmaxPolicy
 from .presets import PRESETS, get_preset, space_bounds
 from .returns import normalize, reward_to_go, total_return
-from .rollout import Batch, collect
+from .rollout import Batch, _collect
 from .symmetry import Mirror, MirrorAugmentation, resolve_mirror
 
 ESTIMATORS = ("reward_to_go", "total_return")
@@ -690,7 +690,7 @@ def train(env_id: str, *, episodes: int | None = None, seed: int = 0,
             n = min(cfg["batch_episodes"], cfg["episodes"] - run.n_episodes)
             opt.set_lr(cfg["lr"] * lr_factor(cfg["lr_schedule"],
                                              run.n_episodes / cfg["episodes"], cfg["lr_end"]))
-            batch = collect(env, pi, phi, n, rng)
+            batch = _collect(env, pi, phi, n, rng)
             problem = _non_finite_reward(batch, run.n_episodes)
             if problem is not None:
                 _stop_diverged(run, problem)
@@ -807,7 +807,8 @@ def evaluate(run: Run | LinearPolicy, episodes: int = 100, *, mean_action: bool 
     env = make_env(env_id, env_kwargs, n_envs)
     try:
         _check_model_fits(policy, phi, env)
-        batch = collect(env, policy, phi, episodes, as_generator(seed), mean_action=mean_action)
+        batch = _collect(env, policy, phi, episodes, as_generator(seed),
+                         mean_action=mean_action)
     finally:
         env.close()
     return batch.episode_returns

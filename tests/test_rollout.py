@@ -2,12 +2,14 @@
 
 import gymnasium as gym
 import numpy as np
+import pytest
 
 from linear_pg.features import RawFeatures
 from linear_pg.policies import GaussianPolicy, SoftmaxPolicy
 from linear_pg.rollout import (
     _StepBuffers,
     _to_env_one,
+    collect,
     collect_episodes,
     collect_episodes_vec,
     env_action,
@@ -118,3 +120,36 @@ def test_single_env_receives_numpy_integers_of_the_space():
     to_env = _to_env_one(space)
     assert [to_env(a) for a in range(3)] == [-1, 0, 1]
     assert all(space.contains(to_env(a)) and isinstance(to_env(a), np.integer) for a in range(3))
+
+
+ENV = make_env("CartPole-v1")
+PHI = RawFeatures().fit(np.zeros((1, 4)))
+PI = SoftmaxPolicy(5, 2)
+RNG = np.random.default_rng(0)
+
+
+@pytest.mark.parametrize("args, exc, match", [
+    ((ENV, PI, PHI, 0, RNG), ValueError, "n_episodes must be >= 1, got 0"),
+    ((ENV, PI, PHI, 2, 0), TypeError, r"rng must be a np.random.Generator .* got int"),
+    ((ENV, SoftmaxPolicy(4, 2), PHI, 1, RNG), ValueError, "does not fit this env"),
+    ((ENV, GaussianPolicy(5), PHI, 1, RNG), ValueError, "needs a continuous|does not fit"),
+    ((ENV, PI, RawFeatures(), 1, RNG), ValueError, "features RawFeatures is not fitted"),
+    ((make_env("Pendulum-v1"), PI, PHI, 1, RNG), ValueError,
+     "fitted on observations of size 4, but this env's observations have size 3"),
+    ((ENV, "policy", PHI, 1, RNG), TypeError, "policy must be a linear_pg LinearPolicy"),
+    ((ENV, PI, "raw", 1, RNG), TypeError, "features must be a fitted linear_pg FeatureMap"),
+    (("CartPole-v1", PI, PHI, 1, RNG), TypeError, "env must be a gymnasium Env"),
+])
+@pytest.mark.parametrize("entry", [collect, collect_episodes])
+def test_bad_rollout_arguments_give_clear_errors(entry, args, exc, match):
+    with pytest.raises(exc, match=match):
+        entry(*args)
+
+
+def test_single_and_vector_entry_points_refuse_the_other_kind_of_env():
+    with pytest.raises(TypeError, match="for a vector env use collect_episodes_vec"):
+        collect_episodes(make_env("CartPole-v1", n_envs=2), PI, PHI, 1, RNG)
+    with pytest.raises(TypeError, match="venv must be a gymnasium.vector.VectorEnv"):
+        collect_episodes_vec(ENV, PI, PHI, 1, RNG)
+    with pytest.raises(TypeError, match="mean_action must be a bool"):
+        collect(ENV, PI, PHI, 1, RNG, mean_action="yes")
