@@ -3,8 +3,10 @@
 Each optimizer has ``step(g, scores, fisher_matrix) -> delta`` returning the change to add
 to theta (an ascent step: the return goes up), with ``scores`` the (T, n_params) per-sample
 scores of the batch or ``fisher_matrix`` the policy's own Fisher matrix at the batch's
-states (only the natural gradient uses either), and ``get_state`` / ``set_state`` for
-checkpoints.
+states (only the natural gradient uses either), and ``get_state`` / ``set_state`` to save
+and restore its running state (Adam's moments). linear_pg's own checkpoints hold the policy
+and features, not the optimizer: a saved run is evaluated or continued from its theta, and
+Adam then starts from fresh moments.
 """
 
 from __future__ import annotations
