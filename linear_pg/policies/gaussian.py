@@ -100,7 +100,7 @@ class GaussianPolicy(LinearPolicy):
             # the clamp would hold log sigma at a bound, where its score is 0: it would
             # never move (or, with log_std_mode="fixed", differ from what was asked)
             raise ValueError(f"init_log_std must lie within log_std_bounds [{lo:g}, {hi:g}], "
-                             f"got {init.tolist()}")
+                             f"got {init.tolist()} (widen log_std_bounds to start outside)")
         d, m = n_features, self.action_dim
         n_std = {"fixed": 0, "vector": m, "linear": m + d * m}[self.log_std_mode]
         super().__init__(n_features, d * m + n_std)
