@@ -461,20 +461,33 @@ def _collapsed(policy: LinearPolicy, entropy: float, returns: np.ndarray) -> str
     return None
 
 
-def _non_finite_reward(batch: Batch, episodes_before: int) -> str | None:
-    """Where the batch holds a non-finite reward (a policy that drove the env to overflow,
-    or an env that returns NaN), or None; the batch follows ``episodes_before`` training
-    episodes. Episodes and steps are counted from 1."""
-    bad = np.flatnonzero(~np.isfinite(batch.rewards))
-    if bad.size == 0:
-        return None
-    t = int(bad[0])
+def _non_finite_env_output(batch: Batch, episodes_before: int) -> str | None:
+    """The first non-finite observation or reward in the batch (a policy that drove the
+    env to overflow, or an env that returns NaN), or None; the batch follows
+    ``episodes_before`` training episodes. Episodes and steps are counted from 1.
+
+    Within a step the observation s_t comes before the reward r_t: a NaN state makes a NaN
+    action and then a NaN reward, and the state is what is named.
+    """
     ends = np.cumsum(batch.lengths)
+    found = []                            # (step index, rank within the step, what)
+    bad = np.flatnonzero(~np.all(np.isfinite(batch.obs), axis=1))
+    if bad.size:
+        found.append((int(bad[0]), 0, f"observation {batch.obs[bad[0]].tolist()}"))
+    bad = np.flatnonzero(~np.isfinite(batch.rewards))
+    if bad.size:
+        found.append((int(bad[0]), 1, f"reward ({batch.rewards[bad[0]]})"))
+    bad = np.flatnonzero(~np.all(np.isfinite(batch.final_X), axis=1))
+    if bad.size:                          # the state after an episode's last step
+        found.append((int(ends[bad[0]]) - 1, 2, "observation after the last step"))
+    if not found:
+        return None
+    t, rank, what = min(found)
     episode = int(np.searchsorted(ends, t, side="right"))
-    step = t - (int(ends[episode - 1]) if episode else 0)
-    return (f"the environment returned a non-finite reward ({batch.rewards[t]}) at step "
-            f"{step + 1} of training episode {episodes_before + episode + 1} (its batch is "
-            f"left out of the history)")
+    step = t - (int(ends[episode - 1]) if episode else 0) + 1
+    at = "" if rank == 2 else f"at step {step} "
+    return (f"the environment returned a non-finite {what} {at}of training episode "
+            f"{episodes_before + episode + 1} (its batch is left out of the history)")
 
 
 def _stop_diverged(run: Run, problem: str) -> None:
@@ -611,9 +624,10 @@ def train(env_id: str, *, episodes: int | None = None, seed: int = 0,
     g = (1/N) sum_{episodes} sum_t score_t w_t: the average over the N episodes of the batch
     (not over steps), as in the derivation of grad E[R(tau)]. Ctrl-C stops training at once;
     the run so far (its completed updates) is returned with ``stopped_reason="interrupted"``
-    and the checkpoint is saved. A non-finite reward from the environment (before that
-    batch enters the history), a non-finite update or a collapsed policy stops training
-    with a warning and ``stopped_reason="diverged: ..."``, keeping the last good theta.
+    and the checkpoint is saved. A non-finite observation or reward from the environment
+    (before that batch enters the history), a non-finite update or a collapsed policy stops
+    training with a warning and ``stopped_reason="diverged: ..."``, keeping the last good
+    theta.
 
     Examples
     --------
@@ -691,7 +705,7 @@ def train(env_id: str, *, episodes: int | None = None, seed: int = 0,
             opt.set_lr(cfg["lr"] * lr_factor(cfg["lr_schedule"],
                                              run.n_episodes / cfg["episodes"], cfg["lr_end"]))
             batch = _collect(env, pi, phi, n, rng)
-            problem = _non_finite_reward(batch, run.n_episodes)
+            problem = _non_finite_env_output(batch, run.n_episodes)
             if problem is not None:
                 _stop_diverged(run, problem)
                 break

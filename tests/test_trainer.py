@@ -277,31 +277,43 @@ def test_divergence_stops_with_warning_and_keeps_finite_theta():
     assert np.all(np.isfinite(run.policy.theta))
 
 
-def _cartpole_nan_reward_from_step_300(**kwargs):
-    """CartPole whose reward is NaN from the 300th step of the env's life on."""
+def _cartpole_breaking_at_step_300(part):
+    """An env maker: CartPole whose ``part`` turns NaN from the 300th step of its life on:
+    "reward", "obs" (every observation) or "final obs" (only the one ending an episode)."""
     import gymnasium as gym
 
-    class NaNReward(gym.Wrapper):
+    class Breaking(gym.Wrapper):
         steps = 0
 
         def step(self, action):
             obs, reward, terminated, truncated, info = self.env.step(action)
             self.steps += 1
-            return obs, (np.nan if self.steps >= 300 else reward), terminated, truncated, info
+            if self.steps >= 300:
+                if part == "reward":
+                    reward = np.nan
+                elif part == "obs" or terminated or truncated:
+                    obs = np.full_like(obs, np.nan)
+            return obs, reward, terminated, truncated, info
 
-    return NaNReward(gym.make("CartPole-v1", **kwargs))
+    return lambda **kwargs: Breaking(gym.make("CartPole-v1", **kwargs))
 
 
 @pytest.mark.parametrize("n_envs", [1, 3])
-def test_a_non_finite_reward_stops_training_and_keeps_the_run(tmp_path, n_envs):
+@pytest.mark.parametrize("part, message", [
+    ("reward", r"non-finite reward \(nan\) at step \d+ of training episode \d+"),
+    ("obs", r"non-finite observation \[nan, nan, nan, nan\] at step \d+ of training "
+            r"episode \d+"),
+    ("final obs", r"non-finite observation after the last step of training episode \d+"),
+])
+def test_a_non_finite_env_output_stops_training_and_keeps_the_run(tmp_path, n_envs, part,
+                                                                  message):
     import gymnasium as gym
 
-    env_id = "linear_pg_test/NaNRewardCartPole-v0"
+    env_id = f"linear_pg_test/NaN{part.title().replace(' ', '')}CartPole-v0"
     if env_id not in gym.registry:
-        gym.register(env_id, entry_point=_cartpole_nan_reward_from_step_300)
+        gym.register(env_id, entry_point=_cartpole_breaking_at_step_300(part))
     path = tmp_path / "nan.npz"
-    with pytest.warns(RuntimeWarning, match=r"non-finite reward \(nan\) at step \d+ of "
-                                            r"training episode \d+"):
+    with pytest.warns(RuntimeWarning, match=message):
         run = train(env_id, episodes=200, seed=0, batch_episodes=2, n_envs=n_envs,
                     features="raw", checkpoint_path=path)
     assert run.stopped_reason.startswith("diverged: the environment returned a non-finite")
