@@ -106,7 +106,9 @@ PRESETS: dict[str, dict[str, Any]] = {
     # 0-29; on 0-9, damping 0.05 -146.2, gamma 0.99 / 0.995 -146.1 / -146.4, batch 4
     # -146.0, batch 2 at 0.015 -145.2, initial log sigma 0.3 / 0.8 -153.9 / -146.5; with
     # scripts/pendulum_variants.py, seeds 0-9, a state-dependent sigma (log_std_mode
-    # "linear", kept even by the mirror) -151.9 against the preset's -148.4 there.
+    # "linear", kept even by the mirror) -151.9 against the preset's -148.4 there, and
+    # the bounds penalty that keeps mu inside [-2, 2] (mean_bound_coef, as on
+    # MountainCarContinuous) -153.4 at 10 and -149.8 at 1.
     # Every batch also learns from its mirror image (mirror, linear_pg.symmetry): the
     # pendulum is symmetric under (th, v, u) -> (-th, -v, -u), the policy is kept odd, and
     # without it the policy learns a preferred direction of swing that the mean action
