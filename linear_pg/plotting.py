@@ -148,6 +148,12 @@ def learning_curve_figure(groups: Mapping[str, Sequence[np.ndarray]], *, title: 
     -------
     matplotlib.figure.Figure of FIGSIZE inches at DPI.
     """
+    if len(groups) == 0:
+        raise ValueError("groups must hold at least one group of return arrays, got none")
+    empty = [label for label, returns in groups.items() if len(returns) == 0]
+    if empty:
+        raise ValueError(f"every group needs at least one return array (one per seed); "
+                         f"groups {empty} have none")
     # a bare Figure (no pyplot): no GUI backend is touched, and the caller's is left alone
     fig = Figure(figsize=FIGSIZE, dpi=DPI, layout="constrained")
     ax = fig.subplots()

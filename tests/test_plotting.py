@@ -159,3 +159,11 @@ def test_plot_run_dirs_validates_labels(seeds_dir):
 def test_plot_run_dirs_of_several_paths_needs_out(seeds_dir):
     with pytest.raises(ValueError, match="out is required with several run directories"):
         plot_run_dirs([seeds_dir, seeds_dir / "seed-0"])
+
+
+def test_figure_needs_at_least_one_group_of_runs():
+    with pytest.raises(ValueError, match="groups must hold at least one group"):
+        learning_curve_figure({})
+    with pytest.raises(ValueError, match=r"groups \['b'\] have none"):
+        learning_curve_figure({"a": [np.arange(5.0)], "b": []})
+    learning_curve_figure({"a": [np.array([])]})     # a run stopped before any episode
