@@ -159,6 +159,13 @@ def check_keywords(cls: type, given: Iterable[str], what: str,
                              f"got {unknown}")
 
 
+def check_bool(value: object, name: str) -> bool:
+    """``value`` if it is a bool (Python's or NumPy's), else a TypeError naming ``name``."""
+    if not isinstance(value, bool | np.bool_):
+        raise TypeError(f"{name} must be a bool, got {type(value).__name__} {value!r}")
+    return bool(value)
+
+
 def check_choice(value: object, name: str, choices: tuple[str, ...]) -> str:
     if value not in choices:
         raise ValueError(f"{name} must be one of {choices}, got {value!r}")

@@ -72,7 +72,7 @@ import numpy as np
 
 from ._validation import as_float_array, check_finite, check_real
 from .estimator import _divisor, policy_gradient, surrogate_loss
-from .policies.base import LinearPolicy
+from .policies.base import LinearPolicy, check_policy
 from .policies.gaussian import GaussianPolicy
 
 DEFAULT_STEP = 1e-5
@@ -358,11 +358,6 @@ def _describe(policy: LinearPolicy) -> str:
     return f"{type(policy).__name__}({', '.join(f'{k}={v!r}' for k, v in config.items())})"
 
 
-def _check_policy(policy: object) -> None:
-    if not isinstance(policy, LinearPolicy):
-        raise TypeError(f"policy must be a linear_pg LinearPolicy, got {type(policy).__name__}")
-
-
 def as_function_of_theta(policy: LinearPolicy,
                          evaluate: Callable[[], object]) -> Callable[[np.ndarray], np.ndarray]:
     """Turn ``evaluate()`` (which reads ``policy.theta``) into a function of theta.
@@ -524,7 +519,7 @@ def check_grad_log_prob(policy: LinearPolicy, X: object, A: object, *,
     >>> check_grad_log_prob(pi, X, pi.sample(X, np.random.default_rng(1))).passed
     True
     """
-    _check_policy(policy)
+    check_policy(policy)
     tol, step, abs_floor = _check_settings(tol, step, abs_floor)
     if score is None:
         analytic = policy.grad_log_prob(X, A)
@@ -579,7 +574,7 @@ def check_policy_gradient(policy: LinearPolicy, X: object, A: object, weights: o
     >>> check_policy_gradient(pi, X, A, np.arange(6.0), lengths=[2, 4]).passed
     True
     """
-    _check_policy(policy)
+    check_policy(policy)
     tol, step, abs_floor = _check_settings(tol, step, abs_floor)
     if gradient is None:
         gradient = policy_gradient

@@ -14,9 +14,9 @@ from dataclasses import dataclass
 import gymnasium as gym
 import numpy as np
 
-from ._validation import check_int
+from ._validation import check_bool, check_generator, check_int
 from .features import FeatureMap
-from .policies.base import LinearPolicy
+from .policies.base import LinearPolicy, check_policy
 
 
 @dataclass
@@ -369,18 +369,11 @@ def _check_arguments(env: gym.Env | gym.vector.VectorEnv, policy: object, featur
 
     if not isinstance(env, gym.Env | gym.vector.VectorEnv):
         raise TypeError(f"env must be a gymnasium Env or VectorEnv, got {type(env).__name__}")
-    if not isinstance(policy, LinearPolicy):
-        raise TypeError(f"policy must be a linear_pg LinearPolicy, got {type(policy).__name__}")
+    check_policy(policy)
     if not isinstance(features, FeatureMap):
         raise TypeError(f"features must be a fitted linear_pg FeatureMap, got "
                         f"{type(features).__name__}")
-    if not features._is_fitted():
-        raise ValueError(f"features {type(features).__name__} is not fitted: fit it on this "
-                         f"env's observations first (or let train fit it)")
     check_int(n_episodes, "n_episodes", low=1)
-    if not isinstance(rng, np.random.Generator):
-        raise TypeError(f"rng must be a np.random.Generator (np.random.default_rng(seed)), "
-                        f"got {type(rng).__name__}")
-    if not isinstance(mean_action, bool | np.bool_):
-        raise TypeError(f"mean_action must be a bool, got {type(mean_action).__name__}")
+    check_generator(rng)
+    check_bool(mean_action, "mean_action")
     _check_model_fits(policy, features, env)

@@ -29,6 +29,7 @@ from sklearn.base import clone
 from ._json import to_builtin
 from ._validation import (
     as_generator,
+    check_bool,
     check_choice,
     check_gamma,
     check_int,
@@ -268,7 +269,9 @@ def observation_size(env: gym.Env | gym.vector.VectorEnv) -> int:
 def _check_features_fit(phi: FeatureMap, env: gym.Env | gym.vector.VectorEnv,
                         name: str = "features") -> None:
     """A fitted feature map that reads observations of this env's size, else an error."""
-    phi._check_fitted()
+    if not phi._is_fitted():
+        raise ValueError(f"{name} {type(phi).__name__} is not fitted: fit it on this env's "
+                         f"observations first (or let train fit it)")
     n_obs = observation_size(env)
     if phi.n_features_in_ != n_obs:
         raise ValueError(f"{name} {type(phi).__name__} was fitted on observations of size "
@@ -387,9 +390,7 @@ def _resolve(env_id: str, env: gym.Env, given: dict[str, Any],
     check_choice(cfg["estimator"], "estimator", ESTIMATORS)
     check_choice(cfg["baseline"], "baseline", BASELINES)
     check_choice(cfg["optimizer"], "optimizer", OPTIMIZERS)
-    if not isinstance(cfg["normalize_weights"], bool | np.bool_):
-        raise TypeError(f"normalize_weights must be a bool, got "
-                        f"{type(cfg['normalize_weights']).__name__}")
+    check_bool(cfg["normalize_weights"], "normalize_weights")
     return cfg
 
 
@@ -796,9 +797,7 @@ def evaluate(run: Run | LinearPolicy, episodes: int = 100, *, mean_action: bool 
         Parallel sub-environments.
     """
     episodes = check_int(episodes, "episodes", low=1)
-    if not isinstance(mean_action, bool | np.bool_):
-        raise TypeError(f"mean_action must be a bool, got {type(mean_action).__name__} "
-                        f"{mean_action!r}")
+    check_bool(mean_action, "mean_action")
     if features is not None and not isinstance(features, FeatureMap):
         raise TypeError(f"features must be a fitted FeatureMap (the one the policy was "
                         f"trained on), got {type(features).__name__} {features!r}")

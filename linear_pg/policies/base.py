@@ -192,6 +192,13 @@ class LinearPolicy:
         raise NotImplementedError
 
 
+def check_policy(policy: object) -> LinearPolicy:
+    """``policy`` if it is a linear_pg policy, else a TypeError."""
+    if not isinstance(policy, LinearPolicy):
+        raise TypeError(f"policy must be a linear_pg LinearPolicy, got {type(policy).__name__}")
+    return policy
+
+
 def row_outer(X: np.ndarray, V: np.ndarray) -> np.ndarray:
     """Per-row outer products x_t (outer) v_t, flattened in C order: shape (T, d * m).
 
