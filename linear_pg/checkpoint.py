@@ -54,49 +54,6 @@ def _versions() -> dict[str, str]:
             "gymnasium": gymnasium.__version__}
 
 
-def check_checkpoint_path(path: object, name: str = "checkpoint_path") -> Path:
-    """``path`` as a Path, checked to be a file this process can create or replace.
-
-    Creates the missing directories above ``path`` and tries a temporary file there
-    (removed at once). Run before training, so that a bad path is an error at once rather
-    than after the first ``checkpoint_every`` updates, with the training lost.
-
-    Raises
-    ------
-    TypeError
-        If ``path`` is not a str or an ``os.PathLike``.
-    ValueError
-        If it names an existing directory, lies under an existing file, or its directory
-        cannot be created or written.
-    """
-    if not isinstance(path, str | os.PathLike):
-        raise TypeError(f"{name} must be a str or an os.PathLike file path, got "
-                        f"{type(path).__name__}")
-    path = Path(path)
-    if str(path) in ("", ".") or path.is_dir():
-        raise ValueError(f"{name} must be a file path, got {str(path)!r}, which is a "
-                         f"directory (e.g. {str(path / 'checkpoint.npz')!r})")
-    ancestor = _existing_ancestor(path.parent)
-    if not ancestor.is_dir():
-        raise ValueError(f"{name} {str(path)!r} cannot be created: {str(ancestor)!r} is an "
-                         f"existing file, not a directory")
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        with tempfile.TemporaryFile(dir=path.parent):
-            pass
-    except OSError as err:
-        raise ValueError(f"{name} {str(path)!r} cannot be written: {err}") from err
-    return path
-
-
-def _existing_ancestor(directory: Path) -> Path:
-    """The nearest of ``directory`` and its parents that exists (the one mkdir starts from)."""
-    directory = directory.absolute()
-    while not directory.exists() and directory != directory.parent:
-        directory = directory.parent
-    return directory
-
-
 def save_checkpoint(run: Any, path: str | os.PathLike) -> Path:
     """Write ``run`` (a :class:`linear_pg.trainer.Run`) to ``path`` atomically; returns the path.
 

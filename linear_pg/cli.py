@@ -15,6 +15,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, NoReturn
 
+from ._files import check_output_file, replacing
+
 EXIT_BAD_ARGS = 2
 
 DESCRIPTION = """\
@@ -398,14 +400,18 @@ def cmd_plot(args: argparse.Namespace) -> int:
 PLOT_FILE = "learning_curve"
 
 
+def _file_or_inside(out: str, name: str) -> Path:
+    """``out`` as a file path, or ``out/name`` when ``out`` is an existing directory or ends
+    with a path separator (``plot --out`` and ``render --out``)."""
+    if out.endswith(("/", os.sep)) or Path(out).is_dir():
+        return Path(out) / name
+    return Path(out)
+
+
 def plot_out(out: str | None) -> Path | None:
     """The figure path of ``plot --out``: as given, or learning_curve inside ``out`` when it
     is an existing directory or ends with a path separator (as ``render --out``)."""
-    if out is None:
-        return None
-    if out.endswith(("/", os.sep)) or Path(out).is_dir():
-        return Path(out) / PLOT_FILE
-    return Path(out)
+    return None if out is None else _file_or_inside(out, PLOT_FILE)
 
 
 # ---------------------------------------------------------------------------- evaluate
@@ -436,14 +442,11 @@ RENDER_FILE = "episode.gif"
 def render_out(out: str | None, run_dir: str) -> Path:
     """The GIF path of ``render --out``: RUN_DIR/episode.gif by default, and episode.gif
     inside ``out`` when it is an existing directory or ends with a path separator."""
-    if out is None:
-        return Path(run_dir) / RENDER_FILE
-    if out.endswith(("/", os.sep)) or Path(out).is_dir():
-        return Path(out) / RENDER_FILE
-    if Path(out).suffix.lower() != ".gif":
+    path = Path(run_dir) / RENDER_FILE if out is None else _file_or_inside(out, RENDER_FILE)
+    if path.suffix.lower() != ".gif":
         raise ValueError(f"--out {out!r} must name a .gif file or a directory (an animated "
                          f"GIF is written)")
-    return Path(out)
+    return path
 
 
 def cmd_render(args: argparse.Namespace) -> int:
@@ -482,35 +485,25 @@ def cmd_bench(args: argparse.Namespace) -> int:
     from ._json import to_builtin
     from .speed import benchmark_report, markdown_table
 
-    path = None if args.json is None else check_out_file(args.json, "--json")
+    path = None if args.json is None else check_out_file(args.json, "--json", "bench.json")
     report = benchmark_report(quick=args.quick, seeds=args.seeds, n_jobs=args.jobs,
                               progress=not args.quiet)
     print(markdown_table(report["rows"]))
     if path is not None:
         text = json.dumps(to_builtin(report, finite_only=True), indent=2, allow_nan=False)
-        tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-        try:                              # an earlier file survives a failed write
+        with replacing(path) as tmp:      # an earlier file survives a failed write
             tmp.write_text(text + "\n")
-            os.replace(tmp, path)
-        finally:
-            tmp.unlink(missing_ok=True)
         print(f"wrote {path}")
     return 0
 
 
-def check_out_file(out: str | os.PathLike, name: str) -> Path:
-    """``out`` as the path of a file to write later, its directory created now, or a
-    ValueError: checked before a long run, not after it."""
-    path = Path(out)
-    if path.is_dir() or str(out).endswith(("/", os.sep)):
-        raise ValueError(f"{name} {str(out)!r} is a directory, expected a file path such as "
-                         f"{str(path / 'bench.json')!r}")
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-    except OSError as err:
-        raise ValueError(f"{name} {str(out)!r}: its directory cannot be created: "
-                         f"{err.strerror or err}") from err
-    return path
+def check_out_file(out: str, name: str, example: str) -> Path:
+    """``out`` as the path of a file to write after a long job (``_files.check_output_file``,
+    which creates its directory now); a trailing path separator also names a directory."""
+    if out.endswith(("/", os.sep)):
+        raise ValueError(f"{name} {out!r} is a directory, expected a file path such as "
+                         f"{str(Path(out) / example)!r}")
+    return check_output_file(out, name, example)
 
 
 # ---------------------------------------------------------------------------- parser

@@ -13,6 +13,7 @@ from typing import Any
 
 import numpy as np
 
+from ._files import replacing
 from ._validation import as_generator, check_int, check_real
 from .features import FeatureMap
 from .policies.base import LinearPolicy
@@ -135,16 +136,8 @@ def save_gif(frames: list[np.ndarray], path: str | os.PathLike, *, fps: float = 
     path.parent.mkdir(parents=True, exist_ok=True)
     # Pillow takes a list of durations only for an animation; one frame gets one number.
     duration = durations if len(kept) > 1 else durations[0]
-    # Written next to the target and renamed over it: a failed write leaves no broken GIF
-    # behind, and an earlier GIF at that path survives it. (A plain new file, unlike
-    # tempfile's, gets the usual permissions.)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    try:
+    with replacing(path) as tmp:          # an earlier GIF survives a failed write
         iio.imwrite(tmp, np.stack(kept), extension=".gif", duration=duration, loop=0)
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
     return path, len(kept)
 
 

@@ -26,6 +26,7 @@ import gymnasium as gym
 import numpy as np
 from sklearn.base import clone
 
+from ._files import check_output_file
 from ._json import to_builtin
 from ._validation import (
     as_generator,
@@ -640,7 +641,8 @@ def train(env_id: str, *, episodes: int | None = None, seed: int = 0,
     n_envs = check_int(n_envs, "n_envs", low=1)
     checkpoint_every = check_int(checkpoint_every, "checkpoint_every", low=1)
     if checkpoint_path is not None:
-        checkpoint_path = _check_checkpoint_path(checkpoint_path)
+        checkpoint_path = check_output_file(checkpoint_path, "checkpoint_path",
+                                            example="checkpoint.npz")
     if callback is not None and not callable(callback):
         raise TypeError(f"callback must be a callable taking the Run, got "
                         f"{type(callback).__name__}")
@@ -746,12 +748,6 @@ def train(env_id: str, *, episodes: int | None = None, seed: int = 0,
     if checkpoint_path is not None:
         _save(run, checkpoint_path)
     return run
-
-
-def _check_checkpoint_path(path: object) -> Any:
-    from .checkpoint import check_checkpoint_path
-
-    return check_checkpoint_path(path, "checkpoint_path")
 
 
 def _save(run: Run, path: str) -> None:

@@ -1,0 +1,69 @@
+"""Result files: a path checked before a long job, and a write that replaces the old file
+only once the new one is complete."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+
+@contextmanager
+def replacing(path: Path) -> Iterator[Path]:
+    """A temporary path beside ``path`` to write to, renamed over ``path`` when the block
+    ends, removed if it fails: a failed write leaves no partial file behind, and an earlier
+    file at ``path`` survives it. (A plain new file, unlike tempfile's, gets the usual
+    permissions.)"""
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        yield tmp
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+
+
+def check_output_file(path: object, name: str, example: str) -> Path:
+    """``path`` as a Path, checked to be a file this process can create or replace.
+
+    Creates the missing directories above ``path`` and tries a temporary file there
+    (removed at once). Run before a long job (training, the benchmark), so that a bad path
+    is an error at once rather than after the job, with its result lost. ``example`` is a
+    file name to suggest when ``path`` is a directory.
+
+    Raises
+    ------
+    TypeError
+        If ``path`` is not a str or an ``os.PathLike``.
+    ValueError
+        If it names an existing directory, lies under an existing file, or its directory
+        cannot be created or written.
+    """
+    if not isinstance(path, str | os.PathLike):
+        raise TypeError(f"{name} must be a str or an os.PathLike file path, got "
+                        f"{type(path).__name__}")
+    path = Path(path)
+    if str(path) in ("", ".") or path.is_dir():
+        raise ValueError(f"{name} must be a file path, got {str(path)!r}, which is a "
+                         f"directory (e.g. {str(path / example)!r})")
+    ancestor = _existing_ancestor(path.parent)
+    if not ancestor.is_dir():
+        raise ValueError(f"{name} {str(path)!r} cannot be created: {str(ancestor)!r} is an "
+                         f"existing file, not a directory")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryFile(dir=path.parent):
+            pass
+    except OSError as err:
+        raise ValueError(f"{name} {str(path)!r} cannot be written: {err}") from err
+    return path
+
+
+def _existing_ancestor(directory: Path) -> Path:
+    """The nearest of ``directory`` and its parents that exists (the one mkdir starts from)."""
+    directory = directory.absolute()
+    while not directory.exists() and directory != directory.parent:
+        directory = directory.parent
+    return directory
