@@ -3,8 +3,9 @@
 Layout of the file:
 
 - ``meta``: a JSON string with the format name and version, env_id, seed, config, the
-  policy kind and constructor config, the feature map config, stopped_reason and the
-  versions of linear_pg, numpy and gymnasium that wrote it;
+  policy kind and constructor config, the feature map config, the classes of the policy
+  and the feature map (``module.QualName``), stopped_reason and the versions of linear_pg,
+  numpy and gymnasium that wrote it;
 - ``theta``: the policy parameters;
 - ``features/<key>``: the fitted feature-map state (:meth:`FeatureMap.get_state`);
 - ``history/<column>``: the Run's per-episode and per-update arrays.
@@ -20,6 +21,7 @@ import json
 import os
 import tempfile
 import zipfile
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
@@ -27,7 +29,7 @@ import numpy as np
 
 from ._json import to_builtin
 from ._validation import describe
-from .features import features_from_state
+from .features import FEATURE_CLASSES, FeatureMap, features_from_state
 from .policies import BernoulliPolicy, GaussianPolicy, LinearPolicy, SoftmaxPolicy
 from .policies.gaussian import LOG_STD_BOUNDS
 
@@ -43,6 +45,10 @@ META_TYPES: dict[str, tuple[type, ...]] = {
     "env_id": (str,), "seed": (int,), "config": (dict,), "stopped_reason": (str, type(None)),
     "policy_kind": (str,), "policy_config": (dict,), "features_config": (dict,)}
 """The metadata entries a checkpoint must have and the JSON types each may take."""
+
+def class_path(cls: type) -> str:
+    """``module.QualName`` of a class, as a checkpoint records it."""
+    return f"{cls.__module__}.{cls.__qualname__}"
 
 
 def _versions() -> dict[str, str]:
@@ -70,7 +76,9 @@ def save_checkpoint(run: Any, path: str | os.PathLike) -> Path:
     meta = {"format": FORMAT, "format_version": FORMAT_VERSION, "env_id": run.env_id,
             "seed": run.seed, "config": run.config, "stopped_reason": run.stopped_reason,
             "policy_kind": run.policy.kind, "policy_config": to_builtin(run.policy.get_config()),
-            "features_config": run.features.get_config(), "versions": _versions()}
+            "features_config": run.features.get_config(),
+            "policy_class": class_path(type(run.policy)),
+            "features_class": class_path(type(run.features)), "versions": _versions()}
     arrays = {"meta": np.array(json.dumps(meta)), "theta": run.policy.theta}
     arrays.update({f"features/{k}": v for k, v in run.features.get_state().items()})
     arrays.update({f"history/{k}": getattr(run, k) for k in HISTORY})
@@ -219,7 +227,8 @@ def load_checkpoint(path: str | os.PathLike) -> dict[str, Any]:
             "history": history}
 
 
-def load_run(path: str | os.PathLike, *, env_id: str | None = None) -> Any:
+def load_run(path: str | os.PathLike, *, env_id: str | None = None,
+             classes: Iterable[type] = ()) -> Any:
     """Rebuild the :class:`linear_pg.trainer.Run` saved by :func:`save_checkpoint`.
 
     Parameters
@@ -227,16 +236,27 @@ def load_run(path: str | os.PathLike, *, env_id: str | None = None) -> Any:
     path : str or Path
     env_id : str, optional
         If given, the checkpoint must be for this environment (else ValueError).
+    classes : iterable of classes, optional
+        Your own :class:`~linear_pg.features.FeatureMap` or
+        :class:`~linear_pg.policies.LinearPolicy` subclasses that the run was trained with.
+        A checkpoint records the class of its policy and features; one that is not
+        linear_pg's own must be given here (found by module and name, or by name alone),
+        else ValueError: rebuilt as its parent, it would compute something else.
     """
     from .trainer import Run
 
+    own = _check_classes(classes)
     ck = load_checkpoint(path)
     meta = ck["meta"]
     if env_id is not None and meta["env_id"] != env_id:
         raise ValueError(f"checkpoint {str(path)!r} is for env_id {meta['env_id']!r}, "
                          f"expected {env_id!r}")
     kind = meta.get("policy_kind")
-    if kind not in POLICY_CLASSES:
+    policy_cls = _saved_class(meta, "policy_class", POLICY_CLASSES.get(kind), own, path)
+    features_cls = _saved_class(meta, "features_class",
+                                FEATURE_CLASSES.get(meta["features_config"].get("name")),
+                                own, path)
+    if policy_cls is None:
         raise ValueError(f"checkpoint {str(path)!r} has policy kind {kind!r}, expected one "
                          f"of {sorted(POLICY_CLASSES)}")
     cfg = dict(meta["policy_config"])
@@ -248,9 +268,10 @@ def load_run(path: str | os.PathLike, *, env_id: str | None = None) -> Any:
             # still loads: the clamp acts on it either way, and theta holds the rest.
             lo, hi = cfg.get("log_std_bounds", LOG_STD_BOUNDS)
             cfg["init_log_std"] = np.clip(np.asarray(cfg["init_log_std"], float), lo, hi)
-        policy = POLICY_CLASSES[kind](**cfg)
+        policy = policy_cls(**cfg)
         policy.theta = ck["theta"]
-        features = features_from_state(meta["features_config"], ck["features"])
+        features = features_from_state(meta["features_config"], ck["features"],
+                                       cls=features_cls)
     except (TypeError, ValueError, KeyError) as err:
         raise ValueError(f"checkpoint {str(path)!r} is inconsistent: {err}") from err
     if features.n_features_out_ != policy.n_features:
@@ -260,3 +281,36 @@ def load_run(path: str | os.PathLike, *, env_id: str | None = None) -> Any:
     return Run(env_id=meta["env_id"], seed=meta["seed"], config=meta["config"], policy=policy,
                features=features, stopped_reason=meta["stopped_reason"],
                **{k: ck["history"][k] for k in HISTORY})
+
+
+def _check_classes(classes: Iterable[type]) -> tuple[type, ...]:
+    """``classes`` as a tuple of FeatureMap / LinearPolicy subclasses, else a TypeError."""
+    if isinstance(classes, type) or not isinstance(classes, Iterable):
+        raise TypeError(f"classes must be a list of classes, got {describe(classes)}")
+    classes = tuple(classes)
+    for cls in classes:
+        if not (isinstance(cls, type) and issubclass(cls, (FeatureMap, LinearPolicy))):
+            raise TypeError(f"classes must hold FeatureMap or LinearPolicy subclasses, got "
+                            f"{describe(cls)}")
+    return classes
+
+
+def _saved_class(meta: dict[str, Any], key: str, builtin: type | None,
+                 own: tuple[type, ...], path: str | os.PathLike) -> type | None:
+    """The class that wrote the policy or features: linear_pg's ``builtin`` for its kind or
+    name, or the one of ``own`` the checkpoint names (its module and name, else its name)."""
+    saved = meta.get(key)
+    if saved is None or (builtin is not None and saved == class_path(builtin)):
+        return builtin                      # a checkpoint from before classes were recorded
+    if not isinstance(saved, str):
+        raise _corrupted(Path(path), f"metadata {key!r} must be a str, got {saved!r}")
+    name = saved.rsplit(".", 1)[-1]
+    for match in ([c for c in own if class_path(c) == saved],
+                  [c for c in own if c.__qualname__.rsplit(".", 1)[-1] == name]):
+        if len(match) == 1:
+            return match[0]
+    what = key.split("_")[0]
+    raise ValueError(f"checkpoint {str(path)!r} was saved with {what} of class {saved!r}, "
+                     f"which is not linear_pg's own: load it with load_run(path, "
+                     f"classes=[{name}]) (the command line cannot load it)")
+

@@ -65,7 +65,33 @@ def _with_bias(Z: np.ndarray) -> np.ndarray:
 
 
 class FeatureMap(TransformerMixin, BaseEstimator):
-    """Base class: ``fit`` / ``transform`` / ``get_state`` / ``set_state``."""
+    """Base class: ``fit`` / ``transform`` / ``get_state`` / ``set_state``.
+
+    A map of your own subclasses it and defines
+
+    - ``name``: a short name of its own, saved in checkpoints;
+    - ``_fit(obs)``: learn from observations of shape (T, obs_dim), already checked
+      (``fit`` sets ``n_features_in_`` before and ``n_features_out_`` after it);
+    - ``_transform(obs)``: the features, shape (T, n_features_out_), float64;
+    - ``_state_keys``: the names of the attributes ``_fit`` learns (arrays), which
+      :meth:`get_state` saves and :meth:`set_state` restores;
+
+    and takes its settings as ``__init__`` keyword arguments stored under their own names
+    (scikit-learn's convention, which ``get_params`` and checkpoints rely on). ``train``
+    accepts it fitted or not; a checkpoint of it loads with
+    ``load_run(path, classes=[YourMap])``.
+
+    Examples
+    --------
+    >>> class Squares(FeatureMap):
+    ...     name = "squares"
+    ...     def _fit(self, obs):
+    ...         pass
+    ...     def _transform(self, obs):
+    ...         return np.hstack([obs, obs**2, np.ones((obs.shape[0], 1))])
+    >>> Squares().fit(np.zeros((5, 4))).n_features_out_
+    9
+    """
 
     name = "base"
     _state_keys: tuple[str, ...] = ()
@@ -84,7 +110,11 @@ class FeatureMap(TransformerMixin, BaseEstimator):
         if obs.shape[0] == 0:
             raise ValueError(f"obs must have at least one row to fit on, got shape {obs.shape}")
         self.n_features_in_ = obs.shape[1]
+        if hasattr(self, "n_features_out_"):
+            del self.n_features_out_          # from an earlier fit
         self._fit(obs)
+        if not hasattr(self, "n_features_out_"):
+            self.n_features_out_ = self._transform(obs[:1]).shape[1]
         return self
 
     def transform(self, obs: object) -> np.ndarray:
@@ -445,12 +475,23 @@ def make_features(name: str, **params: Any) -> FeatureMap:
     return FEATURE_CLASSES[name](**params)
 
 
-def features_from_state(config: dict[str, Any], state: dict[str, np.ndarray]) -> FeatureMap:
-    """Rebuild a fitted feature map from :meth:`FeatureMap.get_config` and ``get_state``."""
+def features_from_state(config: dict[str, Any], state: dict[str, np.ndarray],
+                        cls: type[FeatureMap] | None = None) -> FeatureMap:
+    """Rebuild a fitted feature map from :meth:`FeatureMap.get_config` and ``get_state``.
+
+    ``cls`` is the map's class when it is not the built-in one of its name (a subclass of
+    your own); its ``name`` must be the config's.
+    """
     params = dict(config)
     name = params.pop("name", None)
-    if name not in FEATURE_CLASSES:
-        raise ValueError(f"feature config name must be one of {FEATURE_NAMES}, got {name!r}")
-    if name == "rbf" and params.get("angle_pairs") is not None:
+    if cls is None:
+        if name not in FEATURE_CLASSES:
+            raise ValueError(f"feature config name must be one of {FEATURE_NAMES}, "
+                             f"got {name!r}")
+        cls = FEATURE_CLASSES[name]
+    elif cls.name != name:
+        raise ValueError(f"feature config name is {name!r}, but {cls.__name__}.name is "
+                         f"{cls.name!r}")
+    if issubclass(cls, RBFFeatures) and params.get("angle_pairs") is not None:
         params["angle_pairs"] = tuple(tuple(p) for p in params["angle_pairs"])
-    return FEATURE_CLASSES[name](**params).set_state(state)
+    return cls(**params).set_state(state)

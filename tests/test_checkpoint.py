@@ -7,6 +7,8 @@ import pytest
 
 from linear_pg import checkpoint as ck
 from linear_pg.checkpoint import load_checkpoint, load_run, save_checkpoint
+from linear_pg.features import FeatureMap, RawFeatures
+from linear_pg.policies import SoftmaxPolicy
 from linear_pg.trainer import train
 
 
@@ -193,3 +195,93 @@ def test_a_gaussian_policy_saved_with_init_log_std_beyond_its_bounds_still_loads
     np.testing.assert_array_equal(back.policy.theta, run.policy.theta)
     X = np.random.default_rng(0).normal(size=(4, run.policy.n_features))
     np.testing.assert_array_equal(back.policy.std(X), run.policy.std(X))
+
+
+# ------------------------------------------------------------- classes of your own
+class Doubled(RawFeatures):
+    """A subclass that keeps its parent's name "raw" but computes other features."""
+
+    def _transform(self, obs):
+        return 2.0 * super()._transform(obs)
+
+
+class Squares(FeatureMap):
+    """A map of its own, whose _fit leaves n_features_out_ to FeatureMap.fit."""
+
+    name = "squares"
+
+    def _fit(self, obs):
+        pass
+
+    def _transform(self, obs):
+        return np.hstack([obs, obs**2, np.ones((obs.shape[0], 1))])
+
+
+class Tempered(SoftmaxPolicy):
+    """A policy subclass (kind "softmax")."""
+
+
+def test_a_map_that_keeps_its_parents_name_does_not_load_as_the_parent(tmp_path):
+    run = train("CartPole-v1", episodes=2, features=Doubled(), checkpoint_path=tmp_path / "d.npz")
+    with pytest.raises(ValueError, match=r"saved with features of class "
+                       r"'test_checkpoint\.Doubled', which is not linear_pg's own: load it "
+                       r"with load_run\(path, classes=\[Doubled\]\)"):
+        load_run(tmp_path / "d.npz")
+    back = load_run(tmp_path / "d.npz", classes=[Doubled])
+    X = np.ones((3, 4))
+    assert type(back.features) is Doubled
+    np.testing.assert_array_equal(back.features.transform(X), run.features.transform(X))
+
+
+def test_own_map_and_policy_round_trip_with_their_classes(tmp_path):
+    p = tmp_path / "own.npz"
+    run = train("CartPole-v1", episodes=2, features=Squares(), policy=Tempered(9, 2),
+                checkpoint_path=p)
+    with pytest.raises(ValueError, match="saved with policy of class .*Tempered"):
+        load_run(p, classes=[Squares])
+    with pytest.raises(ValueError, match="saved with features of class .*Squares"):
+        load_run(p, classes=[Tempered])
+
+    class Squares2(Squares):                   # another class: neither module nor name match
+        pass
+
+    with pytest.raises(ValueError, match="classes=\\[Squares\\]"):
+        load_run(p, classes=[Squares2, Tempered])
+    back = load_run(p, classes=(Tempered, Squares))
+    assert type(back.policy) is Tempered and type(back.features) is Squares
+    np.testing.assert_array_equal(back.policy.theta, run.policy.theta)
+    X = np.ones((2, 4))
+    np.testing.assert_array_equal(back.features.transform(X), run.features.transform(X))
+
+
+def test_a_class_is_also_found_by_its_name_alone(tmp_path):
+    p = save_checkpoint(train("CartPole-v1", episodes=2, features=Squares()), tmp_path / "s.npz")
+
+    def elsewhere():
+        class Squares(FeatureMap):           # the same map, defined in another place
+            name = "squares"
+            _fit = globals()["Squares"]._fit
+            _transform = globals()["Squares"]._transform
+        return Squares
+
+    cls = elsewhere()
+    assert type(load_run(p, classes=[cls]).features) is cls
+
+
+def test_checkpoints_without_recorded_classes_load_as_linear_pgs_own(run, tmp_path):
+    def before(arrays, meta):
+        del meta["policy_class"], meta["features_class"]
+    back = load_run(_rewrite(run, tmp_path, "old.npz", before))
+    assert type(back.features).__name__ == "RBFFeatures"
+    np.testing.assert_array_equal(back.policy.theta, run.policy.theta)
+
+
+@pytest.mark.parametrize("classes, match", [
+    (Doubled, "classes must be a list of classes, got"),
+    ([Doubled, "Squares"], "classes must hold FeatureMap or LinearPolicy subclasses, got"),
+    ([int], "classes must hold FeatureMap or LinearPolicy subclasses"),
+])
+def test_classes_must_be_feature_map_or_policy_classes(run, tmp_path, classes, match):
+    p = save_checkpoint(run, tmp_path / "r.npz")
+    with pytest.raises(TypeError, match=match):
+        load_run(p, classes=classes)

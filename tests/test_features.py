@@ -158,3 +158,20 @@ def test_a_constant_dimension_is_centred_but_not_scaled():
     np.testing.assert_array_equal(x[:, 1], [0.0, 0.5])     # not 0.5 / 1e-8 = 5e7
     np.testing.assert_allclose(x[:, 0], 0.0)
     assert phi.scale_[0] == obs[:, 0].std() + 1e-8               # other columns unchanged
+
+
+def test_fit_sets_n_features_out_for_a_map_of_your_own():
+    from linear_pg.features import FeatureMap
+
+    class Pairs(FeatureMap):                 # _fit learns nothing and leaves the size to fit
+        name = "pairs"
+
+        def _fit(self, obs):
+            pass
+
+        def _transform(self, obs):
+            return np.hstack([obs, obs[:, :1] * obs[:, 1:]])
+
+    phi = Pairs().fit(OBS)
+    assert phi.n_features_out_ == 5 and phi.transform(OBS).shape == (50, 5)
+    assert phi.fit(OBS[:, :2]).n_features_out_ == 3      # a refit on other data
