@@ -422,16 +422,19 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     from .trainer import evaluate
 
     how = "sampled actions" if args.sample else "mean action"
-    means = []
-    for run_dir in find_runs(args.run_dir):
-        run = load_run_dir(run_dir)
-        returns = evaluate(run, args.episodes, mean_action=not args.sample, seed=args.seed)
-        means.append(returns.mean())
-        print(f"{run_dir} ({run.env_id}, seed {run.seed}): return {returns.mean():.2f} "
-              f"± {returns.std():.2f} (mean ± std over {returns.size} episodes, {how})")
-    if len(means) > 1:
-        print(f"over {len(means)} seeds: {np.mean(means):.2f} ± {np.std(means):.2f} "
-              f"(mean ± std of the per-seed means)")
+    groups = [(d, find_runs(d)) for d in args.run_dirs]   # every DIR checked before any run
+    for d, run_dirs in groups:
+        means = []
+        for run_dir in run_dirs:
+            run = load_run_dir(run_dir)
+            returns = evaluate(run, args.episodes, mean_action=not args.sample, seed=args.seed)
+            means.append(returns.mean())
+            print(f"{run_dir} ({run.env_id}, seed {run.seed}): return {returns.mean():.2f} "
+                  f"± {returns.std():.2f} (mean ± std over {returns.size} episodes, {how})")
+        if len(means) > 1:
+            where = f"{d}: " if len(groups) > 1 else ""
+            print(f"{where}over {len(means)} seeds: {np.mean(means):.2f} ± "
+                  f"{np.std(means):.2f} (mean ± std of the per-seed means)")
     return 0
 
 
@@ -596,12 +599,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_plot)
 
     p = _command(sub, "evaluate", "mean ± std return of a trained policy",
-                 "Load the checkpoint of each seed in RUN_DIR and run fresh episodes.\n\n"
+                 "Load the checkpoint of each seed in each RUN_DIR and run fresh episodes.\n\n"
                  "Acts with the mean (Gaussian) or most likely (discrete) action, or samples\n"
                  "from the policy with --sample. Prints mean ± std of the return.",
                  "  python -m linear_pg evaluate runs/cartpole\n"
-                 "  python -m linear_pg evaluate runs/cartpole/seed-0 --episodes 20 --sample\n")
-    p.add_argument("run_dir", metavar="RUN_DIR", help="run directory")
+                 "  python -m linear_pg evaluate runs/cartpole/seed-0 --episodes 20 --sample\n"
+                 "  python -m linear_pg evaluate runs/cartpole runs/plain\n")
+    p.add_argument("run_dirs", nargs="+", metavar="RUN_DIR",
+                   help="run directories (or seed directories)")
     p.add_argument("--episodes", type=_positive_int, default=100, metavar="N",
                    help="evaluation episodes per seed (default: 100)")
     p.add_argument("--sample", action="store_true", help="sample actions from the policy")

@@ -192,6 +192,16 @@ def test_evaluate_prints_mean_and_std_per_seed(runs, capsys):
     assert code == 0 and "sampled actions" in out
 
 
+def test_evaluate_several_dirs_summarizes_each(runs, tmp_path, capsys):
+    code, out, _ = run_cli(["evaluate", runs / "one", runs / "two", "--episodes", "2"],
+                           capsys)
+    assert code == 0 and out.count("(CartPole-v1, seed ") == 3
+    assert f"{runs / 'two'}: over 2 seeds" in out and "over 1 seeds" not in out
+    code, out, err = run_cli(["evaluate", runs / "one", tmp_path / "missing"], capsys)
+    assert_one_line_error(code, err, "does not exist")
+    assert out == ""                                   # checked before evaluating the first
+
+
 def test_train_refuses_a_directory_that_holds_another_envs_runs(runs, tmp_path, capsys):
     import shutil
 
