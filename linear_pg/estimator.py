@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from ._validation import as_float_array, check_choice, check_finite, check_lengths
-from .policies.base import LinearPolicy
+from .policies.base import LinearPolicy, check_policy
 
 AVERAGES = ("episodes", "steps")
 
@@ -16,12 +16,6 @@ def _weights(weights: object, n_rows: int) -> np.ndarray:
         raise ValueError(f"weights must have shape ({n_rows},) (one per row of X), "
                          f"got shape {w.shape}")
     return check_finite(w, "weights")
-
-
-def _check_policy(policy: object) -> None:
-    if not isinstance(policy, LinearPolicy):
-        raise TypeError(f"policy must be a linear_pg policy (a LinearPolicy such as "
-                        f"SoftmaxPolicy), got {type(policy).__name__}")
 
 
 def _divisor(n_rows: int, lengths: object, average: str) -> int:
@@ -61,7 +55,7 @@ def policy_gradient(policy: LinearPolicy, X: object, A: object, weights: object,
     sample mean over episodes estimates it. The whole batch is one matrix product,
     weights @ scores, with no per-step loop.
     """
-    _check_policy(policy)
+    check_policy(policy)
     n_rows = np.shape(X)[0] if np.ndim(X) >= 2 else 1     # X itself is checked by the policy
     w = _weights(weights, n_rows)
     divisor = _divisor(n_rows, lengths, average)
@@ -107,7 +101,7 @@ def surrogate_loss(policy: LinearPolicy, X: object, A: object, weights: object,
     can go up while the return improves and can be driven to any value by rescaling the
     weights. Only its gradient, at the current theta, means something. Track the return.
     """
-    _check_policy(policy)
+    check_policy(policy)
     logp = policy.log_prob(X, A)
     w = _weights(weights, logp.shape[0])
     return float(-(w @ logp) / _divisor(logp.shape[0], lengths, average))

@@ -244,7 +244,7 @@ def test_per_sample_floor_keeps_large_logits_meaningful():
 
 
 def test_check_grad_log_prob_validates():
-    with pytest.raises(TypeError, match="policy must be a linear_pg LinearPolicy"):
+    with pytest.raises(TypeError, match="policy must be a linear_pg policy"):
         check_grad_log_prob(object(), np.ones((1, 1)), [0])
     policy = SoftmaxPolicy(2, 2)
     with pytest.raises(ValueError, match="X must have shape"):

@@ -136,7 +136,7 @@ RNG = np.random.default_rng(0)
     ((ENV, PI, RawFeatures(), 1, RNG), ValueError, "features RawFeatures is not fitted"),
     ((make_env("Pendulum-v1"), PI, PHI, 1, RNG), ValueError,
      "fitted on observations of size 4, but this env's observations have size 3"),
-    ((ENV, "policy", PHI, 1, RNG), TypeError, "policy must be a linear_pg LinearPolicy"),
+    ((ENV, "policy", PHI, 1, RNG), TypeError, "policy must be a linear_pg policy"),
     ((ENV, PI, "raw", 1, RNG), TypeError, "features must be a fitted linear_pg FeatureMap"),
     (("CartPole-v1", PI, PHI, 1, RNG), TypeError, "env must be a gymnasium Env"),
 ])

@@ -195,7 +195,8 @@ class LinearPolicy:
 def check_policy(policy: object) -> LinearPolicy:
     """``policy`` if it is a linear_pg policy, else a TypeError."""
     if not isinstance(policy, LinearPolicy):
-        raise TypeError(f"policy must be a linear_pg LinearPolicy, got {type(policy).__name__}")
+        raise TypeError(f"policy must be a linear_pg policy (a LinearPolicy such as "
+                        f"SoftmaxPolicy), got {type(policy).__name__}")
     return policy
 
 
