@@ -46,6 +46,7 @@ META_TYPES: dict[str, tuple[type, ...]] = {
     "policy_kind": (str,), "policy_config": (dict,), "features_config": (dict,)}
 """The metadata entries a checkpoint must have and the JSON types each may take."""
 
+
 def class_path(cls: type) -> str:
     """``module.QualName`` of a class, as a checkpoint records it."""
     return f"{cls.__module__}.{cls.__qualname__}"
@@ -300,10 +301,12 @@ def _saved_class(meta: dict[str, Any], key: str, builtin: type | None,
     """The class that wrote the policy or features: linear_pg's ``builtin`` for its kind or
     name, or the one of ``own`` the checkpoint names (its module and name, else its name)."""
     saved = meta.get(key)
-    if saved is None or (builtin is not None and saved == class_path(builtin)):
+    if saved is None:
         return builtin                      # a checkpoint from before classes were recorded
     if not isinstance(saved, str):
         raise _corrupted(Path(path), f"metadata {key!r} must be a str, got {saved!r}")
+    if saved.startswith(f"{__package__}."):
+        return builtin                      # linear_pg's own, wherever it lived then
     name = saved.rsplit(".", 1)[-1]
     for match in ([c for c in own if class_path(c) == saved],
                   [c for c in own if c.__qualname__.rsplit(".", 1)[-1] == name]):
@@ -313,4 +316,3 @@ def _saved_class(meta: dict[str, Any], key: str, builtin: type | None,
     raise ValueError(f"checkpoint {str(path)!r} was saved with {what} of class {saved!r}, "
                      f"which is not linear_pg's own: load it with load_run(path, "
                      f"classes=[{name}]) (the command line cannot load it)")
-

@@ -116,6 +116,7 @@ def _set_array(key, value):
     (_set_meta("config", "x"), "'config' must be a dict, got str"),
     (_set_meta("seed", -1), "'seed' must be >= 0"),
     (_set_meta("stopped_reason", 3), "'stopped_reason' must be a str or null"),
+    (_set_meta("features_class", 3), "'features_class' must be a str, got 3"),
     (_set_array("history/episode_returns", np.zeros(7)), "must have equal lengths"),
     (_set_array("history/grad_norm", np.zeros(5)), "must have equal lengths"),
     (_set_array("history/episode_returns", np.array(["a", "b", "c", "d"])),
