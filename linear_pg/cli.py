@@ -99,19 +99,14 @@ def resolve_env(name: str) -> str:
     return name
 
 
-def _train_kwargs(args: argparse.Namespace, env_id: str) -> dict[str, Any]:
-    from .presets import PRESETS
-
-    kwargs = {"episodes": args.episodes, "policy": args.policy, "features": args.features,
+def _train_kwargs(args: argparse.Namespace) -> dict[str, Any]:
+    """``train`` keyword arguments from the options (None: the preset's, as in ``train``)."""
+    return {"episodes": args.episodes, "policy": args.policy, "features": args.features,
               "estimator": args.estimator, "baseline": args.baseline,
               "normalize_weights": args.normalize_weights, "optimizer": args.optimizer,
               "lr": args.lr, "gamma": args.gamma, "batch_episodes": args.batch,
               "n_envs": args.n_envs, "entropy_coef": args.entropy_coef,
               "max_grad_norm": args.max_grad_norm, "mirror": args.mirror}
-    preset = PRESETS.get(env_id, {})
-    if args.optimizer is not None and args.optimizer != preset.get("optimizer"):
-        kwargs["optimizer_kwargs"] = {}     # the preset's belong to the preset's optimizer
-    return kwargs
 
 
 class _Progress:
@@ -365,7 +360,7 @@ def cmd_train(args: argparse.Namespace) -> int:
     n_jobs = args.jobs if args.jobs is not None else min(args.seeds, os.cpu_count() or 1)
     replaced = [seed_dir(out, s).name for s in seeds if seed_dir(out, s).is_dir()]
     runs = train_to_dir(env_id, out, seeds, n_jobs=n_jobs, progress=not args.quiet,
-                        **_train_kwargs(args, env_id))
+                        **_train_kwargs(args))
     for run in runs:
         last = run.episode_returns[-100:]
         status = f", stopped: {run.stopped_reason}" if run.stopped_reason else ""

@@ -13,6 +13,7 @@ from PIL import Image
 from linear_pg.cli import build_parser, main, resolve_env
 from linear_pg.plotting import DPI, FIGSIZE
 from linear_pg.rundir import HISTORY_COLUMNS, load_run_dir, read_history
+from linear_pg.trainer import train
 
 PIXELS = (int(FIGSIZE[0] * DPI), int(FIGSIZE[1] * DPI))
 
@@ -111,6 +112,19 @@ def test_train_prints_where_it_wrote(tmp_path, capsys):
     config = json.loads((tmp_path / "r" / "seed-0" / "config.json").read_text())["config"]
     assert config["optimizer"] == "adam" and config["normalize_weights"] is False
     assert config["estimator"] == "total_return" and config["baseline"] == "mean"
+
+
+@pytest.mark.parametrize("env, optimizer", [("cartpole", "npg"), ("cartpole", "sgd"),
+                                            ("pendulum", "adam"), ("CartPole-v1", "adam")])
+def test_train_switching_optimizer_uses_the_same_settings_as_the_api(tmp_path, capsys, env,
+                                                                      optimizer):
+    code, _, _ = run_cli(["train", env, "--episodes", "2", "--batch", "2", "--optimizer",
+                          optimizer, "--out", tmp_path, "--quiet"], capsys)
+    assert code == 0
+    config = json.loads((tmp_path / "seed-0" / "config.json").read_text())["config"]
+    api = train(resolve_env(env), episodes=2, batch_episodes=2, optimizer=optimizer).config
+    for key in ("optimizer", "lr", "optimizer_kwargs"):    # e.g. CartPole's npg: its damping
+        assert config[key] == api[key]
 
 
 def test_train_mirror_flag_overrides_the_preset(tmp_path, capsys):
