@@ -77,6 +77,21 @@ _nonnegative_int = _number(int, 0, strict=False)
 _positive_float = _number(float, 0.0, strict=True)
 
 
+def _json_object(text: str) -> dict[str, Any]:
+    """--env-kwargs: a JSON object such as '{"g": 9.81}'."""
+    import json
+
+    try:
+        value = json.loads(text)
+    except json.JSONDecodeError as err:
+        raise argparse.ArgumentTypeError(f"expected a JSON object such as '{{\"g\": 9.81}}', "
+                                         f"got {text!r} ({err})") from err
+    if not isinstance(value, dict):
+        raise argparse.ArgumentTypeError(f"expected a JSON object such as '{{\"g\": 9.81}}', "
+                                         f"got {type(value).__name__} {text!r}")
+    return value
+
+
 def _clip_norm(text: str) -> float:
     """--max-grad-norm: a float > 0, or "inf" for no clipping (where the preset clips)."""
     return math.inf if text.strip().lower() == "inf" else _positive_float(text)
@@ -106,7 +121,9 @@ def _train_kwargs(args: argparse.Namespace) -> dict[str, Any]:
               "normalize_weights": args.normalize_weights, "optimizer": args.optimizer,
               "lr": args.lr, "gamma": args.gamma, "batch_episodes": args.batch,
               "n_envs": args.n_envs, "entropy_coef": args.entropy_coef,
-              "max_grad_norm": args.max_grad_norm, "mirror": args.mirror}
+              "max_grad_norm": args.max_grad_norm, "mirror": args.mirror,
+              "lr_schedule": args.lr_schedule, "lr_end": args.lr_end,
+              "mean_bound_coef": args.mean_bound_coef, "env_kwargs": args.env_kwargs}
 
 
 class _Progress:
@@ -517,7 +534,7 @@ def build_parser() -> argparse.ArgumentParser:
     from .baselines import BASELINES
     from .features import FEATURE_NAMES
     from .optim import OPTIMIZERS
-    from .trainer import ESTIMATORS, POLICY_NAMES
+    from .trainer import ESTIMATORS, LR_SCHEDULES, POLICY_NAMES
 
     parser = ArgumentParser(prog="linear-pg", description=DESCRIPTION, epilog=EXAMPLES,
                             formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -536,7 +553,9 @@ def build_parser() -> argparse.ArgumentParser:
                  "  python -m linear_pg train CartPole-v1 --out runs/cartpole\n"
                  "  python -m linear_pg train CartPole-v1 --seeds 4 --estimator total_return \\\n"
                  "      --baseline none --optimizer adam --lr 0.01 --out runs/plain\n"
-                 "  python -m linear_pg train Pendulum-v1 --episodes 1000 --n-envs 5\n")
+                 "  python -m linear_pg train Pendulum-v1 --episodes 1000 --n-envs 5\n"
+                 "  python -m linear_pg train Pendulum-v1 --env-kwargs '{\"g\": 2.0}' "
+                 "--out runs/low-g\n")
     p.add_argument("env", metavar="ENV", help="gymnasium id or preset name")
     p.add_argument("--out", metavar="DIR", help="output directory (default: runs/ENV)")
     p.add_argument("--episodes", type=_positive_int, metavar="N",
@@ -559,6 +578,12 @@ def build_parser() -> argparse.ArgumentParser:
                    help="sgd, adam or npg, the natural gradient (default: preset)")
     p.add_argument("--lr", type=_positive_float,
                    help="step size (the KL radius for npg) (default: preset)")
+    p.add_argument("--lr-schedule", choices=LR_SCHEDULES,
+                   help="linear: decay the step size to LR_END x lr by the last update "
+                        "(default: preset)")
+    p.add_argument("--lr-end", type=float,
+                   help="final fraction of lr for --lr-schedule linear, in [0, 1] "
+                        "(default: preset)")
     p.add_argument("--gamma", type=float, help="discount factor in [0, 1] (default: preset)")
     p.add_argument("--batch", type=_positive_int, metavar="N",
                    help="episodes per update (default: preset)")
@@ -567,6 +592,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--entropy-coef", type=float, help="entropy bonus weight (default: preset)")
     p.add_argument("--max-grad-norm", type=_clip_norm,
                    help="clip the gradient norm; 'inf' for no clipping (default: preset)")
+    p.add_argument("--mean-bound-coef", type=float,
+                   help="penalty on a Gaussian mean outside the action box (default: preset)")
+    p.add_argument("--env-kwargs", type=_json_object, metavar="JSON",
+                   help="keyword arguments of the env, e.g. '{\"g\": 9.81}' (default: "
+                        "preset)")
     p.add_argument("--mirror", action=argparse.BooleanOptionalAction,
                    help="also learn from every episode's mirror image (Gaussian policies on "
                         "envs with a known reflection: Pendulum-v1) (default: preset)")

@@ -127,6 +127,17 @@ def test_train_switching_optimizer_uses_the_same_settings_as_the_api(tmp_path, c
         assert config[key] == api[key]
 
 
+def test_train_options_for_the_schedule_the_mean_bound_and_the_env(tmp_path, capsys):
+    code, _, _ = run_cli(["train", "pendulum", "--episodes", "2", "--batch", "2", "--out",
+                          tmp_path, "--quiet", "--lr-schedule", "constant", "--lr-end", "0.5",
+                          "--mean-bound-coef", "1", "--env-kwargs", '{"g": 2.0}'], capsys)
+    assert code == 0
+    config = json.loads((tmp_path / "seed-0" / "config.json").read_text())["config"]
+    assert config["lr_schedule"] == "constant" and config["lr_end"] == 0.5
+    assert config["mean_bound_coef"] == 1.0 and config["env_kwargs"] == {"g": 2.0}
+    assert load_run_dir(tmp_path / "seed-0").config["env_kwargs"] == {"g": 2.0}
+
+
 def test_train_mirror_flag_overrides_the_preset(tmp_path, capsys):
     def mirror_of(*flags):
         out = tmp_path / "-".join(flags or ("preset",))
@@ -356,6 +367,7 @@ def test_bench_quick_prints_a_table_and_writes_json(tmp_path, capsys):
 
 
 # ---------------------------------------------------------------------------- bad arguments
+# ({tmp} is filled in with str.format, so a literal brace is written twice)
 @pytest.mark.parametrize("args, words", [
     (["train", "NoSuchEnv-v0", "--episodes", "2"], ["NoSuchEnv-v0"]),
     (["train", "CartPole-v1", "--policy", "gaussian", "--episodes", "2"], ["gaussian"]),
@@ -366,6 +378,15 @@ def test_bench_quick_prints_a_table_and_writes_json(tmp_path, capsys):
     (["train", "CartPole-v1", "--lr", "-1"], ["--lr"]),
     (["train", "CartPole-v1", "--policy", "nope"], ["--policy"]),
     (["train", "CartPole-v1", "--episodes", "2", "--mirror"], ["mirror", "CartPole-v1"]),
+    (["train", "CartPole-v1", "--episodes", "2", "--lr-end", "2"], ["lr_end", "<= 1"]),
+    (["train", "CartPole-v1", "--lr-schedule", "cosine"], ["--lr-schedule", "cosine"]),
+    (["train", "CartPole-v1", "--episodes", "2", "--mean-bound-coef", "-1"],
+     ["mean_bound_coef"]),
+    (["train", "Pendulum-v1", "--env-kwargs", "[9.81]"], ["--env-kwargs", "JSON object",
+                                                          "list"]),
+    (["train", "Pendulum-v1", "--env-kwargs", "{{g: 2}}"], ["--env-kwargs", "JSON object"]),
+    (["train", "Pendulum-v1", "--episodes", "2", "--env-kwargs", '{{"gravity": 2}}'],
+     ["env_kwargs", "gravity", "not accepted"]),
     (["evaluate", "{tmp}/missing"], ["does not exist"]),
     (["evaluate", "{tmp}"], ["not a run directory"]),
     (["render", "{tmp}/missing"], ["does not exist"]),
