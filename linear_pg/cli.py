@@ -434,15 +434,18 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     from .trainer import evaluate
 
     how = "sampled actions" if args.sample else "mean action"
+    where_env = "" if args.env_kwargs is None else f" with {args.env_kwargs}"
     groups = [(d, find_runs(d)) for d in args.run_dirs]   # every DIR checked before any run
     for d, run_dirs in groups:
         means = []
         for run_dir in run_dirs:
             run = load_run_dir(run_dir)
-            returns = evaluate(run, args.episodes, mean_action=not args.sample, seed=args.seed)
+            returns = evaluate(run, args.episodes, mean_action=not args.sample, seed=args.seed,
+                               env_kwargs=args.env_kwargs, n_envs=args.n_envs)
             means.append(returns.mean())
-            print(f"{run_dir} ({run.env_id}, seed {run.seed}): return {returns.mean():.2f} "
-                  f"± {returns.std():.2f} (mean ± std over {returns.size} episodes, {how})")
+            print(f"{run_dir} ({run.env_id}{where_env}, seed {run.seed}): return "
+                  f"{returns.mean():.2f} ± {returns.std():.2f} (mean ± std over "
+                  f"{returns.size} episodes, {how})")
         if len(means) > 1:
             where = f"{d}: " if len(groups) > 1 else ""
             print(f"{where}over {len(means)} seeds: {np.mean(means):.2f} ± "
@@ -629,7 +632,8 @@ def build_parser() -> argparse.ArgumentParser:
                  "from the policy with --sample. Prints mean ± std of the return.",
                  "  python -m linear_pg evaluate runs/cartpole\n"
                  "  python -m linear_pg evaluate runs/cartpole/seed-0 --episodes 20 --sample\n"
-                 "  python -m linear_pg evaluate runs/cartpole runs/plain\n")
+                 "  python -m linear_pg evaluate runs/cartpole runs/plain\n"
+                 "  python -m linear_pg evaluate runs/pendulum --env-kwargs '{\"g\": 12.0}'\n")
     p.add_argument("run_dirs", nargs="+", metavar="RUN_DIR",
                    help="run directories (or seed directories)")
     p.add_argument("--episodes", type=_positive_int, default=100, metavar="N",
@@ -637,6 +641,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--sample", action="store_true", help="sample actions from the policy")
     p.add_argument("--seed", type=_nonnegative_int, metavar="S",
                    help="seed of the evaluation episodes (default: training seed + 1000003)")
+    p.add_argument("--env-kwargs", type=_json_object, metavar="JSON",
+                   help="keyword arguments of the env, replacing the run's own, e.g. "
+                        "'{\"g\": 12.0}' (default: the run's)")
+    p.add_argument("--n-envs", type=_positive_int, default=1, metavar="N",
+                   help="parallel sub-environments (gymnasium.make_vec) (default: 1)")
     p.set_defaults(func=cmd_evaluate)
 
     p = _command(sub, "render", "animated GIF of one episode of a trained policy",

@@ -217,6 +217,17 @@ def test_evaluate_prints_mean_and_std_per_seed(runs, capsys):
     assert code == 0 and "sampled actions" in out
 
 
+def test_evaluate_in_other_physics_and_a_vector_env(runs, capsys):
+    from linear_pg.trainer import evaluate
+
+    run = load_run_dir(runs / "one" / "seed-0")
+    code, out, _ = run_cli(["evaluate", runs / "one", "--episodes", "4", "--n-envs", "2",
+                            "--env-kwargs", '{"max_episode_steps": 7}'], capsys)
+    assert code == 0 and "(CartPole-v1 with {'max_episode_steps': 7}, seed 0)" in out
+    expected = evaluate(run, 4, env_kwargs={"max_episode_steps": 7}, n_envs=2)
+    assert expected.max() <= 7 and f"return {expected.mean():.2f} ± {expected.std():.2f}" in out
+
+
 def test_evaluate_several_dirs_summarizes_each(runs, tmp_path, capsys):
     code, out, _ = run_cli(["evaluate", runs / "one", runs / "two", "--episodes", "2"],
                            capsys)
@@ -392,6 +403,8 @@ def test_bench_quick_prints_a_table_and_writes_json(tmp_path, capsys):
     (["render", "{tmp}/missing"], ["does not exist"]),
     (["plot", "{tmp}"], ["not a run directory"]),
     (["evaluate", "{tmp}", "--episodes", "-1"], ["--episodes"]),
+    (["evaluate", "{tmp}", "--env-kwargs", "[1]"], ["--env-kwargs", "JSON object"]),
+    (["evaluate", "{tmp}", "--n-envs", "0"], ["--n-envs"]),
     (["nosuchcommand"], ["invalid choice"]),
     ([], ["required"]),
 ])
