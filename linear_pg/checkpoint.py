@@ -23,7 +23,7 @@ import tempfile
 import zipfile
 from collections.abc import Iterable
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 import numpy as np
 
@@ -61,6 +61,51 @@ def _versions() -> dict[str, str]:
             "gymnasium": gymnasium.__version__}
 
 
+def _meta(run: Any) -> dict[str, Any]:
+    """The ``meta`` entry of ``run``'s checkpoint, checked to be JSON (else ValueError)."""
+    meta = {"format": FORMAT, "format_version": FORMAT_VERSION, "env_id": run.env_id,
+            "seed": run.seed, "config": run.config, "stopped_reason": run.stopped_reason,
+            "policy_kind": run.policy.kind, "policy_config": to_builtin(run.policy.get_config()),
+            "features_config": run.features.get_config(),
+            "policy_class": class_path(type(run.policy)),
+            "features_class": class_path(type(run.features)), "versions": _versions()}
+    _check_json(meta, "meta")
+    return meta
+
+
+def check_storable(run: Any) -> None:
+    """Raise ValueError unless every setting of ``run`` (a :class:`linear_pg.trainer.Run`)
+    can be saved: a checkpoint and config.json hold them as JSON, so a feature map of your
+    own with a function among its settings, say, cannot be saved. ``train`` checks this
+    before its first episode when it is to save checkpoints."""
+    _meta(run)
+
+
+def _check_json(value: Any, where: str) -> None:
+    """ValueError naming the first entry of ``value`` (nested dicts and lists) that JSON
+    cannot store; ``where`` is the path to ``value``."""
+    if isinstance(value, dict):
+        for key, item in value.items():
+            if not _json_scalar(key):
+                _not_json(f"a key of {where}", key)
+            _check_json(item, f"{where}[{key!r}]")
+    elif isinstance(value, (list, tuple)):
+        for i, item in enumerate(value):
+            _check_json(item, f"{where}[{i}]")
+    elif not _json_scalar(value):
+        _not_json(where, value)
+
+
+def _json_scalar(value: Any) -> bool:
+    return value is None or isinstance(value, (str, int, float))
+
+
+def _not_json(where: str, value: Any) -> NoReturn:
+    raise ValueError(f"{where} = {value!r} ({type(value).__name__}) cannot be saved: "
+                     f"checkpoints and config.json hold settings as JSON (numbers, strings, "
+                     f"lists, dicts); give it as one of those")
+
+
 def save_checkpoint(run: Any, path: str | os.PathLike) -> Path:
     """Write ``run`` (a :class:`linear_pg.trainer.Run`) to ``path`` atomically; returns the path.
 
@@ -74,12 +119,7 @@ def save_checkpoint(run: Any, path: str | os.PathLike) -> Path:
     True
     """
     path = Path(path)
-    meta = {"format": FORMAT, "format_version": FORMAT_VERSION, "env_id": run.env_id,
-            "seed": run.seed, "config": run.config, "stopped_reason": run.stopped_reason,
-            "policy_kind": run.policy.kind, "policy_config": to_builtin(run.policy.get_config()),
-            "features_config": run.features.get_config(),
-            "policy_class": class_path(type(run.policy)),
-            "features_class": class_path(type(run.features)), "versions": _versions()}
+    meta = _meta(run)
     arrays = {"meta": np.array(json.dumps(meta)), "theta": run.policy.theta}
     arrays.update({f"features/{k}": v for k, v in run.features.get_state().items()})
     arrays.update({f"history/{k}": getattr(run, k) for k in HISTORY})

@@ -84,8 +84,9 @@ def write_run(run: Any, directory: str | os.PathLike,
     -------
     dict mapping "history", "config" and "checkpoint" to their paths.
     """
-    from .checkpoint import save_checkpoint
+    from .checkpoint import check_storable, save_checkpoint
 
+    check_storable(run)                    # before anything is written
     directory = Path(directory)
     directory.mkdir(parents=True, exist_ok=True)
     paths = {"history": directory / HISTORY_FILE, "config": directory / CONFIG_FILE,

@@ -608,6 +608,7 @@ def train(env_id: str, *, episodes: int | None = None, seed: int = 0,
         the start and after every update, and the symmetry is checked on every batch.
     checkpoint_path : str, optional
         Save a checkpoint every ``checkpoint_every`` updates and at the end (atomically).
+        Every setting must then be storable as JSON (checked before the first episode).
     callback : callable(Run), optional
         Called after each update with the run so far (e.g. to drive a progress bar).
     env_kwargs, policy_kwargs, features_kwargs, optimizer_kwargs : dict, optional
@@ -699,6 +700,10 @@ def train(env_id: str, *, episodes: int | None = None, seed: int = 0,
         env = make_env(env_id, cfg["env_kwargs"], n_envs)
 
     run = Run(env_id=env_id, seed=seed, config=to_builtin(cfg), policy=pi, features=phi)
+    if checkpoint_path is not None:
+        from .checkpoint import check_storable
+
+        check_storable(run)                # before any episode, not at the first save
     base = make_baseline(cfg["baseline"])
     opt = make_optimizer(cfg["optimizer"], cfg["lr"], **cfg.get("optimizer_kwargs", {}))
     start = time.perf_counter()

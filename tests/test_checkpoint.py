@@ -286,3 +286,46 @@ def test_classes_must_be_feature_map_or_policy_classes(run, tmp_path, classes, m
     p = save_checkpoint(run, tmp_path / "r.npz")
     with pytest.raises(TypeError, match=match):
         load_run(p, classes=classes)
+
+
+class Sines(FeatureMap):
+    """A map with a function among its settings, which JSON cannot store."""
+
+    name = "sines"
+
+    def __init__(self, fn=np.sin):
+        self.fn = fn
+
+    def _fit(self, obs):
+        pass
+
+    def _transform(self, obs):
+        return np.hstack([self.fn(obs), np.ones((obs.shape[0], 1))])
+
+
+UNSTORABLE = r"\['fn'\] = <ufunc 'sin'> \(ufunc\) cannot be saved: checkpoints and config.json"
+
+
+def test_settings_json_cannot_store_are_refused_before_training(tmp_path):
+    def no_update(run):
+        raise AssertionError("trained although the checkpoint cannot be saved")
+
+    with pytest.raises(ValueError, match=UNSTORABLE):
+        train("CartPole-v1", episodes=30, features=Sines(), callback=no_update,
+              checkpoint_path=tmp_path / "c.npz")
+    assert list(tmp_path.iterdir()) == []
+    run = train("CartPole-v1", episodes=2, features=Sines())     # without checkpoints: fine
+    assert run.n_episodes == 2
+
+
+def test_saving_such_a_run_keeps_what_was_there(tmp_path):
+    from linear_pg.rundir import write_run
+
+    run = train("CartPole-v1", episodes=2, features=Sines())
+    old = save_checkpoint(train("CartPole-v1", episodes=2), tmp_path / "c.npz").read_bytes()
+    with pytest.raises(ValueError, match=UNSTORABLE):
+        save_checkpoint(run, tmp_path / "c.npz")
+    assert (tmp_path / "c.npz").read_bytes() == old
+    with pytest.raises(ValueError, match=UNSTORABLE):
+        write_run(run, tmp_path / "seed-0")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["c.npz"]
