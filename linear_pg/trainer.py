@@ -839,6 +839,10 @@ def check_seeds(seeds: object) -> list[int]:
     out = [check_int(s, "seeds", low=0) for s in seeds]
     if not out:
         raise ValueError("seeds must hold at least one seed, got an empty sequence")
+    twice = sorted({s for s in out if out.count(s) > 1})
+    if twice:
+        raise ValueError(f"seeds must be distinct (a seed gives the same run bit for bit), "
+                         f"got {out} with {', '.join(map(str, twice))} more than once")
     return out
 
 
@@ -846,15 +850,18 @@ def train_seeds(env_id: str, seeds: Sequence[int] | int, *, n_jobs: int = 1,
                 **train_kwargs: Any) -> list[Run]:
     """:func:`train` once per seed, in parallel processes with joblib when n_jobs > 1.
 
-    ``seeds`` may be an int n, meaning seeds 0 .. n - 1. Results are in the order of the
-    seeds and identical to sequential runs (each run is seeded on its own). A
+    ``seeds`` may be an int n, meaning seeds 0 .. n - 1, or distinct seeds. ``n_jobs`` is
+    the number of processes, or -1 for one per CPU (as in joblib). Results are in the
+    order of the seeds and identical to sequential runs (each run is seeded on its own). A
     ``checkpoint_path`` for several seeds must hold "{seed}", which each seed's run replaces
     by its seed (``"runs/seed-{seed}.npz"``).
     """
     seeds = check_seeds(seeds)
     if "seed" in train_kwargs:
         raise TypeError("train_seeds takes seeds= (an int n or a list of ints), not seed=")
-    n_jobs = check_int(n_jobs, "n_jobs", low=1)
+    n_jobs = check_int(n_jobs, "n_jobs")
+    if n_jobs < 1 and n_jobs != -1:
+        raise ValueError(f"n_jobs must be >= 1, or -1 for one process per CPU, got {n_jobs}")
     per_seed = [dict(train_kwargs, **_seed_checkpoint(train_kwargs, s, len(seeds)))
                 for s in seeds]
     if n_jobs == 1:

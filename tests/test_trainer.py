@@ -420,6 +420,11 @@ def test_checkpoint_path_directories_are_created_before_training(tmp_path):
     ({"seeds": "01"}, TypeError, "seeds must be an int n"),
     ({"seeds": []}, ValueError, "seeds must hold at least one seed"),
     ({"seeds": 2, "seed": 3}, TypeError, "train_seeds takes seeds="),
+    ({"seeds": [3, 1, 3, 1, 2]}, ValueError,
+     r"seeds must be distinct .*, got \[3, 1, 3, 1, 2\] with 1, 3 more than once"),
+    ({"seeds": 2, "n_jobs": 0}, ValueError, "n_jobs must be >= 1, or -1 for one process per"),
+    ({"seeds": 2, "n_jobs": -2}, ValueError, "n_jobs must be >= 1, or -1"),
+    ({"seeds": 2, "n_jobs": 1.5}, TypeError, "n_jobs must be an int"),
 ])
 def test_train_seeds_bad_seeds(kwargs, exc, match):
     with pytest.raises(exc, match=match):
@@ -446,7 +451,7 @@ def test_train_seeds_parallel_equals_sequential():
         np.testing.assert_array_equal(p.policy.theta, s.policy.theta)
 
 
-@pytest.mark.parametrize("n_jobs", [1, 2])
+@pytest.mark.parametrize("n_jobs", [1, 2, -1])
 def test_train_seeds_writes_one_checkpoint_per_seed(tmp_path, n_jobs):
     runs = train_seeds("CartPole-v1", [3, 4], n_jobs=n_jobs, episodes=4, batch_episodes=2,
                        checkpoint_path=str(tmp_path / "seed-{seed}.npz"))
