@@ -49,7 +49,7 @@ from typing import Any
 import gymnasium as gym
 import numpy as np
 
-from ._validation import describe
+from ._validation import check_keywords, describe
 from .features import FeatureMap, PolyFeatures, RawFeatures, RBFFeatures
 from .policies import GaussianPolicy, LinearPolicy
 
@@ -145,6 +145,11 @@ def resolve_mirror(mirror: object, env_id: str, env: gym.Env) -> Mirror | None:
                              f"none (known: {sorted(MIRRORS)}); pass a Mirror instead")
         mirror = MIRRORS[env_id]
     elif isinstance(mirror, dict):
+        check_keywords(Mirror, mirror, "the keys of the mirror dict")
+        missing = [k for k in ("obs_sign", "action_sign") if k not in mirror]
+        if missing:
+            raise TypeError(f"the mirror dict needs the keys 'obs_sign' and 'action_sign', "
+                            f"missing {missing}")
         mirror = Mirror(**mirror)
     if not isinstance(mirror, Mirror):
         raise TypeError(f"mirror must be a bool, a Mirror or its dict, got {describe(mirror)}")

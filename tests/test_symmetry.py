@@ -154,8 +154,11 @@ def test_a_users_own_model_drops_the_presets_mirror_unless_asked_for():
 @pytest.mark.parametrize("mirror, exc, match", [
     (True, ValueError, "has none"),
     ("yes", TypeError, "mirror must be a bool, a Mirror or its dict"),
+    ({"obs": [1, -1]}, TypeError,
+     r"the keys of the mirror dict must be among \['obs_sign', 'action_sign'\], got \['obs'\]"),
+    ({"obs_sign": [1, -1]}, TypeError, r"needs the keys .* missing \['action_sign'\]"),
 ])
-def test_mirror_for_an_env_without_one_is_a_clear_error(mirror, exc, match):
+def test_mirrors_train_cannot_use_are_clear_errors(mirror, exc, match):
     with pytest.raises(exc, match=match):
         train("MountainCarContinuous-v0", episodes=2, seed=0, mirror=mirror)
 
