@@ -192,6 +192,9 @@ def test_settings_that_belong_to_a_choice_follow_the_users_choice():
     ("Pendulum-v1", "sgd", 0.1, {}),
     ("MountainCarContinuous-v0", "adam", 0.01, {}),
     ("MountainCarContinuous-v0", "sgd", 0.0003, {}),
+    ("Acrobot-v1", "adam", 0.1, {}),             # the generic defaults
+    ("Acrobot-v1", "sgd", 0.02, {}),
+    ("Acrobot-v1", "npg", 0.02, {"damping": 0.2, "fisher": "expected"}),
 ])
 def test_every_preset_has_a_step_size_for_every_optimizer(env_id, optimizer, lr, kwargs):
     config = train(env_id, episodes=1, seed=0, optimizer=optimizer).config
