@@ -293,10 +293,11 @@ def load_run(path: str | os.PathLike, *, env_id: str | None = None,
         raise ValueError(f"checkpoint {str(path)!r} is for env_id {meta['env_id']!r}, "
                          f"expected {env_id!r}")
     kind = meta.get("policy_kind")
-    policy_cls = _saved_class(meta, "policy_class", POLICY_CLASSES.get(kind), own, path)
+    policy_cls = _saved_class(meta, "policy_class", POLICY_CLASSES.get(kind),
+                              [c for c in own if issubclass(c, LinearPolicy)], path)
     features_cls = _saved_class(meta, "features_class",
                                 FEATURE_CLASSES.get(meta["features_config"].get("name")),
-                                own, path)
+                                [c for c in own if issubclass(c, FeatureMap)], path)
     if policy_cls is None:
         raise ValueError(f"checkpoint {str(path)!r} has policy kind {kind!r}, expected one "
                          f"of {sorted(POLICY_CLASSES)}")
@@ -337,9 +338,10 @@ def _check_classes(classes: Iterable[type]) -> tuple[type, ...]:
 
 
 def _saved_class(meta: dict[str, Any], key: str, builtin: type | None,
-                 own: tuple[type, ...], path: str | os.PathLike) -> type | None:
+                 own: list[type], path: str | os.PathLike) -> type | None:
     """The class that wrote the policy or features: linear_pg's ``builtin`` for its kind or
-    name, or the one of ``own`` the checkpoint names (its module and name, else its name)."""
+    name, or the one of ``own`` (the user's classes of that kind) the checkpoint names (its
+    module and name, else its name)."""
     saved = meta.get(key)
     if saved is None:
         return builtin                      # a checkpoint from before classes were recorded

@@ -268,6 +268,10 @@ def test_a_class_is_also_found_by_its_name_alone(tmp_path):
     cls = elsewhere()
     assert type(load_run(p, classes=[cls]).features) is cls
 
+    policy_named_squares = type("Squares", (SoftmaxPolicy,), {})   # not a feature map
+    with pytest.raises(ValueError, match="saved with features of class .*Squares"):
+        load_run(p, classes=[policy_named_squares])
+
 
 def test_checkpoints_without_recorded_classes_load_as_linear_pgs_own(run, tmp_path):
     def before(arrays, meta):
