@@ -15,11 +15,14 @@ gymnasium's own Pendulum in a vector env), so that comparisons are paired: the s
 noise is common to all of them and cancels in the differences.
 
 Each variant is a name and a JSON dict of ``train`` keyword arguments that replace the
-preset's (``optimizer_kwargs`` replaces the whole dict). The preset itself is always run
-first; ``sampled-F`` (the previous preset: the sampled Fisher matrix at a KL size of 0.03)
-is run unless ``--variant`` is given. The table has each variant's mean over the seeds, its
-worst seed and its paired difference from the preset with the standard error of that
-difference across seeds.
+preset's (``optimizer_kwargs`` replaces the whole dict), plus one key of this script's own:
+``"log_std_schedule": [start, end]`` trains with a fixed sigma whose log goes linearly from
+start to end over the episodes (``log_std_mode="fixed"``, set after each update by a
+``callback``), e.g. ``'{"log_std_schedule": [0.5, -0.693]}'`` for e^0.5 down to 0.5.
+The preset itself is always run first; ``sampled-F`` (the previous preset: the sampled
+Fisher matrix at a KL size of 0.03) is run unless ``--variant`` is given. The table has
+each variant's mean over the seeds, its worst seed and its paired difference from the
+preset with the standard error of that difference across seeds.
 """
 
 from __future__ import annotations
@@ -32,6 +35,7 @@ import numpy as np
 from joblib import Parallel, delayed
 
 from linear_pg import evaluate, train
+from linear_pg.presets import PRESETS
 
 ENV_ID = "Pendulum-v1"
 EVAL_SEED = 777
@@ -45,8 +49,21 @@ def score(variant: dict, seed: int, episodes: int | None, eval_episodes: int,
     kwargs = dict(variant)
     if episodes is not None:
         kwargs["episodes"] = episodes
+    if "log_std_schedule" in kwargs:
+        kwargs.update(shrinking_sigma(*kwargs.pop("log_std_schedule"),
+                                      kwargs.get("episodes", PRESETS[ENV_ID]["episodes"])))
     run = train(ENV_ID, seed=seed, **kwargs)
     return float(evaluate(run, eval_episodes, seed=EVAL_SEED, n_envs=n_envs).mean())
+
+
+def shrinking_sigma(start: float, end: float, episodes: int) -> dict:
+    """``train`` arguments for a fixed sigma with log sigma going linearly from ``start``
+    (the first batch) to ``end`` (after the last update)."""
+    def set_log_std(run) -> None:
+        run.policy.log_std[...] = start + (end - start) * run.n_episodes / episodes
+
+    return {"policy_kwargs": {"log_std_mode": "fixed", "init_log_std": start},
+            "callback": set_log_std}
 
 
 def seed_range(text: str) -> list[int]:

@@ -27,3 +27,13 @@ def test_the_same_variant_scores_the_same_and_another_differs(variants):
     diff = table[2] - table[0]
     assert f"{diff.mean():+.1f} +- {diff.std(ddof=1) / np.sqrt(2):.1f}" in lines[3]
     assert lines[3].split()[1] == f"{table[2].mean():.1f}"
+
+
+def test_a_shrinking_sigma_goes_from_start_to_end(variants):
+    from linear_pg import train
+
+    kwargs = variants.shrinking_sigma(0.5, -1.0, 6)
+    run = train("Pendulum-v1", episodes=6, batch_episodes=3, seed=0, **kwargs)
+    assert run.policy.log_std_mode == "fixed"
+    np.testing.assert_allclose(run.mean_std, np.exp([0.5, -0.25]))    # sigma of each batch
+    np.testing.assert_allclose(run.policy.log_std, [-1.0])            # after the last update
