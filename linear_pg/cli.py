@@ -169,13 +169,17 @@ def check_out_dir(out: str | os.PathLike, name: str = "--out") -> Path:
     return out
 
 
-def check_same_env(out: Path, env_id: str, name: str = "--out") -> None:
-    """A ValueError if the directory ``out`` holds runs of another environment.
+def check_same_env(out: Path, env_id: str, env_kwargs: dict[str, Any] | None = None,
+                   name: str = "--out") -> None:
+    """A ValueError if the directory ``out`` holds runs of another environment, or of the
+    same one with other ``env_kwargs`` (other physics, such as Pendulum's g).
 
     Training there would replace the seeds it trains and plot the others in the same figure
     as the new runs; runs of the same environment are a re-run (the seeds trained again are
-    replaced, the command says so).
+    replaced, the command says so). ``env_kwargs`` are those the new runs will use (None:
+    the preset's, as ``train`` takes them).
     """
+    from .presets import PRESETS
     from .rundir import find_runs, read_config
 
     if not out.is_dir() or not any(out.iterdir()):
@@ -184,18 +188,31 @@ def check_same_env(out: Path, env_id: str, name: str = "--out") -> None:
         runs = find_runs(out)
     except ValueError:                  # other files, but no runs: nothing to mix with
         return
+    if env_kwargs is None:
+        env_kwargs = PRESETS.get(env_id, {}).get("env_kwargs", {})
+    new = _env_label(env_id, env_kwargs)
     others: dict[str, list[str]] = {}
     for run_dir in runs:
         try:
-            other = read_config(run_dir).get("env_id")
+            config = read_config(run_dir)
         except ValueError:              # an unreadable config.json: not ours to judge
             continue
-        if other is not None and other != env_id:
-            others.setdefault(other, []).append(run_dir.name)
+        if config.get("env_id") is None:
+            continue
+        held = _env_label(config["env_id"], config.get("config", {}).get("env_kwargs", {}))
+        if held != new:
+            others.setdefault(held, []).append(run_dir.name)
     if others:
         held = "; ".join(f"{env} ({', '.join(dirs)})" for env, dirs in others.items())
-        raise ValueError(f"{name} {str(out)!r} holds runs of {held}; training {env_id} there "
+        raise ValueError(f"{name} {str(out)!r} holds runs of {held}; training {new} there "
                          f"would replace or plot together with them: choose another {name}")
+
+
+def _env_label(env_id: str, env_kwargs: dict[str, Any]) -> str:
+    """'Pendulum-v1' or 'Pendulum-v1 with {"g": 2.0}': an env and its arguments."""
+    import json
+
+    return f"{env_id} with {json.dumps(env_kwargs, sort_keys=True)}" if env_kwargs else env_id
 
 
 def train_to_dir(env_id: str, out: str | os.PathLike, seeds: Sequence[int], *,
@@ -215,7 +232,7 @@ def train_to_dir(env_id: str, out: str | os.PathLike, seeds: Sequence[int], *,
     from .trainer import train
 
     out = check_out_dir(out)
-    check_same_env(out, env_id)
+    check_same_env(out, env_id, train_kwargs.get("env_kwargs"))
     seeds = list(seeds)
     if len(seeds) == 1:
         callback = _Progress(f"{env_id} seed {seeds[0]}", enabled=progress)
@@ -552,7 +569,8 @@ def build_parser() -> argparse.ArgumentParser:
                  "pendulum, mountaincarcontinuous). Options left out come from the preset.\n"
                  "Writes OUT/seed-<k>/{history.csv, config.json, checkpoint.npz} and\n"
                  "OUT/learning_curve.{png,svg}. Training again into OUT replaces the\n"
-                 "seeds trained; an OUT with runs of another env is refused.",
+                 "seeds trained; an OUT with runs of another env (or of this one with\n"
+                 "other --env-kwargs) is refused.",
                  "  python -m linear_pg train CartPole-v1 --out runs/cartpole\n"
                  "  python -m linear_pg train CartPole-v1 --seeds 4 --estimator total_return \\\n"
                  "      --baseline none --optimizer adam --lr 0.01 --out runs/plain\n"

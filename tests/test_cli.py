@@ -247,8 +247,21 @@ def test_train_refuses_a_directory_that_holds_another_envs_runs(runs, tmp_path, 
     code, _, err = run_cli(["train", "Pendulum-v1", "--episodes", "2", "--out", out,
                             "--quiet"], capsys)
     assert_one_line_error(code, err, f"--out '{out}' holds runs of CartPole-v1 (seed-0, "
-                                     f"seed-1); training Pendulum-v1 there")
+                                     f'seed-1); training Pendulum-v1 with {{"g": 10.0}} there')
     assert (out / "seed-0" / "history.csv").read_bytes() == before    # nothing replaced
+
+
+def test_train_refuses_a_directory_that_holds_runs_under_other_env_kwargs(tmp_path, capsys):
+    out = tmp_path / "pendulum"
+    train = ["train", "pendulum", "--episodes", "2", "--batch", "2", "--out", out, "--quiet"]
+    assert run_cli(train, capsys)[0] == 0                           # the preset's g = 10
+    before = (out / "seed-0" / "history.csv").read_bytes()
+    code, _, err = run_cli([*train, "--env-kwargs", '{"g": 2.0}'], capsys)
+    assert_one_line_error(code, err, f"--out '{out}' holds runs of Pendulum-v1 with "
+                                     f'{{"g": 10.0}} (seed-0); training Pendulum-v1 with '
+                                     f'{{"g": 2.0}} there')
+    assert (out / "seed-0" / "history.csv").read_bytes() == before    # nothing replaced
+    assert run_cli([*train, "--env-kwargs", '{"g": 10.0}'], capsys)[0] == 0   # a re-run
 
 
 def test_training_again_into_a_run_directory_says_which_seeds_it_replaced(runs, tmp_path,
