@@ -123,7 +123,8 @@ def _train_kwargs(args: argparse.Namespace) -> dict[str, Any]:
               "n_envs": args.n_envs, "entropy_coef": args.entropy_coef,
               "max_grad_norm": args.max_grad_norm, "mirror": args.mirror,
               "lr_schedule": args.lr_schedule, "lr_end": args.lr_end,
-              "mean_bound_coef": args.mean_bound_coef, "env_kwargs": args.env_kwargs}
+              "mean_bound_coef": args.mean_bound_coef, "env_kwargs": args.env_kwargs,
+              "checkpoint_every": args.checkpoint_every}
 
 
 class _Progress:
@@ -621,6 +622,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--mirror", action=argparse.BooleanOptionalAction,
                    help="also learn from every episode's mirror image (Gaussian policies on "
                         "envs with a known reflection: Pendulum-v1) (default: preset)")
+    p.add_argument("--checkpoint-every", type=_positive_int, default=10, metavar="N",
+                   help="save each seed's checkpoint every N updates while it trains "
+                        "(default: 10)")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=cmd_train)
 

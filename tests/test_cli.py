@@ -138,6 +138,18 @@ def test_train_options_for_the_schedule_the_mean_bound_and_the_env(tmp_path, cap
     assert load_run_dir(tmp_path / "seed-0").config["env_kwargs"] == {"g": 2.0}
 
 
+@pytest.mark.parametrize("flags, saves", [([], [6]), (["--checkpoint-every", "2"], [2, 4, 6, 6])])
+def test_train_checkpoint_every(tmp_path, capsys, monkeypatch, flags, saves):
+    import linear_pg.trainer
+
+    seen, save = [], linear_pg.trainer._save
+    monkeypatch.setattr(linear_pg.trainer, "_save",
+                        lambda run, path: (seen.append(run.n_episodes), save(run, path)))
+    code, _, _ = run_cli(["train", "cartpole", "--episodes", "6", "--out", tmp_path, "--quiet",
+                          *flags], capsys)
+    assert code == 0 and seen == saves                   # periodic saves, then the final one
+
+
 def test_train_mirror_flag_overrides_the_preset(tmp_path, capsys):
     def mirror_of(*flags):
         out = tmp_path / "-".join(flags or ("preset",))
