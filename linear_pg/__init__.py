@@ -34,6 +34,7 @@ from .gradcheck import (
 )
 from .optim import SGD, Adam, NaturalGradient, fisher
 from .policies import BernoulliPolicy, GaussianPolicy, LinearPolicy, SoftmaxPolicy
+from .resuming import resume
 from .returns import episode_returns, normalize, reward_to_go, total_return
 from .trainer import Run, evaluate, make_env, make_policy_for_env, train, train_seeds
 
@@ -71,6 +72,7 @@ __all__ = [
     "make_features",
     "load_checkpoint",
     "load_run",
+    "resume",
     "save_checkpoint",
     "Adam",
     "NaturalGradient",

@@ -8,7 +8,11 @@ Layout of the file:
   numpy and gymnasium that wrote it;
 - ``theta``: the policy parameters;
 - ``features/<key>``: the fitted feature-map state (:meth:`FeatureMap.get_state`);
-- ``history/<column>``: the Run's per-episode and per-update arrays.
+- ``history/<column>``: the Run's per-episode and per-update arrays;
+- ``train_state/...``: what the next update would start from (``Run.train_state``): theta
+  as of the last completed update, ``baseline/<key>`` and ``optimizer/<key>`` arrays, with
+  the number of updates and the random generator's state in ``meta``. ``resume`` goes on
+  from it.
 
 Saving writes a temporary file next to the target and then renames it over the target
 (``os.replace``, atomic on POSIX and Windows), so a crash mid-write leaves the previous
@@ -69,8 +73,22 @@ def _meta(run: Any) -> dict[str, Any]:
             "features_config": run.features.get_config(),
             "policy_class": class_path(type(run.policy)),
             "features_class": class_path(type(run.features)), "versions": _versions()}
+    state = getattr(run, "train_state", None)
+    if state is not None:
+        meta["train_state"] = {"updates": state["updates"], "rng": state["rng"]}
     _check_json(meta, "meta")
     return meta
+
+
+def _train_state_arrays(run: Any) -> dict[str, np.ndarray]:
+    """The arrays of ``run.train_state`` as checkpoint entries (none without it)."""
+    state = getattr(run, "train_state", None)
+    if state is None:
+        return {}
+    arrays = {"train_state/theta": state["theta"]}
+    for part in ("baseline", "optimizer"):
+        arrays.update({f"train_state/{part}/{k}": v for k, v in state[part].items()})
+    return arrays
 
 
 def check_storable(run: Any) -> None:
@@ -123,6 +141,7 @@ def save_checkpoint(run: Any, path: str | os.PathLike) -> Path:
     arrays = {"meta": np.array(json.dumps(meta)), "theta": run.policy.theta}
     arrays.update({f"features/{k}": v for k, v in run.features.get_state().items()})
     arrays.update({f"history/{k}": getattr(run, k) for k in HISTORY})
+    arrays.update(_train_state_arrays(run))
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
@@ -238,7 +257,8 @@ def _sample(a: np.ndarray, n: int = 6) -> str:
 
 def load_checkpoint(path: str | os.PathLike) -> dict[str, Any]:
     """Read a checkpoint into ``{"meta": dict, "theta": array, "features": dict,
-    "history": dict}``, with a ValueError for anything that is not a valid checkpoint."""
+    "history": dict, "train_state": dict or None}``, with a ValueError for anything that is
+    not a valid checkpoint."""
     path = Path(path)
     if not path.exists():
         raise FileNotFoundError(f"checkpoint {str(path)!r} does not exist")
@@ -265,7 +285,30 @@ def load_checkpoint(path: str | os.PathLike) -> dict[str, Any]:
     return {"meta": meta, "theta": arrays["theta"],
             "features": {k.split("/", 1)[1]: v for k, v in arrays.items()
                          if k.startswith("features/")},
-            "history": history}
+            "history": history, "train_state": _read_train_state(meta, arrays, path)}
+
+
+def _read_train_state(meta: dict[str, Any], arrays: dict[str, np.ndarray],
+                      path: Path) -> dict[str, Any] | None:
+    """``Run.train_state`` from its entries (None when the file has none), checked."""
+    info = meta.get("train_state")
+    if info is None:
+        return None
+    n_updates = arrays["history/update_episodes"].size
+    if not (isinstance(info, dict) and isinstance(info.get("rng"), dict)
+            and isinstance(info.get("updates"), int) and 0 <= info["updates"] <= n_updates):
+        raise _corrupted(path, f"metadata 'train_state' must hold 'updates' (0 to "
+                               f"{n_updates}) and 'rng' (a generator's state), got {info!r}")
+    theta = arrays.get("train_state/theta")
+    if theta is None or theta.shape != arrays["theta"].shape:
+        raise _corrupted(path, f"'train_state/theta' must have the shape of 'theta' "
+                               f"{arrays['theta'].shape}, got {describe(theta)}")
+    _check_real_vector(theta, "train_state/theta", path)
+    state = {"updates": info["updates"], "rng": info["rng"], "theta": theta}
+    for part in ("baseline", "optimizer"):
+        prefix = f"train_state/{part}/"
+        state[part] = {k[len(prefix):]: v for k, v in arrays.items() if k.startswith(prefix)}
+    return state
 
 
 def load_run(path: str | os.PathLike, *, env_id: str | None = None,
@@ -322,7 +365,7 @@ def load_run(path: str | os.PathLike, *, env_id: str | None = None,
                          f"{policy.n_features}")
     return Run(env_id=meta["env_id"], seed=meta["seed"], config=meta["config"], policy=policy,
                features=features, stopped_reason=meta["stopped_reason"],
-               **{k: ck["history"][k] for k in HISTORY})
+               train_state=ck["train_state"], **{k: ck["history"][k] for k in HISTORY})
 
 
 def _check_classes(classes: Iterable[type]) -> tuple[type, ...]:

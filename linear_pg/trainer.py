@@ -14,6 +14,7 @@ One update of REINFORCE, as :func:`train` runs it:
 
 from __future__ import annotations
 
+import copy
 import math
 import numbers
 import time
@@ -76,6 +77,10 @@ class Run:
         mean sigma of a Gaussian policy (NaN for discrete ones), seconds since the start.
     stopped_reason : str or None
         None if all episodes ran, "interrupted" (Ctrl-C), or "diverged: ..." .
+    train_state : dict or None
+        What the next update would start from (:meth:`Learner.state`, as of the last
+        completed update): checkpoints save it, and :func:`linear_pg.resume` goes on from
+        it. None for a run built by hand or loaded from a checkpoint that lacks it.
     """
 
     env_id: str
@@ -91,6 +96,7 @@ class Run:
     mean_std: np.ndarray = field(default_factory=lambda: np.zeros(0))
     wall_time: np.ndarray = field(default_factory=lambda: np.zeros(0))
     stopped_reason: str | None = None
+    train_state: dict[str, Any] | None = field(default=None, repr=False, compare=False)
 
     UPDATE_COLUMNS = ("grad_norm", "entropy", "mean_std", "wall_time")
 
@@ -706,7 +712,50 @@ def train(env_id: str, *, episodes: int | None = None, seed: int = 0,
         check_storable(run)                # before any episode, not at the first save
     base = make_baseline(cfg["baseline"])
     opt = make_optimizer(cfg["optimizer"], cfg["lr"], **cfg.get("optimizer_kwargs", {}))
-    start = time.perf_counter()
+    return train_loop(run, env, Learner(cfg, base, opt, rng, augment, bounds),
+                      checkpoint_path=checkpoint_path, checkpoint_every=checkpoint_every,
+                      callback=callback)
+
+
+@dataclass
+class Learner:
+    """What training carries from one update to the next besides the policy: the resolved
+    config, the baseline, the optimizer, the random generator, the mirror augmentation and
+    the action box (for the bounds penalty)."""
+
+    cfg: dict[str, Any]
+    baseline: Any
+    optimizer: Any
+    rng: np.random.Generator
+    augment: MirrorAugmentation | None
+    bounds: tuple[np.ndarray, np.ndarray] | None
+
+    def state(self, run: Run) -> dict[str, Any]:
+        """A copy of everything the next update depends on, taken between updates: the
+        number of updates done, theta, the generator's state and the baseline's and
+        optimizer's arrays. A checkpoint saves it; :func:`linear_pg.resume` goes on
+        from it, exactly as training would have."""
+        return {"updates": int(run.update_episodes.size), "theta": run.policy.theta.copy(),
+                "rng": copy.deepcopy(self.rng.bit_generator.state),
+                "baseline": {k: np.array(v) for k, v in self.baseline.get_state().items()},
+                "optimizer": {k: np.array(v) for k, v in self.optimizer.get_state().items()}}
+
+
+def train_loop(run: Run, env: gym.Env | gym.vector.VectorEnv, learner: Learner, *,
+               checkpoint_path: str | None, checkpoint_every: int,
+               callback: Callable[[Run], None] | None) -> Run:
+    """Update ``run.policy`` batch after batch until ``cfg["episodes"]`` (shared by
+    :func:`train` and :func:`linear_pg.resume`); closes ``env``.
+
+    After every completed update ``run.train_state`` holds :meth:`Learner.state`, so a
+    checkpoint written at any moment, even by a Ctrl-C in the middle of a batch, can be
+    resumed from the last completed update.
+    """
+    cfg, base, opt, rng = learner.cfg, learner.baseline, learner.optimizer, learner.rng
+    augment, bounds = learner.augment, learner.bounds
+    pi, phi = run.policy, run.features
+    start = time.perf_counter() - (float(run.wall_time[-1]) if run.wall_time.size else 0.0)
+    run.train_state = learner.state(run)
     try:
         while run.n_episodes < cfg["episodes"]:
             n = min(cfg["batch_episodes"], cfg["episodes"] - run.n_episodes)
@@ -742,6 +791,7 @@ def train(env_id: str, *, episodes: int | None = None, seed: int = 0,
             if problem is not None:
                 _stop_diverged(run, f"{problem} after {run.n_episodes} episodes")
                 break
+            run.train_state = learner.state(run)
             if callback is not None:
                 callback(run)
             if checkpoint_path is not None and run.update_episodes.size % checkpoint_every == 0:

@@ -56,11 +56,17 @@ def test_mismatched_files(run, tmp_path):
         load_run(p, env_id="CartPole-v1")
     with np.load(p) as d:
         arrays = dict(d)
+    meta = json.loads(str(arrays["meta"]))
     arrays["theta"] = np.zeros(3)
+    np.savez(tmp_path / "short.npz", **arrays)
+    with pytest.raises(ValueError, match=r"mismatched checkpoint .*'train_state/theta' must "
+                                         r"have the shape of 'theta' \(3,\)"):
+        load_run(tmp_path / "short.npz")
+    del arrays["train_state/theta"], meta["train_state"]      # a file without a train state
+    arrays["meta"] = np.array(json.dumps(meta))
     np.savez(tmp_path / "short.npz", **arrays)
     with pytest.raises(ValueError, match="inconsistent"):
         load_run(tmp_path / "short.npz")
-    meta = json.loads(str(arrays["meta"]))
     meta["format_version"] = 99
     arrays["meta"] = np.array(json.dumps(meta))
     np.savez(tmp_path / "future.npz", **arrays)

@@ -1,0 +1,126 @@
+"""Go on training a run saved in a checkpoint, exactly where it stopped.
+
+A checkpoint holds, besides the policy and the history, the run's ``train_state``: theta,
+the random generator, the baseline and the optimizer as of the last completed update
+(:meth:`linear_pg.trainer.Learner.state`). Every batch draws its episode resets and
+actions from that generator, so training from there replays what the uninterrupted run
+would have done: a run stopped with Ctrl-C (even in the middle of a batch) and resumed
+ends with the same episode returns and theta, bit for bit, as one that never stopped.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterable
+from typing import Any
+
+import gymnasium as gym
+import numpy as np
+
+from ._files import check_output_file
+from ._validation import check_int
+from .baselines import make_baseline
+from .checkpoint import load_run
+from .optim import make_optimizer
+from .presets import space_bounds
+from .symmetry import Mirror, MirrorAugmentation
+from .trainer import Learner, Run, make_env, train_loop
+
+
+def resume(path: str | os.PathLike, *, episodes: int | None = None,
+           checkpoint_path: str | os.PathLike | None = None, checkpoint_every: int = 10,
+           callback: Callable[[Run], None] | None = None,
+           classes: Iterable[type] = ()) -> Run:
+    """Train the run saved at ``path`` on from its last completed update.
+
+    Parameters
+    ----------
+    path : str or Path
+        A checkpoint written by ``train(..., checkpoint_path=...)`` (periodically, at the
+        end, or when Ctrl-C stopped it) or by :func:`~linear_pg.save_checkpoint`.
+    episodes : int, optional
+        The total number of training episodes to reach (default: the run's own). Another
+        total than the run's changes a decaying step size's schedule from here on.
+    checkpoint_path, checkpoint_every, callback
+        As for :func:`~linear_pg.train`; give ``checkpoint_path=path`` to keep saving to
+        the same file.
+    classes : iterable of classes, optional
+        Your own feature map or policy classes, as for :func:`~linear_pg.load_run`.
+
+    Returns
+    -------
+    Run
+        The whole run: its history from the first episode, the policy after the last.
+
+    Examples
+    --------
+    >>> import os, tempfile
+    >>> from linear_pg import train
+    >>> path = os.path.join(tempfile.mkdtemp(), "run.npz")
+    >>> whole = train("CartPole-v1", episodes=8, seed=3)
+    >>> part = train("CartPole-v1", episodes=5, seed=3, checkpoint_path=path)
+    >>> done = resume(path, episodes=8)
+    >>> bool(np.array_equal(done.policy.theta, whole.policy.theta))
+    True
+    """
+    run = load_run(path, classes=classes)
+    state = run.train_state
+    if state is None:
+        raise ValueError(f"checkpoint {str(path)!r} holds no training state to resume from "
+                         f"(it was written before linear_pg saved one); train again, or "
+                         f"start from its policy: train(..., policy=run.policy, "
+                         f"features=run.features)")
+    if run.stopped_reason is not None and run.stopped_reason.startswith("diverged"):
+        raise ValueError(f"checkpoint {str(path)!r} is a run that {run.stopped_reason}; "
+                         f"resuming would start from the state that led there")
+    cfg = dict(run.config)
+    cfg["episodes"] = check_int(cfg["episodes"] if episodes is None else episodes,
+                                "episodes", low=1)
+    _rewind(run, state["updates"])
+    if run.n_episodes >= cfg["episodes"]:
+        raise ValueError(f"the run in {str(path)!r} has already trained {run.n_episodes} "
+                         f"episodes; pass episodes= above that to train it further")
+    checkpoint_every = check_int(checkpoint_every, "checkpoint_every", low=1)
+    if checkpoint_path is not None:
+        checkpoint_path = check_output_file(checkpoint_path, "checkpoint_path",
+                                            example="checkpoint.npz")
+    if callback is not None and not callable(callback):
+        raise TypeError(f"callback must be a callable taking the Run, got "
+                        f"{type(callback).__name__}")
+    run.config, run.stopped_reason = cfg, None
+    run.policy.theta = state["theta"]
+    env = make_env(run.env_id, cfg["env_kwargs"], cfg.get("n_envs", 1))
+    return train_loop(run, env, _learner(run, env, state), checkpoint_path=checkpoint_path,
+                      checkpoint_every=checkpoint_every, callback=callback)
+
+
+def _rewind(run: Run, updates: int) -> None:
+    """Drop the history after update ``updates``: a batch that an interruption caught
+    between its history entry and the end of its update is trained again."""
+    if updates == run.update_episodes.size:
+        return
+    episodes = int(run.update_episodes[updates - 1]) if updates else 0
+    run.episode_returns = run.episode_returns[:episodes]
+    run.episode_lengths = run.episode_lengths[:episodes]
+    run.update_episodes = run.update_episodes[:updates]
+    for k in Run.UPDATE_COLUMNS:
+        setattr(run, k, getattr(run, k)[:updates])
+
+
+def _learner(run: Run, env: gym.Env | gym.vector.VectorEnv,
+             state: dict[str, Any]) -> Learner:
+    """The baseline, optimizer, generator and mirror of ``run``, restored to ``state``."""
+    cfg = run.config
+    base = make_baseline(cfg["baseline"])
+    base.set_state(state["baseline"])
+    opt = make_optimizer(cfg["optimizer"], cfg["lr"], **cfg.get("optimizer_kwargs", {}))
+    opt.set_state(state["optimizer"])
+    rng = np.random.default_rng()
+    rng.bit_generator.state = state["rng"]
+    space = env.single_action_space if isinstance(env, gym.vector.VectorEnv) \
+        else env.action_space
+    bounds = space_bounds(space) if isinstance(space, gym.spaces.Box) else None
+    mirror = cfg.get("mirror")                # checked against the env when it trained
+    augment = None if mirror is None else \
+        MirrorAugmentation(Mirror(**mirror), run.features, run.policy)
+    return Learner(cfg, base, opt, rng, augment, bounds)
