@@ -37,6 +37,7 @@ EXAMPLES = """\
 examples:
   python -m linear_pg train CartPole-v1 --out runs/cartpole
   python -m linear_pg train Pendulum-v1 --seeds 4 --out runs/pendulum
+  python -m linear_pg resume runs/pendulum
   python -m linear_pg plot runs/cartpole
   python -m linear_pg evaluate runs/cartpole --episodes 100
   python -m linear_pg render runs/cartpole --out cartpole.gif
@@ -413,6 +414,44 @@ def cmd_train(args: argparse.Namespace) -> int:
     return 0
 
 
+# ---------------------------------------------------------------------------- resume
+def cmd_resume(args: argparse.Namespace) -> int:
+    from .checkpoint import load_run
+    from .plotting import plot_run_dirs
+    from .resuming import resume
+    from .rundir import CHECKPOINT_FILE, find_runs, write_run
+
+    run_dirs = find_runs(args.run_dir)
+    paths = [run_dir / CHECKPOINT_FILE for run_dir in run_dirs]
+    missing = [str(p) for p in paths if not p.is_file()]
+    if missing:
+        raise FileNotFoundError(f"no checkpoint to resume from: {', '.join(missing)}")
+    for run_dir, path in zip(run_dirs, paths, strict=True):
+        saved = load_run(path)
+        target = args.episodes if args.episodes is not None else saved.config["episodes"]
+        if saved.stopped_reason is None and saved.n_episodes >= target:
+            print(f"{run_dir}: {saved.n_episodes} episodes already, nothing to resume")
+            continue
+        if saved.stopped_reason is not None and saved.stopped_reason.startswith("diverged"):
+            print(f"{run_dir}: not resumed, it stopped as {saved.stopped_reason}")
+            continue
+        callback = _Progress(f"{saved.env_id} seed {saved.seed}", enabled=not args.quiet)
+        try:
+            run = resume(path, episodes=args.episodes, checkpoint_path=path,
+                         checkpoint_every=args.checkpoint_every, callback=callback)
+        finally:
+            callback.close()
+        write_run(run, run_dir, checkpoint=False)               # resume saved it
+        last = run.episode_returns[-100:]
+        status = f", stopped: {run.stopped_reason}" if run.stopped_reason else ""
+        print(f"{run_dir}: {saved.n_episodes} -> {run.n_episodes} episodes, mean return of "
+              f"the last {last.size} {last.mean():.1f}{status}")
+        if run.stopped_reason == "interrupted":
+            break                                   # Ctrl-C: the other seeds wait
+    print(f"wrote {', '.join(str(p) for p in plot_run_dirs([args.run_dir]))}")
+    return 0
+
+
 # ---------------------------------------------------------------------------- plot
 def cmd_plot(args: argparse.Namespace) -> int:
     from .plotting import plot_run_dirs
@@ -627,6 +666,22 @@ def build_parser() -> argparse.ArgumentParser:
                         "(default: 10)")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=cmd_train)
+
+    p = _command(sub, "resume", "train the seeds of a run directory on from their checkpoints",
+                 "Go on training each seed in RUN_DIR from its checkpoint.npz, exactly where it\n"
+                 "stopped (the last completed update): a run stopped with Ctrl-C and resumed\n"
+                 "ends as if it had never stopped. Seeds that already have their episodes are\n"
+                 "skipped, as are diverged ones; history.csv, config.json, the checkpoint and\n"
+                 "the figure are rewritten. Seeds run one after another.",
+                 "  python -m linear_pg resume runs/pendulum\n"
+                 "  python -m linear_pg resume runs/cartpole --episodes 500\n")
+    p.add_argument("run_dir", metavar="RUN_DIR", help="run directory (or one seed directory)")
+    p.add_argument("--episodes", type=_positive_int, metavar="N",
+                   help="total training episodes per seed (default: each run's own)")
+    p.add_argument("--checkpoint-every", type=_positive_int, default=10, metavar="N",
+                   help="save each seed's checkpoint every N updates (default: 10)")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.set_defaults(func=cmd_resume)
 
     p = _command(sub, "plot", "learning curves of run directories (PNG and SVG)",
                  "Plot the learning curves of one or several run directories.\n\n"

@@ -557,3 +557,50 @@ def test_a_hard_stop_keeps_each_seeds_last_checkpoint(tmp_path, capsys):
     assert read_config(tmp_path / "seed-0")["stopped_reason"] == "interrupted"
     assert read_history(tmp_path / "seed-0")["return"].size == 4
     assert not (tmp_path / "seed-1").exists()
+
+
+# ---------------------------------------------------------------------------- resume
+def test_resume_trains_interrupted_seeds_on_and_skips_finished_ones(tmp_path, capsys):
+    from linear_pg.rundir import seed_dir, write_run
+
+    def stop_at_update(k):
+        def callback(run):
+            if run.update_episodes.size == k:
+                raise KeyboardInterrupt
+        return callback
+
+    out = tmp_path / "runs"
+    for seed, callback in ((0, stop_at_update(3)), (1, None)):    # as `train` leaves them
+        path = seed_dir(out, seed) / "checkpoint.npz"
+        run = train("CartPole-v1", episodes=8, seed=seed, callback=callback,
+                    checkpoint_path=path)
+        write_run(run, seed_dir(out, seed), checkpoint=False)
+    code, stdout, _ = run_cli(["resume", out, "--quiet"], capsys)
+    assert code == 0
+    assert f"{seed_dir(out, 0)}: 3 -> 8 episodes" in stdout
+    assert f"{seed_dir(out, 1)}: 8 episodes already, nothing to resume" in stdout
+    assert (out / "learning_curve.png").is_file()
+    whole = train("CartPole-v1", episodes=8, seed=0)
+    back = load_run_dir(seed_dir(out, 0))
+    np.testing.assert_array_equal(back.policy.theta, whole.policy.theta)
+    history = read_history(seed_dir(out, 0))
+    np.testing.assert_array_equal(history["return"], whole.episode_returns)
+    assert back.stopped_reason is None
+
+    code, stdout, _ = run_cli(["resume", seed_dir(out, 1), "--episodes", "10", "--quiet"],
+                              capsys)
+    assert code == 0 and f"{seed_dir(out, 1)}: 8 -> 10 episodes" in stdout
+    np.testing.assert_array_equal(load_run_dir(seed_dir(out, 1)).policy.theta,
+                                  train("CartPole-v1", episodes=10, seed=1).policy.theta)
+
+
+def test_resume_needs_every_checkpoint(runs, tmp_path, capsys):
+    import shutil
+
+    out = tmp_path / "two"
+    shutil.copytree(runs / "two", out)
+    (out / "seed-1" / "checkpoint.npz").unlink()
+    code, _, err = run_cli(["resume", out], capsys)
+    assert_one_line_error(code, err, "no checkpoint to resume from", "seed-1")
+    code, _, err = run_cli(["resume", tmp_path / "nowhere"], capsys)
+    assert_one_line_error(code, err, "does not exist")
