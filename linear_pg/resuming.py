@@ -18,6 +18,7 @@ import gymnasium as gym
 import numpy as np
 
 from ._files import check_output_file
+from ._threads import one_blas_thread
 from ._validation import check_int
 from .baselines import make_baseline
 from .checkpoint import load_run
@@ -27,6 +28,7 @@ from .symmetry import Mirror, MirrorAugmentation
 from .trainer import Learner, Run, make_env, train_loop
 
 
+@one_blas_thread
 def resume(path: str | os.PathLike, *, episodes: int | None = None,
            checkpoint_path: str | os.PathLike | None = None, checkpoint_every: int = 10,
            callback: Callable[[Run], None] | None = None,

@@ -29,6 +29,7 @@ from sklearn.base import clone
 
 from ._files import check_output_file
 from ._json import to_builtin
+from ._threads import one_blas_thread
 from ._validation import (
     as_generator,
     check_bool,
@@ -549,6 +550,7 @@ def lr_factor(schedule: str, progress: float, end: float = 0.0) -> float:
     return 1.0 - (1.0 - end) * min(max(progress, 0.0), 1.0)
 
 
+@one_blas_thread
 def train(env_id: str, *, episodes: int | None = None, seed: int = 0,
           policy: str | LinearPolicy | None = None, features: str | FeatureMap | None = None,
           estimator: str | None = None, baseline: str | None = None,
@@ -821,6 +823,7 @@ EVAL_SEED_OFFSET = 1_000_003
 evaluation never replays the training's resets."""
 
 
+@one_blas_thread
 def evaluate(run: Run | LinearPolicy, episodes: int = 100, *, mean_action: bool = True,
              seed: int | None = None, env_id: str | None = None,
              features: FeatureMap | None = None, env_kwargs: dict[str, Any] | None = None,
