@@ -123,7 +123,8 @@ def test_a_diverged_run_is_not_resumed(tmp_path, monkeypatch):
     path = tmp_path / "c.npz"
     monkeypatch.setattr(linear_pg.trainer, "_collapsed",
                         lambda *args: "a test's collapse")
-    run = train("CartPole-v1", episodes=6, seed=0, checkpoint_path=path)
+    with pytest.warns(RuntimeWarning, match="training stopped, diverged"):
+        run = train("CartPole-v1", episodes=6, seed=0, checkpoint_path=path)
     assert run.stopped_reason.startswith("diverged")
     with pytest.raises(ValueError, match="is a run that diverged: a test's collapse"):
         resume(path)
