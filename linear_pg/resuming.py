@@ -92,7 +92,13 @@ def resume(path: str | os.PathLike, *, episodes: int | None = None,
     run.config, run.stopped_reason = cfg, None
     run.policy.theta = state["theta"]
     env = make_env(run.env_id, cfg["env_kwargs"], cfg.get("n_envs", 1))
-    return train_loop(run, env, _learner(run, env, state), checkpoint_path=checkpoint_path,
+    try:
+        learner = _learner(run, env, state)
+    except (ValueError, TypeError, KeyError, IndexError) as err:
+        env.close()
+        raise ValueError(f"corrupted or mismatched checkpoint {str(path)!r}: its training "
+                         f"state cannot be restored ({err})") from err
+    return train_loop(run, env, learner, checkpoint_path=checkpoint_path,
                       checkpoint_every=checkpoint_every, callback=callback)
 
 
@@ -111,12 +117,18 @@ def _rewind(run: Run, updates: int) -> None:
 
 def _learner(run: Run, env: gym.Env | gym.vector.VectorEnv,
              state: dict[str, Any]) -> Learner:
-    """The baseline, optimizer, generator and mirror of ``run``, restored to ``state``."""
+    """The baseline, optimizer, generator and mirror of ``run``, restored to ``state``
+    (a ValueError, TypeError, KeyError or IndexError if the state does not fit the run)."""
     cfg = run.config
     base = make_baseline(cfg["baseline"])
     base.set_state(state["baseline"])
+    if base.predict(np.zeros((1, run.policy.n_features))).shape != (1,):
+        raise ValueError("the baseline does not predict one value per state")
     opt = make_optimizer(cfg["optimizer"], cfg["lr"], **cfg.get("optimizer_kwargs", {}))
     opt.set_state(state["optimizer"])
+    if opt._n_params() not in (None, run.policy.theta.size):
+        raise ValueError(f"the optimizer's state is for {opt._n_params()} parameters, the "
+                         f"policy has {run.policy.theta.size}")
     rng = np.random.default_rng()
     rng.bit_generator.state = state["rng"]
     space = env.single_action_space if isinstance(env, gym.vector.VectorEnv) \

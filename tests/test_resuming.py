@@ -128,3 +128,34 @@ def test_a_diverged_run_is_not_resumed(tmp_path, monkeypatch):
     assert run.stopped_reason.startswith("diverged")
     with pytest.raises(ValueError, match="is a run that diverged: a test's collapse"):
         resume(path)
+
+
+@pytest.mark.parametrize("entry, value", [
+    ("train_state/baseline/v_", np.zeros(3)),             # Pendulum's baseline has 133
+    ("train_state/optimizer/m_", np.zeros(5)),            # Adam, CartPole's 10 parameters
+])
+def test_a_training_state_that_does_not_fit_is_a_clear_error(tmp_path, entry, value):
+    env_id = "Pendulum-v1" if "baseline" in entry else "CartPole-v1"
+    path = tmp_path / "c.npz"
+    train(env_id, episodes=6, batch_episodes=3, seed=0, checkpoint_path=path)
+    with np.load(path) as d:
+        arrays = dict(d)
+    assert entry in arrays
+    arrays[entry] = value
+    np.savez(path, **arrays)
+    with pytest.raises(ValueError, match="corrupted or mismatched checkpoint .* its training "
+                                         "state cannot be restored"):
+        resume(path, episodes=9)
+
+
+def test_an_unreadable_generator_state_is_a_clear_error(tmp_path):
+    path = tmp_path / "c.npz"
+    train("CartPole-v1", episodes=3, seed=0, checkpoint_path=path)
+    with np.load(path) as d:
+        arrays = dict(d)
+    meta = json.loads(str(arrays["meta"]))
+    meta["train_state"]["rng"] = {"bit_generator": "MT19937"}
+    arrays["meta"] = np.array(json.dumps(meta))
+    np.savez(path, **arrays)
+    with pytest.raises(ValueError, match="its training state cannot be restored"):
+        resume(path, episodes=5)
