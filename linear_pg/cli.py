@@ -533,9 +533,11 @@ def cmd_render(args: argparse.Namespace) -> int:
     out = render_out(args.out, args.run_dir)
     path, n_frames, total = render_gif(run, out, seed=args.seed, mean_action=not args.sample,
                                        frame_skip=args.frame_skip, max_frames=args.max_frames,
-                                       fps=args.fps, scale=args.scale)
+                                       fps=args.fps, scale=args.scale,
+                                       env_kwargs=args.env_kwargs)
     which = f" (the first of {len(runs)} seeds)" if len(runs) > 1 else ""
-    print(f"{runs[0]}{which}: episode return {total:.1f}")
+    where = "" if args.env_kwargs is None else f" with {args.env_kwargs}"
+    print(f"{runs[0]}{which}{where}: episode return {total:.1f}")
     print(f"wrote {path} ({n_frames} frame{'s' if n_frames != 1 else ''})")
     return 0
 
@@ -745,6 +747,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--sample", action="store_true", help="sample actions from the policy")
     p.add_argument("--seed", type=_nonnegative_int, default=0, metavar="S",
                    help="seed of the episode (default: 0)")
+    p.add_argument("--env-kwargs", type=_json_object, metavar="JSON",
+                   help="keyword arguments of the env, replacing the run's own (default: "
+                        "the run's)")
     p.set_defaults(func=cmd_render)
 
     p = _command(sub, "gradcheck", "check every analytic score against finite differences",

@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 
 from ._files import replacing
+from ._threads import one_blas_thread
 from ._validation import as_generator, check_int, check_real
 from .features import FeatureMap
 from .policies.base import LinearPolicy
@@ -22,6 +23,7 @@ from .rollout import env_action
 os.environ.setdefault("SDL_VIDEODRIVER", "dummy")
 
 
+@one_blas_thread
 def record_episode(policy: LinearPolicy, features: FeatureMap, env_id: str, *,
                    seed: int = 0, mean_action: bool = True, frame_skip: int = 1,
                    max_frames: int | None = None, env_kwargs: dict[str, Any] | None = None
@@ -143,10 +145,12 @@ def save_gif(frames: list[np.ndarray], path: str | os.PathLike, *, fps: float = 
 
 def render_gif(run: Any, path: str | os.PathLike, *, seed: int = 0, mean_action: bool = True,
                frame_skip: int = 1, max_frames: int | None = None, fps: float | None = None,
-               scale: float = 1.0) -> tuple[Path, int, float]:
+               scale: float = 1.0, env_kwargs: dict[str, Any] | None = None
+               ) -> tuple[Path, int, float]:
     """One episode of a trained :class:`linear_pg.trainer.Run` as a GIF.
 
     ``fps`` defaults to the env's ``render_fps`` divided by ``frame_skip`` (real time).
+    ``env_kwargs`` replace the run's own (the same policy under other physics).
 
     Returns
     -------
@@ -155,7 +159,8 @@ def render_gif(run: Any, path: str | os.PathLike, *, seed: int = 0, mean_action:
     from .trainer import make_env
 
     path = gif_path(path)                  # before the episode is recorded, not after
-    env_kwargs = run.config.get("env_kwargs", {})
+    if env_kwargs is None:
+        env_kwargs = run.config.get("env_kwargs", {})
     frames, total = record_episode(run.policy, run.features, run.env_id, seed=seed,
                                    mean_action=mean_action, frame_skip=frame_skip,
                                    max_frames=max_frames, env_kwargs=env_kwargs)

@@ -302,6 +302,14 @@ def test_render_writes_a_gif_with_the_reported_frames(runs, tmp_path, capsys):
         assert im.n_frames == n_frames and im.size == (300, 200)
 
 
+def test_render_in_other_physics(runs, tmp_path, capsys):
+    out = tmp_path / "short.gif"
+    code, stdout, _ = run_cli(["render", runs / "one", "--out", out, "--env-kwargs",
+                               '{"max_episode_steps": 5}'], capsys)
+    assert code == 0 and "with {'max_episode_steps': 5}: episode return 5.0" in stdout
+    assert out.is_file()                          # five steps: the env's own limit is 500
+
+
 @pytest.mark.parametrize("existing", [True, False])
 def test_render_out_a_directory_writes_episode_gif_inside_it(runs, tmp_path, capsys, existing):
     target = tmp_path / "gifs"
