@@ -11,7 +11,7 @@ import argparse
 import math
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, NoReturn
 
@@ -255,9 +255,36 @@ def _checkpoint_path(out: Path, seed: int) -> Path:
     return seed_dir(out, seed) / CHECKPOINT_FILE
 
 
-def _train_seed_to_dir(env_id: str, out: Path, seed: int, stop_file: str, parent_pid: int,
-                       **train_kwargs: Any) -> Any:
-    """In a worker process: train one seed, write ``out/seed-<seed>``, return the Run.
+def _train_seed_to_dir(env_id: str, out: Path, train_kwargs: dict[str, Any], seed: int,
+                       callback: Callable[[Any], None]) -> Any:
+    """Train one seed with ``callback``, write ``out/seed-<seed>``, return the Run."""
+    from .rundir import seed_dir, write_run
+    from .trainer import train
+
+    run = train(env_id, seed=seed, callback=callback,
+                checkpoint_path=_checkpoint_path(out, seed), **train_kwargs)
+    write_run(run, seed_dir(out, seed), checkpoint=False)          # train saved it
+    return run
+
+
+def _resume_seed_dir(out: Path, episodes: int | None, checkpoint_every: int, seed: int,
+                     callback: Callable[[Any], None]) -> Any:
+    """Resume ``out/seed-<seed>`` from its checkpoint with ``callback``, rewrite the
+    directory, return the Run."""
+    from .resuming import resume
+    from .rundir import seed_dir, write_run
+
+    path = _checkpoint_path(out, seed)
+    run = resume(path, episodes=episodes, checkpoint_path=path,
+                 checkpoint_every=checkpoint_every, callback=callback)
+    write_run(run, seed_dir(out, seed), checkpoint=False)          # resume saved it
+    return run
+
+
+def _seed_in_worker(task: Callable[[int, Callable[[Any], None]], Any], seed: int,
+                    stop_file: str, parent_pid: int) -> Any:
+    """In a worker process: ``task(seed, callback)``, which trains one seed and writes its
+    directory, with a callback that stops it when the parent asks.
 
     The parent asks every worker to stop by creating ``stop_file``: the worker checks for it
     after every update and stops as at Ctrl-C (``stopped_reason="interrupted"``), or does not
@@ -268,9 +295,6 @@ def _train_seed_to_dir(env_id: str, out: Path, seed: int, stop_file: str, parent
     """
     import signal
 
-    from .rundir import seed_dir, write_run
-    from .trainer import train
-
     if os.getpid() != parent_pid:
         signal.signal(signal.SIGINT, signal.SIG_IGN)
     if os.path.exists(stop_file):
@@ -280,10 +304,7 @@ def _train_seed_to_dir(env_id: str, out: Path, seed: int, stop_file: str, parent
         if os.path.exists(stop_file):
             raise KeyboardInterrupt
 
-    run = train(env_id, seed=seed, callback=stop_if_asked,
-                checkpoint_path=_checkpoint_path(out, seed), **train_kwargs)
-    write_run(run, seed_dir(out, seed), checkpoint=False)          # train saved it
-    return run
+    return task(seed, stop_if_asked)
 
 
 class _StopOnSigint:
@@ -319,7 +340,18 @@ class _StopOnSigint:
 
 def _train_seeds_to_dir(env_id: str, out: Path, seeds: list[int], *, n_jobs: int,
                         progress: bool, **train_kwargs: Any) -> list[Any]:
-    """Several seeds in parallel processes, each writing its own directory.
+    """Several seeds trained in parallel processes (:func:`_seeds_in_workers`)."""
+    import functools
+
+    return _seeds_in_workers(functools.partial(_train_seed_to_dir, env_id, out, train_kwargs),
+                             out, seeds, n_jobs=n_jobs, progress=progress, desc=env_id)
+
+
+def _seeds_in_workers(task: Callable[[int, Callable[[Any], None]], Any], out: Path,
+                      seeds: list[int], *, n_jobs: int, progress: bool,
+                      desc: str) -> list[Any]:
+    """``task(seed, callback)`` for every seed in parallel processes, each writing its own
+    directory ``out/seed-<k>``; returns the Runs of the seeds that ran.
 
     A first Ctrl-C stops every seed after its current update (each writes its run so far);
     a second one stops at once, and the seeds not written yet are rebuilt from their last
@@ -337,15 +369,13 @@ def _train_seeds_to_dir(env_id: str, out: Path, seeds: list[int], *, n_jobs: int
     try:
         with _StopOnSigint(stop_file):
             jobs = Parallel(n_jobs=min(n_jobs, len(seeds)), return_as="generator")(
-                delayed(_train_seed_to_dir)(env_id, out, s, stop_file, os.getpid(),
-                                            **train_kwargs)
-                for s in seeds)
+                delayed(_seed_in_worker)(task, s, stop_file, os.getpid()) for s in seeds)
             for run in jobs:
                 if run is None:
                     continue
                 runs.append(run)
                 if progress:
-                    bar = bar or tqdm(total=len(seeds), desc=f"{env_id} seeds", unit="seed")
+                    bar = bar or tqdm(total=len(seeds), desc=f"{desc} seeds", unit="seed")
                     bar.update(1)
                     bar.set_postfix(last_avg_return=f"{run.episode_returns[-100:].mean():.1f}")
     except KeyboardInterrupt:
@@ -416,40 +446,63 @@ def cmd_train(args: argparse.Namespace) -> int:
 
 # ---------------------------------------------------------------------------- resume
 def cmd_resume(args: argparse.Namespace) -> int:
+    import functools
+
     from .checkpoint import load_run
     from .plotting import plot_run_dirs
-    from .resuming import resume
-    from .rundir import CHECKPOINT_FILE, find_runs, write_run
+    from .rundir import CHECKPOINT_FILE, find_runs, seed_dir
 
     run_dirs = find_runs(args.run_dir)
-    paths = [run_dir / CHECKPOINT_FILE for run_dir in run_dirs]
-    missing = [str(p) for p in paths if not p.is_file()]
+    missing = [str(d / CHECKPOINT_FILE) for d in run_dirs if not (d / CHECKPOINT_FILE).is_file()]
     if missing:
         raise FileNotFoundError(f"no checkpoint to resume from: {', '.join(missing)}")
-    for run_dir, path in zip(run_dirs, paths, strict=True):
-        saved = load_run(path)
+    todo: dict[int, tuple[Path, int]] = {}              # seed -> (its directory, episodes)
+    for run_dir in run_dirs:
+        saved = load_run(run_dir / CHECKPOINT_FILE)
         target = args.episodes if args.episodes is not None else saved.config["episodes"]
         if saved.stopped_reason is None and saved.n_episodes >= target:
             print(f"{run_dir}: {saved.n_episodes} episodes already, nothing to resume")
-            continue
-        if saved.stopped_reason is not None and saved.stopped_reason.startswith("diverged"):
+        elif saved.stopped_reason is not None and saved.stopped_reason.startswith("diverged"):
             print(f"{run_dir}: not resumed, it stopped as {saved.stopped_reason}")
-            continue
-        callback = _Progress(f"{saved.env_id} seed {saved.seed}", enabled=not args.quiet)
-        try:
-            run = resume(path, episodes=args.episodes, checkpoint_path=path,
-                         checkpoint_every=args.checkpoint_every, callback=callback)
-        finally:
-            callback.close()
-        write_run(run, run_dir, checkpoint=False)               # resume saved it
+        else:
+            todo[saved.seed] = (run_dir, saved.n_episodes)
+    out = Path(args.run_dir)
+    n_jobs = args.jobs if args.jobs is not None else min(len(todo), os.cpu_count() or 1)
+    if n_jobs > 1 and len(todo) > 1 and all(d == seed_dir(out, seed)
+                                            for seed, (d, _) in todo.items()):
+        task = functools.partial(_resume_seed_dir, out, args.episodes, args.checkpoint_every)
+        runs = _seeds_in_workers(task, out, list(todo), n_jobs=n_jobs,
+                                 progress=not args.quiet, desc="resume")
+    else:
+        runs = []
+        for seed, (run_dir, _) in todo.items():
+            runs.append(_resume_here(run_dir, args, seed))
+            if runs[-1].stopped_reason == "interrupted":
+                break                                   # Ctrl-C: the other seeds wait
+    for run in runs:
+        run_dir, before = todo[run.seed]
         last = run.episode_returns[-100:]
         status = f", stopped: {run.stopped_reason}" if run.stopped_reason else ""
-        print(f"{run_dir}: {saved.n_episodes} -> {run.n_episodes} episodes, mean return of "
-              f"the last {last.size} {last.mean():.1f}{status}")
-        if run.stopped_reason == "interrupted":
-            break                                   # Ctrl-C: the other seeds wait
+        print(f"{run_dir}: {before} -> {run.n_episodes} episodes, mean return of the last "
+              f"{last.size} {last.mean():.1f}{status}")
     print(f"wrote {', '.join(str(p) for p in plot_run_dirs([args.run_dir]))}")
     return 0
+
+
+def _resume_here(run_dir: Path, args: argparse.Namespace, seed: int) -> Any:
+    """Resume one seed directory in this process, with a progress bar."""
+    from .resuming import resume
+    from .rundir import CHECKPOINT_FILE, write_run
+
+    path = run_dir / CHECKPOINT_FILE
+    callback = _Progress(f"resume seed {seed}", enabled=not args.quiet)
+    try:
+        run = resume(path, episodes=args.episodes, checkpoint_path=path,
+                     checkpoint_every=args.checkpoint_every, callback=callback)
+    finally:
+        callback.close()
+    write_run(run, run_dir, checkpoint=False)                     # resume saved it
+    return run
 
 
 # ---------------------------------------------------------------------------- plot
@@ -674,7 +727,8 @@ def build_parser() -> argparse.ArgumentParser:
                  "stopped (the last completed update): a run stopped with Ctrl-C and resumed\n"
                  "ends as if it had never stopped. Seeds that already have their episodes are\n"
                  "skipped, as are diverged ones; history.csv, config.json, the checkpoint and\n"
-                 "the figure are rewritten. Seeds run one after another.",
+                 "the figure are rewritten. Several seeds run in parallel processes, and\n"
+                 "Ctrl-C stops them as it stops train.",
                  "  python -m linear_pg resume runs/pendulum\n"
                  "  python -m linear_pg resume runs/cartpole --episodes 500\n")
     p.add_argument("run_dir", metavar="RUN_DIR", help="run directory (or one seed directory)")
@@ -682,6 +736,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="total training episodes per seed (default: each run's own)")
     p.add_argument("--checkpoint-every", type=_positive_int, default=10, metavar="N",
                    help="save each seed's checkpoint every N updates (default: 10)")
+    p.add_argument("--jobs", type=_positive_int, metavar="J",
+                   help="parallel processes for several seeds (default: min(seeds, CPUs))")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=cmd_resume)
 

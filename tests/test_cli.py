@@ -612,3 +612,24 @@ def test_resume_needs_every_checkpoint(runs, tmp_path, capsys):
     assert_one_line_error(code, err, "no checkpoint to resume from", "seed-1")
     code, _, err = run_cli(["resume", tmp_path / "nowhere"], capsys)
     assert_one_line_error(code, err, "does not exist")
+
+
+def test_resume_runs_several_seeds_in_parallel_processes(tmp_path, capsys):
+    from linear_pg.rundir import seed_dir, write_run
+
+    out = tmp_path / "runs"
+    for seed in (0, 1):                       # both stopped, at updates 2 and 3
+        def stop(run, k=seed + 2):
+            if run.update_episodes.size == k:
+                raise KeyboardInterrupt
+        run = train("Pendulum-v1", episodes=12, batch_episodes=3, seed=seed, callback=stop,
+                    checkpoint_path=seed_dir(out, seed) / "checkpoint.npz")
+        write_run(run, seed_dir(out, seed), checkpoint=False)
+    code, stdout, _ = run_cli(["resume", out, "--jobs", "2", "--quiet"], capsys)
+    assert code == 0
+    assert f"{seed_dir(out, 0)}: 6 -> 12 episodes" in stdout
+    assert f"{seed_dir(out, 1)}: 9 -> 12 episodes" in stdout
+    for seed in (0, 1):
+        whole = train("Pendulum-v1", episodes=12, batch_episodes=3, seed=seed)
+        np.testing.assert_array_equal(load_run_dir(seed_dir(out, seed)).policy.theta,
+                                      whole.policy.theta)
