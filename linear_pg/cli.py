@@ -460,7 +460,9 @@ def cmd_resume(args: argparse.Namespace) -> int:
     for run_dir in run_dirs:
         saved = load_run(run_dir / CHECKPOINT_FILE)
         target = args.episodes if args.episodes is not None else saved.config["episodes"]
-        if saved.stopped_reason is None and saved.n_episodes >= target:
+        state = saved.train_state
+        redo = state is not None and state["updates"] < saved.update_episodes.size
+        if saved.n_episodes >= target and not redo:     # even if Ctrl-C came after the end
             print(f"{run_dir}: {saved.n_episodes} episodes already, nothing to resume")
         elif saved.stopped_reason is not None and saved.stopped_reason.startswith("diverged"):
             print(f"{run_dir}: not resumed, it stopped as {saved.stopped_reason}")

@@ -595,6 +595,16 @@ def test_resume_trains_interrupted_seeds_on_and_skips_finished_ones(tmp_path, ca
     np.testing.assert_array_equal(history["return"], whole.episode_returns)
     assert back.stopped_reason is None
 
+    def stop_after_the_last(run):                 # Ctrl-C in the last update's callback
+        if run.n_episodes == 8:
+            raise KeyboardInterrupt
+    run = train("CartPole-v1", episodes=8, seed=2, callback=stop_after_the_last,
+                checkpoint_path=seed_dir(out, 2) / "checkpoint.npz")
+    assert run.stopped_reason == "interrupted" and run.n_episodes == 8
+    write_run(run, seed_dir(out, 2), checkpoint=False)
+    code, stdout, _ = run_cli(["resume", seed_dir(out, 2), "--quiet"], capsys)
+    assert code == 0 and "8 episodes already, nothing to resume" in stdout
+
     code, stdout, _ = run_cli(["resume", seed_dir(out, 1), "--episodes", "10", "--quiet"],
                               capsys)
     assert code == 0 and f"{seed_dir(out, 1)}: 8 -> 10 episodes" in stdout
