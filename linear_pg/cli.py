@@ -181,7 +181,7 @@ def check_same_env(out: Path, env_id: str, env_kwargs: dict[str, Any] | None = N
     replaced, the command says so). ``env_kwargs`` are those the new runs will use (None:
     the preset's, as ``train`` takes them).
     """
-    from .presets import PRESETS
+    from .presets import preset_env_kwargs
     from .rundir import find_runs, read_config
 
     if not out.is_dir() or not any(out.iterdir()):
@@ -191,7 +191,7 @@ def check_same_env(out: Path, env_id: str, env_kwargs: dict[str, Any] | None = N
     except ValueError:                  # other files, but no runs: nothing to mix with
         return
     if env_kwargs is None:
-        env_kwargs = PRESETS.get(env_id, {}).get("env_kwargs", {})
+        env_kwargs = preset_env_kwargs(env_id)
     new = _env_label(env_id, env_kwargs)
     others: dict[str, list[str]] = {}
     for run_dir in runs:

@@ -248,6 +248,14 @@ def is_one_hot(space: gym.Space) -> bool:
             and bool(np.all(space.low == 0)) and bool(np.all(space.high == 1)))
 
 
+def preset_env_kwargs(env_id: object) -> dict[str, Any]:
+    """The env keyword arguments ``train`` uses when it is given none: the preset's (a
+    copy), or none for an env without a preset."""
+    if isinstance(env_id, str) and env_id in PRESETS:
+        return copy.deepcopy(PRESETS[env_id].get("env_kwargs", {}))
+    return {}
+
+
 def get_preset(env_id: str, env: gym.Env | None = None) -> dict[str, Any]:
     """A deep copy of the preset for ``env_id``, or :func:`default_preset` of ``env``."""
     if env_id in PRESETS:

@@ -17,15 +17,11 @@ from typing import Any
 import gymnasium as gym
 import numpy as np
 
-from ._files import check_output_file
 from ._threads import one_blas_thread
 from ._validation import check_int
-from .baselines import make_baseline
 from .checkpoint import load_run
-from .optim import make_optimizer
-from .presets import space_bounds
 from .symmetry import Mirror, MirrorAugmentation
-from .trainer import Learner, Run, make_env, train_loop
+from .trainer import Learner, Run, check_loop_arguments, env_spaces, make_env, train_loop
 
 
 @one_blas_thread
@@ -82,13 +78,8 @@ def resume(path: str | os.PathLike, *, episodes: int | None = None,
     if run.n_episodes >= cfg["episodes"]:
         raise ValueError(f"the run in {str(path)!r} has already trained {run.n_episodes} "
                          f"episodes; pass episodes= above that to train it further")
-    checkpoint_every = check_int(checkpoint_every, "checkpoint_every", low=1)
-    if checkpoint_path is not None:
-        checkpoint_path = check_output_file(checkpoint_path, "checkpoint_path",
-                                            example="checkpoint.npz")
-    if callback is not None and not callable(callback):
-        raise TypeError(f"callback must be a callable taking the Run, got "
-                        f"{type(callback).__name__}")
+    checkpoint_path, checkpoint_every = check_loop_arguments(checkpoint_path,
+                                                             checkpoint_every, callback)
     run.config, run.stopped_reason = cfg, None
     run.policy.theta = state["theta"]
     env = make_env(run.env_id, cfg["env_kwargs"], cfg.get("n_envs", 1))
@@ -120,21 +111,18 @@ def _learner(run: Run, env: gym.Env | gym.vector.VectorEnv,
     """The baseline, optimizer, generator and mirror of ``run``, restored to ``state``
     (a ValueError, TypeError, KeyError or IndexError if the state does not fit the run)."""
     cfg = run.config
-    base = make_baseline(cfg["baseline"])
-    base.set_state(state["baseline"])
-    if base.predict(np.zeros((1, run.policy.n_features))).shape != (1,):
-        raise ValueError("the baseline does not predict one value per state")
-    opt = make_optimizer(cfg["optimizer"], cfg["lr"], **cfg.get("optimizer_kwargs", {}))
-    opt.set_state(state["optimizer"])
-    if opt._n_params() not in (None, run.policy.theta.size):
-        raise ValueError(f"the optimizer's state is for {opt._n_params()} parameters, the "
-                         f"policy has {run.policy.theta.size}")
     rng = np.random.default_rng()
     rng.bit_generator.state = state["rng"]
-    space = env.single_action_space if isinstance(env, gym.vector.VectorEnv) \
-        else env.action_space
-    bounds = space_bounds(space) if isinstance(space, gym.spaces.Box) else None
     mirror = cfg.get("mirror")                # checked against the env when it trained
     augment = None if mirror is None else \
         MirrorAugmentation(Mirror(**mirror), run.features, run.policy)
-    return Learner(cfg, base, opt, rng, augment, bounds)
+    learner = Learner.start(cfg, rng, augment, env_spaces(env)[1])
+    learner.baseline.set_state(state["baseline"])
+    if learner.baseline.predict(np.zeros((1, run.policy.n_features))).shape != (1,):
+        raise ValueError("the baseline does not predict one value per state")
+    learner.optimizer.set_state(state["optimizer"])
+    n_params = learner.optimizer._n_params()
+    if n_params not in (None, run.policy.theta.size):
+        raise ValueError(f"the optimizer's state is for {n_params} parameters, the policy "
+                         f"has {run.policy.theta.size}")
+    return learner

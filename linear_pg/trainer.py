@@ -43,7 +43,7 @@ from .estimator import weighted_score_mean
 from .features import FEATURE_CLASSES, FEATURE_NAMES, FeatureMap, make_features
 from .optim import OPTIMIZERS, clip_grad_norm, make_optimizer
 from .policies import BernoulliPolicy, GaussianPolicy, LinearPolicy, SoftmaxPolicy
-from .presets import PRESETS, get_preset, space_bounds
+from .presets import get_preset, preset_env_kwargs, space_bounds
 from .returns import normalize, reward_to_go, total_return
 from .rollout import Batch, _collect
 from .symmetry import Mirror, MirrorAugmentation, resolve_mirror
@@ -648,15 +648,9 @@ def train(env_id: str, *, episodes: int | None = None, seed: int = 0,
     """
     seed = check_int(seed, "seed", low=0)
     n_envs = check_int(n_envs, "n_envs", low=1)
-    checkpoint_every = check_int(checkpoint_every, "checkpoint_every", low=1)
-    if checkpoint_path is not None:
-        checkpoint_path = check_output_file(checkpoint_path, "checkpoint_path",
-                                            example="checkpoint.npz")
-    if callback is not None and not callable(callback):
-        raise TypeError(f"callback must be a callable taking the Run, got "
-                        f"{type(callback).__name__}")
-    probe_kwargs = env_kwargs if env_kwargs is not None else \
-        (get_preset(env_id).get("env_kwargs", {}) if _has_preset(env_id) else {})
+    checkpoint_path, checkpoint_every = check_loop_arguments(checkpoint_path,
+                                                             checkpoint_every, callback)
+    probe_kwargs = env_kwargs if env_kwargs is not None else preset_env_kwargs(env_id)
     env = make_env(env_id, probe_kwargs)
     given = {"episodes": episodes, "estimator": estimator, "baseline": baseline,
              "normalize_weights": normalize_weights, "optimizer": optimizer, "lr": lr,
@@ -696,8 +690,6 @@ def train(env_id: str, *, episodes: int | None = None, seed: int = 0,
                         f"got {type(policy).__name__}")
     cfg["policy"] = pi.kind
     cfg["policy_config"] = to_builtin(pi.get_config())
-    bounds = space_bounds(env.action_space) \
-        if isinstance(env.action_space, gym.spaces.Box) else None
     mirror = resolve_mirror(cfg["mirror"], env_id, env)
     cfg["mirror"] = None if mirror is None else mirror.to_dict()
     augment = None if mirror is None else MirrorAugmentation(mirror, phi, pi)
@@ -712,9 +704,7 @@ def train(env_id: str, *, episodes: int | None = None, seed: int = 0,
         from .checkpoint import check_storable
 
         check_storable(run)                # before any episode, not at the first save
-    base = make_baseline(cfg["baseline"])
-    opt = make_optimizer(cfg["optimizer"], cfg["lr"], **cfg.get("optimizer_kwargs", {}))
-    return train_loop(run, env, Learner(cfg, base, opt, rng, augment, bounds),
+    return train_loop(run, env, Learner.start(cfg, rng, augment, env_spaces(env)[1]),
                       checkpoint_path=checkpoint_path, checkpoint_every=checkpoint_every,
                       callback=callback)
 
@@ -732,6 +722,16 @@ class Learner:
     augment: MirrorAugmentation | None
     bounds: tuple[np.ndarray, np.ndarray] | None
 
+    @classmethod
+    def start(cls, cfg: dict[str, Any], rng: np.random.Generator,
+              augment: MirrorAugmentation | None, action_space: gym.Space) -> Learner:
+        """A fresh baseline and optimizer for ``cfg``; the bounds of a bounded Box."""
+        bounds = space_bounds(action_space) if isinstance(action_space, gym.spaces.Box) \
+            else None
+        return cls(cfg, make_baseline(cfg["baseline"]),
+                   make_optimizer(cfg["optimizer"], cfg["lr"], **cfg.get("optimizer_kwargs", {})),
+                   rng, augment, bounds)
+
     def state(self, run: Run) -> dict[str, Any]:
         """A copy of everything the next update depends on, taken between updates: the
         number of updates done, theta, the generator's state and the baseline's and
@@ -741,6 +741,20 @@ class Learner:
                 "rng": copy.deepcopy(self.rng.bit_generator.state),
                 "baseline": {k: np.array(v) for k, v in self.baseline.get_state().items()},
                 "optimizer": {k: np.array(v) for k, v in self.optimizer.get_state().items()}}
+
+
+def check_loop_arguments(checkpoint_path: object, checkpoint_every: object,
+                         callback: object) -> tuple[Any, int]:
+    """(checkpoint_path checked and its directory created, checkpoint_every) for
+    :func:`train_loop`, or a clear error (before any training)."""
+    checkpoint_every = check_int(checkpoint_every, "checkpoint_every", low=1)
+    if checkpoint_path is not None:
+        checkpoint_path = check_output_file(checkpoint_path, "checkpoint_path",
+                                            example="checkpoint.npz")
+    if callback is not None and not callable(callback):
+        raise TypeError(f"callback must be a callable taking the Run, got "
+                        f"{type(callback).__name__}")
+    return checkpoint_path, checkpoint_every
 
 
 def train_loop(run: Run, env: gym.Env | gym.vector.VectorEnv, learner: Learner, *,
@@ -811,10 +825,6 @@ def _save(run: Run, path: str) -> None:
     from .checkpoint import save_checkpoint
 
     save_checkpoint(run, path)
-
-
-def _has_preset(env_id: object) -> bool:
-    return isinstance(env_id, str) and env_id in PRESETS
 
 
 # ---------------------------------------------------------------------------- evaluate
