@@ -428,10 +428,7 @@ def cmd_train(args: argparse.Namespace) -> int:
     runs = train_to_dir(env_id, out, seeds, n_jobs=n_jobs, progress=not args.quiet,
                         **_train_kwargs(args))
     for run in runs:
-        last = run.episode_returns[-100:]
-        status = f", stopped: {run.stopped_reason}" if run.stopped_reason else ""
-        print(f"{seed_dir(out, run.seed)}: {run.n_episodes} episodes, mean return of the "
-              f"last {last.size} {last.mean():.1f}{status}")
+        print(f"{seed_dir(out, run.seed)}: {run.n_episodes} episodes, {_outcome(run)}")
     figures = plot_run_dirs([out])
     print(f"wrote history.csv, config.json, checkpoint.npz in each {out}/seed-<k>")
     if replaced:
@@ -483,10 +480,7 @@ def cmd_resume(args: argparse.Namespace) -> int:
                 break                                   # Ctrl-C: the other seeds wait
     for run in runs:
         run_dir, before = todo[run.seed]
-        last = run.episode_returns[-100:]
-        status = f", stopped: {run.stopped_reason}" if run.stopped_reason else ""
-        print(f"{run_dir}: {before} -> {run.n_episodes} episodes, mean return of the last "
-              f"{last.size} {last.mean():.1f}{status}")
+        print(f"{run_dir}: {before} -> {run.n_episodes} episodes, {_outcome(run)}")
     print(f"wrote {', '.join(str(p) for p in plot_run_dirs([args.run_dir]))}")
     return 0
 
@@ -505,6 +499,13 @@ def _resume_here(run_dir: Path, args: argparse.Namespace, seed: int) -> Any:
         callback.close()
     write_run(run, run_dir, checkpoint=False)                     # resume saved it
     return run
+
+
+def _outcome(run: Any) -> str:
+    """'mean return of the last 100 487.3' and, if it stopped early, why."""
+    last = run.episode_returns[-100:]
+    status = f", stopped: {run.stopped_reason}" if run.stopped_reason else ""
+    return f"mean return of the last {last.size} {last.mean():.1f}{status}"
 
 
 # ---------------------------------------------------------------------------- plot
