@@ -182,7 +182,7 @@ def check_same_env(out: Path, env_id: str, env_kwargs: dict[str, Any] | None = N
     the preset's, as ``train`` takes them).
     """
     from .presets import preset_env_kwargs
-    from .rundir import find_runs, read_config
+    from .rundir import config_env, env_label, find_runs, read_config
 
     if not out.is_dir() or not any(out.iterdir()):
         return
@@ -192,29 +192,23 @@ def check_same_env(out: Path, env_id: str, env_kwargs: dict[str, Any] | None = N
         return
     if env_kwargs is None:
         env_kwargs = preset_env_kwargs(env_id)
-    new = _env_label(env_id, env_kwargs)
+    new = env_label(env_id, env_kwargs)
     others: dict[str, list[str]] = {}
     for run_dir in runs:
         try:
             config = read_config(run_dir)
         except ValueError:              # an unreadable config.json: not ours to judge
             continue
-        if config.get("env_id") is None:
+        held_id, held_kwargs = config_env(config)
+        if held_id is None:
             continue
-        held = _env_label(config["env_id"], config.get("config", {}).get("env_kwargs", {}))
+        held = env_label(held_id, held_kwargs)
         if held != new:
             others.setdefault(held, []).append(run_dir.name)
     if others:
         held = "; ".join(f"{env} ({', '.join(dirs)})" for env, dirs in others.items())
         raise ValueError(f"{name} {str(out)!r} holds runs of {held}; training {new} there "
                          f"would replace or plot together with them: choose another {name}")
-
-
-def _env_label(env_id: str, env_kwargs: dict[str, Any]) -> str:
-    """'Pendulum-v1' or 'Pendulum-v1 with {"g": 2.0}': an env and its arguments."""
-    import json
-
-    return f"{env_id} with {json.dumps(env_kwargs, sort_keys=True)}" if env_kwargs else env_id
 
 
 def train_to_dir(env_id: str, out: str | os.PathLike, seeds: Sequence[int], *,

@@ -3,7 +3,8 @@
 A curve is the moving average of one seed's episode returns. Over K seeds the figure shows
 each seed's curve as a faint line, their mean as a bold line, and a 95% t-interval for that
 mean, and marks the environment's reward threshold (``gymnasium.spec(id).reward_threshold``)
-when it has one. A single seed shows its raw returns faintly under the moving average.
+when it has one and the runs did not change its physics (``env_kwargs``). A single seed
+shows its raw returns faintly under the moving average.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 from matplotlib.axes import Axes
@@ -21,6 +23,8 @@ from scipy import stats
 from ._validation import check_real
 from .rundir import (
     MOVING_AVERAGE_WINDOW,
+    config_env,
+    env_label,
     find_runs,
     moving_average,
     read_config,
@@ -186,12 +190,14 @@ def save_figure(fig: Figure, out: str | os.PathLike, formats: Sequence[str] = ("
     return paths
 
 
-def load_returns(path: str | os.PathLike) -> tuple[list[np.ndarray], str | None]:
-    """Episode returns of every seed under a run directory, and their env_id (if recorded)."""
+def load_returns(path: str | os.PathLike
+                 ) -> tuple[list[np.ndarray], tuple[str | None, dict[str, Any]]]:
+    """Episode returns of every seed under a run directory, and the env they trained on:
+    its id and env_kwargs, ``(None, {})`` if not recorded or not the same for every seed."""
     runs = find_runs(path)
     returns = [read_history(r)["return"] for r in runs]
-    env_ids = {read_config(r).get("env_id") for r in runs}
-    return returns, env_ids.pop() if len(env_ids) == 1 else None
+    envs = {env_label(*env): env for env in (config_env(read_config(r)) for r in runs)}
+    return returns, envs.popitem()[1] if len(envs) == 1 else (None, {})
 
 
 def plot_run_dirs(paths: Sequence[str | os.PathLike], out: str | os.PathLike | None = None, *,
@@ -210,7 +216,8 @@ def plot_run_dirs(paths: Sequence[str | os.PathLike], out: str | os.PathLike | N
     labels : sequence of str, optional
         Legend names of the groups; default: the directory names.
     title : str, optional
-        Default: the env id.
+        Default: the env id, with its env_kwargs if it was trained with any
+        (``Pendulum-v1 with {"g": 2.0}``), when all runs share them.
     window : int, default 100
 
     Returns
@@ -227,11 +234,14 @@ def plot_run_dirs(paths: Sequence[str | os.PathLike], out: str | os.PathLike | N
         raise ValueError(f"labels must have one name per path ({len(paths)}), "
                          f"got {len(labels)}")
     labels = list(labels) if labels is not None else [Path(p).resolve().name for p in paths]
-    groups, env_ids = {}, set()
+    groups, envs = {}, {}
     for label, p in zip(labels, paths, strict=True):
-        groups[label], env_id = load_returns(p)
-        env_ids.add(env_id)
-    env_id = env_ids.pop() if len(env_ids) == 1 else None
-    fig = learning_curve_figure(groups, title=title if title is not None else (env_id or ""),
-                                threshold=reward_threshold(env_id), window=window)
+        groups[label], env = load_returns(p)
+        envs[env_label(*env)] = env
+    env_id, env_kwargs = envs.popitem()[1] if len(envs) == 1 else (None, {})
+    if title is None:
+        title = env_label(env_id, env_kwargs) if env_id is not None else ""
+    # Other physics (env_kwargs) need not share the registered env's threshold.
+    threshold = reward_threshold(env_id) if not env_kwargs else None
+    fig = learning_curve_figure(groups, title=title, threshold=threshold, window=window)
     return save_figure(fig, out if out is not None else Path(paths[0]) / "learning_curve")

@@ -173,6 +173,16 @@ def read_config(run_dir: str | os.PathLike) -> dict[str, Any]:
         raise ValueError(f"{str(path)!r} is not valid JSON: {err}") from err
 
 
+def env_label(env_id: str, env_kwargs: dict[str, Any] | None = None) -> str:
+    """'Pendulum-v1' or 'Pendulum-v1 with {"g": 2.0}': an env and its arguments."""
+    return f"{env_id} with {json.dumps(env_kwargs, sort_keys=True)}" if env_kwargs else env_id
+
+
+def config_env(config: dict[str, Any]) -> tuple[str | None, dict[str, Any]]:
+    """The env id (None if not recorded) and env_kwargs of a ``config.json``'s run."""
+    return config.get("env_id"), config.get("config", {}).get("env_kwargs") or {}
+
+
 def load_run_dir(run_dir: str | os.PathLike) -> Any:
     """The :class:`linear_pg.trainer.Run` of a seed directory, from its checkpoint."""
     from .checkpoint import load_run

@@ -129,6 +129,41 @@ def test_plot_run_dirs_defaults_to_the_run_dir(seeds_dir):
     assert paths[0] == seeds_dir / "learning_curve.png"
 
 
+def figure_of(monkeypatch, *args, **kwargs):
+    """The Figure that plot_run_dirs(*args, **kwargs) draws."""
+    from linear_pg import plotting
+
+    drawn = []
+    draw = plotting.learning_curve_figure
+    monkeypatch.setattr(plotting, "learning_curve_figure",
+                        lambda *a, **k: drawn.append(draw(*a, **k)) or drawn[-1])
+    plot_run_dirs(*args, **kwargs)
+    return drawn[0]
+
+
+def threshold_lines(ax):
+    return [t.get_text() for t in ax.get_legend().get_texts() if "threshold" in t.get_text()]
+
+
+def test_plot_run_dirs_titles_the_env_and_marks_its_threshold(seeds_dir, monkeypatch):
+    ax = figure_of(monkeypatch, [seeds_dir]).axes[0]
+    assert ax.get_title() == "CartPole-v1"
+    assert threshold_lines(ax) == ["reward threshold (475)"]
+    plt.close("all")
+
+
+def test_plot_run_dirs_names_the_env_kwargs_of_other_physics(tmp_path, monkeypatch):
+    # Runs on a changed env are titled with its arguments, and the registered env's
+    # reward threshold (475 for CartPole's +1 per step) is not drawn for them.
+    out = tmp_path / "sutton-barto"
+    run = train("CartPole-v1", episodes=3, seed=0, env_kwargs={"sutton_barto_reward": True})
+    write_run(run, out / "seed-0")
+    ax = figure_of(monkeypatch, [out]).axes[0]
+    assert ax.get_title() == 'CartPole-v1 with {"sutton_barto_reward": true}'
+    assert threshold_lines(ax) == []
+    plt.close("all")
+
+
 def test_figure_draws_band_threshold_and_legend():
     rng = np.random.default_rng(0)
     fig = learning_curve_figure({"a": [rng.random(30) for _ in range(3)], "b": [rng.random(20)]},
