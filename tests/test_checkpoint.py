@@ -8,7 +8,7 @@ import pytest
 from linear_pg import checkpoint as ck
 from linear_pg.checkpoint import load_checkpoint, load_run, save_checkpoint
 from linear_pg.features import FeatureMap, RawFeatures
-from linear_pg.policies import SoftmaxPolicy
+from linear_pg.policies import GaussianPolicy, SoftmaxPolicy
 from linear_pg.trainer import train
 
 
@@ -202,6 +202,17 @@ def test_a_gaussian_policy_saved_with_init_log_std_beyond_its_bounds_still_loads
     np.testing.assert_array_equal(back.policy.theta, run.policy.theta)
     X = np.random.default_rng(0).normal(size=(4, run.policy.n_features))
     np.testing.assert_array_equal(back.policy.std(X), run.policy.std(X))
+
+
+def test_a_fixed_sigma_set_by_the_user_is_trained_and_saved(tmp_path):
+    pi = GaussianPolicy(4, 1, log_std_mode="fixed")
+    pi.log_std[...] = -2.0
+    r = train("Pendulum-v1", episodes=2, policy=pi, features="raw", optimizer="adam", lr=0.01,
+              mirror=False, checkpoint_path=str(tmp_path / "c.npz"))
+    np.testing.assert_allclose(r.mean_std, np.exp([-2.0]), rtol=1e-15)
+    back = load_run(tmp_path / "c.npz")
+    X = np.random.default_rng(0).normal(size=(3, 4))
+    np.testing.assert_array_equal(back.policy.std(X), np.full((3, 1), np.exp(-2.0)))
 
 
 # ------------------------------------------------------------- classes of your own

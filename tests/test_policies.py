@@ -173,6 +173,28 @@ def test_copy_is_independent():
     assert clone.theta[0] != pi.theta[0]
 
 
+def test_a_fixed_sigma_set_after_construction_is_kept_by_copy():
+    # A fixed log sigma is not in theta: the config must carry the value it has now.
+    pi = GaussianPolicy(3, 2, log_std_mode="fixed", init_log_std=0.0)
+    pi.log_std[...] = [-2.0, 0.5]
+    X = np.ones((1, 3))
+    np.testing.assert_array_equal(pi.copy().std(X), np.exp([[-2.0, 0.5]]))
+    pi.log_std[...] = [-9.0, 0.5]                    # used clamped to the bounds [-5, 2]
+    np.testing.assert_array_equal(pi.copy().std(X), pi.std(X))
+
+
+def test_log_std_and_W_std_can_be_assigned_like_W():
+    pi = GaussianPolicy(2, 1, log_std_mode="linear")
+    pi.log_std = [-1.0]
+    pi.W_std = [[0.5], [0.25]]
+    np.testing.assert_array_equal(pi.theta, [0.0, 0.0, -1.0, 0.5, 0.25])
+    fixed = GaussianPolicy(2, 1, log_std_mode="fixed")
+    fixed.log_std = [-1.0]
+    np.testing.assert_array_equal(fixed.std(np.ones((1, 2))), np.exp([[-1.0]]))
+    with pytest.raises(ValueError, match=r"log_std must have shape \(1,\)"):
+        fixed.log_std = -1.0
+
+
 def test_initialization_is_seeded():
     a = SoftmaxPolicy(4, 3, init_scale=0.1, seed=3).theta
     b = SoftmaxPolicy(4, 3, init_scale=0.1, seed=np.random.default_rng(3)).theta

@@ -34,7 +34,8 @@ class GaussianPolicy(LinearPolicy):
     log_std_mode : {"vector", "fixed", "linear"}, default "vector"
         How log sigma is parameterized:
 
-        - ``"fixed"``: a constant, not part of ``theta`` (not learned);
+        - ``"fixed"``: a constant, not part of ``theta`` (not learned; ``log_std`` sets
+          it, and ``copy``, ``train`` and checkpoints keep the value set);
         - ``"vector"``: one learned log sigma per action dimension, independent of x;
         - ``"linear"``: log sigma(x) = b + x W_std, learned, a linear function of x.
     init_log_std : float or array of shape (m,), default 0.0
@@ -143,6 +144,10 @@ class GaussianPolicy(LinearPolicy):
         start = self.n_features * self.action_dim
         return self._theta[start: start + self.action_dim]
 
+    @log_std.setter
+    def log_std(self, value: object) -> None:
+        self._set_block(self.log_std, value, "log_std")
+
     @property
     def W_std(self) -> np.ndarray:
         """Weights of log sigma(x) in "linear" mode, shape (n_features, action_dim)."""
@@ -151,6 +156,10 @@ class GaussianPolicy(LinearPolicy):
                                  f"this policy has {self.log_std_mode!r}")
         start = self.n_features * self.action_dim + self.action_dim
         return self._theta[start:].reshape(self.n_features, self.action_dim)
+
+    @W_std.setter
+    def W_std(self, value: object) -> None:
+        self._set_block(self.W_std, value, "W_std")
 
     def parameter_blocks(self) -> list[tuple[str, slice]]:
         dm, m = self.n_features * self.action_dim, self.action_dim
@@ -162,8 +171,14 @@ class GaussianPolicy(LinearPolicy):
         return blocks
 
     def get_config(self) -> dict[str, Any]:
+        """Constructor arguments that rebuild this policy's shape; with a fixed sigma, also
+        the sigma it has now (set through ``log_std`` after construction, it is not in
+        ``theta``), clamped to the bounds as it is used."""
+        init = self.init_log_std
+        if self.log_std_mode == "fixed":
+            init = np.clip(self._fixed_log_std, *self.log_std_bounds)
         return {"n_features": self.n_features, "action_dim": self.action_dim,
-                "log_std_mode": self.log_std_mode, "init_log_std": self.init_log_std.tolist(),
+                "log_std_mode": self.log_std_mode, "init_log_std": init.tolist(),
                 "log_std_bounds": self.log_std_bounds, "init_scale": self.init_scale}
 
     # ------------------------------------------------------------------ distribution
