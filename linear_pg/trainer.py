@@ -344,13 +344,16 @@ def fit_feature_map(features: FeatureMap, env: gym.Env, rng: np.random.Generator
 
 
 # ---------------------------------------------------------------------------- train
-def _resolve(env_id: str, env: gym.Env, given: dict[str, Any],
-             own_model: bool = False) -> dict[str, Any]:
+def _resolve(env_id: str, env: gym.Env, given: dict[str, Any], own_model: bool = False,
+             policy_kind: str | None = None) -> dict[str, Any]:
     """The preset of ``env_id`` overridden by the user's non-None settings.
 
     ``own_model``: the user passed a policy or feature object. A preset's ``mirror`` was
     chosen for its own features and policy (their symmetry is what makes it exact), so a
-    user's own features, feature settings or policy drop it unless ``mirror`` is given too.
+    user's own features, feature settings or policy drop it unless ``mirror`` is given too;
+    the preset's settings for building them (``policy_kwargs``, ``features_kwargs``) do not
+    apply to an object and are dropped. ``policy_kind``: the kind of a policy object, which
+    picks the preset's settings for that kind (e.g. the Bernoulli policy's learning rate).
     """
     cfg = get_preset(env_id, env)
     cfg.setdefault("env_kwargs", {})
@@ -360,12 +363,16 @@ def _resolve(env_id: str, env: gym.Env, given: dict[str, Any],
             given.get(f"{part}_kwargs") is not None for part in ("features", "policy"))):
         cfg["mirror"] = None
     # settings that belong to one policy kind (e.g. its learning rate) come before the user's
-    cfg.update(cfg.pop("by_policy", {}).get(given.get("policy") or cfg["policy"], {}))
+    cfg.update(cfg.pop("by_policy", {}).get(policy_kind or given.get("policy")
+                                            or cfg["policy"], {}))
     by_optimizer = cfg.pop("by_optimizer", {})
     if given.get("optimizer") not in (None, cfg["optimizer"]):
         cfg["optimizer_kwargs"] = {}     # the preset's kwargs belong to its own optimizer
     for part in switched:                # and so do those of its features and policy
         cfg[f"{part}_kwargs"] = {}
+    for part in ("features", "policy"):  # an object given instead of a name is used as it is
+        if part not in given:
+            cfg[f"{part}_kwargs"] = {}
     # and so does its step size (a KL size for "npg", a learning rate for the others)
     cfg.update(by_optimizer.get(given.get("optimizer") or cfg["optimizer"], {}))
     cfg.setdefault("optimizer_kwargs", {})
@@ -577,6 +584,9 @@ def train(env_id: str, *, episodes: int | None = None, seed: int = 0,
     seed : int, default 0
         Seeds everything: policy initialization, episode resets, action sampling.
     policy : {"softmax", "bernoulli", "gaussian"} or LinearPolicy, optional
+        A name (settings in ``policy_kwargs``) or a policy, of which a copy is trained; the
+        preset's settings for its kind still apply (the Bernoulli policy's learning rate
+        on CartPole-v1).
     features : {"raw", "poly", "standard", "rbf", "random_rbf"} or FeatureMap, optional
         A name (settings in ``features_kwargs``), a fitted map (used as it is), or an
         unfitted one such as ``RBFFeatures(n_centers=8, angle_pairs=[(0, 1)])``, of which
@@ -660,12 +670,19 @@ def train(env_id: str, *, episodes: int | None = None, seed: int = 0,
              "mean_bound_coef": mean_bound_coef, "mirror": mirror,
              "env_kwargs": env_kwargs, "policy_kwargs": policy_kwargs,
              "features_kwargs": features_kwargs, "optimizer_kwargs": optimizer_kwargs}
-    if isinstance(policy, str) or policy is None:
-        given["policy"] = policy
-    if isinstance(features, str) or features is None:
-        given["features"] = features
-    cfg = _resolve(env_id, env, given, own_model=isinstance(features, FeatureMap)
-                   or isinstance(policy, LinearPolicy))
+    objects = {"policy": policy if isinstance(policy, LinearPolicy) else None,
+               "features": features if isinstance(features, FeatureMap) else None}
+    for part, obj in objects.items():
+        if obj is None:
+            given[part] = policy if part == "policy" else features
+        elif given[f"{part}_kwargs"]:
+            noun = "feature map" if part == "features" else part
+            raise ValueError(f"{part}_kwargs are the settings of a {noun} that train builds "
+                             f"from a name; {part} is a {type(obj).__name__} object, which is "
+                             f"used as it is: give its settings to its constructor instead "
+                             f"(got {part}_kwargs={given[f'{part}_kwargs']!r})")
+    cfg = _resolve(env_id, env, given, own_model=any(o is not None for o in objects.values()),
+                   policy_kind=None if objects["policy"] is None else policy.kind)
     rng = np.random.default_rng(seed)
 
     if isinstance(features, FeatureMap) and not features._is_fitted():

@@ -8,8 +8,9 @@ import pytest
 from threadpoolctl import threadpool_limits
 
 from linear_pg.checkpoint import load_run
+from linear_pg.features import RawFeatures, RBFFeatures
 from linear_pg.optim import SGD
-from linear_pg.policies import GaussianPolicy, SoftmaxPolicy
+from linear_pg.policies import BernoulliPolicy, GaussianPolicy, SoftmaxPolicy
 from linear_pg.trainer import (
     Run,
     _collapsed,
@@ -199,6 +200,13 @@ def test_settings_that_belong_to_a_choice_follow_the_users_choice():
     # the preset's bump settings belong to its bumps: other features start from their defaults
     raw = train("Pendulum-v1", episodes=1, seed=0, features="raw").config
     assert raw["features"]["name"] == "raw" and raw["features_kwargs"] == {}
+    # a policy object gets its kind's settings too; the preset's building settings
+    # (policy_kwargs, features_kwargs) are not recorded as if they had built it
+    given = train("CartPole-v1", episodes=1, seed=0, policy=BernoulliPolicy(5)).config
+    assert given["lr"] == 0.2 and given["policy_kwargs"] == {}
+    pend = train("Pendulum-v1", episodes=1, seed=0, policy=GaussianPolicy(133, 1),
+                 features=RBFFeatures(n_centers=[12, 11], angle_pairs=[[0, 1]])).config
+    assert pend["policy_kwargs"] == {} and pend["features_kwargs"] == {}
 
 
 @pytest.mark.parametrize("env_id, optimizer, lr, kwargs", [
@@ -359,6 +367,11 @@ def test_a_non_finite_env_output_stops_training_and_keeps_the_run(tmp_path, n_en
     ({"normalize_weights": "yes"}, TypeError, "normalize_weights must be a bool"),
     ({"features": "fourier"}, ValueError, "features must be one of"),
     ({"policy": SoftmaxPolicy(7, 2)}, ValueError, "does not fit this env"),
+    ({"policy": SoftmaxPolicy(5, 2), "policy_kwargs": {"init_scale": 1.0}}, ValueError,
+     "policy_kwargs are the settings of a policy that train builds from a name; policy is "
+     "a SoftmaxPolicy object"),
+    ({"features": RawFeatures(), "features_kwargs": {"scale": [1, 1, 1, 1]}}, ValueError,
+     "features_kwargs are the settings of a feature map"),
     ({"n_envs": 0}, ValueError, "n_envs must be >= 1"),
     ({"lr_schedule": "cosine"}, ValueError, "lr_schedule must be one of"),
     ({"lr_end": 1.5}, ValueError, "lr_end must be"),
