@@ -934,7 +934,8 @@ def train_seeds(env_id: str, seeds: Sequence[int] | int, *, n_jobs: int = 1,
     the number of processes, or -1 for one per CPU (as in joblib). Results are in the
     order of the seeds and identical to sequential runs (each run is seeded on its own). A
     ``checkpoint_path`` for several seeds must hold "{seed}", which each seed's run replaces
-    by its seed (``"runs/seed-{seed}.npz"``).
+    by its seed (``"runs/seed-{seed}.npz"``). An env that the calling script registered
+    with ``gymnasium.register`` is registered in the worker processes too.
     """
     seeds = check_seeds(seeds)
     if "seed" in train_kwargs:
@@ -948,8 +949,19 @@ def train_seeds(env_id: str, seeds: Sequence[int] | int, *, n_jobs: int = 1,
         return [train(env_id, seed=s, **kw) for s, kw in zip(seeds, per_seed, strict=True)]
     from joblib import Parallel, delayed
 
-    return Parallel(n_jobs=n_jobs)(delayed(train)(env_id, seed=s, **kw)
+    spec = gym.spec(env_id) if isinstance(env_id, str) and env_id in gym.registry else None
+    return Parallel(n_jobs=n_jobs)(delayed(_train_in_worker)(spec, env_id, seed=s, **kw)
                                    for s, kw in zip(seeds, per_seed, strict=True))
+
+
+def _train_in_worker(spec: gym.envs.registration.EnvSpec | None, env_id: str,
+                     **kwargs: Any) -> Run:
+    """:func:`train` in a worker process, which first registers ``spec`` if it does not
+    know ``env_id``: an env that the user's script registered with ``gymnasium.register``
+    exists only in the parent process."""
+    if spec is not None and env_id not in gym.registry:
+        gym.registry[env_id] = spec
+    return train(env_id, **kwargs)
 
 
 def _seed_checkpoint(train_kwargs: dict[str, Any], seed: int, n_seeds: int) -> dict[str, Any]:

@@ -482,6 +482,22 @@ def test_train_seeds_parallel_equals_sequential():
         np.testing.assert_array_equal(p.policy.theta, s.policy.theta)
 
 
+def test_train_seeds_trains_an_env_the_script_registered_in_its_workers():
+    import gymnasium as gym
+    from gymnasium.envs.classic_control import CartPoleEnv
+
+    class ShortCartPole(CartPoleEnv):          # local: pickled by value, as __main__'s are
+        pass
+
+    env_id = "linear_pg_test/RegisteredHere-v0"
+    if env_id not in gym.registry:
+        gym.register(env_id, entry_point=ShortCartPole, max_episode_steps=50)
+    par = train_seeds(env_id, 2, n_jobs=2, episodes=4, batch_episodes=2)
+    seq = train_seeds(env_id, 2, episodes=4, batch_episodes=2)
+    for p, s in zip(par, seq, strict=True):
+        np.testing.assert_array_equal(p.episode_returns, s.episode_returns)
+
+
 @pytest.mark.parametrize("n_jobs", [1, 2, -1])
 def test_train_seeds_writes_one_checkpoint_per_seed(tmp_path, n_jobs):
     runs = train_seeds("CartPole-v1", [3, 4], n_jobs=n_jobs, episodes=4, batch_episodes=2,
