@@ -232,6 +232,8 @@ class NaturalGradient(SGD):
 
     def _step(self, g: np.ndarray, scores: object, fisher_matrix: object) -> np.ndarray:
         F = self._fisher_matrix(g, scores, fisher_matrix)
+        if not (np.all(np.isfinite(g)) and np.all(np.isfinite(F))):
+            return np.full_like(g, np.nan)    # a non-finite g, or F overflowed: diverged
         lam = self.damping * max(float(np.mean(np.diag(F))), 1e-12)
         F[np.diag_indices_from(F)] += lam
         try:

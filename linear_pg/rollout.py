@@ -39,6 +39,8 @@ class Batch:
     final_X : array (N, n_features)
         Features of the observation after each episode's last step: the state a truncated
         episode was cut off in, whose value the trainer adds back (bootstrapping).
+    final_obs : array (N, obs_dim)
+        That observation itself.
     """
 
     obs: np.ndarray
@@ -48,6 +50,7 @@ class Batch:
     lengths: np.ndarray
     terminated: np.ndarray
     final_X: np.ndarray
+    final_obs: np.ndarray
 
     @property
     def n_episodes(self) -> int:
@@ -125,10 +128,11 @@ def _episode_seed(rng: np.random.Generator) -> int:
 
 
 def _batch(obs: np.ndarray, X: np.ndarray, A: np.ndarray, R: np.ndarray, lengths: object,
-           terminated: object, final_X: np.ndarray) -> Batch:
+           terminated: object, final_X: np.ndarray, final_obs: np.ndarray) -> Batch:
     return Batch(obs=obs, X=X, actions=A, rewards=np.asarray(R, dtype=np.float64),
                  lengths=np.asarray(lengths, dtype=np.int64),
-                 terminated=np.asarray(terminated, dtype=bool), final_X=final_X)
+                 terminated=np.asarray(terminated, dtype=bool), final_X=final_X,
+                 final_obs=final_obs)
 
 
 def _collect_episodes(env: gym.Env, policy: LinearPolicy, features: FeatureMap,
@@ -167,9 +171,9 @@ def _collect_episodes(env: gym.Env, policy: LinearPolicy, features: FeatureMap,
                 term.append(bool(terminated))
                 final_obs.append(s_next)
                 break
-    final_X = features._transform(np.asarray(final_obs, dtype=np.float64))
+    final = np.asarray(final_obs, dtype=np.float64)
     return _batch(np.asarray(obs_l, dtype=np.float64), np.asarray(X_l), np.asarray(A_l), R_l,
-                  lengths, term, final_X)
+                  lengths, term, features._transform(final), final)
 
 
 def _collect_episodes_vec(venv: gym.vector.VectorEnv, policy: LinearPolicy,
@@ -224,8 +228,8 @@ def _collect_episodes_vec(venv: gym.vector.VectorEnv, policy: LinearPolicy,
             to_start = max(to_start - finished.size, 0)
         resetting = done                                    # its next step is the reset
         s = s_next
-    final_X = features._transform(np.concatenate(final_obs).astype(np.float64))
-    return _cut_episodes(buf, final_X, np.concatenate(final_term))
+    final = np.concatenate(final_obs).astype(np.float64)
+    return _cut_episodes(buf, features._transform(final), final, np.concatenate(final_term))
 
 
 class _StepBuffers:
@@ -270,7 +274,8 @@ class _StepBuffers:
         return self.arrays[name][: self.t + 1]
 
 
-def _cut_episodes(buf: _StepBuffers, final_X: np.ndarray, terminated: np.ndarray) -> Batch:
+def _cut_episodes(buf: _StepBuffers, final_X: np.ndarray, final_obs: np.ndarray,
+                  terminated: np.ndarray) -> Batch:
     """Flatten the (steps, N, ...) buffers into episodes, in the order the episodes ended.
 
     Read sub-env by sub-env (each one's kept steps in time order), every episode is one
@@ -292,7 +297,8 @@ def _cut_episodes(buf: _StepBuffers, final_X: np.ndarray, terminated: np.ndarray
         arr = buf[name]
         return np.take(arr.reshape(-1, *arr.shape[2:]), flat, axis=0)
 
-    return _batch(rows("obs"), rows("X"), rows("A"), rows("R"), lengths, terminated, final_X)
+    return _batch(rows("obs"), rows("X"), rows("A"), rows("R"), lengths, terminated, final_X,
+                  final_obs)
 
 
 def _collect(env: gym.Env | gym.vector.VectorEnv, policy: LinearPolicy, features: FeatureMap,

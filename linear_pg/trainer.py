@@ -477,33 +477,67 @@ def _collapsed(policy: LinearPolicy, entropy: float, returns: np.ndarray) -> str
     return None
 
 
-def _non_finite_env_output(batch: Batch, episodes_before: int) -> str | None:
-    """The first non-finite observation or reward in the batch (a policy that drove the
-    env to overflow, or an env that returns NaN), or None; the batch follows
-    ``episodes_before`` training episodes. Episodes and steps are counted from 1.
+def _non_finite_batch(batch: Batch, episodes_before: int) -> str | None:
+    """The first non-finite observation, reward or feature vector in the batch (a policy
+    that drove the env to overflow, an env that returns NaN, a feature map that takes the
+    log of a negative number), or None; the batch follows ``episodes_before`` training
+    episodes. Episodes and steps are counted from 1.
 
-    Within a step the observation s_t comes before the reward r_t: a NaN state makes a NaN
-    action and then a NaN reward, and the state is what is named.
+    Within a step the observation s_t comes before its features x_t and the reward r_t: a
+    NaN state makes NaN features, a NaN action and then a NaN reward, and the state is what
+    is named.
     """
     ends = np.cumsum(batch.lengths)
     found = []                            # (step index, rank within the step, what)
-    bad = np.flatnonzero(~np.all(np.isfinite(batch.obs), axis=1))
-    if bad.size:
-        found.append((int(bad[0]), 0, f"observation {batch.obs[bad[0]].tolist()}"))
-    bad = np.flatnonzero(~np.isfinite(batch.rewards))
-    if bad.size:
-        found.append((int(bad[0]), 1, f"reward ({batch.rewards[bad[0]]})"))
-    bad = np.flatnonzero(~np.all(np.isfinite(batch.final_X), axis=1))
-    if bad.size:                          # the state after an episode's last step
-        found.append((int(ends[bad[0]]) - 1, 2, "observation after the last step"))
+
+    def first(bad_rows: np.ndarray, rank: int, what: Callable[[int], str],
+              final: bool = False) -> None:
+        bad = np.flatnonzero(bad_rows)
+        if bad.size:
+            found.append((int(ends[bad[0]]) - 1 if final else int(bad[0]), rank, what(bad[0])))
+
+    def not_finite(a: np.ndarray) -> np.ndarray:
+        return ~np.all(np.isfinite(a), axis=1)
+
+    env = "the environment returned a non-finite"
+    first(not_finite(batch.obs), 0, lambda t: f"{env} observation {_shown(batch.obs[t])}")
+    first(not_finite(batch.X), 1, lambda t: f"the feature map returned non-finite features "
+                                            f"of the observation {_shown(batch.obs[t])}")
+    first(~np.isfinite(batch.rewards), 2, lambda t: f"{env} reward ({batch.rewards[t]})")
+    first(not_finite(batch.final_obs), 3, lambda i: f"{env} observation after the last step",
+          final=True)
+    first(not_finite(batch.final_X), 4, lambda i: "the feature map returned non-finite "
+          f"features of the observation after the last step {_shown(batch.final_obs[i])}",
+          final=True)
     if not found:
         return None
     t, rank, what = min(found)
     episode = int(np.searchsorted(ends, t, side="right"))
     step = t - (int(ends[episode - 1]) if episode else 0) + 1
-    at = "" if rank == 2 else f"at step {step} "
-    return (f"the environment returned a non-finite {what} {at}of training episode "
-            f"{episodes_before + episode + 1} (its batch is left out of the history)")
+    at = "" if rank >= 3 else f"at step {step} "
+    return (f"{what} {at}of training episode {episodes_before + episode + 1} (its batch is "
+            f"left out of the history)")
+
+
+def _count(n: int, noun: str) -> str:
+    """'1 episode', '2 episodes'."""
+    return f"{n} {noun}{'' if n == 1 else 's'}"
+
+
+def _shown(obs: np.ndarray) -> str:
+    """An observation for a message: its list, or a summary of a long one (one-hot)."""
+    return str(obs.tolist()) if obs.size <= 12 else np.array2string(obs, threshold=12)
+
+
+def _non_finite_step_input(g: np.ndarray, scores: np.ndarray | None,
+                           fisher_matrix: np.ndarray | None) -> str | None:
+    """'a non-finite gradient' (or scores, or Fisher matrix) if what the optimizer would
+    step with is not finite (e.g. features so large that their squares overflow), else
+    None."""
+    for name, a in (("gradient", g), ("score", scores), ("Fisher matrix", fisher_matrix)):
+        if a is not None and not np.all(np.isfinite(a)):
+            return f"a non-finite {name}"
+    return None
 
 
 def _stop_diverged(run: Run, problem: str) -> None:
@@ -646,7 +680,8 @@ def train(env_id: str, *, episodes: int | None = None, seed: int = 0,
     (not over steps), as in the derivation of grad E[R(tau)]. Ctrl-C stops training at once;
     the run so far (its completed updates) is returned with ``stopped_reason="interrupted"``
     and the checkpoint is saved. A non-finite observation or reward from the environment
-    (before that batch enters the history), a non-finite update or a collapsed policy stops
+    or a non-finite feature vector (before that batch enters the history), a non-finite
+    gradient or update, or a collapsed policy stops
     training with a warning and ``stopped_reason="diverged: ..."``, keeping the last good
     theta.
 
@@ -795,7 +830,7 @@ def train_loop(run: Run, env: gym.Env | gym.vector.VectorEnv, learner: Learner, 
             opt.set_lr(cfg["lr"] * lr_factor(cfg["lr_schedule"],
                                              run.n_episodes / cfg["episodes"], cfg["lr_end"]))
             batch = _collect(env, pi, phi, n, rng)
-            problem = _non_finite_env_output(batch, run.n_episodes)
+            problem = _non_finite_batch(batch, run.n_episodes)
             if problem is not None:
                 _stop_diverged(run, problem)
                 break
@@ -814,15 +849,17 @@ def train_loop(run: Run, env: gym.Env | gym.vector.VectorEnv, learner: Learner, 
                      else math.nan, "wall_time": time.perf_counter() - start}
             run._append(batch.episode_returns, batch.lengths, stats)
             F = pi._fisher(X) if opt.needs_fisher else None
-            new_theta = pi.theta + opt.step(clip_grad_norm(g, cfg["max_grad_norm"]), S, F)
-            problem = "a non-finite update" if not np.all(np.isfinite(new_theta)) else None
+            problem = _non_finite_step_input(g, S, F)
+            if problem is None:
+                new_theta = pi.theta + opt.step(clip_grad_norm(g, cfg["max_grad_norm"]), S, F)
+                problem = "a non-finite update" if not np.all(np.isfinite(new_theta)) else None
             if problem is None:
                 pi.theta = new_theta
                 if augment is not None:
                     augment.project(pi)
                 problem = _collapsed(pi, entropy, batch.episode_returns)
             if problem is not None:
-                _stop_diverged(run, f"{problem} after {run.n_episodes} episodes")
+                _stop_diverged(run, f"{problem} after {_count(run.n_episodes, 'episode')}")
                 break
             run.train_state = learner.state(run)
             if callback is not None:

@@ -311,6 +311,15 @@ def test_natural_gradient_refuses_a_non_finite_fisher_matrix():
                                                                                        np.nan))
 
 
+def test_a_non_finite_gradient_or_overflowing_fisher_gives_a_non_finite_npg_step():
+    # as for the other optimizers: the trainer reports it as a divergence (it raised in
+    # the Cholesky factorization)
+    opt = NaturalGradient(0.1)
+    assert np.all(np.isnan(opt.step(np.array([np.nan, 1.0]), np.ones((3, 2)))))
+    with np.errstate(over="ignore"):
+        assert np.all(np.isnan(opt.step(np.ones(2), np.full((3, 2), 1e200))))  # s s^T: inf
+
+
 @pytest.mark.parametrize("make", OPTIMIZERS)
 @given(lr=st.one_of(st.floats(max_value=0.0), st.just(np.nan), st.just(np.inf)))
 def test_set_lr_checks_like_the_constructor(make, lr):

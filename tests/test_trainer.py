@@ -351,6 +351,45 @@ def test_a_non_finite_env_output_stops_training_and_keeps_the_run(tmp_path, n_en
     np.testing.assert_array_equal(back.policy.theta, run.policy.theta)
 
 
+class _LogFeatures(RawFeatures):
+    """log(|x| - shift): finite for CartPole's observations until one comes within
+    ``shift`` of 0 (shift 0: only an exact 0 gives -inf)."""
+
+    name = "log_test"
+
+    def __init__(self, shift=0.0):
+        super().__init__()
+        self.shift = shift
+
+    def _transform(self, obs):
+        with np.errstate(all="ignore"):
+            return super()._transform(np.log(np.abs(obs) - self.shift))
+
+
+@pytest.mark.parametrize("n_envs", [1, 3])
+def test_non_finite_features_stop_training_and_name_the_feature_map(n_envs):
+    # (a step's observation, or the one after an episode's last step, whichever comes first)
+    with pytest.warns(RuntimeWarning, match=r"the feature map returned non-finite features "
+                      r"of the observation (after the last step )?\[.*\] (at step \d+ )?of "
+                      r"training episode \d+"):
+        run = train("CartPole-v1", episodes=50, seed=0, batch_episodes=2, n_envs=n_envs,
+                    features=_LogFeatures(shift=0.02), mirror=False)
+    assert run.stopped_reason.startswith("diverged: the feature map returned non-finite")
+    assert np.all(np.isfinite(run.policy.theta))
+
+
+@pytest.mark.filterwarnings("ignore:overflow encountered", "ignore:invalid value encountered")
+@pytest.mark.parametrize("fisher", ["expected", "sampled"])
+def test_a_fisher_matrix_that_overflows_stops_training_as_diverged(fisher):
+    # features of ~1e160: their squares in F overflow to inf
+    with pytest.warns(RuntimeWarning, match="a non-finite (Fisher matrix|update) after"):
+        run = train("CartPole-v1", episodes=6, seed=0, batch_episodes=2, optimizer="npg",
+                    features=RawFeatures(scale=[1e-160] * 4),
+                    optimizer_kwargs={"fisher": fisher})
+    assert run.stopped_reason.startswith("diverged: a non-finite")
+    assert np.all(np.isfinite(run.policy.theta))
+
+
 @pytest.mark.parametrize("kwargs, exc, match", [
     ({"env_id": "NoSuchEnv-v0"}, ValueError, "env_id 'NoSuchEnv-v0' is not a registered"),
     ({"policy": "bernoulli", "env_id": "Acrobot-v1"}, ValueError, "exactly 2 actions"),
