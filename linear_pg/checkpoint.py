@@ -95,8 +95,10 @@ def check_storable(run: Any) -> None:
     """Raise ValueError unless every setting of ``run`` (a :class:`linear_pg.trainer.Run`)
     can be saved: a checkpoint and config.json hold them as JSON, so a feature map of your
     own with a function among its settings, say, cannot be saved. ``train`` checks this
-    before its first episode when it is to save checkpoints."""
+    before its first episode when it is to save checkpoints. A feature map must also load
+    back as it is (:meth:`linear_pg.features.FeatureMap.check_restorable`)."""
     _meta(run)
+    run.features.check_restorable()
 
 
 def _check_json(value: Any, where: str) -> None:
@@ -138,6 +140,7 @@ def save_checkpoint(run: Any, path: str | os.PathLike) -> Path:
     """
     path = Path(path)
     meta = _meta(run)
+    run.features.check_restorable()
     arrays = {"meta": np.array(json.dumps(meta)), "theta": run.policy.theta}
     arrays.update({f"features/{k}": v for k, v in run.features.get_state().items()})
     arrays.update({f"history/{k}": getattr(run, k) for k in HISTORY})

@@ -22,7 +22,7 @@ import math
 from typing import Any
 
 import numpy as np
-from sklearn.base import BaseEstimator, TransformerMixin
+from sklearn.base import BaseEstimator, TransformerMixin, clone
 from sklearn.exceptions import NotFittedError
 
 from ._json import to_builtin
@@ -74,7 +74,8 @@ class FeatureMap(TransformerMixin, BaseEstimator):
       (``fit`` sets ``n_features_in_`` before and ``n_features_out_`` after it);
     - ``_transform(obs)``: the features, shape (T, n_features_out_), float64;
     - ``_state_keys``: the names of the attributes ``_fit`` learns (arrays), which
-      :meth:`get_state` saves and :meth:`set_state` restores;
+      :meth:`get_state` saves and :meth:`set_state` restores (a checkpoint refuses a map
+      that does not load back, :meth:`check_restorable`);
 
     and takes its settings as ``__init__`` keyword arguments stored under their own names
     (scikit-learn's convention, which ``get_params`` and checkpoints rely on). ``train``
@@ -113,8 +114,13 @@ class FeatureMap(TransformerMixin, BaseEstimator):
         if hasattr(self, "n_features_out_"):
             del self.n_features_out_          # from an earlier fit
         self._fit(obs)
-        if not hasattr(self, "n_features_out_"):
-            self.n_features_out_ = self._transform(obs[:1]).shape[1]
+        out = np.shape(self._transform(obs[:1]))
+        if not hasattr(self, "n_features_out_") and len(out) == 2:
+            self.n_features_out_ = out[1]
+        if len(out) != 2 or out != (1, self.n_features_out_):
+            raise ValueError(f"{type(self).__name__}._transform must return an array of shape "
+                             f"(T, n_features_out_) = (1, {getattr(self, 'n_features_out_', 'k')})"
+                             f" for one observation, got shape {out}")
         return self
 
     def transform(self, obs: object) -> np.ndarray:
@@ -142,6 +148,32 @@ class FeatureMap(TransformerMixin, BaseEstimator):
         state = {"n_features_in_": np.array(self.n_features_in_)}
         state.update({k: np.asarray(getattr(self, k)) for k in self._state_keys})
         return state
+
+    def check_restorable(self) -> None:
+        """Raise ValueError unless ``set_state(get_state())`` rebuilds this fitted map.
+
+        A map of your own must list in ``_state_keys`` every attribute its ``_transform``
+        reads that ``_fit`` learned; one that is missing is not saved, and the map loaded
+        from a checkpoint would fail or compute other features. Checked on a few probe
+        observations (zeros, ones and a fixed random one) before a checkpoint is written.
+        """
+        probe = np.vstack([np.zeros(self.n_features_in_), np.ones(self.n_features_in_),
+                           np.random.default_rng(0).standard_normal(self.n_features_in_)])
+        name = type(self).__name__
+        try:
+            restored = clone(self).set_state(self.get_state())
+            same = np.array_equal(restored._transform(probe), self._transform(probe),
+                                  equal_nan=True)
+        except Exception as err:          # a map of your own may fail in any way
+            raise ValueError(f"{name} cannot be saved: a copy rebuilt from its state "
+                             f"(set_state(get_state())) fails with {type(err).__name__}: {err}; "
+                             f"list every attribute that _fit learns in _state_keys "
+                             f"(now {self._state_keys})") from err
+        if not same:
+            raise ValueError(f"{name} cannot be saved: a copy rebuilt from its state "
+                             f"(set_state(get_state())) computes other features; list every "
+                             f"attribute that _fit learns in _state_keys "
+                             f"(now {self._state_keys})")
 
     def set_state(self, state: dict[str, np.ndarray]) -> FeatureMap:
         """Restore a state from :meth:`get_state` (the inverse of it)."""

@@ -235,6 +235,58 @@ class Squares(FeatureMap):
         return np.hstack([obs, obs**2, np.ones((obs.shape[0], 1))])
 
 
+class Forgetful(FeatureMap):
+    """A map whose _fit learns mu_ but does not list it in _state_keys."""
+
+    name = "forgetful"
+
+    def _fit(self, obs):
+        self.mu_ = obs.mean(axis=0)
+
+    def _transform(self, obs):
+        return np.hstack([obs - self.mu_, np.ones((obs.shape[0], 1))])
+
+
+class Remembers(Forgetful):
+    name = "remembers"
+    _state_keys = ("mu_",)
+
+
+def test_a_map_that_would_not_load_back_is_refused_before_saving(tmp_path):
+    path = tmp_path / "c.npz"
+    with pytest.raises(ValueError, match=r"Forgetful cannot be saved: .* AttributeError: "
+                       r".*'mu_'; list every attribute that _fit learns in _state_keys"):
+        train("CartPole-v1", episodes=2, features=Forgetful(), checkpoint_path=str(path))
+    assert not path.exists()                           # refused before the first episode
+    run = train("CartPole-v1", episodes=2, features=Remembers(), checkpoint_path=str(path))
+    before = path.read_bytes()
+    run.features = Forgetful().fit(np.zeros((3, 4)))
+    with pytest.raises(ValueError, match="Forgetful cannot be saved"):
+        save_checkpoint(run, path)
+    assert path.read_bytes() == before                 # the saved run is kept
+    run = train("CartPole-v1", episodes=2, features=Remembers())
+    save_checkpoint(run, tmp_path / "d.npz")
+    back = load_run(tmp_path / "d.npz", classes=[Remembers])
+    X = np.random.default_rng(0).normal(size=(3, 4))
+    np.testing.assert_array_equal(back.features.transform(X), run.features.transform(X))
+
+
+def test_a_map_whose_features_do_not_have_its_declared_size_is_refused_by_fit():
+    class Miscounted(FeatureMap):
+        name = "miscounted"
+
+        def _fit(self, obs):
+            self.n_features_out_ = 3
+
+        def _transform(self, obs):
+            return np.hstack([obs, np.ones((obs.shape[0], 1))])
+
+    with pytest.raises(ValueError, match=r"Miscounted._transform must return an array of "
+                       r"shape \(T, n_features_out_\) = \(1, 3\) for one observation, got "
+                       r"shape \(1, 5\)"):
+        Miscounted().fit(np.zeros((2, 4)))
+
+
 class Tempered(SoftmaxPolicy):
     """A policy subclass (kind "softmax")."""
 
