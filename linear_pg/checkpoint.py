@@ -347,21 +347,19 @@ def load_run(path: str | os.PathLike, *, env_id: str | None = None,
     if policy_cls is None:
         raise ValueError(f"checkpoint {str(path)!r} has policy kind {kind!r}, expected one "
                          f"of {sorted(POLICY_CLASSES)}")
-    cfg = dict(meta["policy_config"])
-    if "log_std_bounds" in cfg:
-        cfg["log_std_bounds"] = tuple(cfg["log_std_bounds"])
+    rebuild_errors = (TypeError, ValueError, KeyError, IndexError, AttributeError)
     try:
-        if kind == "gaussian" and "init_log_std" in cfg:
-            # A policy built before the constructor required init_log_std within the bounds
-            # still loads: the clamp acts on it either way, and theta holds the rest.
-            lo, hi = cfg.get("log_std_bounds", LOG_STD_BOUNDS)
-            cfg["init_log_std"] = np.clip(np.asarray(cfg["init_log_std"], float), lo, hi)
-        policy = policy_cls(**cfg)
-        policy.theta = ck["theta"]
+        policy = _policy_from_meta(policy_cls, kind, meta["policy_config"], ck["theta"])
+    except rebuild_errors as err:
+        raise ValueError(f"checkpoint {str(path)!r} is inconsistent: its policy_config and "
+                         f"theta do not rebuild a {policy_cls.__name__}: {err}") from err
+    try:
         features = features_from_state(meta["features_config"], ck["features"],
                                        cls=features_cls)
-    except (TypeError, ValueError, KeyError) as err:
-        raise ValueError(f"checkpoint {str(path)!r} is inconsistent: {err}") from err
+    except rebuild_errors as err:
+        raise ValueError(f"checkpoint {str(path)!r} is inconsistent: its features_config and "
+                         f"features/ entries do not rebuild a "
+                         f"{getattr(features_cls, '__name__', 'feature map')}: {err}") from err
     if features.n_features_out_ != policy.n_features:
         raise ValueError(f"checkpoint {str(path)!r} is inconsistent: the features give "
                          f"{features.n_features_out_} columns, the policy expects "
@@ -369,6 +367,22 @@ def load_run(path: str | os.PathLike, *, env_id: str | None = None,
     return Run(env_id=meta["env_id"], seed=meta["seed"], config=meta["config"], policy=policy,
                features=features, stopped_reason=meta["stopped_reason"],
                train_state=ck["train_state"], **{k: ck["history"][k] for k in HISTORY})
+
+
+def _policy_from_meta(cls: type, kind: str, config: dict[str, Any],
+                      theta: np.ndarray) -> LinearPolicy:
+    """The policy of class ``cls`` that ``config`` (its get_config) and ``theta`` describe."""
+    cfg = dict(config)
+    if isinstance(cfg.get("log_std_bounds"), list):
+        cfg["log_std_bounds"] = tuple(cfg["log_std_bounds"])
+    if kind == "gaussian" and "init_log_std" in cfg:
+        # A policy built before the constructor required init_log_std within the bounds
+        # still loads: the clamp acts on it either way, and theta holds the rest.
+        lo, hi = GaussianPolicy._check_bounds(cfg.get("log_std_bounds", LOG_STD_BOUNDS))
+        cfg["init_log_std"] = np.clip(np.asarray(cfg["init_log_std"], float), lo, hi)
+    policy = cls(**cfg)
+    policy.theta = theta
+    return policy
 
 
 def _check_classes(classes: Iterable[type]) -> tuple[type, ...]:

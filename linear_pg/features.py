@@ -181,9 +181,17 @@ class FeatureMap(TransformerMixin, BaseEstimator):
         if missing:
             raise ValueError(f"feature state for {self.name!r} is missing {missing}, "
                              f"got keys {sorted(state)}")
-        self.n_features_in_ = int(state["n_features_in_"])
+        n_in = np.asarray(state["n_features_in_"])
+        if n_in.shape != () or n_in.dtype.kind not in "iu" or n_in < 1:
+            raise ValueError(f"feature state 'n_features_in_' of {self.name!r} must be an "
+                             f"integer >= 1, got {n_in!r}")
+        self.n_features_in_ = int(n_in)
         for k in self._state_keys:
-            setattr(self, k, np.array(state[k]))
+            value = np.array(state[k])
+            if value.dtype.kind == "f" and not np.all(np.isfinite(value)):
+                raise ValueError(f"feature state {k!r} of {self.name!r} holds non-finite "
+                                 f"values")
+            setattr(self, k, value)
         self._restore()
         return self
 

@@ -21,7 +21,15 @@ from ._threads import one_blas_thread
 from ._validation import check_int
 from .checkpoint import load_run
 from .symmetry import Mirror, MirrorAugmentation
-from .trainer import Learner, Run, check_loop_arguments, env_spaces, make_env, train_loop
+from .trainer import (
+    LOOP_SETTINGS,
+    Learner,
+    Run,
+    check_loop_arguments,
+    env_spaces,
+    make_env,
+    train_loop,
+)
 
 
 @one_blas_thread
@@ -71,6 +79,10 @@ def resume(path: str | os.PathLike, *, episodes: int | None = None,
     if run.stopped_reason is not None and run.stopped_reason.startswith("diverged"):
         raise ValueError(f"checkpoint {str(path)!r} is a run that {run.stopped_reason}; "
                          f"resuming would start from the state that led there")
+    missing = [k for k in (*LOOP_SETTINGS, "env_kwargs") if k not in run.config]
+    if missing:
+        raise ValueError(f"corrupted or mismatched checkpoint {str(path)!r}: its config lacks "
+                         f"the settings {missing} that training goes on with")
     cfg = dict(run.config)
     cfg["episodes"] = check_int(cfg["episodes"] if episodes is None else episodes,
                                 "episodes", low=1)

@@ -761,6 +761,12 @@ def train(env_id: str, *, episodes: int | None = None, seed: int = 0,
                       callback=callback)
 
 
+LOOP_SETTINGS = ("episodes", "batch_episodes", "estimator", "baseline", "normalize_weights",
+                 "optimizer", "optimizer_kwargs", "lr", "lr_schedule", "lr_end", "gamma",
+                 "entropy_coef", "max_grad_norm", "mean_bound_coef")
+"""The settings of :attr:`Run.config` that :func:`train_loop` and :class:`Learner` read."""
+
+
 @dataclass
 class Learner:
     """What training carries from one update to the next besides the policy: the resolved

@@ -152,6 +152,35 @@ def test_corrupted_or_mismatched_metadata_and_arrays(run, tmp_path, change, matc
     assert err.match(match)
 
 
+def _set_policy_config(key, value):
+    return lambda arrays, meta: meta["policy_config"].__setitem__(key, value)
+
+
+@pytest.mark.parametrize("change, match", [
+    (_set_policy_config("log_std_bounds", None), "log_std_bounds must be a pair of floats"),
+    (_set_array("features/centers_", np.zeros(5)), "index"),
+    (_set_array("features/periodic_", np.zeros((2, 2), dtype=bool)), "index"),
+    (_set_array("features/bandwidth_", np.full(4, np.nan)),
+     "feature state 'bandwidth_' of 'rbf' holds non-finite values"),
+    (_set_array("features/n_features_in_", np.array(0)),
+     "feature state 'n_features_in_' of 'rbf' must be an integer >= 1"),
+])
+def test_inconsistent_entries_are_a_clear_error(run, tmp_path, change, match):
+    # each passes the checks of the file's layout, but cannot rebuild the policy or features
+    p = _rewrite(run, tmp_path, "bad.npz", change)
+    with pytest.raises(ValueError, match="is inconsistent") as err:
+        load_run(p)
+    assert err.match(match)
+
+
+def test_resume_needs_the_settings_training_goes_on_with(run, tmp_path):
+    from linear_pg import resume
+
+    p = _rewrite(run, tmp_path, "bad.npz", _set_meta("config", {"episodes": 10}))
+    with pytest.raises(ValueError, match=r"its config lacks the settings \['batch_episodes', "):
+        resume(p)
+
+
 def test_a_npy_file_is_not_a_checkpoint(tmp_path):
     np.save(tmp_path / "a.npy", np.zeros(3))
     with pytest.raises(ValueError, match=r"corrupted or not a linear_pg checkpoint.*\.npy"):
