@@ -303,6 +303,19 @@ def test_one_row_sample_draws_what_the_batch_sample_draws(make):
     np.testing.assert_allclose(act.reshape(batch.shape), pi.act(X), rtol=1e-12, atol=1e-12)
 
 
+def test_a_single_row_takes_its_action_without_the_row_axis():
+    # as the discrete policies take a scalar action for a 1-D x
+    x = np.array([1.0, -0.5, 2.0])
+    two = GaussianPolicy(3, 2, init_scale=1.0, seed=0)
+    np.testing.assert_array_equal(two.log_prob(x, [0.5, 0.1]), two.log_prob(x[None], [[0.5, 0.1]]))
+    np.testing.assert_array_equal(two.grad_log_prob(x, [0.5, 0.1]),
+                                  two.grad_log_prob(x[None], [[0.5, 0.1]]))
+    one = GaussianPolicy(3, 1, init_scale=1.0, seed=0)
+    np.testing.assert_array_equal(one.log_prob(x, 0.5), one.log_prob(x[None], [[0.5]]))
+    with pytest.raises(ValueError, match=r"A must have shape \(2, 2\)"):
+        two.log_prob(np.vstack([x, x]), [0.5, 0.1])     # two rows need two actions
+
+
 def test_one_row_softmax_sample_survives_huge_logits():
     pi = SoftmaxPolicy(1, 3)
     pi.W[0] = [1e4, -1e4, 1e4 + 1.0]

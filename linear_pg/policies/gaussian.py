@@ -215,7 +215,9 @@ class GaussianPolicy(LinearPolicy):
             raise TypeError(f"A must hold real-valued actions, got dtype {arr.dtype}")
         arr = arr.astype(np.float64)
         if arr.ndim == 1 and self.action_dim == 1:
-            arr = arr[:, None]
+            arr = arr[:, None]                   # T scalar actions
+        elif n_rows == 1 and arr.shape in ((), (self.action_dim,)) and arr.size == self.action_dim:
+            arr = arr.reshape(1, self.action_dim)   # the one action of a single row
         if arr.shape != (n_rows, self.action_dim):
             raise ValueError(
                 f"A must have shape ({n_rows}, {self.action_dim}) (one {self.action_dim}-dim "
