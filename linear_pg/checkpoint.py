@@ -34,13 +34,11 @@ import numpy as np
 from ._json import to_builtin
 from ._validation import describe
 from .features import FEATURE_CLASSES, FeatureMap, features_from_state
-from .policies import BernoulliPolicy, GaussianPolicy, LinearPolicy, SoftmaxPolicy
+from .policies import POLICY_CLASSES, GaussianPolicy, LinearPolicy
 from .policies.gaussian import LOG_STD_BOUNDS
 
 FORMAT = "linear_pg.checkpoint"
 FORMAT_VERSION = 1
-POLICY_CLASSES: dict[str, type[LinearPolicy]] = {
-    "softmax": SoftmaxPolicy, "bernoulli": BernoulliPolicy, "gaussian": GaussianPolicy}
 HISTORY = ("episode_returns", "episode_lengths", "update_episodes", "grad_norm", "entropy",
            "mean_std", "wall_time")
 EPISODE_HISTORY = ("episode_returns", "episode_lengths")

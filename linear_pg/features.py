@@ -26,7 +26,14 @@ from sklearn.base import BaseEstimator, TransformerMixin, clone
 from sklearn.exceptions import NotFittedError
 
 from ._json import to_builtin
-from ._validation import as_float_array, check_choice, check_finite, check_int, check_real
+from ._validation import (
+    as_float_array,
+    check_choice,
+    check_finite,
+    check_int,
+    check_keywords,
+    check_real,
+)
 
 FEATURE_NAMES = ("raw", "poly", "standard", "rbf", "random_rbf")
 
@@ -512,6 +519,8 @@ FEATURE_CLASSES: dict[str, type[FeatureMap]] = {
 def make_features(name: str, **params: Any) -> FeatureMap:
     """An unfitted feature map from its name ("raw", "poly", "standard", "rbf", "random_rbf")."""
     check_choice(name, "features", FEATURE_NAMES)
+    check_keywords(FEATURE_CLASSES[name], params,
+                   f"the settings (features_kwargs) of features {name!r}")
     return FEATURE_CLASSES[name](**params)
 
 

@@ -36,13 +36,20 @@ from ._validation import (
     check_choice,
     check_gamma,
     check_int,
+    check_keywords,
     check_real,
 )
 from .baselines import BASELINES, make_baseline
 from .estimator import weighted_score_mean
 from .features import FEATURE_CLASSES, FEATURE_NAMES, FeatureMap, make_features
 from .optim import OPTIMIZERS, clip_grad_norm, make_optimizer
-from .policies import BernoulliPolicy, GaussianPolicy, LinearPolicy, SoftmaxPolicy
+from .policies import (
+    POLICY_CLASSES,
+    BernoulliPolicy,
+    GaussianPolicy,
+    LinearPolicy,
+    SoftmaxPolicy,
+)
 from .presets import get_preset, preset_env_kwargs, space_bounds
 from .returns import normalize, reward_to_go, total_return
 from .rollout import Batch, _collect
@@ -227,6 +234,8 @@ def make_policy_for_env(space: gym.Space, policy: str, n_features: int, *, seed:
     softmax: any Discrete(n >= 2); bernoulli: Discrete(2); gaussian: a 1-D Box.
     """
     check_choice(policy, "policy", POLICY_NAMES)
+    check_keywords(POLICY_CLASSES[policy], policy_kwargs, f"policy_kwargs for policy {policy!r}",
+                   owned=POLICY_ARGUMENTS)
     if isinstance(space, gym.spaces.Discrete):
         n = int(space.n)
         if policy == "gaussian":

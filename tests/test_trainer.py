@@ -411,6 +411,13 @@ def test_a_fisher_matrix_that_overflows_stops_training_as_diverged(fisher):
      "a SoftmaxPolicy object"),
     ({"features": RawFeatures(), "features_kwargs": {"scale": [1, 1, 1, 1]}}, ValueError,
      "features_kwargs are the settings of a feature map"),
+    ({"policy_kwargs": {"init_sclae": 1.0}}, TypeError,
+     r"policy_kwargs for policy 'softmax' must be among \['init_scale'\], got \['init_sclae'\]"),
+    ({"policy": "bernoulli", "policy_kwargs": {"log_std_mode": "fixed"}}, TypeError,
+     r"policy_kwargs for policy 'bernoulli' must be among \['init_scale'\]"),
+    ({"features_kwargs": {"scael": [1, 1, 1, 1]}}, TypeError,
+     r"the settings \(features_kwargs\) of features 'raw' must be among \['scale'\], got "
+     r"\['scael'\]"),
     ({"n_envs": 0}, ValueError, "n_envs must be >= 1"),
     ({"lr_schedule": "cosine"}, ValueError, "lr_schedule must be one of"),
     ({"lr_end": 1.5}, ValueError, "lr_end must be"),
