@@ -136,6 +136,12 @@ def save_checkpoint(run: Any, path: str | os.PathLike) -> Path:
     >>> bool(np.array_equal(load_run(p).policy.theta, run.policy.theta))
     True
     """
+    from .trainer import Run
+
+    if not isinstance(run, Run):
+        raise TypeError(f"run must be a linear_pg Run (what train returns), got {describe(run)}")
+    if not isinstance(path, (str, os.PathLike)):
+        raise TypeError(f"path must be a str or a path, got {describe(path)}")
     path = Path(path)
     meta = _meta(run)
     run.features.check_restorable()

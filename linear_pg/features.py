@@ -394,7 +394,11 @@ class RBFFeatures(FeatureMap):
         return np.stack(angles + others, axis=1)
 
     def _fit(self, obs: np.ndarray) -> None:
-        self.angle_pairs_ = np.asarray(self.angle_pairs, dtype=np.int64).reshape(-1, 2)
+        pairs = np.asarray(self.angle_pairs)
+        if pairs.size and (pairs.ndim != 2 or pairs.shape[1] != 2 or pairs.dtype.kind not in "iu"):
+            raise ValueError(f"angle_pairs must be pairs of column indices (cos, sin), e.g. "
+                             f"[(0, 1)], got {self.angle_pairs!r}")
+        self.angle_pairs_ = pairs.astype(np.int64).reshape(-1, 2)
         if np.any(self.angle_pairs_ < 0) or np.any(self.angle_pairs_ >= obs.shape[1]):
             raise ValueError(f"angle_pairs must index observation columns in "
                              f"[0, {obs.shape[1]}), got {self.angle_pairs!r}")
@@ -496,6 +500,9 @@ class RandomRBFFeatures(FeatureMap):
     def _fit(self, obs: np.ndarray) -> None:
         from sklearn.kernel_approximation import RBFSampler
 
+        check_int(self.n_components, "n_components", low=1)
+        check_real(self.gamma, "gamma", low=0.0, low_open=True)
+        check_int(self.seed, "seed", low=0)
         self.mean_ = obs.mean(axis=0)
         self.scale_ = obs.std(axis=0) + 1e-8
         sampler = RBFSampler(gamma=self.gamma, n_components=self.n_components,

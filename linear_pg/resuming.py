@@ -73,7 +73,8 @@ def resume(path: str | os.PathLike, *, episodes: int | None = None,
     state = run.train_state
     if state is None:
         raise ValueError(f"checkpoint {str(path)!r} holds no training state to resume from "
-                         f"(it was written before linear_pg saved one); train again, or "
+                         f"(its Run did not come from train or resume, or linear_pg did not "
+                         f"save one yet when it was written); train again, or "
                          f"start from its policy: train(..., policy=run.policy, "
                          f"features=run.features)")
     if run.stopped_reason is not None and run.stopped_reason.startswith("diverged"):

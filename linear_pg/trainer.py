@@ -674,7 +674,10 @@ def train(env_id: str, *, episodes: int | None = None, seed: int = 0,
         Called after each update with the run so far (e.g. to drive a progress bar).
     env_kwargs, policy_kwargs, features_kwargs, optimizer_kwargs : dict, optional
         Passed to ``gymnasium.make``, the policy class, the feature map and the optimizer
-        (e.g. ``{"damping": 0.1}`` or ``{"fisher": "expected"}`` for "npg").
+        (e.g. ``{"damping": 0.1}`` or ``{"fisher": "expected"}`` for "npg"). Each replaces
+        the preset's dict as a whole (``{}`` means the class's own defaults): to change one
+        entry, start from the preset's, e.g. ``{**PRESETS["Pendulum-v1"]["features_kwargs"],
+        "width": 1.0}`` (:mod:`linear_pg.presets`).
 
     Every hyperparameter left as None comes from the env's preset
     (:mod:`linear_pg.presets`); :attr:`Run.config` records the values used.

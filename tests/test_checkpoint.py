@@ -181,6 +181,13 @@ def test_resume_needs_the_settings_training_goes_on_with(run, tmp_path):
         resume(p)
 
 
+def test_save_checkpoint_checks_its_arguments(run, tmp_path):
+    with pytest.raises(TypeError, match="run must be a linear_pg Run .*, got str"):
+        save_checkpoint("run", tmp_path / "a.npz")
+    with pytest.raises(TypeError, match="path must be a str or a path, got int"):
+        save_checkpoint(run, 3)
+
+
 def test_a_npy_file_is_not_a_checkpoint(tmp_path):
     np.save(tmp_path / "a.npy", np.zeros(3))
     with pytest.raises(ValueError, match=r"corrupted or not a linear_pg checkpoint.*\.npy"):

@@ -101,6 +101,13 @@ OBS20 = np.random.default_rng(0).normal(size=(20, 3))
      r"angle_pairs must name each column at most once"),
     (lambda: RBFFeatures(angle_pairs=[(0, 1), (1, 2)]), ValueError,
      r"angle_pairs must name each column at most once.*\(1, 2\)"),
+    (lambda: RBFFeatures(angle_pairs=[(0, 1, 2)]), ValueError,
+     r"angle_pairs must be pairs of column indices \(cos, sin\), e.g. \[\(0, 1\)\], got "
+     r"\[\(0, 1, 2\)\]"),
+    (lambda: RBFFeatures(angle_pairs=[(0.5, 1)]), ValueError, "angle_pairs must be pairs of"),
+    (lambda: RandomRBFFeatures(seed=-1), ValueError, "seed must be >= 0, got -1"),
+    (lambda: RandomRBFFeatures(n_components=0), ValueError, "n_components must be >= 1"),
+    (lambda: RandomRBFFeatures(gamma=-1.0), ValueError, "gamma must be > 0.0, got -1.0"),
     (lambda: PolyFeatures(degree=2.5), TypeError, "degree must be an int, got float"),
     (lambda: PolyFeatures(degree=-1), ValueError, "degree must be >= 0, got -1"),
     (lambda: StandardFeatures(eps=0), ValueError, "eps must be > 0.0, got 0.0"),
