@@ -182,7 +182,7 @@ def check_same_env(out: Path, env_id: str, env_kwargs: dict[str, Any] | None = N
     the preset's, as ``train`` takes them).
     """
     from .presets import preset_env_kwargs
-    from .rundir import config_env, env_label, find_runs, read_config
+    from .rundir import env_label, find_runs, recorded_env
 
     if not out.is_dir() or not any(out.iterdir()):
         return
@@ -195,16 +195,11 @@ def check_same_env(out: Path, env_id: str, env_kwargs: dict[str, Any] | None = N
     new = env_label(env_id, env_kwargs)
     others: dict[str, list[str]] = {}
     for run_dir in runs:
-        try:
-            config = read_config(run_dir)
-        except ValueError:              # an unreadable config.json: not ours to judge
-            continue
-        held_id, held_kwargs = config_env(config)
-        if held_id is None:
-            continue
-        held = env_label(held_id, held_kwargs)
-        if held != new:
-            others.setdefault(held, []).append(run_dir.name)
+        held_id, held_kwargs = recorded_env(run_dir)   # config.json, else the checkpoint
+        if held_id is None:             # neither readable: it may be anything, keep it
+            others.setdefault("an environment its files do not tell", []).append(run_dir.name)
+        elif (held_id, held_kwargs) != (env_id, env_kwargs):      # {"g": 10} == {"g": 10.0}
+            others.setdefault(env_label(held_id, held_kwargs), []).append(run_dir.name)
     if others:
         held = "; ".join(f"{env} ({', '.join(dirs)})" for env, dirs in others.items())
         raise ValueError(f"{name} {str(out)!r} holds runs of {held}; training {new} there "

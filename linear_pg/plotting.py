@@ -23,12 +23,11 @@ from scipy import stats
 from ._validation import check_real
 from .rundir import (
     MOVING_AVERAGE_WINDOW,
-    config_env,
     env_label,
     find_runs,
     moving_average,
-    read_config,
     read_history,
+    recorded_env,
 )
 
 FIGSIZE = (8.0, 5.0)
@@ -196,7 +195,7 @@ def load_returns(path: str | os.PathLike
     its id and env_kwargs, ``(None, {})`` if not recorded or not the same for every seed."""
     runs = find_runs(path)
     returns = [read_history(r)["return"] for r in runs]
-    envs = {env_label(*env): env for env in (config_env(read_config(r)) for r in runs)}
+    envs = {env_label(*env): env for env in (recorded_env(r) for r in runs)}
     return returns, envs.popitem()[1] if len(envs) == 1 else (None, {})
 
 

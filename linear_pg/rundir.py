@@ -168,9 +168,17 @@ def read_config(run_dir: str | os.PathLike) -> dict[str, Any]:
     if not path.is_file():
         return {}
     try:
-        return json.loads(path.read_text())
+        config = json.loads(path.read_text())
     except json.JSONDecodeError as err:
         raise ValueError(f"{str(path)!r} is not valid JSON: {err}") from err
+    if not isinstance(config, dict):
+        raise ValueError(f"{str(path)!r} must hold a JSON object, got {type(config).__name__}")
+    if not isinstance(config.get("env_id", ""), str) \
+            or not isinstance(config.get("config", {}), dict) \
+            or not isinstance(config.get("config", {}).get("env_kwargs") or {}, dict):
+        raise ValueError(f"{str(path)!r} is not a linear_pg config: its env_id must be a "
+                         f"string and its config (with env_kwargs) an object")
+    return config
 
 
 def env_label(env_id: str, env_kwargs: dict[str, Any] | None = None) -> str:
@@ -181,6 +189,25 @@ def env_label(env_id: str, env_kwargs: dict[str, Any] | None = None) -> str:
 def config_env(config: dict[str, Any]) -> tuple[str | None, dict[str, Any]]:
     """The env id (None if not recorded) and env_kwargs of a ``config.json``'s run."""
     return config.get("env_id"), config.get("config", {}).get("env_kwargs") or {}
+
+
+def recorded_env(run_dir: str | os.PathLike) -> tuple[str | None, dict[str, Any]]:
+    """The env id and env_kwargs a seed directory was trained with: from its config.json,
+    else from its checkpoint's metadata; ``(None, {})`` if neither can be read."""
+    try:
+        env_id, env_kwargs = config_env(read_config(run_dir))
+    except ValueError:
+        env_id, env_kwargs = None, {}
+    path = Path(run_dir) / CHECKPOINT_FILE
+    if env_id is None and path.is_file():
+        from .checkpoint import load_checkpoint
+
+        try:
+            meta = load_checkpoint(path)["meta"]
+        except (OSError, ValueError):
+            return None, {}
+        return meta["env_id"], meta["config"].get("env_kwargs") or {}
+    return env_id, env_kwargs
 
 
 def load_run_dir(run_dir: str | os.PathLike) -> Any:

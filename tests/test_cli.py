@@ -274,6 +274,42 @@ def test_train_refuses_a_directory_that_holds_runs_under_other_env_kwargs(tmp_pa
                                      f'{{"g": 2.0}} there')
     assert (out / "seed-0" / "history.csv").read_bytes() == before    # nothing replaced
     assert run_cli([*train, "--env-kwargs", '{"g": 10.0}'], capsys)[0] == 0   # a re-run
+    assert run_cli([*train, "--env-kwargs", '{"g": 10}'], capsys)[0] == 0     # the same g
+
+
+@pytest.mark.parametrize("damage", ["delete", "not JSON", "a list"])
+def test_the_env_of_runs_whose_config_is_damaged_is_read_from_their_checkpoint(
+        runs, tmp_path, capsys, damage):
+    # the checkpoint alone can be evaluated and resumed: it must not be replaced either
+    import shutil
+
+    out = tmp_path / "damaged"
+    shutil.copytree(runs / "one", out)
+    config = out / "seed-0" / "config.json"
+    if damage == "delete":
+        config.unlink()
+    else:
+        config.write_text("{bad" if damage == "not JSON" else "[]")
+    before = (out / "seed-0" / "checkpoint.npz").read_bytes()
+    code, _, err = run_cli(["train", "Pendulum-v1", "--episodes", "2", "--out", out,
+                            "--quiet"], capsys)
+    assert_one_line_error(code, err, f"--out '{out}' holds runs of CartPole-v1 (seed-0)")
+    assert (out / "seed-0" / "checkpoint.npz").read_bytes() == before
+    code, _, err = run_cli(["plot", out], capsys)                  # and plotted as CartPole's
+    assert code == 0, err
+
+
+def test_runs_whose_env_cannot_be_read_are_not_replaced(runs, tmp_path, capsys):
+    import shutil
+
+    out = tmp_path / "unknown"
+    shutil.copytree(runs / "one", out)
+    (out / "seed-0" / "config.json").unlink()
+    (out / "seed-0" / "checkpoint.npz").unlink()                # only its history is left
+    code, _, err = run_cli(["train", "CartPole-v1", "--episodes", "2", "--out", out,
+                            "--quiet"], capsys)
+    assert_one_line_error(code, err, f"--out '{out}' holds runs of an environment its files "
+                                     f"do not tell (seed-0)")
 
 
 def test_training_again_into_a_run_directory_says_which_seeds_it_replaced(runs, tmp_path,
