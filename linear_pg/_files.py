@@ -3,6 +3,7 @@ only once the new one is complete."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import tempfile
 from collections.abc import Iterator
@@ -15,7 +16,8 @@ def replacing(path: Path) -> Iterator[Path]:
     """A temporary path beside ``path`` to write to, renamed over ``path`` when the block
     ends, removed if it fails: a failed write leaves no partial file behind, and an earlier
     file at ``path`` survives it. (A plain new file, unlike tempfile's, gets the usual
-    permissions.)"""
+    permissions.) The directories above ``path`` are created if needed."""
+    path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     try:
         yield tmp
@@ -28,10 +30,11 @@ def replacing(path: Path) -> Iterator[Path]:
 def check_output_file(path: object, name: str, example: str) -> Path:
     """``path`` as a Path, checked to be a file this process can create or replace.
 
-    Creates the missing directories above ``path`` and tries a temporary file there
-    (removed at once). Run before a long job (training, the benchmark), so that a bad path
-    is an error at once rather than after the job, with its result lost. ``example`` is a
-    file name to suggest when ``path`` is a directory.
+    Creates the missing directories above ``path`` and tries a temporary file there, then
+    removes both: the check leaves nothing behind, the writer creates the directories. Run
+    before a long job (training, the benchmark), so that a bad path is an error at once
+    rather than after the job, with its result lost. ``example`` is a file name to suggest
+    when ``path`` is a directory.
 
     Raises
     ------
@@ -52,12 +55,18 @@ def check_output_file(path: object, name: str, example: str) -> Path:
     if not ancestor.is_dir():
         raise ValueError(f"{name} {str(path)!r} cannot be created: {str(ancestor)!r} is an "
                          f"existing file, not a directory")
+    created = [d for d in (path.parent.absolute(), *path.parent.absolute().parents)
+               if not d.exists()]
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         with tempfile.TemporaryFile(dir=path.parent):
             pass
     except OSError as err:
         raise ValueError(f"{name} {str(path)!r} cannot be written: {err}") from err
+    finally:                              # a check leaves nothing behind: the writer makes them
+        for d in created:                 # deepest first
+            with contextlib.suppress(OSError):
+                d.rmdir()
     return path
 
 

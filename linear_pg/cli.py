@@ -182,13 +182,10 @@ def check_same_env(out: Path, env_id: str, env_kwargs: dict[str, Any] | None = N
     the preset's, as ``train`` takes them).
     """
     from .presets import preset_env_kwargs
-    from .rundir import env_label, find_runs, recorded_env
+    from .rundir import env_label, recorded_env
 
-    if not out.is_dir() or not any(out.iterdir()):
-        return
-    try:
-        runs = find_runs(out)
-    except ValueError:                  # other files, but no runs: nothing to mix with
+    runs = _runs_in(out)
+    if not runs:                        # nothing, or other files but no runs: nothing to mix
         return
     if env_kwargs is None:
         env_kwargs = preset_env_kwargs(env_id)
@@ -204,6 +201,16 @@ def check_same_env(out: Path, env_id: str, env_kwargs: dict[str, Any] | None = N
         held = "; ".join(f"{env} ({', '.join(dirs)})" for env, dirs in others.items())
         raise ValueError(f"{name} {str(out)!r} holds runs of {held}; training {new} there "
                          f"would replace or plot together with them: choose another {name}")
+
+
+def _runs_in(out: Path) -> list[Path]:
+    """The seed directories of runs under ``out``; none if it holds no run (or no ``out``)."""
+    from .rundir import find_runs
+
+    try:
+        return find_runs(out)
+    except (ValueError, FileNotFoundError):
+        return []
 
 
 def train_to_dir(env_id: str, out: str | os.PathLike, seeds: Sequence[int], *,
@@ -413,7 +420,8 @@ def cmd_train(args: argparse.Namespace) -> int:
     out = Path(args.out) if args.out is not None else Path("runs") / env_id
     seeds = range(args.seed, args.seed + args.seeds)
     n_jobs = args.jobs if args.jobs is not None else min(args.seeds, os.cpu_count() or 1)
-    replaced = [seed_dir(out, s).name for s in seeds if seed_dir(out, s).is_dir()]
+    held = {d.name for d in _runs_in(out)}
+    replaced = [seed_dir(out, s).name for s in seeds if seed_dir(out, s).name in held]
     runs = train_to_dir(env_id, out, seeds, n_jobs=n_jobs, progress=not args.quiet,
                         **_train_kwargs(args))
     for run in runs:
@@ -621,7 +629,8 @@ def cmd_bench(args: argparse.Namespace) -> int:
 
 def check_out_file(out: str, name: str, example: str) -> Path:
     """``out`` as the path of a file to write after a long job (``_files.check_output_file``,
-    which creates its directory now); a trailing path separator also names a directory."""
+    which checks now that it can be written); a trailing path separator also names a
+    directory."""
     if out.endswith(("/", os.sep)):
         raise ValueError(f"{name} {out!r} is a directory, expected a file path such as "
                          f"{str(Path(out) / example)!r}")

@@ -312,6 +312,17 @@ def test_runs_whose_env_cannot_be_read_are_not_replaced(runs, tmp_path, capsys):
                                      f"do not tell (seed-0)")
 
 
+def test_a_train_refused_for_its_settings_leaves_no_seed_directory(tmp_path, capsys):
+    out = tmp_path / "refused"
+    code, _, err = run_cli(["train", "CartPole-v1", "--episodes", "4", "--gamma", "1.5",
+                            "--out", out, "--quiet"], capsys)
+    assert code == 2 and "gamma must lie in [0, 1]" in err
+    assert not (out / "seed-0").exists()
+    code, stdout, _ = run_cli(["train", "CartPole-v1", "--episodes", "4", "--out", out,
+                               "--quiet"], capsys)
+    assert code == 0 and "replaced" not in stdout        # nothing was there to replace
+
+
 def test_training_again_into_a_run_directory_says_which_seeds_it_replaced(runs, tmp_path,
                                                                           capsys):
     import shutil
@@ -423,6 +434,22 @@ def test_bench_json_write_failure_keeps_the_earlier_file(tmp_path, capsys, monke
     assert_one_line_error(code, err, "No space left on device")
     assert path.read_text() == "earlier\n"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["bench.json"]
+
+
+def test_bench_json_goes_into_new_directories(tmp_path, capsys, monkeypatch):
+    # the check before the benchmark leaves nothing behind; the writer makes the directories
+    import linear_pg.speed as speed
+
+    path = tmp_path / "new" / "dir" / "bench.json"
+
+    def report(**kwargs):
+        assert not (tmp_path / "new").exists()
+        return {"rows": [], "x": 1}
+
+    monkeypatch.setattr(speed, "benchmark_report", report)
+    monkeypatch.setattr(speed, "markdown_table", lambda rows: "table")
+    assert run_cli(["bench", "--json", path, "--quiet"], capsys)[0] == 0
+    assert json.loads(path.read_text()) == {"rows": [], "x": 1}
 
 
 def test_bench_quick_prints_a_table_and_writes_json(tmp_path, capsys):
