@@ -18,6 +18,9 @@ from typing import Any, NoReturn
 from ._files import check_output_file, replacing
 
 EXIT_BAD_ARGS = 2
+EXIT_INTERRUPTED = 130
+"""The exit code of a command that a Ctrl-C stopped before it could save anything (or at
+once, with a second Ctrl-C): 128 + SIGINT, as shells report it."""
 
 DESCRIPTION = """\
 Policy gradients (REINFORCE) with linear policies, every gradient derived by hand.
@@ -355,6 +358,7 @@ def _seeds_in_workers(task: Callable[[int, Callable[[Any], None]], Any], out: Pa
     """
     import shutil
     import tempfile
+    from concurrent.futures.process import BrokenProcessPool
 
     from joblib import Parallel, delayed
     from tqdm import tqdm
@@ -362,6 +366,7 @@ def _seeds_in_workers(task: Callable[[int, Callable[[Any], None]], Any], out: Pa
     stop_dir = tempfile.mkdtemp(prefix="linear_pg-stop-")
     stop_file = os.path.join(stop_dir, "stop")
     runs, bar = [], None        # the bar appears with the first finished seed
+    reported: set[int] = set()  # seeds whose fate a message has told
     try:
         with _StopOnSigint(stop_file):
             jobs = Parallel(n_jobs=min(n_jobs, len(seeds)), return_as="generator")(
@@ -377,22 +382,35 @@ def _seeds_in_workers(task: Callable[[int, Callable[[Any], None]], Any], out: Pa
     except KeyboardInterrupt:
         _keep_checkpoints(out, [s for s in seeds if s not in {r.seed for r in runs}])
         raise
+    except BrokenProcessPool:
+        if not os.path.exists(stop_file):
+            raise
+        # The Ctrl-C reached a worker that was still starting (before it could ignore
+        # SIGINT) and killed it, and with it the pool: keep what the others saved.
+        print("linear-pg: a worker process was still starting when Ctrl-C came and stopped "
+              "with it; the seeds that had not finished keep their last checkpoint",
+              file=sys.stderr)
+        unfinished = [s for s in seeds if s not in {r.seed for r in runs}]
+        runs.extend(_keep_checkpoints(out, unfinished))
+        reported.update(unfinished)
     finally:
         if bar is not None:
             bar.close()
         shutil.rmtree(stop_dir, ignore_errors=True)
-    skipped = sorted(set(seeds) - {r.seed for r in runs})
+    skipped = sorted(set(seeds) - {r.seed for r in runs} - reported)
     if skipped:
         print(f"linear-pg: interrupted before seeds {skipped} started; they have no "
               f"directory", file=sys.stderr)
     return runs
 
 
-def _keep_checkpoints(out: Path, seeds: list[int]) -> None:
-    """After a hard stop: write each seed's directory from its last checkpoint, and say so."""
+def _keep_checkpoints(out: Path, seeds: list[int]) -> list[Any]:
+    """After a hard stop: write each seed's directory from its last checkpoint, and say so;
+    returns the Runs kept."""
     from .checkpoint import load_run
     from .rundir import seed_dir, write_run
 
+    kept = []
     for seed in seeds:
         path = _checkpoint_path(out, seed)
         if not path.is_file():
@@ -410,6 +428,8 @@ def _keep_checkpoints(out: Path, seeds: list[int]) -> None:
             continue
         print(f"linear-pg: {seed_dir(out, seed)}: kept its last checkpoint "
               f"({run.n_episodes} episodes)", file=sys.stderr)
+        kept.append(run)
+    return kept
 
 
 def cmd_train(args: argparse.Namespace) -> int:
@@ -424,6 +444,10 @@ def cmd_train(args: argparse.Namespace) -> int:
     replaced = [seed_dir(out, s).name for s in seeds if seed_dir(out, s).name in held]
     runs = train_to_dir(env_id, out, seeds, n_jobs=n_jobs, progress=not args.quiet,
                         **_train_kwargs(args))
+    if not runs:                          # a Ctrl-C before any seed could save anything
+        print(f"linear-pg train: interrupted before any seed saved a run; nothing written "
+              f"in {out}", file=sys.stderr)
+        return EXIT_INTERRUPTED
     for run in runs:
         print(f"{seed_dir(out, run.seed)}: {run.n_episodes} episodes, {_outcome(run)}")
     figures = plot_run_dirs([out])
@@ -866,7 +890,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_BAD_ARGS
     except KeyboardInterrupt:
         print(f"linear-pg {args.command}: interrupted", file=sys.stderr)
-        return 130
+        return EXIT_INTERRUPTED
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -611,6 +611,56 @@ def test_ctrl_c_with_several_seeds_keeps_every_seeds_run_so_far(tmp_path):
     assert (tmp_path / "x" / "learning_curve.png").is_file()
 
 
+def _pool_broken_by_an_early_ctrl_c(monkeypatch):
+    """joblib.Parallel as it fails when a Ctrl-C kills a worker still starting up: the
+    parent's handler has created the stop file, and the pool is broken."""
+    import joblib
+    from joblib.externals.loky.process_executor import BrokenProcessPool
+
+    def parallel(n_jobs, return_as):
+        def run(tasks):
+            func, args, kwargs = next(iter(tasks))
+            Path(args[2]).touch()                   # _seed_in_worker(task, seed, stop_file, ..)
+            raise BrokenProcessPool("A task has failed to un-serialize.")
+            yield
+        return run
+
+    monkeypatch.setattr(joblib, "Parallel", parallel)
+
+
+def test_a_ctrl_c_that_breaks_the_worker_pool_is_an_interruption(tmp_path, capsys,
+                                                                  monkeypatch):
+    _pool_broken_by_an_early_ctrl_c(monkeypatch)
+    out = tmp_path / "early"
+    code, stdout, err = run_cli(["train", "CartPole-v1", "--episodes", "50", "--seeds", "2",
+                                 "--jobs", "2", "--out", out, "--quiet"], capsys)
+    assert code == 130 and stdout == ""
+    assert "a worker process was still starting when Ctrl-C came" in err
+    assert f"interrupted before any seed saved a run; nothing written in {out}" in err
+    assert "Traceback" not in err and "error" not in err
+
+
+def test_a_ctrl_c_that_breaks_the_worker_pool_keeps_the_checkpoints(tmp_path, capsys,
+                                                                    monkeypatch):
+    from linear_pg.checkpoint import save_checkpoint
+    from linear_pg.rundir import read_config
+    from linear_pg.trainer import train
+
+    out = tmp_path / "early"
+    run = train("CartPole-v1", episodes=4, seed=0, batch_episodes=2)
+    run.config["episodes"] = 50           # a periodic checkpoint of seed 0's run
+    save_checkpoint(run, out / "seed-0" / "checkpoint.npz")
+    _pool_broken_by_an_early_ctrl_c(monkeypatch)
+    code, stdout, err = run_cli(["train", "CartPole-v1", "--episodes", "50", "--seeds", "2",
+                                 "--jobs", "2", "--out", out, "--quiet"], capsys)
+    assert code == 0, err
+    assert "seed-0: kept its last checkpoint (4 episodes)" in err
+    assert "seed-1: no checkpoint yet, nothing kept" in err
+    assert "seed-0: 4 episodes" in stdout and "stopped: interrupted" in stdout
+    assert read_config(out / "seed-0")["stopped_reason"] == "interrupted"
+    assert (out / "learning_curve.png").is_file()
+
+
 def test_a_hard_stop_keeps_each_seeds_last_checkpoint(tmp_path, capsys):
     """After a second Ctrl-C the parent rebuilds unfinished seeds from their checkpoints."""
     from linear_pg.checkpoint import save_checkpoint
