@@ -87,7 +87,12 @@ class ShortCorridorEnv(gym.Env):
 
     metadata: dict[str, Any] = {"render_modes": []}
 
-    def __init__(self, max_episode_steps: int | None = 1000) -> None:
+    def __init__(self, max_episode_steps: int | None = 1000,
+                 render_mode: str | None = None) -> None:
+        if render_mode is not None:       # gymnasium's convention: every env takes it
+            raise ValueError(f"ShortCorridorEnv has no render modes, got render_mode "
+                             f"{render_mode!r}")
+        self.render_mode = None
         if max_episode_steps is not None:
             max_episode_steps = check_int(max_episode_steps, "max_episode_steps", low=1)
         self.max_episode_steps = max_episode_steps

@@ -52,12 +52,21 @@ def record_episode(policy: LinearPolicy, features: FeatureMap, env_id: str, *,
     frames : list of uint8 arrays of shape (height, width, 3)
     episode_return : float
     """
-    from .trainer import make_env
+    from .trainer import _check_features_fit, make_env
 
     frame_skip = check_int(frame_skip, "frame_skip", low=1)
     if max_frames is not None:
         max_frames = check_int(max_frames, "max_frames", low=1)
     rng = as_generator(seed)  # also checks the seed
+    probe = make_env(env_id, env_kwargs)
+    modes = probe.metadata.get("render_modes", [])
+    try:
+        if "rgb_array" not in modes:
+            raise ValueError(f"{env_id!r} cannot render frames: its render modes are "
+                             f"{list(modes)}, without 'rgb_array'")
+        _check_features_fit(features, probe)
+    finally:
+        probe.close()
     env = make_env(env_id, {**(env_kwargs or {}), "render_mode": "rgb_array"})
     frames, total, t = [], 0.0, 0
     try:

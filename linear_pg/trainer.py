@@ -182,18 +182,27 @@ def make_env(env_id: str, env_kwargs: dict[str, Any] | None = None,
     kwargs = dict(check_kwargs(env_kwargs, "env_kwargs"))
     try:
         spec = gym.spec(env_id)
-        if spec.max_episode_steps is None:
-            kwargs.setdefault("max_episode_steps", DEFAULT_MAX_EPISODE_STEPS)
-        if n_envs == 1:
-            return _flat_observations(gym.make(env_id, **kwargs), env_id)
-        mode = "vector_entry_point" if spec.vector_entry_point is not None else "sync"
-        return _flat_observations(
-            gym.make_vec(env_id, num_envs=n_envs, vectorization_mode=mode, **kwargs), env_id)
     except gym.error.Error as err:
         raise ValueError(f"env_id {env_id!r} {_make_failure(err)} ({err})") from err
+    given = dict(kwargs)
+    if spec.max_episode_steps is None:
+        kwargs.setdefault("max_episode_steps", DEFAULT_MAX_EPISODE_STEPS)
+    try:
+        if n_envs == 1:
+            env = gym.make(env_id, **kwargs)
+        else:
+            mode = "vector_entry_point" if spec.vector_entry_point is not None else "sync"
+            env = gym.make_vec(env_id, num_envs=n_envs, vectorization_mode=mode, **kwargs)
+    except gym.error.DependencyNotInstalled as err:
+        raise ValueError(f"env_id {env_id!r} {_make_failure(err)} ({err})") from err
     except TypeError as err:
-        raise ValueError(f"env_kwargs {kwargs!r} are not accepted by {env_id!r} ({err})") \
+        raise ValueError(f"env_kwargs {given!r} are not accepted by {env_id!r} ({err})") \
             from err
+    except Exception as err:              # the env's own constructor may fail in any way
+        with_kwargs = f" with env_kwargs {given!r}" if given else ""
+        raise ValueError(f"{env_id!r} could not be made{with_kwargs}: "
+                         f"{type(err).__name__}: {err}") from err
+    return _flat_observations(env, env_id)
 
 
 def _make_failure(err: gym.error.Error) -> str:

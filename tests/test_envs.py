@@ -105,3 +105,29 @@ def test_an_episode_of_a_tabular_policy_renders():
     frames, total = record_episode(run.policy, run.features, "FrozenLake-v1", seed=3,
                                    max_frames=4)
     assert 1 <= len(frames) <= 4 and frames[0].ndim == 3 and total in (0.0, 1.0)
+
+
+@pytest.mark.parametrize("env_id, env_kwargs, match", [
+    ("FrozenLake-v1", {"map_name": "9x9"},
+     r"'FrozenLake-v1' could not be made with env_kwargs \{'map_name': '9x9'\}: KeyError"),
+    ("CartPole-v1", {"max_episode_steps": 0},
+     r"'CartPole-v1' could not be made with env_kwargs \{'max_episode_steps': 0\}: "
+     r"ValueError: Expect the `max_episode_steps` to be positive"),
+    ("CartPole-v1", {"no_such_argument": 1},
+     r"env_kwargs \{'no_such_argument': 1\} are not accepted by 'CartPole-v1'"),
+])
+def test_an_env_its_constructor_refuses_is_a_clear_error(env_id, env_kwargs, match):
+    # the env's own exception (KeyError, ValueError, ...) with the arguments it was given
+    with pytest.raises(ValueError, match=match):
+        make_env(env_id, env_kwargs)
+
+
+def test_record_episode_refuses_an_env_that_cannot_render_or_other_observations():
+    corridor = train("linear_pg/ShortCorridor-v0", episodes=2, seed=0)
+    with pytest.raises(ValueError, match=r"'linear_pg/ShortCorridor-v0' cannot render frames: "
+                                         r"its render modes are \[\], without 'rgb_array'"):
+        record_episode(corridor.policy, corridor.features, "linear_pg/ShortCorridor-v0")
+    lake = train("FrozenLake-v1", episodes=2, seed=0)
+    with pytest.raises(ValueError, match="fitted on observations of size 16, but this env's "
+                                         "observations have size 64"):
+        record_episode(lake.policy, lake.features, "FrozenLake-v1", env_kwargs={"map_name": "8x8"})
