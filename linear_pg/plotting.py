@@ -16,10 +16,12 @@ from typing import Any
 
 import numpy as np
 from matplotlib.axes import Axes
+from matplotlib.backend_bases import FigureCanvasBase
 from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 from scipy import stats
 
+from ._files import check_output_file
 from ._validation import check_real
 from .rundir import (
     MOVING_AVERAGE_WINDOW,
@@ -180,10 +182,24 @@ def learning_curve_figure(groups: Mapping[str, Sequence[np.ndarray]], *, title: 
 
 def save_figure(fig: Figure, out: str | os.PathLike, formats: Sequence[str] = ("png", "svg")
                 ) -> list[Path]:
-    """Save ``fig`` once per format next to ``out`` (its suffix is replaced) and close it."""
+    """Save ``fig`` once per format as ``out`` with that format's suffix; returns the paths.
+
+    A suffix of ``out`` that is one of ``formats`` is replaced (``fig.png`` -> ``fig.png``,
+    ``fig.svg``); any other that is not an image format is part of the name (``cmp.1`` ->
+    ``cmp.1.png``), and another image format is an error (``fig.pdf``: the figure is not
+    written as PDF).
+    """
     out = Path(out)
+    suffix = out.suffix.lower().lstrip(".")
+    if suffix in formats:
+        out = out.with_suffix("")
+    elif suffix in FigureCanvasBase.get_supported_filetypes():
+        raise ValueError(f"out {str(out)!r} names a .{suffix} file, but the figure is written "
+                         f"as {' and '.join(f'.{f}' for f in formats)}: give a name with one "
+                         f"of those suffixes or none")
+    paths = [out.with_name(f"{out.name}.{fmt}") for fmt in formats]
+    check_output_file(paths[0], "out", "learning_curve.png")   # a clear error, not OSError's
     out.parent.mkdir(parents=True, exist_ok=True)
-    paths = [out.with_suffix(f".{fmt}") for fmt in formats]
     for p in paths:
         fig.savefig(p, dpi=DPI)
     return paths

@@ -124,6 +124,23 @@ def test_plot_run_dirs_writes_png_and_svg_of_the_expected_size(seeds_dir, tmp_pa
     assert "<svg" in paths[1].read_text()[:500]
 
 
+def test_only_a_figure_suffix_of_out_is_replaced(seeds_dir, tmp_path):
+    # 'cmp.1' and 'cmp.2' are two names (both were written as cmp.png, the second over the
+    # first); '.png' is replaced; another image format is refused, not silently changed
+    first = plot_run_dirs([seeds_dir], tmp_path / "cmp.1")
+    second = plot_run_dirs([seeds_dir], tmp_path / "cmp.2")
+    assert [p.name for p in first + second] == ["cmp.1.png", "cmp.1.svg", "cmp.2.png",
+                                                "cmp.2.svg"]
+    assert [p.name for p in plot_run_dirs([seeds_dir], tmp_path / "fig.png")] == \
+        ["fig.png", "fig.svg"]
+    with pytest.raises(ValueError, match=r"names a \.pdf file, but the figure is written as "
+                                         r"\.png and \.svg"):
+        plot_run_dirs([seeds_dir], tmp_path / "fig.pdf")
+    (tmp_path / "a_file").write_text("x")
+    with pytest.raises(ValueError, match="is an existing file, not a directory"):
+        plot_run_dirs([seeds_dir], tmp_path / "a_file" / "fig.png")
+
+
 def test_plot_run_dirs_defaults_to_the_run_dir(seeds_dir):
     paths = plot_run_dirs([seeds_dir])
     assert paths[0] == seeds_dir / "learning_curve.png"
