@@ -85,9 +85,12 @@ def _json_object(text: str) -> dict[str, Any]:
     """--env-kwargs: a JSON object such as '{"g": 9.81}'."""
     import json
 
+    def no_constant(name: str) -> None:   # NaN, Infinity: not JSON, and not storable
+        raise ValueError(f"{name} is not a JSON number")
+
     try:
-        value = json.loads(text)
-    except json.JSONDecodeError as err:
+        value = json.loads(text, parse_constant=no_constant)
+    except ValueError as err:             # json.JSONDecodeError is one
         raise argparse.ArgumentTypeError(f"expected a JSON object such as '{{\"g\": 9.81}}', "
                                          f"got {text!r} ({err})") from err
     if not isinstance(value, dict):
@@ -526,6 +529,8 @@ def _outcome(run: Any) -> str:
     """'mean return of the last 100 487.3' and, if it stopped early, why."""
     last = run.episode_returns[-100:]
     status = f", stopped: {run.stopped_reason}" if run.stopped_reason else ""
+    if last.size == 0:                    # stopped in its first batch
+        return f"no training episode kept{status}"
     return f"mean return of the last {last.size} {last.mean():.1f}{status}"
 
 

@@ -492,6 +492,8 @@ def test_bench_quick_prints_a_table_and_writes_json(tmp_path, capsys):
     (["train", "Pendulum-v1", "--env-kwargs", "[9.81]"], ["--env-kwargs", "JSON object",
                                                           "list"]),
     (["train", "Pendulum-v1", "--env-kwargs", "{{g: 2}}"], ["--env-kwargs", "JSON object"]),
+    (["train", "Pendulum-v1", "--env-kwargs", '{{"g": NaN}}'], ["--env-kwargs",
+                                                                "NaN is not a JSON number"]),
     (["train", "Pendulum-v1", "--episodes", "2", "--env-kwargs", '{{"gravity": 2}}'],
      ["env_kwargs", "gravity", "not accepted"]),
     (["evaluate", "{tmp}/missing"], ["does not exist"]),
@@ -507,6 +509,37 @@ def test_bench_quick_prints_a_table_and_writes_json(tmp_path, capsys):
 def test_bad_arguments_end_in_one_line_and_exit_2(args, words, tmp_path, capsys):
     code, _, err = run_cli([a.format(tmp=tmp_path) for a in args], capsys)
     assert_one_line_error(code, err, *words)
+
+
+def test_a_run_that_diverges_in_its_first_batch_is_summed_up_without_numpy_warnings(
+        tmp_path, capsys):
+    import warnings
+
+    import gymnasium as gym
+
+    class NaNReward(gym.Env):
+        observation_space = gym.spaces.Box(-1.0, 1.0, (2,))
+        action_space = gym.spaces.Discrete(2)
+
+        def reset(self, *, seed=None, options=None):
+            super().reset(seed=seed)
+            return np.zeros(2, np.float32), {}
+
+        def step(self, action):
+            return np.zeros(2, np.float32), np.nan, False, False, {}
+
+    env_id = "linear_pg_test/NaNRewardFromTheStart-v0"
+    if env_id not in gym.registry:
+        gym.register(env_id, entry_point=NaNReward, max_episode_steps=5)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        code, out, _ = run_cli(["train", env_id, "--episodes", "4", "--out", tmp_path,
+                                "--quiet"], capsys)
+    assert code == 0
+    assert "0 episodes, no training episode kept, stopped: diverged: the environment " \
+           "returned a non-finite reward" in out
+    assert [str(w.message) for w in caught if "Mean of empty slice" in str(w.message)
+            or "invalid value" in str(w.message)] == []
 
 
 def test_missing_checkpoint_and_unreadable_history(runs, tmp_path, capsys):
