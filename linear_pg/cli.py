@@ -569,11 +569,10 @@ def plot_out(out: str | None) -> Path | None:
 def cmd_evaluate(args: argparse.Namespace) -> int:
     import numpy as np
 
-    from .rundir import find_runs, load_run_dir
+    from .rundir import env_label, find_runs, load_run_dir
     from .trainer import evaluate
 
     how = "sampled actions" if args.sample else "mean action"
-    where_env = "" if args.env_kwargs is None else f" with {args.env_kwargs}"
     groups = [(d, find_runs(d)) for d in args.run_dirs]   # every DIR checked before any run
     for d, run_dirs in groups:
         means = []
@@ -582,7 +581,8 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
             returns = evaluate(run, args.episodes, mean_action=not args.sample, seed=args.seed,
                                env_kwargs=args.env_kwargs, n_envs=args.n_envs)
             means.append(returns.mean())
-            print(f"{run_dir} ({run.env_id}{where_env}, seed {run.seed}): return "
+            print(f"{run_dir} ({env_label(run.env_id, _used_env_kwargs(run, args))}, seed "
+                  f"{run.seed}): return "
                   f"{returns.mean():.2f} ± {returns.std():.2f} (mean ± std over "
                   f"{returns.size} episodes, {how})")
         if len(means) > 1:
@@ -590,6 +590,11 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
             print(f"{where}over {len(means)} seeds: {np.mean(means):.2f} ± "
                   f"{np.std(means):.2f} (mean ± std of the per-seed means)")
     return 0
+
+
+def _used_env_kwargs(run: Any, args: argparse.Namespace) -> dict[str, Any]:
+    """The env_kwargs evaluate and render use: ``--env-kwargs``, else the run's own."""
+    return args.env_kwargs if args.env_kwargs is not None else run.config.get("env_kwargs", {})
 
 
 # ---------------------------------------------------------------------------- render
@@ -608,7 +613,7 @@ def render_out(out: str | None, run_dir: str) -> Path:
 
 def cmd_render(args: argparse.Namespace) -> int:
     from .render import render_gif
-    from .rundir import find_runs, load_run_dir
+    from .rundir import env_label, find_runs, load_run_dir
 
     runs = find_runs(args.run_dir)
     run = load_run_dir(runs[0])
@@ -618,8 +623,8 @@ def cmd_render(args: argparse.Namespace) -> int:
                                        fps=args.fps, scale=args.scale,
                                        env_kwargs=args.env_kwargs)
     which = f" (the first of {len(runs)} seeds)" if len(runs) > 1 else ""
-    where = "" if args.env_kwargs is None else f" with {args.env_kwargs}"
-    print(f"{runs[0]}{which}{where}: episode return {total:.1f}")
+    print(f"{runs[0]}{which} ({env_label(run.env_id, _used_env_kwargs(run, args))}): "
+          f"episode return {total:.1f}")
     print(f"wrote {path} ({n_frames} frame{'s' if n_frames != 1 else ''})")
     return 0
 
@@ -810,7 +815,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="keyword arguments of the env, replacing the run's own, e.g. "
                         "'{\"g\": 12.0}' (default: the run's)")
     p.add_argument("--n-envs", type=_positive_int, default=1, metavar="N",
-                   help="parallel sub-environments (gymnasium.make_vec) (default: 1)")
+                   help="parallel sub-environments (gymnasium.make_vec); the episodes' "
+                        "starts depend on --seed and --n-envs together (default: 1)")
     p.set_defaults(func=cmd_evaluate)
 
     p = _command(sub, "render", "animated GIF of one episode of a trained policy",

@@ -939,7 +939,9 @@ def evaluate(run: Run | LinearPolicy, episodes: int = 100, *, mean_action: bool 
         none. The features must read that env's observations and give the policy its
         inputs.
     n_envs : int, default 1
-        Parallel sub-environments.
+        Parallel sub-environments. The episodes' starts come from ``seed`` and ``n_envs``
+        together: the same seed with another ``n_envs`` evaluates on other starts (each is
+        as valid a sample; compare policies with the same ``seed`` and ``n_envs``).
     """
     episodes = check_int(episodes, "episodes", low=1)
     check_bool(mean_action, "mean_action")

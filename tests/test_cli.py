@@ -235,9 +235,19 @@ def test_evaluate_in_other_physics_and_a_vector_env(runs, capsys):
     run = load_run_dir(runs / "one" / "seed-0")
     code, out, _ = run_cli(["evaluate", runs / "one", "--episodes", "4", "--n-envs", "2",
                             "--env-kwargs", '{"max_episode_steps": 7}'], capsys)
-    assert code == 0 and "(CartPole-v1 with {'max_episode_steps': 7}, seed 0)" in out
+    assert code == 0 and '(CartPole-v1 with {"max_episode_steps": 7}, seed 0)' in out
     expected = evaluate(run, 4, env_kwargs={"max_episode_steps": 7}, n_envs=2)
     assert expected.max() <= 7 and f"return {expected.mean():.2f} ± {expected.std():.2f}" in out
+
+
+def test_evaluate_and_render_name_the_physics_a_run_was_trained_in(tmp_path, capsys):
+    out = tmp_path / "low-g"
+    assert run_cli(["train", "pendulum", "--episodes", "2", "--batch", "2", "--env-kwargs",
+                    '{"g": 2.0}', "--out", out, "--quiet"], capsys)[0] == 0
+    code, stdout, _ = run_cli(["evaluate", out, "--episodes", "2"], capsys)
+    assert code == 0 and '(Pendulum-v1 with {"g": 2.0}, seed 0)' in stdout
+    code, stdout, _ = run_cli(["render", out, "--max-frames", "2"], capsys)
+    assert code == 0 and '(Pendulum-v1 with {"g": 2.0}): episode return' in stdout
 
 
 def test_evaluate_several_dirs_summarizes_each(runs, tmp_path, capsys):
@@ -353,7 +363,8 @@ def test_render_in_other_physics(runs, tmp_path, capsys):
     out = tmp_path / "short.gif"
     code, stdout, _ = run_cli(["render", runs / "one", "--out", out, "--env-kwargs",
                                '{"max_episode_steps": 5}'], capsys)
-    assert code == 0 and "with {'max_episode_steps': 5}: episode return 5.0" in stdout
+    assert code == 0 and '(CartPole-v1 with {"max_episode_steps": 5}): episode return 5.0' \
+        in stdout
     assert out.is_file()                          # five steps: the env's own limit is 500
 
 
