@@ -448,9 +448,15 @@ class RBFFeatures(FeatureMap):
         n = np.array([check_int(k, "n_centers", low=1) for k in given], dtype=np.int64)
         total = int(np.prod(n.astype(object)))      # Python ints: no overflow
         if total > MAX_RBF_FEATURES:
+            sizes = n.tolist()
+            grid = " x ".join(map(str, sizes)) if len(sizes) <= 6 else \
+                f"{sizes[0]} x {sizes[1]} x ... x {sizes[-1]}"
+            bumps = f"{total}" if total < 10**12 else f"about 10^{len(str(total)) - 1}"
+            given = self.n_centers if len(sizes) <= 6 or not np.iterable(self.n_centers) \
+                else f"[{sizes[0]}, {sizes[1]}, ...]"
             raise ValueError(f"n_centers must give at most MAX_RBF_FEATURES = "
-                             f"{MAX_RBF_FEATURES} grid bumps, got n_centers={self.n_centers!r}, "
-                             f"a grid of {' x '.join(map(str, n.tolist()))} = {total} bumps "
+                             f"{MAX_RBF_FEATURES} grid bumps, got n_centers={given!r}, "
+                             f"a grid of {grid} = {bumps} bumps "
                              f"over {n_coords} coordinates; use fewer centres, angle_pairs "
                              f"for (cos, sin) columns, or 'random_rbf' (scikit-learn's "
                              f"RBFSampler) for a higher-dimensional observation")

@@ -95,7 +95,7 @@ OBS20 = np.random.default_rng(0).normal(size=(20, 3))
     (lambda: RBFFeatures(n_centers=(3, 3)), ValueError, "n_centers must be one int or 3 ints"),
     (lambda: RBFFeatures(n_centers=[3, 3, 0]), ValueError, "n_centers must be >= 1, got 0"),
     (lambda: RBFFeatures(n_centers=10**6), ValueError,
-     r"MAX_RBF_FEATURES = 100000 .* = 1000000000000000000 bumps over 3 coordinates; use "
+     r"MAX_RBF_FEATURES = 100000 .* = about 10\^18 bumps over 3 coordinates; use "
      r"fewer centres, angle_pairs .* or 'random_rbf'"),
     (lambda: RBFFeatures(angle_pairs=[(0, 0)]), ValueError,
      r"angle_pairs must name each column at most once"),
@@ -117,6 +117,15 @@ def test_feature_parameters_are_checked_in_fit(make, exc, match):
     phi = make()                       # the scikit-learn convention: the constructor stores
     with pytest.raises(exc, match=match):
         phi.fit(OBS20)
+
+
+def test_a_huge_grid_is_refused_in_a_short_message():
+    # Taxi's one-hot state has 500 coordinates: 7^500 bumps, not a 430-digit number
+    with pytest.raises(ValueError) as err:
+        RBFFeatures(n_centers=7).fit(np.zeros((2, 500)))
+    assert "a grid of 7 x 7 x ... x 7 = about 10^422 bumps over 500 coordinates" in \
+        str(err.value)
+    assert len(str(err.value)) < 400
 
 
 def test_rbf_grid_at_the_size_limit_is_accepted():
