@@ -18,6 +18,9 @@ from typing import Any, NoReturn
 from ._files import check_output_file, replacing
 
 EXIT_BAD_ARGS = 2
+EXIT_BROKEN_PIPE = 141
+"""The exit code when the reader of stdout has gone (``| head``): 128 + SIGPIPE, as a
+process killed by it reports."""
 EXIT_INTERRUPTED = 130
 """The exit code of a command that a Ctrl-C stopped before it could save anything (or at
 once, with a second Ctrl-C): 128 + SIGINT, as shells report it."""
@@ -895,13 +898,28 @@ def main(argv: Sequence[str] | None = None) -> int:
     except SystemExit as exit_:
         return int(exit_.code or 0)
     try:
-        return args.func(args)
+        code = args.func(args)
+        sys.stdout.flush()                # a closed pipe shows here, not at interpreter exit
+        return code
+    except BrokenPipeError:               # `linear-pg ... | head -1`: the reader has left
+        _silence_stdout()
+        return EXIT_BROKEN_PIPE
     except (ValueError, TypeError, OSError, gym.error.Error) as err:
         print(f"linear-pg {args.command}: error: {_one_line(err)}", file=sys.stderr)
         return EXIT_BAD_ARGS
     except KeyboardInterrupt:
         print(f"linear-pg {args.command}: interrupted", file=sys.stderr)
         return EXIT_INTERRUPTED
+
+
+def _silence_stdout() -> None:
+    """Point stdout at /dev/null, so that the interpreter's last flush of what is still
+    buffered does not fail again on the closed pipe."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError, AttributeError):   # stdout without a file descriptor
+        pass
 
 
 if __name__ == "__main__":  # pragma: no cover

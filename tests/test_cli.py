@@ -396,6 +396,16 @@ def test_gradcheck_prints_a_table_per_policy_and_passes(capsys):
     assert out.count("PASS") == 4
 
 
+def test_a_reader_that_leaves_early_ends_the_command_quietly():
+    # `linear-pg gradcheck | head -1`: not "error: [Errno 32] Broken pipe" and exit code 2
+    proc = subprocess.Popen([sys.executable, "-m", "linear_pg", "gradcheck"],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    proc.stdout.close()                                   # before anything is written
+    err = proc.stderr.read().decode()
+    proc.stderr.close()
+    assert proc.wait(timeout=120) == 141 and err == ""
+
+
 def test_gradcheck_exits_nonzero_when_a_check_fails(monkeypatch, capsys):
     import linear_pg.gradcheck as gc
 
