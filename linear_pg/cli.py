@@ -241,6 +241,7 @@ def train_to_dir(env_id: str, out: str | os.PathLike, seeds: Sequence[int], *,
     out = check_out_dir(out)
     check_same_env(out, env_id, train_kwargs.get("env_kwargs"))
     seeds = list(seeds)
+    _check_files_to_write(out, seeds)
     if len(seeds) == 1:
         callback = _Progress(f"{env_id} seed {seeds[0]}", enabled=progress)
         try:
@@ -252,6 +253,21 @@ def train_to_dir(env_id: str, out: str | os.PathLike, seeds: Sequence[int], *,
         return [run]
     return _train_seeds_to_dir(env_id, out, seeds, n_jobs=n_jobs, progress=progress,
                                **train_kwargs)
+
+
+def _check_files_to_write(out: Path, seeds: Sequence[int]) -> None:
+    """Before training: each file train writes at the end can be written (not, say, a
+    directory of that name), so that the runs are not lost to an error after training."""
+    from .rundir import CHECKPOINT_FILE, CONFIG_FILE, HISTORY_FILE, seed_dir
+
+    files = [seed_dir(out, seed) / name for seed in seeds
+             for name in (HISTORY_FILE, CONFIG_FILE, CHECKPOINT_FILE)]
+    files += [out / f"{PLOT_FILE}{suffix}" for suffix in (".png", ".svg")]
+    for path in files:
+        if path.is_dir():
+            raise ValueError(f"--out {str(out)!r} holds a directory {str(path)!r} where train "
+                             f"writes a file: remove it or choose another --out")
+        check_output_file(path, "--out", path.name)
 
 
 def _checkpoint_path(out: Path, seed: int) -> Path:

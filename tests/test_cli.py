@@ -322,6 +322,23 @@ def test_runs_whose_env_cannot_be_read_are_not_replaced(runs, tmp_path, capsys):
                                      f"do not tell (seed-0)")
 
 
+@pytest.mark.parametrize("where", ["seed-0/history.csv", "learning_curve.png"])
+def test_a_directory_where_train_writes_a_file_is_refused_before_training(tmp_path, capsys,
+                                                                          monkeypatch, where):
+    import linear_pg.trainer as trainer
+
+    def never(*args, **kwargs):
+        raise AssertionError("trained before the files to write were checked")
+
+    monkeypatch.setattr(trainer, "train", never)
+    out = tmp_path / "blocked"
+    (out / where).mkdir(parents=True)
+    code, _, err = run_cli(["train", "CartPole-v1", "--episodes", "4", "--out", out,
+                            "--quiet"], capsys)
+    assert_one_line_error(code, err, f"--out '{out}' holds a directory '{out / where}' where "
+                                     f"train writes a file")
+
+
 def test_a_train_refused_for_its_settings_leaves_no_seed_directory(tmp_path, capsys):
     out = tmp_path / "refused"
     code, _, err = run_cli(["train", "CartPole-v1", "--episodes", "4", "--gamma", "1.5",
