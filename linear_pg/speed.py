@@ -358,18 +358,23 @@ def speed_report(quick: bool = False) -> dict[str, Any]:
                         raw_steps=64 * (30 if quick else 1_000), repeats=repeats)
     grad = gradient_speed(1000, repeat=3 if quick else 7, min_seconds=0.01 if quick else 0.1)
     rows = []
+
+    def judged(target: str, met: bool) -> tuple[str, bool | None]:
+        """Timings of --quick's tiny budgets are too rough to pass or fail a target."""
+        return (f"{target} (not checked with --quick)", None) if quick else (target, met)
+
     for name, tp in (("1 env", single), ("vector env of 64 (256-episode batches)", vector)):
         rows.append(_row(
             f"training / raw env-steps/s, CartPole-v1, {name}",
             f"{tp['ratio']:.2f}x ({_fmt_rate(tp['training']['steps_per_s'])} vs "
             f"{_fmt_rate(tp['raw']['steps_per_s'])})" + _pair_ratios(tp["ratios"]),
-            f">= {THROUGHPUT_TARGET}x", tp["ratio"] >= THROUGHPUT_TARGET))
+            *judged(f">= {THROUGHPUT_TARGET}x", tp["ratio"] >= THROUGHPUT_TARGET)))
     T = grad["T"]
     rows.append(_row(
         f"batch gradient vs per-step Jacobian loop, softmax, T={T}",
         f"{grad['loop_speedup']:.0f}x ({_fmt_time(grad['batch_s'])} vs "
         f"{_fmt_time(grad['loop_s'])})",
-        f">= {LOOP_SPEEDUP_TARGET:.0f}x", grad["loop_speedup"] >= LOOP_SPEEDUP_TARGET))
+        *judged(f">= {LOOP_SPEEDUP_TARGET:.0f}x", grad["loop_speedup"] >= LOOP_SPEEDUP_TARGET)))
     if grad["torch_s"] is None:
         rows.append(_row(f"batch gradient vs torch autograd, T={T}", "skipped (no torch)",
                          f">= {AUTOGRAD_SPEEDUP_TARGET:.0f}x", None))
@@ -378,8 +383,8 @@ def speed_report(quick: bool = False) -> dict[str, Any]:
             f"batch gradient vs torch autograd, T={T}",
             f"{grad['torch_speedup']:.2f}x ({_fmt_time(grad['batch_s'])} vs "
             f"{_fmt_time(grad['torch_s'])})",
-            f">= {AUTOGRAD_SPEEDUP_TARGET:.0f}x",
-            grad["torch_speedup"] >= AUTOGRAD_SPEEDUP_TARGET))
+            *judged(f">= {AUTOGRAD_SPEEDUP_TARGET:.0f}x",
+                    grad["torch_speedup"] >= AUTOGRAD_SPEEDUP_TARGET)))
     vs_torch = (f", {grad['checked_torch_speedup']:.2f}x torch"
                 if grad["torch_s"] is not None else "")
     rows.append(_row(f"policy_gradient() with its input checks, T={T} (for reference)",

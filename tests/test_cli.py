@@ -508,6 +508,7 @@ def test_bench_quick_prints_a_table_and_writes_json(tmp_path, capsys):
         <= set(report["gradient"])
     for row in report["rows"]:
         assert set(row) == {"metric", "measured", "target", "pass"}
+        assert row["pass"] is None                  # --quick judges no target, timings too
     assert len(out.strip().splitlines()) >= 2 + len(report["rows"])
 
 
