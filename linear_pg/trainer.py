@@ -413,6 +413,14 @@ def _resolve(env_id: str, env: gym.Env, given: dict[str, Any], own_model: bool =
     cfg["lr_end"] = check_real(cfg.get("lr_end", 0.0), "lr_end", low=0.0, high=1.0)
     cfg["mean_bound_coef"] = check_real(cfg.get("mean_bound_coef", 0.0), "mean_bound_coef",
                                         low=0.0)
+    # settings given for something this run does not have would be recorded, not used
+    if given.get("lr_end") is not None and cfg["lr_schedule"] != "linear":
+        raise ValueError(f"lr_end is where lr_schedule='linear' ends; this run's lr_schedule "
+                         f"is {cfg['lr_schedule']!r}: give lr_schedule='linear' too")
+    kind = policy_kind or cfg["policy"]
+    if given.get("mean_bound_coef") and kind != "gaussian":
+        raise ValueError(f"mean_bound_coef keeps a Gaussian policy's mean inside the action "
+                         f"box; a {kind!r} policy has none")
     cfg.setdefault("mirror", None)
     for part in ("env", "policy", "features", "optimizer"):
         cfg[f"{part}_kwargs"] = check_kwargs(cfg.get(f"{part}_kwargs"), f"{part}_kwargs")

@@ -128,14 +128,20 @@ def test_train_switching_optimizer_uses_the_same_settings_as_the_api(tmp_path, c
 
 
 def test_train_options_for_the_schedule_the_mean_bound_and_the_env(tmp_path, capsys):
+    code, _, _ = run_cli(["train", "cartpole", "--episodes", "2", "--batch", "2", "--out",
+                          tmp_path / "cp", "--quiet", "--lr-schedule", "linear", "--lr-end",
+                          "0.5"], capsys)
+    assert code == 0                                 # CartPole's preset: a constant lr
+    config = json.loads((tmp_path / "cp" / "seed-0" / "config.json").read_text())["config"]
+    assert config["lr_schedule"] == "linear" and config["lr_end"] == 0.5
     code, _, _ = run_cli(["train", "pendulum", "--episodes", "2", "--batch", "2", "--out",
-                          tmp_path, "--quiet", "--lr-schedule", "constant", "--lr-end", "0.5",
+                          tmp_path / "p", "--quiet", "--lr-schedule", "constant",
                           "--mean-bound-coef", "1", "--env-kwargs", '{"g": 2.0}'], capsys)
     assert code == 0
-    config = json.loads((tmp_path / "seed-0" / "config.json").read_text())["config"]
-    assert config["lr_schedule"] == "constant" and config["lr_end"] == 0.5
+    config = json.loads((tmp_path / "p" / "seed-0" / "config.json").read_text())["config"]
+    assert config["lr_schedule"] == "constant"
     assert config["mean_bound_coef"] == 1.0 and config["env_kwargs"] == {"g": 2.0}
-    assert load_run_dir(tmp_path / "seed-0").config["env_kwargs"] == {"g": 2.0}
+    assert load_run_dir(tmp_path / "p" / "seed-0").config["env_kwargs"] == {"g": 2.0}
 
 
 @pytest.mark.parametrize("flags, saves", [([], [6]), (["--checkpoint-every", "2"], [2, 4, 6, 6])])

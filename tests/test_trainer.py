@@ -422,6 +422,9 @@ def test_a_fisher_matrix_that_overflows_stops_training_as_diverged(fisher):
     ({"lr_schedule": "cosine"}, ValueError, "lr_schedule must be one of"),
     ({"lr_end": 1.5}, ValueError, "lr_end must be"),
     ({"mean_bound_coef": -1.0}, ValueError, "mean_bound_coef must be"),
+    ({"lr_end": 0.5}, ValueError, "lr_end is where lr_schedule='linear' ends; this run's "
+                                  "lr_schedule is 'constant'"),
+    ({"mean_bound_coef": 1.0}, ValueError, "a 'softmax' policy has none"),
 ])
 def test_bad_arguments_give_clear_errors(kwargs, exc, match):
     kwargs = {"env_id": "CartPole-v1", "episodes": 2, **kwargs}
