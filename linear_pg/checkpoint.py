@@ -191,8 +191,12 @@ def _read_arrays(path: Path) -> dict[str, np.ndarray]:
         with data:
             return {k: data[k] for k in data.files}
     except (zipfile.BadZipFile, OSError, ValueError, EOFError, KeyError) as err:
+        why = str(err)
+        if "pickle" in why:             # NumPy's advice to load it unsafely is not ours
+            why = ("it holds pickled Python objects, which a linear_pg checkpoint never "
+                   "does (not loaded: unpickling a file can run any code)")
         raise ValueError(f"checkpoint {str(path)!r} is corrupted or not a linear_pg "
-                         f"checkpoint (.npz): {err}") from err
+                         f"checkpoint (.npz): {why}") from err
 
 
 def _check_meta(meta: dict[str, Any], path: Path) -> None:

@@ -48,6 +48,12 @@ def test_corrupted_file(tmp_path):
         load_run(tmp_path / "other.npz")
     with pytest.raises(FileNotFoundError):
         load_run(tmp_path / "missing.npz")
+    import pickle
+
+    (tmp_path / "pickled.npz").write_bytes(pickle.dumps({"theta": [1.0]}))
+    with pytest.raises(ValueError, match="it holds pickled Python objects") as err:
+        load_run(tmp_path / "pickled.npz")
+    assert "allow_pickle" not in str(err.value)          # no advice to load it unsafely
 
 
 def test_mismatched_files(run, tmp_path):
