@@ -524,8 +524,22 @@ def cmd_resume(args: argparse.Namespace) -> int:
     for run in runs:
         run_dir, before = todo[run.seed]
         print(f"{run_dir}: {before} -> {run.n_episodes} episodes, {_outcome(run)}")
-    print(f"wrote {', '.join(str(p) for p in plot_run_dirs([args.run_dir]))}")
+    print(f"wrote {', '.join(str(p) for p in plot_run_dirs([_figure_dir(args.run_dir)]))}")
     return 0
+
+
+def _figure_dir(run_dir: str | os.PathLike) -> Path:
+    """Where the figure of a resumed run goes: the directory of all its seeds when
+    ``run_dir`` is one of them (``RUN/seed-0``: RUN/learning_curve, the figure train wrote),
+    else ``run_dir`` itself."""
+    import re
+
+    run_dir = Path(run_dir)
+    parent = run_dir.parent if run_dir.name else run_dir.resolve().parent   # "." too
+    if re.match(r"^seed-\d+$", run_dir.resolve().name) and \
+            run_dir.resolve() in {d.resolve() for d in _runs_in(parent)}:
+        return parent
+    return run_dir
 
 
 def _resume_here(run_dir: Path, args: argparse.Namespace, seed: int) -> Any:

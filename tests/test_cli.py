@@ -799,6 +799,9 @@ def test_resume_trains_interrupted_seeds_on_and_skips_finished_ones(tmp_path, ca
     code, stdout, _ = run_cli(["resume", seed_dir(out, 1), "--episodes", "10", "--quiet"],
                               capsys)
     assert code == 0 and f"{seed_dir(out, 1)}: 8 -> 10 episodes" in stdout
+    # the figure of all the seeds, which train wrote, is the one brought up to date
+    assert f"wrote {out / 'learning_curve.png'}" in stdout
+    assert not (seed_dir(out, 1) / "learning_curve.png").exists()
     np.testing.assert_array_equal(load_run_dir(seed_dir(out, 1)).policy.theta,
                                   train("CartPole-v1", episodes=10, seed=1).policy.theta)
 
