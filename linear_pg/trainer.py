@@ -418,7 +418,7 @@ def _resolve(env_id: str, env: gym.Env, given: dict[str, Any], own_model: bool =
         raise ValueError(f"lr_end is where lr_schedule='linear' ends; this run's lr_schedule "
                          f"is {cfg['lr_schedule']!r}: give lr_schedule='linear' too")
     kind = policy_kind or cfg["policy"]
-    if given.get("mean_bound_coef") and kind != "gaussian":
+    if given.get("mean_bound_coef") and kind in POLICY_NAMES and kind != "gaussian":
         raise ValueError(f"mean_bound_coef keeps a Gaussian policy's mean inside the action "
                          f"box; a {kind!r} policy has none")
     cfg.setdefault("mirror", None)
@@ -710,9 +710,8 @@ def train(env_id: str, *, episodes: int | None = None, seed: int = 0,
     the run so far (its completed updates) is returned with ``stopped_reason="interrupted"``
     and the checkpoint is saved. A non-finite observation or reward from the environment
     or a non-finite feature vector (before that batch enters the history), a non-finite
-    gradient or update, or a collapsed policy stops
-    training with a warning and ``stopped_reason="diverged: ..."``, keeping the last good
-    theta.
+    gradient or update, or a collapsed policy stops training with a warning and
+    ``stopped_reason="diverged: ..."``, keeping the last good theta.
 
     Examples
     --------
@@ -734,19 +733,20 @@ def train(env_id: str, *, episodes: int | None = None, seed: int = 0,
              "mean_bound_coef": mean_bound_coef, "mirror": mirror,
              "env_kwargs": env_kwargs, "policy_kwargs": policy_kwargs,
              "features_kwargs": features_kwargs, "optimizer_kwargs": optimizer_kwargs}
-    objects = {"policy": policy if isinstance(policy, LinearPolicy) else None,
-               "features": features if isinstance(features, FeatureMap) else None}
-    for part, obj in objects.items():
-        if obj is None:
-            given[part] = policy if part == "policy" else features
-        elif given[f"{part}_kwargs"]:
-            noun = "feature map" if part == "features" else part
+    objects = []                          # a policy or feature map given as an object
+    for part, value, cls, noun in (("policy", policy, LinearPolicy, "policy"),
+                                   ("features", features, FeatureMap, "feature map")):
+        if not isinstance(value, cls):
+            given[part] = value           # a name (or None: the preset's)
+            continue
+        objects.append(part)
+        if given[f"{part}_kwargs"]:
             raise ValueError(f"{part}_kwargs are the settings of a {noun} that train builds "
-                             f"from a name; {part} is a {type(obj).__name__} object, which is "
-                             f"used as it is: give its settings to its constructor instead "
+                             f"from a name; {part} is a {type(value).__name__} object, which "
+                             f"is used as it is: give its settings to its constructor instead "
                              f"(got {part}_kwargs={given[f'{part}_kwargs']!r})")
-    cfg = _resolve(env_id, env, given, own_model=any(o is not None for o in objects.values()),
-                   policy_kind=None if objects["policy"] is None else policy.kind)
+    cfg = _resolve(env_id, env, given, own_model=bool(objects),
+                   policy_kind=policy.kind if "policy" in objects else None)
     rng = np.random.default_rng(seed)
 
     if isinstance(features, FeatureMap) and not features._is_fitted():
