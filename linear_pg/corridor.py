@@ -137,11 +137,25 @@ _register()
 
 
 # ---------------------------------------------------------------------- exact solution
+P_RIGHT_MIN = 1e-9
+"""With gamma = 1, the exact solution needs P_RIGHT_MIN <= p_right <= 1 - P_RIGHT_MIN.
+
+An episode then lasts about 2 / min(p, 1 - p) steps, and I - P is nearly singular: the
+solve keeps about 7 digits at p = 1e-9, 4 at 1e-12, and returns J = 0 below 1e-16, where
+1 - p rounds to 1 (J would be about -4 / p). Such a value is refused rather than returned
+wrong."""
+
+
 def _check_p_right(p_right: object, gamma: float = 1.0) -> float:
     p = check_real(p_right, "p_right", low=0.0, high=1.0)
     if gamma == 1.0 and p in (0.0, 1.0):
         raise ValueError(f"p_right must lie strictly between 0 and 1 when gamma = 1 (otherwise "
                          f"the goal is never reached and the values are infinite), got {p}")
+    if gamma == 1.0 and min(p, 1.0 - p) < P_RIGHT_MIN:
+        raise ValueError(f"p_right = {p:.12g} is too close to {round(p)} for the exact solution "
+                         f"with gamma = 1: episodes last about {2 / min(p, 1.0 - p):.2g} steps "
+                         f"and the linear solve loses its accuracy (it needs "
+                         f"{P_RIGHT_MIN:g} <= p_right <= 1 - {P_RIGHT_MIN:g})")
     return p
 
 

@@ -87,6 +87,28 @@ def test_p_right_is_validated(bad, error):
         exact_start_value(bad)
 
 
+def test_p_right_too_close_to_0_or_1_is_refused_not_solved_wrong():
+    # below about 1e-16, 1 - p rounds to 1 and the solve returned J = -0.0, a value better
+    # than the optimum, for a policy that almost never moves right
+    from linear_pg.corridor import P_RIGHT_MIN, expected_visits, p_right_of
+
+    for p in (1e-17, P_RIGHT_MIN / 2, 1 - P_RIGHT_MIN / 2):
+        with pytest.raises(ValueError, match=r"p_right = .* is too close to [01] for the exact "
+                                             r"solution with gamma = 1"):
+            exact_start_value(p)
+    with pytest.raises(ValueError, match="too close to 0"):
+        expected_visits(1e-17)
+    policy = BernoulliPolicy(1)
+    policy.theta = [-38.0]                       # p_right ~ 3e-17
+    assert p_right_of(policy) < 1e-16
+    with pytest.raises(ValueError, match="too close to 0"):
+        exact_policy_gradient(policy)
+    for p in (P_RIGHT_MIN, 1 - 2 * P_RIGHT_MIN):  # at the limits: within 1e-6
+        closed_form = -2 * (2 - p) / (p * (1 - p))
+        assert exact_start_value(p) == pytest.approx(closed_form, rel=1e-6)
+    assert np.isfinite(exact_start_value(1e-17, gamma=0.9))   # discounting: well posed
+
+
 # ---------------------------------------------------------------------- exact gradient
 
 
