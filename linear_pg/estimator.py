@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._validation import as_float_array, check_choice, check_finite, check_lengths
+from ._validation import as_float_array, check_choice, check_features, check_finite, check_lengths
 from .policies.base import LinearPolicy, check_policy
 
 AVERAGES = ("episodes", "steps")
@@ -16,6 +16,13 @@ def _weights(weights: object, n_rows: int) -> np.ndarray:
         raise ValueError(f"weights must have shape ({n_rows},) (one per row of X), "
                          f"got shape {w.shape}")
     return check_finite(w, "weights")
+
+
+def _n_rows(n_rows: int) -> int:
+    """T, checked to be at least 1: an empty batch has no gradient to estimate."""
+    if n_rows == 0:
+        raise ValueError("X must hold at least one step (T >= 1), got an empty batch")
+    return n_rows
 
 
 def _divisor(n_rows: int, lengths: object, average: str) -> int:
@@ -56,7 +63,9 @@ def policy_gradient(policy: LinearPolicy, X: object, A: object, weights: object,
     weights @ scores, with no per-step loop.
     """
     check_policy(policy)
-    n_rows = np.shape(X)[0] if np.ndim(X) >= 2 else 1     # X itself is checked by the policy
+    if np.ndim(X) > 2:                    # its own error, before the weights' (its rows)
+        check_features(X, policy.n_features)
+    n_rows = _n_rows(np.shape(X)[0] if np.ndim(X) == 2 else 1)   # X is checked by the policy
     w = _weights(weights, n_rows)
     divisor = _divisor(n_rows, lengths, average)
     # sum_t w_t score_t, contracted without building the (T, P) score matrix
@@ -103,5 +112,5 @@ def surrogate_loss(policy: LinearPolicy, X: object, A: object, weights: object,
     """
     check_policy(policy)
     logp = policy.log_prob(X, A)
-    w = _weights(weights, logp.shape[0])
+    w = _weights(weights, _n_rows(logp.shape[0]))
     return float(-(w @ logp) / _divisor(logp.shape[0], lengths, average))

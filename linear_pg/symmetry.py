@@ -137,6 +137,8 @@ MIRRORS: dict[str, Mirror] = {
 
 def resolve_mirror(mirror: object, env_id: str, env: gym.Env) -> Mirror | None:
     """The Mirror that ``train(mirror=...)`` means: None/False off, True the env's own."""
+    if isinstance(mirror, np.bool_):        # NumPy's bool, as check_bool takes it
+        mirror = bool(mirror)
     if mirror is None or mirror is False:
         return None
     if mirror is True:

@@ -55,6 +55,12 @@ def test_score_has_zero_mean_under_the_policy():
         (lambda pi, X, A, w: policy_gradient(pi, X, A, w, average="batch"), ["average"]),
         (lambda pi, X, A, w: surrogate_loss(pi, X, A, np.full(12, np.inf)), ["weights", "finite"]),
         (lambda pi, X, A, w: policy_gradient(pi, X[:, :2], A, w), ["X", "(T, 3)"]),
+        # an empty batch has no gradient (it was a zero vector, and any gradient function
+        # passed check_policy_gradient on it)
+        (lambda pi, X, A, w: policy_gradient(pi, X[:0], A[:0], w[:0]), ["X", "T >= 1"]),
+        (lambda pi, X, A, w: surrogate_loss(pi, X[:0], A[:0], w[:0]), ["X", "T >= 1"]),
+        # a 3-D X is named, not its weights (checked first, against X's first axis)
+        (lambda pi, X, A, w: policy_gradient(pi, X[None], A, w), ["X", "(T, 3)"]),
     ],
 )
 def test_bad_input_gives_clear_error(call, words):

@@ -367,3 +367,11 @@ def test_a_wrong_score_still_fails_at_the_clamp(mode, bound, wrong):
     report = check_grad_log_prob(policy, X, A, score=wrong)
     assert not report.passed
     assert report.worst[0] in ("log_std", "W_std")
+
+
+def test_check_policy_gradient_refuses_an_empty_batch():
+    # on no data every gradient function "passed"
+    policy = SoftmaxPolicy(3, 2)
+    with pytest.raises(ValueError, match=r"T >= 1"):
+        check_policy_gradient(policy, np.zeros((0, 3)), np.zeros(0, int), np.zeros(0),
+                              gradient=lambda *args: np.zeros(6))

@@ -149,6 +149,10 @@ def test_a_users_own_model_drops_the_presets_mirror_unless_asked_for():
     assert run.config["mirror"] == PENDULUM.to_dict()
     with pytest.raises(ValueError, match="supports 'raw', 'poly' and 'rbf' features"):
         train("Pendulum-v1", episodes=3, seed=0, features="standard", mirror=True)
+    # NumPy's bools mean what Python's do (np.True_ was "not a bool, got bool")
+    assert train("Pendulum-v1", episodes=3, seed=0, features="raw",
+                 mirror=np.True_).config["mirror"] == PENDULUM.to_dict()
+    assert train("Pendulum-v1", episodes=3, seed=0, mirror=np.False_).config["mirror"] is None
 
 
 @pytest.mark.parametrize("mirror, exc, match", [
