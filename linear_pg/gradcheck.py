@@ -70,7 +70,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ._validation import as_float_array, check_finite, check_real
+from ._validation import as_float_array, check_finite, check_real, describe
 from .estimator import _divisor, policy_gradient, surrogate_loss
 from .policies.base import LinearPolicy, check_policy
 from .policies.gaussian import GaussianPolicy
@@ -142,17 +142,29 @@ def numerical_jacobian(f: Callable[[np.ndarray], object], theta: object,
     theta = _check_theta(theta)
     step = check_real(step, "step", low=0.0, low_open=True)
     h = step * np.maximum(1.0, np.abs(theta))
-    f0 = np.array(f(theta.copy()), dtype=np.float64)
+    f0 = _output(f, theta.copy())
     J = np.empty(f0.shape + (theta.size,))
     for i in range(theta.size):
         plus, minus = theta.copy(), theta.copy()
         plus[i] += h[i]
         minus[i] -= h[i]
         width = plus[i] - minus[i]  # the step as stored, not the nominal 2 h_i
-        f_plus = np.array(f(plus), dtype=np.float64)
-        f_minus = np.array(f(minus), dtype=np.float64)
-        J[..., i] = (f_plus - f_minus) / width
+        J[..., i] = (_output(f, plus, f0.shape) - _output(f, minus, f0.shape)) / width
     return J
+
+
+def _output(f: Callable[[np.ndarray], object], theta: np.ndarray,
+            shape: tuple[int, ...] | None = None) -> np.ndarray:
+    """``f(theta)`` as a float64 array (of ``shape``, when given), else a TypeError naming f
+    (None or a string would become NaN or a bare NumPy error)."""
+    value = f(theta)
+    out = np.asarray(value)
+    if out.dtype.kind not in "biuf":
+        raise TypeError(f"f must return a real number or an array of them, got "
+                        f"{describe(value)}")
+    if shape is not None and out.shape != shape:
+        raise ValueError(f"f must return outputs of one shape, got {out.shape} after {shape}")
+    return out.astype(np.float64)
 
 
 def numerical_gradient(f: Callable[[np.ndarray], object], theta: object,
@@ -202,8 +214,15 @@ def relative_error(analytic: object, numeric: object, floor: object = 0.0) -> np
         raise ValueError(f"analytic and numeric must have the same shape, got {a.shape} "
                          f"and {n.shape}")
     fl = as_float_array(floor, "floor")
+    try:
+        fits = fl.size > 0 and np.broadcast_shapes(fl.shape, a.shape) == a.shape
+    except ValueError:
+        fits = False
+    if not fits:
+        raise ValueError(f"floor must be a number or an array broadcastable to shape "
+                         f"{a.shape}, got shape {fl.shape}")
     if np.any(fl < 0) or np.any(np.isnan(fl)):
-        raise ValueError(f"floor must be >= 0, got {fl.min() if fl.size else fl}")
+        raise ValueError(f"floor must be >= 0, got {fl.min()}")
     denom = np.maximum(np.maximum(np.abs(a), np.abs(n)), fl)
     diff = np.abs(a - n)
     with np.errstate(invalid="ignore", divide="ignore"):

@@ -375,3 +375,22 @@ def test_check_policy_gradient_refuses_an_empty_batch():
     with pytest.raises(ValueError, match=r"T >= 1"):
         check_policy_gradient(policy, np.zeros((0, 3)), np.zeros(0, int), np.zeros(0),
                               gradient=lambda *args: np.zeros(6))
+
+
+@pytest.mark.parametrize("f, exc, match", [
+    (lambda theta: None, TypeError, "f must return a real number or an array of them, got "
+                                    "NoneType"),                 # was a silent [nan nan]
+    (lambda theta: "a", TypeError, "f must return a real number"),
+    (lambda theta: np.ones(1 + int(theta[0] > 1)), ValueError,
+     r"f must return outputs of one shape, got \(2,\) after \(1,\)"),
+])
+def test_numerical_derivatives_check_what_f_returns(f, exc, match):
+    with pytest.raises(exc, match=match):
+        numerical_jacobian(f, np.ones(2))
+
+
+@pytest.mark.parametrize("floor", [[], [1.0, 2.0, 3.0]])
+def test_relative_error_names_a_floor_of_the_wrong_shape(floor):
+    with pytest.raises(ValueError, match=r"floor must be a number or an array broadcastable "
+                                         r"to shape \(2,\)"):
+        relative_error([1.0, 2.0], [2.0, 3.0], floor=floor)
