@@ -37,6 +37,8 @@ class Baseline:
         """Learn from a batch of features X (T, d) and targets G (T,)."""
 
     def get_state(self) -> dict[str, np.ndarray]:
+        """The fitted statistics as arrays that are copies of the baseline's own (a
+        checkpoint stores them, and changing them does not change the baseline)."""
         return {}
 
     def set_state(self, state: dict[str, np.ndarray]) -> None:
@@ -121,7 +123,7 @@ class ValueBaseline(Baseline):
     def get_state(self) -> dict[str, np.ndarray]:
         if self.v_ is None:
             return {}
-        return {"v_": self.v_, "A_": self.A_, "c_": self.c_}
+        return {"v_": self.v_.copy(), "A_": self.A_.copy(), "c_": self.c_.copy()}
 
     def set_state(self, state: dict[str, np.ndarray]) -> None:
         if "v_" in state:

@@ -14,7 +14,14 @@ from __future__ import annotations
 import numpy as np
 from scipy.linalg import LinAlgError, cho_factor, cho_solve
 
-from ._validation import as_float_array, check_choice, check_finite, check_keywords, check_real
+from ._validation import (
+    as_float_array,
+    check_choice,
+    check_finite,
+    check_keywords,
+    check_real,
+    describe,
+)
 
 OPTIMIZERS = ("sgd", "adam", "npg")
 FISHER_ESTIMATES = ("sampled", "expected")
@@ -109,6 +116,8 @@ class SGD:
         self.lr = check_real(lr, "lr", low=0.0, low_open=True)
 
     def get_state(self) -> dict[str, np.ndarray]:
+        """The optimizer's state as arrays that are copies of its own (a checkpoint stores
+        them, and changing them does not change the optimizer); SGD has none."""
         return {}
 
     def set_state(self, state: dict[str, np.ndarray]) -> None:
@@ -158,14 +167,28 @@ class Adam(SGD):
         return self.lr * m_hat / (np.sqrt(v_hat) + self.eps)
 
     def get_state(self) -> dict[str, np.ndarray]:
+        """The step count and moment estimates, as copies (what a checkpoint stores)."""
         if self.m_ is None:
             return {"t_": np.array(0)}
-        return {"t_": np.array(self.t_), "m_": self.m_, "v_": self.v_}
+        return {"t_": np.array(self.t_), "m_": self.m_.copy(), "v_": self.v_.copy()}
 
     def set_state(self, state: dict[str, np.ndarray]) -> None:
-        self.t_ = int(state.get("t_", 0))
+        """Restore :meth:`get_state`: ``t_``, and ``m_`` and ``v_`` together (or neither)."""
+        if not isinstance(state, dict):
+            raise TypeError(f"state must be a dict from get_state, got {describe(state)}")
+        if ("m_" in state) != ("v_" in state):
+            raise ValueError(f"Adam's state holds both m_ and v_ or neither, got keys "
+                             f"{sorted(state)}")
+        t = np.asarray(state.get("t_", 0))
+        if t.shape != () or t.dtype.kind not in "iu" or t < 0:
+            raise ValueError(f"Adam's state t_ must be a whole number >= 0, got {t!r}")
         if "m_" in state:
-            self.m_, self.v_ = np.array(state["m_"]), np.array(state["v_"])
+            m, v = (as_float_array(state[k], f"state[{k!r}]") for k in ("m_", "v_"))
+            if m.ndim != 1 or m.shape != v.shape:
+                raise ValueError(f"Adam's state m_ and v_ must be 1-D of one size, got shapes "
+                                 f"{m.shape} and {v.shape}")
+            self.m_, self.v_ = m.copy(), v.copy()
+        self.t_ = int(t)
 
 
 class NaturalGradient(SGD):
@@ -174,7 +197,10 @@ class NaturalGradient(SGD):
     Parameters
     ----------
     delta : float > 0, default 0.01
-        Target average KL divergence between the policies before and after the step.
+        The step's "KL size": its squared length in the Fisher metric, d^T F d = delta.
+        The average KL divergence between the policies before and after a small step is
+        d^T F d / 2 to second order, so each step changes the policy by a KL of about
+        delta / 2 (the convention of Rajeswaran et al. 2017; see Notes).
     damping : float >= 0, default 1e-4
         lambda = damping * mean(diag F) is added to F's diagonal before solving (F of a
         small batch is often singular).

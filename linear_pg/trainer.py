@@ -826,8 +826,8 @@ class Learner:
         from it, exactly as training would have."""
         return {"updates": int(run.update_episodes.size), "theta": run.policy.theta.copy(),
                 "rng": copy.deepcopy(self.rng.bit_generator.state),
-                "baseline": {k: np.array(v) for k, v in self.baseline.get_state().items()},
-                "optimizer": {k: np.array(v) for k, v in self.optimizer.get_state().items()}}
+                "baseline": self.baseline.get_state(),        # copies, as get_state gives
+                "optimizer": self.optimizer.get_state()}
 
 
 def check_loop_arguments(checkpoint_path: object, checkpoint_every: object,

@@ -354,3 +354,21 @@ def test_checked_steps_are_bit_identical_to_the_kernels(seed):
 def test_baselines_check_their_parameters(make, match):
     with pytest.raises((ValueError, TypeError), match=match):
         make()
+
+
+def test_get_state_gives_copies_and_set_state_checks_what_it_restores():
+    adam, value = Adam(0.1), make_baseline("value")
+    adam.step(np.ones(2))
+    value.update(np.ones((3, 2)), np.arange(3.0))
+    for part in (adam, value):
+        state = part.get_state()
+        for v in state.values():
+            v[...] = 1e9                                # the copies change, not the part
+        assert all(not np.any(v == 1e9) for v in part.get_state().values())
+    for state, match in (({"t_": 1, "m_": np.ones(2)}, "both m_ and v_ or neither"),
+                         ({"t_": -1}, "t_ must be a whole number >= 0"),
+                         ({"t_": 1, "m_": np.ones(2), "v_": np.ones(3)}, "1-D of one size")):
+        with pytest.raises(ValueError, match=match):
+            Adam(0.1).set_state(state)
+    with pytest.raises(TypeError, match="state must be a dict"):
+        Adam(0.1).set_state(None)
