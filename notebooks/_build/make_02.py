@@ -46,8 +46,10 @@ $$
 = p_i(\delta_{ij} - p_j).
 $$
 
-As a matrix: $\dfrac{\partial p}{\partial z} = \mathrm{diag}(p) - p p^\top$. It is symmetric,
-and each row sums to zero because the probabilities always sum to one.
+As a matrix: $\dfrac{\partial p}{\partial z} = \mathrm{diag}(p) - p p^\top$. It is symmetric.
+Each column sums to zero because the probabilities always sum to one (a change of $z_j$
+cannot change $\sum_i p_i$), and each row sums to zero because adding the same constant to
+every logit leaves every probability unchanged.
 
 We check the formula against the finite-difference Jacobian of the library's softmax
 (`exp(log_softmax(z))`).
@@ -128,8 +130,9 @@ logits is $p - e_a$, the familiar "prediction minus target", and the score is it
 
 So REINFORCE is supervised classification on the agent's own actions, where each example is
 weighted by the return that followed it. With all weights equal to one,
-`linear_pg.surrogate_loss` *is* the summed cross-entropy; below it is compared with
-scikit-learn's `log_loss`, computed independently.
+`linear_pg.surrogate_loss` *is* the cross-entropy (with `average="steps"`, its mean over the
+steps); below it is compared with scikit-learn's `log_loss`, which is that mean, computed
+independently.
 '''),
 code('''
 T = 200
@@ -159,7 +162,10 @@ $$
 \log p_a = (z_a - c) - \log \sum_j e^{z_j - c}.
 $$
 
-This is `linear_pg.policies.log_softmax`, which all of `SoftmaxPolicy` uses.
+This is `linear_pg.policies.log_softmax`, which `SoftmaxPolicy` uses for `log_prob`,
+`probs` and `entropy`; its score, Fisher matrix and sampling subtract the largest logit in
+the same way before they exponentiate (and two actions use the sigmoid of the logit
+difference, which cannot overflow either).
 '''),
 code('''
 from linear_pg import bugs

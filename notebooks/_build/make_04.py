@@ -95,8 +95,9 @@ L_w(\theta) = \frac1N\sum_t w_t \,\frac{(a_t-\mu_t)^2}{2\sigma^2} + \text{const}
 -\nabla_W L_w = \frac1N\sum_t w_t\, x_t \frac{a_t-\mu_t}{\sigma^2} = \hat g .
 $$
 
-So the gradient of the return-weighted squared error $\tfrac1N\sum_t w_t (a_t - \mu_t)^2/2$,
-divided by $\sigma^2$, is exactly the policy gradient. We check it numerically: the
+So *minus* the gradient of the return-weighted squared error
+$\tfrac1N\sum_t w_t (a_t - \mu_t)^2/2$, divided by $\sigma^2$, is exactly the policy
+gradient: descending that loss ascends the return. We check it numerically: the
 squared error is differentiated by finite differences (through `policy.mean`, no score
 involved) and compared with `policy_gradient`.
 '''),
@@ -213,13 +214,17 @@ for label, score in (("sampled action (correct)", bugs.sampled_action_score),
     else:
         buggy_mean, buggy_se = mean, se
 
-# the exact expectation of the buggy score, by quadrature over a ~ N(mu, sigma^2)
+# the exact expectation of the buggy score, by quadrature over a ~ N(mu, sigma^2): the
+# library's score (W, log sigma) evaluated at the clipped action
 density = stats.norm(mu, sigma).pdf
-bias_w = integrate.quad(lambda a: (np.clip(a, low, high) - mu) / sigma**2 * density(a),
-                        -np.inf, np.inf)[0]
-bias_log_std = integrate.quad(
-    lambda a: ((np.clip(a, low, high) - mu) ** 2 / sigma**2 - 1) * density(a),
-    -np.inf, np.inf)[0]
+
+
+def score_at_clipped(a, block):
+    return policy.grad_log_prob(X[:1], [[np.clip(a, low, high)]])[0, block]
+
+
+bias_w, bias_log_std = (integrate.quad(lambda a, b=b: score_at_clipped(a, b) * density(a),
+                                       -np.inf, np.inf)[0] for b in (0, 1))
 print(f"exact bias of the buggy estimate: d/dW = {bias_w:+.4f}, d/dlog_std = {bias_log_std:+.4f}")
 assert np.all(np.abs(buggy_mean - [bias_w, bias_log_std]) < 4 * buggy_se)
 assert bias_w < 0 and bias_log_std < 0 and np.all(np.abs(buggy_mean / buggy_se) > 10)

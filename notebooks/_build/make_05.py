@@ -46,9 +46,11 @@ $$
 \qquad G_t = \sum_{k \ge t} \gamma^{k-t} r_k .
 $$
 
-(In practice, and in `linear_pg`, the factor $\gamma^t$ in front is dropped, which
-optimizes a slightly different, undiscounted-in-time objective; with $\gamma = 1$ the two
-agree.) The reward-to-go satisfies $G_t = r_t + \gamma G_{t+1}$, which
+(In practice, and in `linear_pg`, the factor $\gamma^t$ in front is dropped. The result is
+then a biased estimate of $\nabla J_\gamma$, and in general not the gradient of any
+objective at all (Thomas 2014; Nota & Thomas 2020, "Is the policy gradient a gradient?").
+It is best read as an estimate of the gradient of the *undiscounted* return in which
+$\gamma < 1$ trades a bias for a lower variance; with $\gamma = 1$ the two agree.) The reward-to-go satisfies $G_t = r_t + \gamma G_{t+1}$, which
 `linear_pg.reward_to_go` evaluates backwards in $O(T)$.
 
 ## The `GAMMA ** r` bug
@@ -226,7 +228,10 @@ md(r'''
 
 ## Exercises
 
-1. Repeat the measurement with $\gamma = 1$. Which estimator gains the most?
+1. Repeat the measurement with $\gamma = 0.99$. For a like-for-like comparison weight the
+   reward-to-go estimators by $\gamma^t G_t$ and $\gamma^t (G_t - \hat v(s_t))$, so that all
+   three estimate $\nabla J_\gamma$ (the note above the measurement explains why). How do
+   the variances change with the discount?
 2. Replace the `ValueBaseline` by a constant equal to the average reward-to-go. How much of
    the variance reduction is left?
 3. Fit the baseline on the measurement batch itself and repeat the bias check with many

@@ -11,7 +11,7 @@ md(r'''
 - how to compute the performance $J(\theta)$ of a policy *exactly*, from the Bellman
   equations, on Sutton & Barto's short corridor with switched actions (Example 13.1);
 - why the best policy there is stochastic ($\pi(\text{right}) \approx 0.59$,
-  $J \approx -11.6$), beyond the reach of $\varepsilon$-greedy action values;
+  $J \approx -11.66$), beyond the reach of $\varepsilon$-greedy action values;
 - how the exact gradient compares with REINFORCE's Monte Carlo estimate;
 - a reproduction of the book's Figures 13.1 and 13.2: REINFORCE with and without a
   state-value baseline, in the book's setting.
@@ -221,7 +221,9 @@ assert last[1] <= v_star + 4 * last_se[1]                        # nobody beats 
 md(r'''
 Both methods climb from the $\varepsilon$-greedy-left value toward $v_*$, and the baseline
 lets a 16 times larger step size be used without the variance blowing up, so it gets there
-much sooner. No curve exceeds $v_*$, which the exact solution guarantees.
+much sooner. The *expected* return can never exceed $v_*$, which the exact solution
+guarantees; the averaged curves cross it now and then only by sampling noise (the check
+below allows four standard errors).
 
 ## Summary
 

@@ -10,9 +10,9 @@ md(r'''
 
 - how to train a linear softmax policy on CartPole with the library's engine,
   `linear_pg.trainer.train`, and read its learning curves over several seeds;
-- what the variants of notebooks 5 and 6 buy in practice: total return, reward-to-go,
-  reward-to-go with a value baseline (all with plain gradient ascent), and the natural
-  policy gradient;
+- what the estimators of notebook 5 buy in practice: total return, reward-to-go,
+  reward-to-go with a value baseline (all with plain gradient ascent); and what the natural
+  policy gradient, introduced here, adds;
 - how to evaluate a trained policy separately from its training episodes.
 '''),
 setup('''
@@ -52,10 +52,14 @@ the usual size, which Adam would turn into a large step. The variants here set t
 step sizes and no clip, `max_grad_norm=math.inf`.) The natural
 gradient preconditions $\hat g$ with the inverse Fisher matrix
 $F = \mathbb{E}[\nabla\log\pi\,\nabla\log\pi^\top]$ (estimated from the batch's scores by
-`linear_pg.optim.fisher`) and sizes the step by the quadratic model of the KL divergence,
-$\Delta\theta^\top F\,\Delta\theta = \delta$, which gives
-$\Delta\theta = \sqrt{\delta/(\hat g^\top F^{-1}\hat g)}\,F^{-1}\hat g$ (`lr` is $\delta$).
-That makes the step independent of how the policy happens to be parameterized.
+`linear_pg.optim.fisher`) and fixes the step's length in the metric $F$:
+$\Delta\theta^\top F\,\Delta\theta = \delta$. The KL divergence between the policies before
+and after a small step is $\tfrac12\Delta\theta^\top F\,\Delta\theta$ to second order, so
+every step changes the policy by about the same KL, $\delta/2$. Maximizing the linear gain
+$\hat g^\top\Delta\theta$ on that ellipsoid gives
+$\Delta\theta = \sqrt{\delta/(\hat g^\top F^{-1}\hat g)}\,F^{-1}\hat g$ (`lr` is $\delta$; the
+library adds a small damping $\lambda I$ to $F$ before solving). That makes the step
+independent of how the policy happens to be parameterized.
 '''),
 code('''
 print("CartPole preset:", {k: v for k, v in get_preset("CartPole-v1").items()
@@ -148,10 +152,16 @@ assert scores["natural gradient"].mean() > 100
 md(r'''
 ## A look inside the natural gradient
 
-The Fisher matrix of the final preset policy, from the scores of a fresh batch: its
-eigenvalues span orders of magnitude, which is why a single step size for plain gradient
-ascent is either too small along some directions or too large along others. $F$ is an
-average of outer products, so it must be symmetric positive semi-definite.
+The Fisher matrix of the natural-gradient variant's final policy (seed 0), from the scores of
+a fresh batch. $F$ is an average of outer products, so it must be symmetric positive
+semi-definite. Five of its ten eigenvalues are zero by construction: a two-action softmax
+depends only on the difference of its two weight columns, so adding the same vector to both
+(five directions, one per feature) changes no probability and no score. The others span
+orders of magnitude, which is why a single step size for plain gradient ascent is either too
+small along some directions or too large along others.
+
+Then one natural-gradient step on this batch, checked against its derivation: it is a
+multiple of $(F + \lambda I)^{-1}\hat g$, and its length in that metric is $\delta$.
 '''),
 code('''
 from linear_pg.rollout import collect
@@ -161,20 +171,39 @@ run = runs["natural gradient"][0]
 env = make_env("CartPole-v1")
 batch = collect(env, run.policy, run.features, 5, np.random.default_rng(123))
 env.close()
-F = fisher(run.policy.grad_log_prob(batch.X, batch.actions))
+S = run.policy.grad_log_prob(batch.X, batch.actions)
+F = fisher(S)
 eig = np.linalg.eigvalsh(F)
-print("Fisher eigenvalues:", eig)
+print("Fisher eigenvalues:", np.array2string(eig, precision=2, floatmode="fixed",
+                                             formatter={"float": "{:.1e}".format}))
 assert np.allclose(F, F.T) and eig.min() > -1e-10
+assert np.sum(eig < 1e-10 * eig.max()) >= 5           # the two columns' common shift
+
+from linear_pg.estimator import weighted_score_mean
+from linear_pg.optim import NaturalGradient
+
+delta, damping = 0.05, 1e-4
+g = weighted_score_mean(S, batch.rewards, batch.n_episodes)   # any ascent direction will do
+step = NaturalGradient(delta, damping=damping).step(g, S)
+F_damped = F + damping * np.mean(np.diag(F)) * np.eye(F.shape[0])
+nat = np.linalg.solve(F_damped, g)
+print(f"step . F step = {step @ F_damped @ step:.6f} (delta = {delta}); "
+      f"|step - alpha F^-1 g| = {np.abs(step - np.sqrt(delta / (g @ nat)) * nat).max():.1e}")
+assert np.isclose(step @ F_damped @ step, delta)
+assert np.allclose(step, np.sqrt(delta / (g @ nat)) * nat)
 '''),
 md(r'''
 ## Summary
 
 - `train(env_id, ...)` runs REINFORCE with any combination of estimator, baseline and
   optimizer; `train_seeds` repeats it over seeds; `evaluate` measures a final policy.
-- With plain SGD, reward-to-go beats the total return and the baseline helps further, as
-  the variances of notebook 5 predict.
-- The natural gradient with a KL-sized step learns fastest here and is much less sensitive
-  to the scale of the features and returns.
+- With plain SGD, the value baseline helps clearly, as the variances of notebook 5 predict.
+  Reward-to-go alone is not clearly better than the total return over five seeds here (its
+  mean over all episodes is higher, its last episodes and greedy evaluations are not): the
+  spread between seeds is as large as that difference.
+- The natural gradient, with a step of fixed length in the Fisher metric, learns fastest
+  here. Its step does not depend on how the policy is parameterized (notebook 8 takes this
+  further).
 
 ## Exercises
 
