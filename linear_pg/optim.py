@@ -277,12 +277,20 @@ class NaturalGradient(SGD):
     def _fisher_matrix(self, g: np.ndarray, scores: np.ndarray | None,
                        fisher_matrix: np.ndarray | None) -> np.ndarray:
         """A fresh copy of F (the damping is added to it in place)."""
+        if fisher_matrix is not None and scores is not None:
+            raise ValueError(f"give the natural gradient the batch's scores or its "
+                             f"fisher_matrix, not both (this one, fisher={self.fisher!r}, "
+                             f"takes {'scores' if self.needs_scores else 'fisher_matrix'})")
         if fisher_matrix is not None:
             F = np.array(as_float_array(fisher_matrix, "fisher_matrix"))
             if F.shape != (g.size, g.size):
                 raise ValueError(f"fisher_matrix must have shape ({g.size}, {g.size}) for a "
                                  f"gradient of {g.size} parameters, got shape {F.shape}")
-            return check_finite(F, "fisher_matrix")
+            check_finite(F, "fisher_matrix")
+            if not np.allclose(F, F.T, rtol=1e-10, atol=1e-12 * np.abs(F).max()):
+                raise ValueError("fisher_matrix must be symmetric (a Fisher matrix is an "
+                                 "average of outer products s s^T)")
+            return F
         if scores is None:
             raise ValueError("the natural gradient needs the batch's scores (to estimate F) or "
                              "fisher_matrix, got neither")

@@ -372,3 +372,13 @@ def test_get_state_gives_copies_and_set_state_checks_what_it_restores():
             Adam(0.1).set_state(state)
     with pytest.raises(TypeError, match="state must be a dict"):
         Adam(0.1).set_state(None)
+
+
+def test_natural_gradient_takes_scores_or_a_symmetric_fisher_matrix():
+    # with both, the matrix silently won over the scores whatever fisher= said
+    S = np.random.default_rng(0).standard_normal((5, 2))
+    with pytest.raises(ValueError, match="scores or its fisher_matrix, not both"):
+        NaturalGradient(0.1).step(np.ones(2), S, fisher_matrix=np.eye(2))
+    with pytest.raises(ValueError, match="fisher_matrix must be symmetric"):
+        NaturalGradient(0.1, fisher="expected").step(np.ones(2),
+                                                     fisher_matrix=[[1.0, 0.5], [0.0, 1.0]])
