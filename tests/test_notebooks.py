@@ -94,3 +94,19 @@ def test_committed_notebook_has_outputs_and_structure(path):
     first, last = nb.cells[0].source, nb.cells[-1].source
     assert "What you will learn" in first
     assert "## Summary" in last and "## Exercises" in last
+
+
+@pytest.mark.parametrize("args, code, says", [
+    (["--help"], 0, "usage:"),
+    ([], 2, "name the notebooks to build"),      # it rebuilt all of them, over the committed
+    (["--dry-run"], 2, "unknown option --dry-run"),
+    (["09"], 2, "no notebook '09'"),
+])
+def test_the_build_script_builds_only_the_notebooks_named(args, code, says):
+    import subprocess
+
+    before = {p: p.stat().st_mtime_ns for p in NOTEBOOKS}
+    done = subprocess.run([sys.executable, str(NOTEBOOK_DIR / "_build" / "build.py"), *args],
+                          capture_output=True, text=True, timeout=60)
+    assert done.returncode == code and says in done.stdout + done.stderr
+    assert {p: p.stat().st_mtime_ns for p in NOTEBOOKS} == before
