@@ -385,6 +385,7 @@ def _seeds_in_workers(task: Callable[[int, Callable[[Any], None]], Any], out: Pa
     from joblib import Parallel, delayed
     from tqdm import tqdm
 
+    earlier = {s: _stamp(_checkpoint_path(out, s)) for s in seeds}   # before this job
     stop_dir = tempfile.mkdtemp(prefix="linear_pg-stop-")
     stop_file = os.path.join(stop_dir, "stop")
     runs, bar = [], None        # the bar appears with the first finished seed
@@ -402,7 +403,7 @@ def _seeds_in_workers(task: Callable[[int, Callable[[Any], None]], Any], out: Pa
                     bar.update(1)
                     bar.set_postfix(last_avg_return=f"{run.episode_returns[-100:].mean():.1f}")
     except KeyboardInterrupt:
-        _keep_checkpoints(out, [s for s in seeds if s not in {r.seed for r in runs}])
+        _keep_checkpoints(out, [s for s in seeds if s not in {r.seed for r in runs}], earlier)
         raise
     except BrokenProcessPool:
         if not os.path.exists(stop_file):
@@ -413,7 +414,7 @@ def _seeds_in_workers(task: Callable[[int, Callable[[Any], None]], Any], out: Pa
               "with it; the seeds that had not finished keep their last checkpoint",
               file=sys.stderr)
         unfinished = [s for s in seeds if s not in {r.seed for r in runs}]
-        runs.extend(_keep_checkpoints(out, unfinished))
+        runs.extend(_keep_checkpoints(out, unfinished, earlier))
         reported.update(unfinished)
     finally:
         if bar is not None:
@@ -426,9 +427,22 @@ def _seeds_in_workers(task: Callable[[int, Callable[[Any], None]], Any], out: Pa
     return runs
 
 
-def _keep_checkpoints(out: Path, seeds: list[int]) -> list[Any]:
+def _stamp(path: Path) -> tuple[int, int, int] | None:
+    """(inode, size, modification time) of a file, None if there is none: a checkpoint
+    written since has another (it is written to a new file that replaces the old one)."""
+    try:
+        st = path.stat()
+    except OSError:
+        return None
+    return st.st_ino, st.st_size, st.st_mtime_ns
+
+
+def _keep_checkpoints(out: Path, seeds: list[int],
+                      earlier: dict[int, tuple[int, int, int] | None] | None = None
+                      ) -> list[Any]:
     """After a hard stop: write each seed's directory from its last checkpoint, and say so;
-    returns the Runs kept."""
+    returns the Runs kept. A checkpoint that is still the one ``earlier`` recorded before
+    this job started is an earlier run's, not this job's: it is left as it was."""
     from .checkpoint import load_run
     from .rundir import seed_dir, write_run
 
@@ -438,6 +452,10 @@ def _keep_checkpoints(out: Path, seeds: list[int]) -> list[Any]:
         if not path.is_file():
             print(f"linear-pg: {seed_dir(out, seed)}: no checkpoint yet, nothing kept",
                   file=sys.stderr)
+            continue
+        if earlier is not None and earlier.get(seed) == _stamp(path):
+            print(f"linear-pg: {seed_dir(out, seed)}: no checkpoint of this run yet; its "
+                  f"earlier files are left as they were", file=sys.stderr)
             continue
         try:
             run = load_run(path)
@@ -481,7 +499,7 @@ def cmd_train(args: argparse.Namespace) -> int:
         print(f"note: {out} also holds {', '.join(older)} from an earlier run; the figure "
               f"includes them")
     print(f"wrote {', '.join(str(p) for p in figures)}")
-    return 0
+    return _exit_code(runs)
 
 
 # ---------------------------------------------------------------------------- resume
@@ -496,7 +514,7 @@ def cmd_resume(args: argparse.Namespace) -> int:
     missing = [str(d / CHECKPOINT_FILE) for d in run_dirs if not (d / CHECKPOINT_FILE).is_file()]
     if missing:
         raise FileNotFoundError(f"no checkpoint to resume from: {', '.join(missing)}")
-    todo: dict[int, tuple[Path, int]] = {}              # seed -> (its directory, episodes)
+    todo: list[tuple[Path, int, int]] = []     # (its directory, training seed, episodes)
     for run_dir in run_dirs:
         saved = load_run(run_dir / CHECKPOINT_FILE)
         target = args.episodes if args.episodes is not None else saved.config["episodes"]
@@ -507,25 +525,39 @@ def cmd_resume(args: argparse.Namespace) -> int:
         elif saved.stopped_reason is not None and saved.stopped_reason.startswith("diverged"):
             print(f"{run_dir}: not resumed, it stopped as {saved.stopped_reason}")
         else:
-            todo[saved.seed] = (run_dir, saved.n_episodes)
+            todo.append((run_dir, saved.seed, saved.n_episodes))
     out = Path(args.run_dir)
+    seeds = [seed for _, seed, _ in todo]
     n_jobs = args.jobs if args.jobs is not None else min(len(todo), os.cpu_count() or 1)
-    if n_jobs > 1 and len(todo) > 1 and all(d == seed_dir(out, seed)
-                                            for seed, (d, _) in todo.items()):
+    # worker processes write out/seed-<seed>: only for directories named by distinct seeds
+    if n_jobs > 1 and len(todo) > 1 and len(set(seeds)) == len(seeds) and \
+            all(d == seed_dir(out, seed) for d, seed, _ in todo):
         task = functools.partial(_resume_seed_dir, out, args.episodes, args.checkpoint_every)
-        runs = _seeds_in_workers(task, out, list(todo), n_jobs=n_jobs,
-                                 progress=not args.quiet, desc="resume")
+        runs = _seeds_in_workers(task, out, seeds, n_jobs=n_jobs, progress=not args.quiet,
+                                 desc="resume")
+        done = [(seed_dir(out, run.seed), run) for run in runs]
     else:
-        runs = []
-        for seed, (run_dir, _) in todo.items():
-            runs.append(_resume_here(run_dir, args, seed))
-            if runs[-1].stopped_reason == "interrupted":
-                break                                   # Ctrl-C: the other seeds wait
-    for run in runs:
-        run_dir, before = todo[run.seed]
-        print(f"{run_dir}: {before} -> {run.n_episodes} episodes, {_outcome(run)}")
+        done = []
+        for run_dir, seed, _ in todo:
+            done.append((run_dir, _resume_here(run_dir, args, seed)))
+            if done[-1][1].stopped_reason == "interrupted":
+                waiting = [str(d) for d, _, _ in todo[len(done):]]
+                if waiting:                             # Ctrl-C: the other seeds wait
+                    print(f"linear-pg: not resumed (interrupted before they started): "
+                          f"{', '.join(waiting)}", file=sys.stderr)
+                break
+    before = {run_dir: n for run_dir, _, n in todo}
+    for run_dir, run in done:
+        print(f"{run_dir}: {before.get(run_dir, '?')} -> {run.n_episodes} episodes, "
+              f"{_outcome(run)}")
     print(f"wrote {', '.join(str(p) for p in plot_run_dirs([_figure_dir(args.run_dir)]))}")
-    return 0
+    return _exit_code([run for _, run in done])
+
+
+def _exit_code(runs: Sequence[Any]) -> int:
+    """0, or EXIT_INTERRUPTED when a Ctrl-C stopped any of ``runs`` (each saved as it stood):
+    the job is not complete, and a script that goes on with ``&&`` should not go on."""
+    return EXIT_INTERRUPTED if any(r.stopped_reason == "interrupted" for r in runs) else 0
 
 
 def _figure_dir(run_dir: str | os.PathLike) -> Path:

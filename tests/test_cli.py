@@ -676,7 +676,7 @@ def _train_and_interrupt(out, n_sigint, wait_for):
 @pytest.mark.skipif(sys.platform == "win32", reason="process groups and SIGINT are POSIX")
 def test_ctrl_c_with_several_seeds_keeps_every_seeds_run_so_far(tmp_path):
     code, out, err = _train_and_interrupt(tmp_path / "x", 1, wait_for="")
-    assert code == 0, err
+    assert code == 130, err           # each seed saved, but the job is not complete
     for k in (0, 1):
         d = tmp_path / "x" / f"seed-{k}"
         config = json.loads((d / "config.json").read_text())
@@ -689,15 +689,17 @@ def test_ctrl_c_with_several_seeds_keeps_every_seeds_run_so_far(tmp_path):
     assert (tmp_path / "x" / "learning_curve.png").is_file()
 
 
-def _pool_broken_by_an_early_ctrl_c(monkeypatch):
+def _pool_broken_by_an_early_ctrl_c(monkeypatch, meanwhile=lambda: None):
     """joblib.Parallel as it fails when a Ctrl-C kills a worker still starting up: the
-    parent's handler has created the stop file, and the pool is broken."""
+    parent's handler has created the stop file, and the pool is broken. ``meanwhile`` is
+    what the workers did before (e.g. save a checkpoint)."""
     import joblib
     from joblib.externals.loky.process_executor import BrokenProcessPool
 
     def parallel(n_jobs, return_as):
         def run(tasks):
             func, args, kwargs = next(iter(tasks))
+            meanwhile()
             Path(args[2]).touch()                   # _seed_in_worker(task, seed, stop_file, ..)
             raise BrokenProcessPool("A task has failed to un-serialize.")
             yield
@@ -726,17 +728,37 @@ def test_a_ctrl_c_that_breaks_the_worker_pool_keeps_the_checkpoints(tmp_path, ca
 
     out = tmp_path / "early"
     run = train("CartPole-v1", episodes=4, seed=0, batch_episodes=2)
-    run.config["episodes"] = 50           # a periodic checkpoint of seed 0's run
-    save_checkpoint(run, out / "seed-0" / "checkpoint.npz")
-    _pool_broken_by_an_early_ctrl_c(monkeypatch)
+    run.config["episodes"] = 50           # a periodic checkpoint of seed 0's run, saved
+    _pool_broken_by_an_early_ctrl_c(      # by this job before the pool broke
+        monkeypatch, lambda: save_checkpoint(run, out / "seed-0" / "checkpoint.npz"))
     code, stdout, err = run_cli(["train", "CartPole-v1", "--episodes", "50", "--seeds", "2",
                                  "--jobs", "2", "--out", out, "--quiet"], capsys)
-    assert code == 0, err
+    assert code == 130, err                            # interrupted: the job is not complete
     assert "seed-0: kept its last checkpoint (4 episodes)" in err
     assert "seed-1: no checkpoint yet, nothing kept" in err
     assert "seed-0: 4 episodes" in stdout and "stopped: interrupted" in stdout
     assert read_config(out / "seed-0")["stopped_reason"] == "interrupted"
     assert (out / "learning_curve.png").is_file()
+
+
+def test_an_earlier_runs_checkpoint_is_not_kept_as_this_jobs(runs, tmp_path, capsys,
+                                                              monkeypatch):
+    # training again into a run directory, stopped before it saved anything: the earlier
+    # run's files stay as they were, and are not reported as this run's result
+    import shutil
+
+    out = tmp_path / "again"
+    shutil.copytree(runs / "two", out)
+    files = {p: p.read_bytes() for p in out.rglob("*") if p.is_file()}
+    _pool_broken_by_an_early_ctrl_c(monkeypatch)
+    code, stdout, err = run_cli(["train", "CartPole-v1", "--episodes", "50", "--seeds", "2",
+                                 "--jobs", "2", "--lr", "0.05", "--out", out, "--quiet"],
+                                capsys)
+    assert code == 130 and stdout == ""
+    assert err.count("no checkpoint of this run yet; its earlier files are left as they "
+                     "were") == 2
+    assert "interrupted before any seed saved a run" in err
+    assert {p: p.read_bytes() for p in out.rglob("*") if p.is_file()} == files
 
 
 def test_a_hard_stop_keeps_each_seeds_last_checkpoint(tmp_path, capsys):
@@ -804,6 +826,19 @@ def test_resume_trains_interrupted_seeds_on_and_skips_finished_ones(tmp_path, ca
     assert not (seed_dir(out, 1) / "learning_curve.png").exists()
     np.testing.assert_array_equal(load_run_dir(seed_dir(out, 1)).policy.theta,
                                   train("CartPole-v1", episodes=10, seed=1).policy.theta)
+
+
+def test_resume_trains_every_directory_even_two_of_one_seed(runs, tmp_path, capsys):
+    # two directories trained with seed 0 (copied side by side): one of them was skipped
+    import shutil
+
+    out = tmp_path / "twins"
+    for name in ("seed-0", "seed-1"):
+        shutil.copytree(runs / "one" / "seed-0", out / name)
+    code, stdout, _ = run_cli(["resume", out, "--episodes", "14", "--quiet"], capsys)
+    assert code == 0
+    assert f"{out / 'seed-0'}: 12 -> 14 episodes" in stdout
+    assert f"{out / 'seed-1'}: 12 -> 14 episodes" in stdout
 
 
 def test_resume_needs_every_checkpoint(runs, tmp_path, capsys):
