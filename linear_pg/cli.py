@@ -22,8 +22,8 @@ EXIT_BROKEN_PIPE = 141
 """The exit code when the reader of stdout has gone (``| head``): 128 + SIGPIPE, as a
 process killed by it reports."""
 EXIT_INTERRUPTED = 130
-"""The exit code of a command that a Ctrl-C stopped before it could save anything (or at
-once, with a second Ctrl-C): 128 + SIGINT, as shells report it."""
+"""The exit code of a command that a Ctrl-C stopped, whatever it saved first: 128 + SIGINT,
+as shells report it."""
 
 DESCRIPTION = """\
 Policy gradients (REINFORCE) with linear policies, every gradient derived by hand.
