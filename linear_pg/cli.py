@@ -235,10 +235,14 @@ def train_to_dir(env_id: str, out: str | os.PathLike, seeds: Sequence[int], *,
     :func:`~linear_pg.trainer.train`; several seeds are told to stop after their current
     update and each writes its own directory (see :func:`_train_seeds_to_dir`).
     """
-    from .rundir import seed_dir, write_run
+    from .rundir import CHECKPOINT_FILE, HISTORY_FILE, seed_dir, write_run
     from .trainer import train
 
     out = check_out_dir(out)
+    if (out / HISTORY_FILE).is_file() or (out / CHECKPOINT_FILE).is_file():
+        raise ValueError(f"--out {str(out)!r} is the directory of one seed's run; train writes "
+                         f"a seed-<k> directory per seed inside --out: give the directory "
+                         f"that holds it ({str(out.parent)!r}) or another one")
     check_same_env(out, env_id, train_kwargs.get("env_kwargs"))
     seeds = list(seeds)
     _check_files_to_write(out, seeds)

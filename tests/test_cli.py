@@ -345,6 +345,20 @@ def test_a_directory_where_train_writes_a_file_is_refused_before_training(tmp_pa
                                      f"train writes a file")
 
 
+def test_train_refuses_an_out_that_is_one_seeds_run(runs, tmp_path, capsys):
+    # it wrote OUT/seed-0/seed-0, and the figure, evaluate and resume of OUT/seed-0 all
+    # showed the old run
+    import shutil
+
+    out = tmp_path / "nest"
+    shutil.copytree(runs / "one", out)
+    code, _, err = run_cli(["train", "CartPole-v1", "--episodes", "3", "--out",
+                            out / "seed-0", "--quiet"], capsys)
+    assert_one_line_error(code, err, f"--out '{out / 'seed-0'}' is the directory of one "
+                                     f"seed's run")
+    assert not (out / "seed-0" / "seed-0").exists()
+
+
 def test_a_train_refused_for_its_settings_leaves_no_seed_directory(tmp_path, capsys):
     out = tmp_path / "refused"
     code, _, err = run_cli(["train", "CartPole-v1", "--episodes", "4", "--gamma", "1.5",
