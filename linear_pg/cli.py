@@ -91,8 +91,14 @@ def _json_object(text: str) -> dict[str, Any]:
     def no_constant(name: str) -> None:   # NaN, Infinity: not JSON, and not storable
         raise ValueError(f"{name} is not a JSON number")
 
+    def finite(number: str) -> float:     # 1e400 would be parsed as Infinity
+        value = float(number)
+        if not math.isfinite(value):
+            raise ValueError(f"{number} is beyond the range of a float64")
+        return value
+
     try:
-        value = json.loads(text, parse_constant=no_constant)
+        value = json.loads(text, parse_constant=no_constant, parse_float=finite)
     except ValueError as err:             # json.JSONDecodeError is one
         raise argparse.ArgumentTypeError(f"expected a JSON object such as '{{\"g\": 9.81}}', "
                                          f"got {text!r} ({err})") from err

@@ -553,6 +553,8 @@ def test_bench_quick_prints_a_table_and_writes_json(tmp_path, capsys):
     (["train", "Pendulum-v1", "--env-kwargs", "{{g: 2}}"], ["--env-kwargs", "JSON object"]),
     (["train", "Pendulum-v1", "--env-kwargs", '{{"g": NaN}}'], ["--env-kwargs",
                                                                 "NaN is not a JSON number"]),
+    (["train", "Pendulum-v1", "--env-kwargs", '{{"g": 1e400}}'], ["--env-kwargs",
+                                                                  "1e400 is beyond the range"]),
     (["train", "Pendulum-v1", "--episodes", "2", "--env-kwargs", '{{"gravity": 2}}'],
      ["env_kwargs", "gravity", "not accepted"]),
     (["evaluate", "{tmp}/missing"], ["does not exist"]),
