@@ -193,8 +193,9 @@ def _read_arrays(path: Path) -> dict[str, np.ndarray]:
     except (zipfile.BadZipFile, OSError, ValueError, EOFError, KeyError) as err:
         why = str(err)
         if "pickle" in why:             # NumPy's advice to load it unsafely is not ours
-            why = ("it holds pickled Python objects, which a linear_pg checkpoint never "
-                   "does (not loaded: unpickling a file can run any code)")
+            why = ("it is neither a .npz archive nor a .npy file, and NumPy could only try "
+                   "to unpickle it, which a linear_pg checkpoint never needs (not tried: "
+                   "unpickling a file can run any code)")
         raise ValueError(f"checkpoint {str(path)!r} is corrupted or not a linear_pg "
                          f"checkpoint (.npz): {why}") from err
 

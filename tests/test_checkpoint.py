@@ -51,9 +51,11 @@ def test_corrupted_file(tmp_path):
     import pickle
 
     (tmp_path / "pickled.npz").write_bytes(pickle.dumps({"theta": [1.0]}))
-    with pytest.raises(ValueError, match="it holds pickled Python objects") as err:
-        load_run(tmp_path / "pickled.npz")
-    assert "allow_pickle" not in str(err.value)          # no advice to load it unsafely
+    (tmp_path / "junk.npz").write_text("junk\n")
+    for name in ("pickled.npz", "junk.npz"):
+        with pytest.raises(ValueError, match="neither a .npz archive nor a .npy file") as err:
+            load_run(tmp_path / name)
+        assert "allow_pickle" not in str(err.value)      # no advice to load it unsafely
 
 
 def test_mismatched_files(run, tmp_path):
