@@ -870,8 +870,16 @@ def train_loop(run: Run, env: gym.Env | gym.vector.VectorEnv, learner: Learner, 
                 _stop_diverged(run, problem)
                 break
             w = _weights(cfg, batch, base)
-            X, A, w, n_eps = (batch.X, batch.actions, w, batch.n_episodes) if augment is None \
-                else augment.samples(pi, batch, w)
+            try:
+                X, A, w, n_eps = (batch.X, batch.actions, w, batch.n_episodes) \
+                    if augment is None else augment.samples(pi, batch, w)
+            except ValueError as err:         # the mirror's check of the policy's symmetry
+                if run.update_episodes.size == 0:
+                    raise                     # from the start: the setup is wrong
+                # later, after projections that keep it exact: rounding in a policy grown
+                # huge, i.e. a diverging run
+                _stop_diverged(run, f"{err} (after {_count(run.n_episodes, 'episode')})")
+                break
             g, S = _reinforce_gradient(pi, X, A, w, n_eps, opt.needs_scores)
             if cfg["entropy_coef"] > 0:
                 g = g + cfg["entropy_coef"] * pi.grad_entropy(X).sum(0) / n_eps

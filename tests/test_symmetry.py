@@ -188,3 +188,14 @@ def test_a_mirror_that_does_not_fit_the_env_is_a_clear_error():
     car = gym.make("MountainCarContinuous-v0")
     assert resolve_mirror(Mirror((1, 1), (1,)), "x", car) is not None
     assert resolve_mirror(False, "Pendulum-v1", pendulum) is None
+
+
+@pytest.mark.filterwarnings("ignore:training stopped", "ignore:overflow encountered")
+def test_a_policy_that_loses_its_symmetry_to_rounding_stops_as_diverged():
+    # SGD at lr 1000 grows the weights until the mirror's check fails on rounding alone;
+    # that was a ValueError (exit code 2 on the command line) and a run that could not
+    # be resumed, instead of the divergence it is
+    run = train("Pendulum-v1", optimizer="sgd", lr=1000.0, episodes=40, seed=0)
+    assert run.stopped_reason.startswith("diverged: mirror: the policy is not "
+                                         "mirror-symmetric")
+    assert 0 < run.n_episodes < 40 and np.all(np.isfinite(run.policy.theta))
