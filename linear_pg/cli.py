@@ -108,6 +108,13 @@ def _json_object(text: str) -> dict[str, Any]:
     return value
 
 
+def _nonempty(text: str) -> str:
+    """--out: a path, not the empty string (which would mean the current directory)."""
+    if not text.strip():
+        raise argparse.ArgumentTypeError("expected a path, got an empty string")
+    return text
+
+
 def _clip_norm(text: str) -> float:
     """--max-grad-norm: a float > 0, or "inf" for no clipping (where the preset clips)."""
     return math.inf if text.strip().lower() == "inf" else _positive_float(text)
@@ -645,7 +652,7 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     import numpy as np
 
     from .rundir import env_label, find_runs, load_run_dir
-    from .trainer import evaluate
+    from .trainer import _count, evaluate
 
     how = "sampled actions" if args.sample else "mean action"
     groups = [(d, find_runs(d)) for d in args.run_dirs]   # every DIR checked before any run
@@ -659,7 +666,7 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
             print(f"{run_dir} ({env_label(run.env_id, _used_env_kwargs(run, args))}, seed "
                   f"{run.seed}): return "
                   f"{returns.mean():.2f} ± {returns.std():.2f} (mean ± std over "
-                  f"{returns.size} episodes, {how})")
+                  f"{_count(returns.size, 'episode')}, {how})")
         if len(means) > 1:
             where = f"{d}: " if len(groups) > 1 else ""
             print(f"{where}over {len(means)} seeds: {np.mean(means):.2f} ± "
@@ -697,8 +704,8 @@ def cmd_render(args: argparse.Namespace) -> int:
                                        frame_skip=args.frame_skip, max_frames=args.max_frames,
                                        fps=args.fps, scale=args.scale,
                                        env_kwargs=args.env_kwargs)
-    which = f" (the first of {len(runs)} seeds)" if len(runs) > 1 else ""
-    print(f"{runs[0]}{which} ({env_label(run.env_id, _used_env_kwargs(run, args))}): "
+    which = f"the first of {len(runs)} seeds, " if len(runs) > 1 else ""
+    print(f"{runs[0]} ({which}{env_label(run.env_id, _used_env_kwargs(run, args))}): "
           f"episode return {total:.1f}")
     print(f"wrote {path} ({n_frames} frame{'s' if n_frames != 1 else ''})")
     return 0
@@ -783,7 +790,8 @@ def build_parser() -> argparse.ArgumentParser:
                  "  python -m linear_pg train Pendulum-v1 --env-kwargs '{\"g\": 2.0}' "
                  "--out runs/low-g\n")
     p.add_argument("env", metavar="ENV", help="gymnasium id or preset name")
-    p.add_argument("--out", metavar="DIR", help="output directory (default: runs/ENV)")
+    p.add_argument("--out", metavar="DIR", type=_nonempty,
+                   help="output directory (default: runs/ENV)")
     p.add_argument("--episodes", type=_positive_int, metavar="N",
                    help="training episodes per seed (default: the preset's)")
     p.add_argument("--seeds", type=_positive_int, default=1, metavar="K",
@@ -861,7 +869,7 @@ def build_parser() -> argparse.ArgumentParser:
                  "  python -m linear_pg plot runs/rtg runs/total --labels reward-to-go total \\\n"
                  "      --out figures/compare.png\n")
     p.add_argument("dirs", nargs="+", metavar="DIR", help="run directories")
-    p.add_argument("--out", metavar="FILE",
+    p.add_argument("--out", metavar="FILE", type=_nonempty,
                    help="figure path; writes FILE.png and FILE.svg, or learning_curve.png "
                         "and .svg inside FILE if it is a directory (default with one DIR: "
                         "DIR/learning_curve; required with several)")
@@ -900,7 +908,7 @@ def build_parser() -> argparse.ArgumentParser:
                  "  python -m linear_pg render runs/cartpole --out cartpole.gif\n"
                  "  python -m linear_pg render runs/pendulum --frame-skip 2 --scale 0.5\n")
     p.add_argument("run_dir", metavar="RUN_DIR", help="run directory")
-    p.add_argument("--out", metavar="FILE.gif",
+    p.add_argument("--out", metavar="FILE.gif", type=_nonempty,
                    help="GIF path, or a directory to write episode.gif in "
                         "(default: RUN_DIR/episode.gif)")
     p.add_argument("--frame-skip", type=_positive_int, default=1, metavar="N",

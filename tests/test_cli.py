@@ -252,6 +252,8 @@ def test_evaluate_and_render_name_the_physics_a_run_was_trained_in(tmp_path, cap
                     '{"g": 2.0}', "--out", out, "--quiet"], capsys)[0] == 0
     code, stdout, _ = run_cli(["evaluate", out, "--episodes", "2"], capsys)
     assert code == 0 and '(Pendulum-v1 with {"g": 2.0}, seed 0)' in stdout
+    code, stdout, _ = run_cli(["evaluate", out, "--episodes", "1"], capsys)
+    assert code == 0 and "over 1 episode, mean action" in stdout
     code, stdout, _ = run_cli(["render", out, "--max-frames", "2"], capsys)
     assert code == 0 and '(Pendulum-v1 with {"g": 2.0}): episode return' in stdout
 
@@ -555,6 +557,8 @@ def test_bench_quick_prints_a_table_and_writes_json(tmp_path, capsys):
                                                                 "NaN is not a JSON number"]),
     (["train", "Pendulum-v1", "--env-kwargs", '{{"g": 1e400}}'], ["--env-kwargs",
                                                                   "1e400 is beyond the range"]),
+    (["train", "CartPole-v1", "--out", ""], ["--out", "empty string"]),   # was the cwd
+    (["plot", "{tmp}", "--out", ""], ["--out", "empty string"]),
     (["train", "Pendulum-v1", "--episodes", "2", "--env-kwargs", '{{"gravity": 2}}'],
      ["env_kwargs", "gravity", "not accepted"]),
     (["evaluate", "{tmp}/missing"], ["does not exist"]),
