@@ -259,3 +259,12 @@ def test_made_envs_with_the_same_seed_agree():
         return out
 
     assert trajectory(5) == trajectory(5)
+
+
+def test_making_the_corridor_warns_about_nothing():
+    # gymnasium's passive checker warned at every make about the constant observation
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        env = gym.make(ENV_ID)
+        env.reset(seed=0)
+        env.step(1)                     # right
