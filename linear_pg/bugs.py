@@ -259,9 +259,12 @@ def clipped_action_score(policy: LinearPolicy, X: object, A: object, low: object
     The environment may need the clipped action, but the estimator needs the score of
     what the policy sampled: E_a[grad log pi(a)] = 0 holds for the sampled a only. At the
     clipped action the score of a Gaussian whose mean lies near a bound no longer averages
-    to 0: every sample beyond the bound is scored as if it had landed on it, which biases
-    the mean away from the bound. Caught by the sample mean of the score sitting many
-    standard errors away from 0.
+    to 0: every sample beyond the bound is scored as if it had landed on it, so the mean's
+    score is biased by E[clip(a) - mu] / sigma^2, which points away from the bound (and
+    the log-std's is biased too). Which way the mean drifts is that bias times the sign of
+    the weights: away from the bound for positive returns, toward and past it for negative
+    ones. Caught by the sample mean of the score sitting many standard errors away from
+    0.
     """
     return policy.grad_log_prob(X, np.clip(np.asarray(A, dtype=np.float64), low, high))
 
@@ -355,8 +358,9 @@ def standardize_without_eps(weights: object) -> np.ndarray:
 
     Notes
     -----
-    A batch whose returns are all equal (every CartPole episode lasting 500 steps) has
-    std 0, and 0 / 0 is NaN: one perfect batch turns theta into NaN. Caught by a NaN check.
+    A batch whose weights are all equal (total returns when every CartPole episode lasts
+    500 steps) has std 0, and 0 / 0 is NaN: one perfect batch turns theta into NaN. Caught
+    by a NaN check.
     """
     w = check_finite(as_float_array(weights, "weights"), "weights")
     return (w - w.mean()) / w.std()

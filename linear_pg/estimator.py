@@ -47,8 +47,9 @@ def policy_gradient(policy: LinearPolicy, X: object, A: object, weights: object,
     lengths : array of int, shape (N,), optional
         Episode lengths (default: one episode).
     average : {"episodes", "steps"}, default "episodes"
-        Divide the sum by the number of episodes N (the unbiased estimate of the gradient
-        of J = E[R(tau)], as in the derivation) or by the number of steps T (a different
+        Divide the sum by the number of episodes N (with total-return weights, or
+        reward-to-go at gamma = 1, the unbiased estimate of the gradient of
+        J = E[R(tau)], as in the derivation) or by the number of steps T (a different
         scale: the gradient of J divided by the mean episode length, which changes the
         effective step size from batch to batch).
 

@@ -114,8 +114,12 @@ def total_return(rewards: object, gamma: float = 1.0, lengths: object = None) ->
     """R(tau) of its episode repeated at every step, shape (T,): the "simplest" weights.
 
     Every action of an episode is credited with the whole episode's return, including the
-    rewards that came before it; reward-to-go drops those, which lowers the variance
-    without changing the expected gradient.
+    rewards that came before it. With gamma = 1, reward-to-go drops those, which usually
+    lowers the variance without changing the expected gradient. With gamma < 1 the two
+    differ in expectation: R(tau) = sum_k gamma^k r_k weights step t by gamma^t G_t, the
+    exact gradient of the discounted J_gamma, while reward-to-go G_t drops the gamma^t
+    factor and estimates neither J_gamma's gradient nor the undiscounted one exactly
+    (Thomas 2014): gamma then trades a bias for a lower variance.
     """
     flat, lengths = _flat_rewards(rewards, lengths)
     return np.repeat(episode_returns(flat, gamma, lengths), lengths)
@@ -124,8 +128,10 @@ def total_return(rewards: object, gamma: float = 1.0, lengths: object = None) ->
 def normalize(weights: object, eps: float = 1e-8) -> np.ndarray:
     """Standardize a batch of weights: (w - mean(w)) / (std(w) + eps).
 
-    The epsilon keeps a constant batch (std = 0, e.g. every CartPole episode lasting 500
-    steps) from dividing zero by zero: the result is then all zeros, no update.
+    The epsilon keeps a constant batch (std = 0, e.g. total-return weights when every
+    CartPole episode lasts 500 steps) from dividing zero by zero: the result is then all
+    zeros, no update. (Subtracting the batch's own mean is a baseline fitted on the same
+    batch, with the small bias :mod:`linear_pg.baselines` describes.)
 
     Weights near the float64 limit (1e308) overflow the mean or the squares inside the
     standard deviation; the same formula is then evaluated on w / max|w|, with eps scaled

@@ -605,7 +605,9 @@ def lr_factor(schedule: str, progress: float, end: float = 0.0) -> float:
     down toward ``end`` (a fraction of the base rate) at the end of training, as in common
     PPO implementations. ``progress`` is the fraction of the training episodes already
     collected before the update's batch, so the first update uses the full rate and the
-    last one nearly ``end`` times it. For "npg" the factor scales the KL size delta.
+    last one nearly ``end`` times it. For "npg" the factor scales the KL size delta, the
+    squared length of the step in the Fisher metric, so the step itself shrinks like the
+    factor's square root.
 
     Examples
     --------

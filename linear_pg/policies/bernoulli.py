@@ -14,8 +14,9 @@ from .base import LinearPolicy, check_discrete_actions
 def log_sigmoid(z: np.ndarray) -> np.ndarray:
     """log sigma(z) = -log(1 + exp(-z)) = -logaddexp(0, -z), finite for any finite z.
 
-    The naive np.log(1 / (1 + np.exp(-z))) overflows exp(-z) for z < -710 and gives
-    log(0) = -inf for z < -37 or so; logaddexp never does.
+    The naive np.log(1 / (1 + np.exp(-z))) overflows exp(-z) for z < -709.8 and gives
+    log(0) = -inf there; the naive log(1 - sigma(z)), the log-probability of action 0, is
+    -inf already for z > 37, where sigma(z) rounds to 1. logaddexp never is.
     """
     return -np.logaddexp(0.0, -z)
 
