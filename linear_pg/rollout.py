@@ -107,6 +107,8 @@ def _to_env(space: gym.Space) -> Callable[[object], object]:
         start = int(space.start)
         return (lambda a: a + start) if start else (lambda a: a)
     low, high, dtype = space.low, space.high, space.dtype
+    if np.issubdtype(dtype, np.integer):  # to the nearest allowed value, not toward 0
+        return lambda a: np.rint(np.minimum(np.maximum(a, low), high)).astype(dtype)
     return lambda a: np.minimum(np.maximum(a, low), high).astype(dtype)
 
 

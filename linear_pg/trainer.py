@@ -15,6 +15,7 @@ One update of REINFORCE, as :func:`train` runs it:
 from __future__ import annotations
 
 import copy
+import importlib
 import math
 import numbers
 import time
@@ -174,12 +175,18 @@ def make_env(env_id: str, env_kwargs: dict[str, Any] | None = None,
     without a time limit (CliffWalking, where a random walk can go on for any number of
     steps) gets gymnasium's ``TimeLimit`` of ``DEFAULT_MAX_EPISODE_STEPS`` unless
     ``env_kwargs`` sets ``max_episode_steps``.
+
+    An env of your own is named ``"module:EnvId-v0"``, as ``gymnasium.make`` takes it: the
+    module (importable from the current directory or the Python path) is imported first,
+    and it registers ``EnvId-v0`` with ``gymnasium.register``. The same id then works in
+    every process: the command line, joblib workers, and a later evaluate or resume.
     """
     if not isinstance(env_id, str):
         raise TypeError(f"env_id must be a str such as 'CartPole-v1', got "
                         f"{type(env_id).__name__}")
     n_envs = check_int(n_envs, "n_envs", low=1)
     kwargs = dict(check_kwargs(env_kwargs, "env_kwargs"))
+    env_id = import_env_module(env_id)
     try:
         spec = gym.spec(env_id)
     except gym.error.Error as err:
@@ -196,13 +203,32 @@ def make_env(env_id: str, env_kwargs: dict[str, Any] | None = None,
     except gym.error.DependencyNotInstalled as err:
         raise ValueError(f"env_id {env_id!r} {_make_failure(err)} ({err})") from err
     except TypeError as err:
-        raise ValueError(f"env_kwargs {given!r} are not accepted by {env_id!r} ({err})") \
-            from err
+        if given:                         # most likely an argument the env does not take
+            raise ValueError(f"env_kwargs {given!r} are not accepted by {env_id!r} ({err})") \
+                from err
+        raise ValueError(f"{env_id!r} could not be made: TypeError: {err}") from err
     except Exception as err:              # the env's own constructor may fail in any way
         with_kwargs = f" with env_kwargs {given!r}" if given else ""
         raise ValueError(f"{env_id!r} could not be made{with_kwargs}: "
                          f"{type(err).__name__}: {err}") from err
     return _flat_observations(env, env_id)
+
+
+def import_env_module(env_id: str) -> str:
+    """The registered id of ``env_id``: for ``"module:EnvId-v0"`` the module is imported
+    (which registers the env) and ``"EnvId-v0"`` returned; any other id as it is."""
+    module, colon, name = env_id.rpartition(":")
+    if not colon:
+        return env_id
+    if not module or not name:
+        raise ValueError(f"env_id {env_id!r} must be 'EnvId-v0' or 'module:EnvId-v0'")
+    try:
+        importlib.import_module(module)
+    except ImportError as err:
+        raise ValueError(f"env_id {env_id!r}: its module {module!r} cannot be imported "
+                         f"({err}); it must be importable from the current directory or "
+                         f"the Python path") from err
+    return name
 
 
 def _make_failure(err: gym.error.Error) -> str:
@@ -421,6 +447,11 @@ def _resolve(env_id: str, env: gym.Env, given: dict[str, Any], own_model: bool =
     if given.get("mean_bound_coef") and kind in POLICY_NAMES and kind != "gaussian":
         raise ValueError(f"mean_bound_coef keeps a Gaussian policy's mean inside the action "
                          f"box; a {kind!r} policy has none")
+    space = env.action_space
+    if given.get("mean_bound_coef") and isinstance(space, gym.spaces.Box) and \
+            not np.any(np.isfinite(space.low)) and not np.any(np.isfinite(space.high)):
+        raise ValueError(f"mean_bound_coef keeps a Gaussian policy's mean inside the action "
+                         f"box; this env's box {space} has no finite bound")
     cfg.setdefault("mirror", None)
     for part in ("env", "policy", "features", "optimizer"):
         cfg[f"{part}_kwargs"] = check_kwargs(cfg.get(f"{part}_kwargs"), f"{part}_kwargs")
@@ -556,13 +587,17 @@ def _shown(obs: np.ndarray) -> str:
 
 
 def _non_finite_step_input(g: np.ndarray, scores: np.ndarray | None,
-                           fisher_matrix: np.ndarray | None) -> str | None:
+                           fisher_matrix: np.ndarray | None,
+                           grad_norm: float = 0.0) -> str | None:
     """'a non-finite gradient' (or scores, or Fisher matrix) if what the optimizer would
-    step with is not finite (e.g. features so large that their squares overflow), else
-    None."""
+    step with is not finite (e.g. features so large that their squares overflow), or
+    'a gradient whose norm overflows' (returns near 1e200 without standardized weights:
+    the optimizers' squares of it are inf, and every step would be 0); else None."""
     for name, a in (("gradient", g), ("score", scores), ("Fisher matrix", fisher_matrix)):
         if a is not None and not np.all(np.isfinite(a)):
             return f"a non-finite {name}"
+    if not math.isfinite(grad_norm):
+        return "a gradient whose norm overflows"
     return None
 
 
@@ -814,9 +849,12 @@ class Learner:
     @classmethod
     def start(cls, cfg: dict[str, Any], rng: np.random.Generator,
               augment: MirrorAugmentation | None, action_space: gym.Space) -> Learner:
-        """A fresh baseline and optimizer for ``cfg``; the bounds of a bounded Box."""
-        bounds = space_bounds(action_space) if isinstance(action_space, gym.spaces.Box) \
-            else None
+        """A fresh baseline and optimizer for ``cfg``; the bounds of a Box action space
+        (for the bounds penalty; an infinite bound leaves its side free)."""
+        bounds = None
+        if isinstance(action_space, gym.spaces.Box):
+            bounds = (np.asarray(action_space.low, np.float64),
+                      np.asarray(action_space.high, np.float64))
         return cls(cfg, make_baseline(cfg["baseline"]),
                    make_optimizer(cfg["optimizer"], cfg["lr"], **cfg.get("optimizer_kwargs", {})),
                    rng, augment, bounds)
@@ -894,7 +932,7 @@ def train_loop(run: Run, env: gym.Env | gym.vector.VectorEnv, learner: Learner, 
                      else math.nan, "wall_time": time.perf_counter() - start}
             run._append(batch.episode_returns, batch.lengths, stats)
             F = pi._fisher(X) if opt.needs_fisher else None
-            problem = _non_finite_step_input(g, S, F)
+            problem = _non_finite_step_input(g, S, F, grad_norm)
             if problem is None:
                 new_theta = pi.theta + opt.step(clip_grad_norm(g, cfg["max_grad_norm"]), S, F)
                 problem = "a non-finite update" if not np.all(np.isfinite(new_theta)) else None

@@ -132,3 +132,97 @@ def test_record_episode_refuses_an_env_that_cannot_render_or_other_observations(
     with pytest.raises(ValueError, match="fitted on observations of size 16, but this env's "
                                          "observations have size 64"):
         record_episode(lake.policy, lake.features, "FrozenLake-v1", env_kwargs={"map_name": "8x8"})
+
+
+ENV_MODULE = '''
+import gymnasium as gym
+import numpy as np
+from gymnasium import spaces
+
+
+class Target(gym.Env):
+    """Reward -|a - target|; the action box may have infinite bounds."""
+
+    def __init__(self, low=(-1.0, 0.0, 5.0), high=(3.0, 10.0, np.inf), scale=1.0):
+        self.observation_space = spaces.Box(-1, 1, (2,), np.float32)
+        self.action_space = spaces.Box(np.array(low, np.float32), np.array(high, np.float32))
+        self.scale = scale
+
+    def reset(self, seed=None, options=None):
+        super().reset(seed=seed)
+        self.t = 0
+        return self.np_random.uniform(-1, 1, 2).astype(np.float32), {}
+
+    def step(self, a):
+        self.t += 1
+        r = -float(np.abs(np.asarray(a, float) - np.array([1.0, 5.0, 8.0])).sum())
+        return (self.np_random.uniform(-1, 1, 2).astype(np.float32), self.scale * r,
+                self.t >= 5, False, {})
+
+
+gym.register("LinearPGTestTarget-v0", entry_point=Target)
+'''
+
+
+@pytest.fixture
+def env_module(tmp_path, monkeypatch):
+    """A module of the user's own, importable from the current directory, that registers
+    LinearPGTestTarget-v0."""
+    (tmp_path / "lpg_test_target.py").write_text(ENV_MODULE)
+    monkeypatch.syspath_prepend(str(tmp_path))
+    monkeypatch.chdir(tmp_path)
+    return "lpg_test_target:LinearPGTestTarget-v0"
+
+
+def test_an_env_of_your_own_is_named_module_colon_id(env_module, capsys):
+    # train() and the command line looked the id up without importing the module: "not a
+    # registered gymnasium environment", so no env of one's own could be used from the CLI
+    from linear_pg.cli import main
+
+    run = train(env_module, episodes=4, seed=0)
+    assert run.env_id == env_module and run.n_episodes == 4
+    assert main(["train", env_module, "--episodes", "4", "--seeds", "2", "--jobs", "2",
+                 "--out", "own", "--quiet"]) == 0              # the workers import it too
+    assert main(["evaluate", "own", "--episodes", "2"]) == 0
+    with pytest.raises(ValueError, match="its module 'no_such_module' cannot be imported"):
+        make_env("no_such_module:X-v0")
+
+
+def test_the_bounds_penalty_acts_on_the_finite_sides_of_a_box(env_module):
+    # a box with one infinite bound turned the penalty off altogether, silently
+    plain = train(env_module, episodes=10, seed=0, optimizer="adam", lr=0.1)
+    bounded = train(env_module, episodes=10, seed=0, optimizer="adam", lr=0.1,
+                    mean_bound_coef=10.0)
+    assert not np.array_equal(plain.policy.theta, bounded.policy.theta)
+    with pytest.raises(ValueError, match="has no finite bound"):
+        train(env_module, episodes=2, mean_bound_coef=1.0,
+              env_kwargs={"low": (-np.inf,) * 3, "high": (np.inf,) * 3})
+
+
+@pytest.mark.filterwarnings("ignore:overflow encountered")
+def test_a_gradient_whose_norm_overflows_stops_training(env_module):
+    # rewards near 1e200 without standardized weights: |g| and the optimizers' squares of
+    # g are inf, and every step was silently 0
+    with pytest.warns(RuntimeWarning, match="a gradient whose norm overflows"):
+        run = train(env_module, episodes=6, seed=0, normalize_weights=False,
+                    env_kwargs={"scale": 1e200})
+    assert run.stopped_reason.startswith("diverged: a gradient whose norm overflows")
+
+
+def test_a_type_error_inside_an_env_is_not_blamed_on_env_kwargs_never_given():
+    class Broken(gym.Env):
+        def __init__(self):
+            self.x = None + 1
+
+    if "LinearPGTestBroken-v0" not in gym.registry:
+        gym.register("LinearPGTestBroken-v0", entry_point=Broken)
+    with pytest.raises(ValueError, match=r"'LinearPGTestBroken-v0' could not be made: "
+                                         r"TypeError"):
+        make_env("LinearPGTestBroken-v0")
+
+
+def test_an_integer_box_gets_the_nearest_allowed_action():
+    from linear_pg.rollout import env_action
+
+    space = gym.spaces.Box(0, 10, (2,), dtype=np.int64)
+    np.testing.assert_array_equal(env_action(space, np.array([0.79, 12.4])), [1, 10])
