@@ -273,6 +273,9 @@ def make_policy_for_env(space: gym.Space, policy: str, n_features: int, *, seed:
                    owned=POLICY_ARGUMENTS)
     if isinstance(space, gym.spaces.Discrete):
         n = int(space.n)
+        if n < 2:
+            raise ValueError(f"action space {space} has a single action: there is no "
+                             f"choice for a policy to learn")
         if policy == "gaussian":
             raise ValueError(f"policy 'gaussian' needs a continuous (Box) action space, "
                              f"got {space}; use 'softmax'")
@@ -348,7 +351,13 @@ def _random_observations(env: gym.Env, rng: np.random.Generator, n_episodes: int
             obs.append(s)
             s, _, term, trunc, _ = env.step(env.action_space.sample())
             done = term or trunc
-    return np.asarray(obs, dtype=np.float64)
+    obs = np.asarray(obs, dtype=np.float64)
+    bad = np.flatnonzero(~np.all(np.isfinite(obs), axis=1))
+    if bad.size:
+        raise ValueError(f"the environment returned a non-finite observation "
+                         f"{obs[bad[0]].tolist()} in the {n_episodes} random-action episodes "
+                         f"that fit the features, before training")
+    return obs
 
 
 def fit_features(name: str, env: gym.Env, rng: np.random.Generator,

@@ -226,3 +226,29 @@ def test_an_integer_box_gets_the_nearest_allowed_action():
 
     space = gym.spaces.Box(0, 10, (2,), dtype=np.int64)
     np.testing.assert_array_equal(env_action(space, np.array([0.79, 12.4])), [1, 10])
+
+
+def test_a_nan_observation_while_fitting_the_features_names_the_environment():
+    class NaNObs(gym.Env):
+        observation_space = gym.spaces.Box(-1.0, 1.0, (2,))
+        action_space = gym.spaces.Discrete(2)
+
+        def reset(self, *, seed=None, options=None):
+            super().reset(seed=seed)
+            return np.zeros(2, np.float32), {}
+
+        def step(self, action):
+            return np.full(2, np.nan, np.float32), 0.0, True, False, {}
+
+    if "LinearPGTestNaNObs-v0" not in gym.registry:
+        gym.register("LinearPGTestNaNObs-v0", entry_point=NaNObs)
+    with pytest.raises(ValueError, match="the environment returned a non-finite observation "
+                                         r"\[nan, nan\] in the 5 random-action episodes"):
+        train("LinearPGTestNaNObs-v0", episodes=2, features="standard")
+
+
+def test_a_single_action_is_a_clear_error():
+    from linear_pg.trainer import make_policy_for_env
+
+    with pytest.raises(ValueError, match=r"Discrete\(1\) has a single action"):
+        make_policy_for_env(gym.spaces.Discrete(1), "softmax", 3)
