@@ -235,10 +235,12 @@ def test_a_nan_observation_while_fitting_the_features_names_the_environment():
 
         def reset(self, *, seed=None, options=None):
             super().reset(seed=seed)
+            self.t = 0
             return np.zeros(2, np.float32), {}
 
         def step(self, action):
-            return np.full(2, np.nan, np.float32), 0.0, True, False, {}
+            self.t += 1
+            return np.full(2, np.nan, np.float32), 0.0, self.t >= 2, False, {}
 
     if "LinearPGTestNaNObs-v0" not in gym.registry:
         gym.register("LinearPGTestNaNObs-v0", entry_point=NaNObs)
