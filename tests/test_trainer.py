@@ -387,7 +387,7 @@ def test_a_fisher_matrix_that_overflows_stops_training_as_diverged(fisher):
         run = train("CartPole-v1", episodes=6, seed=0, batch_episodes=2, optimizer="npg",
                     features=RawFeatures(scale=[1e-160] * 4),
                     optimizer_kwargs={"fisher": fisher})
-    assert run.stopped_reason.startswith("diverged: a non-finite")
+    assert run.stopped_reason.startswith(("diverged: a non-finite", "diverged: a gradient whose"))
     assert np.all(np.isfinite(run.policy.theta))
 
 
