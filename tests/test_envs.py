@@ -228,6 +228,7 @@ def test_an_integer_box_gets_the_nearest_allowed_action():
     np.testing.assert_array_equal(env_action(space, np.array([0.79, 12.4])), [1, 10])
 
 
+@pytest.mark.filterwarnings("ignore:.*not within the observation space")   # the NaN itself
 def test_a_nan_observation_while_fitting_the_features_names_the_environment():
     class NaNObs(gym.Env):
         observation_space = gym.spaces.Box(-1.0, 1.0, (2,))
