@@ -88,7 +88,7 @@ def test_committed_notebook_has_outputs_and_structure(path):
     code_cells = [c for c in nb.cells if c.cell_type == "code"]
     assert code_cells and all(c.get("outputs") for c in code_cells[:1])
     assert all(c.get("execution_count") is not None for c in code_cells), \
-        f"{path.name} must be committed executed (python notebooks/_build/build.py)"
+        f"{path.name} must be committed executed (python notebooks/_build/build.py NN)"
     assert not any(o.get("output_type") == "error" for c in code_cells for o in c.outputs)
     assert "full settings" in _stdout(code_cells[0])
     first, last = nb.cells[0].source, nb.cells[-1].source
