@@ -55,11 +55,13 @@ def check_output_file(path: object, name: str, example: str) -> Path:
     if not ancestor.is_dir():
         raise ValueError(f"{name} {str(path)!r} cannot be created: {str(ancestor)!r} is an "
                          f"existing file, not a directory")
-    created = [d for d in (path.parent.absolute(), *path.parent.absolute().parents)
-               if not d.exists()]
+    # normalized first: through "missing/../existing" a directory that existed before
+    # would count as created by this check, and be removed again
+    parent = Path(os.path.normpath(path.parent.absolute()))
+    created = [d for d in (parent, *parent.parents) if not d.exists()]
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        with tempfile.TemporaryFile(dir=path.parent):
+        parent.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryFile(dir=parent):
             pass
     except OSError as err:
         raise ValueError(f"{name} {str(path)!r} cannot be written: {err}") from err

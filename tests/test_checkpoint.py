@@ -446,3 +446,31 @@ def test_saving_such_a_run_keeps_what_was_there(tmp_path):
     with pytest.raises(ValueError, match=UNSTORABLE):
         write_run(run, tmp_path / "seed-0")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["c.npz"]
+
+
+class Ranged(FeatureMap):
+    """A valid map that refuses observations far outside the range it was fitted on, and
+    restores its feature count without transforming anything."""
+
+    name = "ranged"
+    _state_keys = ("lo_", "hi_")
+
+    def _fit(self, obs):
+        self.lo_, self.hi_ = obs.min(axis=0) - 1.0, obs.max(axis=0) + 1.0
+
+    def _transform(self, obs):
+        if np.any(obs < self.lo_ - 10) or np.any(obs > self.hi_ + 10):
+            raise ValueError("observation outside the fitted range")
+        return np.hstack([(obs - self.lo_) / (self.hi_ - self.lo_), np.ones((len(obs), 1))])
+
+    def _restore(self):
+        self.n_features_out_ = self.lo_.size + 1
+
+
+def test_a_map_that_refuses_the_probe_observations_is_still_saved(tmp_path):
+    # the check's probes (zeros, ones, a random row) may lie outside what a map accepts;
+    # it was refused although it loads back
+    phi = Ranged().fit(np.array([[100.0, 200.0], [101.0, 203.0]]))
+    with pytest.raises(ValueError):
+        phi.transform(np.zeros((1, 2)))
+    phi.check_restorable()

@@ -512,6 +512,20 @@ def test_bench_json_goes_into_new_directories(tmp_path, capsys, monkeypatch):
     assert json.loads(path.read_text()) == {"rows": [], "x": 1}
 
 
+def test_an_output_path_check_leaves_an_existing_directory_alone(tmp_path, monkeypatch):
+    # through "missing/../existing", an existing empty directory counted as created by
+    # the check and was removed (and recreated by the writer, with other permissions)
+    from linear_pg._files import check_output_file
+
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "kept").mkdir(mode=0o700)
+    before = (tmp_path / "kept").stat()
+    check_output_file("missing/../kept/fig.png", "out", "fig.png")
+    after = (tmp_path / "kept").stat()
+    assert (after.st_ino, after.st_mode) == (before.st_ino, before.st_mode)
+    assert not (tmp_path / "missing").exists()
+
+
 def test_bench_quick_prints_a_table_and_writes_json(tmp_path, capsys):
     path = tmp_path / "bench.json"
     code, out, _ = run_cli(["bench", "--quick", "--json", path, "--quiet"], capsys)
