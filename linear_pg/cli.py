@@ -203,7 +203,7 @@ def check_same_env(out: Path, env_id: str, env_kwargs: dict[str, Any] | None = N
     replaced, the command says so). ``env_kwargs`` are those the new runs will use (None:
     the preset's, as ``train`` takes them).
     """
-    from .presets import preset_env_kwargs
+    from .presets import preset_env_kwargs, registered_id
     from .rundir import env_label, recorded_env
 
     runs = _runs_in(out)
@@ -217,7 +217,8 @@ def check_same_env(out: Path, env_id: str, env_kwargs: dict[str, Any] | None = N
         held_id, held_kwargs = recorded_env(run_dir)   # config.json, else the checkpoint
         if held_id is None:             # neither readable: it may be anything, keep it
             others.setdefault("an environment its files do not tell", []).append(run_dir.name)
-        elif (held_id, held_kwargs) != (env_id, env_kwargs):      # {"g": 10} == {"g": 10.0}
+        elif (registered_id(held_id), held_kwargs) != (registered_id(env_id), env_kwargs):
+            # {"g": 10} == {"g": 10.0}; "module:Env-v0" is "Env-v0"
             others.setdefault(env_label(held_id, held_kwargs), []).append(run_dir.name)
     if others:
         held = "; ".join(f"{env} ({', '.join(dirs)})" for env, dirs in others.items())
@@ -248,14 +249,38 @@ def train_to_dir(env_id: str, out: str | os.PathLike, seeds: Sequence[int], *,
     :func:`~linear_pg.trainer.train`; several seeds are told to stop after their current
     update and each writes its own directory (see :func:`_train_seeds_to_dir`).
     """
+    absolute = Path(os.path.normpath(Path(out).absolute()))
+    created = [d for d in (absolute, *absolute.parents) if not d.exists()]
+    out = check_out_dir(out)
+    try:
+        runs = _train_into(env_id, out, list(seeds), n_jobs, progress, **train_kwargs)
+    except BaseException:
+        _remove_empty(created)            # a refused or failed train leaves no directory
+        raise
+    if not runs:
+        _remove_empty(created)
+    return runs
+
+
+def _remove_empty(directories: Sequence[Path]) -> None:
+    """rmdir each directory that is (still) empty, deepest first."""
+    import contextlib
+
+    for d in directories:
+        with contextlib.suppress(OSError):
+            d.rmdir()
+
+
+def _train_into(env_id: str, out: Path, seeds: list[int], n_jobs: int, progress: bool,
+                **train_kwargs: Any) -> list[Any]:
+    """:func:`train_to_dir` once ``out`` exists."""
     from .rundir import CHECKPOINT_FILE, HISTORY_FILE, seed_dir, write_run
     from .trainer import train
 
-    out = check_out_dir(out)
     if (out / HISTORY_FILE).is_file() or (out / CHECKPOINT_FILE).is_file():
         raise ValueError(f"--out {str(out)!r} is the directory of one seed's run; train writes "
                          f"a seed-<k> directory per seed inside --out: give the directory "
-                         f"that holds it ({str(out.parent)!r}) or another one")
+                         f"that holds it ({str(out.resolve().parent)!r}) or another one")
     check_same_env(out, env_id, train_kwargs.get("env_kwargs"))
     seeds = list(seeds)
     _check_files_to_write(out, seeds)
@@ -977,6 +1002,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         args = parser.parse_args(argv)
     except SystemExit as exit_:
         return int(exit_.code or 0)
+    _import_from_cwd()
     try:
         code = args.func(args)
         sys.stdout.flush()                # a closed pipe shows here, not at interpreter exit
@@ -990,6 +1016,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print(f"linear-pg {args.command}: interrupted", file=sys.stderr)
         return EXIT_INTERRUPTED
+
+
+def _import_from_cwd() -> None:
+    """Let modules in the current directory be imported, as ``python -m linear_pg`` does
+    and the installed ``linear-pg`` script does not: an env id ``"myenvs:Target-v0"``
+    imports ``myenvs`` from there."""
+    if not ({"", ".", os.getcwd()} & set(sys.path)):
+        sys.path.insert(0, os.getcwd())
 
 
 def _silence_stdout() -> None:

@@ -251,13 +251,21 @@ def is_one_hot(space: gym.Space) -> bool:
 def preset_env_kwargs(env_id: object) -> dict[str, Any]:
     """The env keyword arguments ``train`` uses when it is given none: the preset's (a
     copy), or none for an env without a preset."""
+    env_id = registered_id(env_id)
     if isinstance(env_id, str) and env_id in PRESETS:
         return copy.deepcopy(PRESETS[env_id].get("env_kwargs", {}))
     return {}
 
 
+def registered_id(env_id: object) -> object:
+    """The id gymnasium registered: ``"CartPole-v1"`` for ``"module:CartPole-v1"`` (the
+    form that imports a module first), any other id as it is."""
+    return env_id.rpartition(":")[2] if isinstance(env_id, str) else env_id
+
+
 def get_preset(env_id: str, env: gym.Env | None = None) -> dict[str, Any]:
     """A deep copy of the preset for ``env_id``, or :func:`default_preset` of ``env``."""
+    env_id = registered_id(env_id)
     if env_id in PRESETS:
         return copy.deepcopy(PRESETS[env_id])
     if env is None:

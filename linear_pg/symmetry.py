@@ -52,6 +52,7 @@ import numpy as np
 from ._validation import check_keywords, describe
 from .features import FeatureMap, PolyFeatures, RawFeatures, RBFFeatures
 from .policies import GaussianPolicy, LinearPolicy
+from .presets import registered_id
 
 #: Tolerance of the check |log pi(D a | P s) - log pi(a | s)| <= TOL (1 + |log pi(a | s)|).
 TOL = 1e-6
@@ -142,6 +143,7 @@ def resolve_mirror(mirror: object, env_id: str, env: gym.Env) -> Mirror | None:
     if mirror is None or mirror is False:
         return None
     if mirror is True:
+        env_id = registered_id(env_id)
         if env_id not in MIRRORS:
             raise ValueError(f"mirror=True needs a known reflection of the env; {env_id!r} has "
                              f"none (known: {sorted(MIRRORS)}); pass a Mirror instead")

@@ -358,15 +358,20 @@ def test_train_refuses_an_out_that_is_one_seeds_run(runs, tmp_path, capsys):
                             out / "seed-0", "--quiet"], capsys)
     assert_one_line_error(code, err, f"--out '{out / 'seed-0'}' is the directory of one "
                                      f"seed's run")
+    assert f"give the directory that holds it ('{out.resolve()}')" in err
+    # the same env under its module-qualified name is a re-run, not another env
+    code, _, err = run_cli(["train", "gymnasium.envs.classic_control.cartpole:CartPole-v1",
+                            "--episodes", "2", "--out", out, "--quiet"], capsys)
+    assert code == 0, err
     assert not (out / "seed-0" / "seed-0").exists()
 
 
 def test_a_train_refused_for_its_settings_leaves_no_seed_directory(tmp_path, capsys):
     out = tmp_path / "refused"
     code, _, err = run_cli(["train", "CartPole-v1", "--episodes", "4", "--gamma", "1.5",
-                            "--out", out, "--quiet"], capsys)
+                            "--out", out / "deeper", "--quiet"], capsys)
     assert code == 2 and "gamma must lie in [0, 1]" in err
-    assert not (out / "seed-0").exists()
+    assert not out.exists()                  # nor the directories --out would have made
     code, stdout, _ = run_cli(["train", "CartPole-v1", "--episodes", "4", "--out", out,
                                "--quiet"], capsys)
     assert code == 0 and "replaced" not in stdout        # nothing was there to replace

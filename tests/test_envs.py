@@ -255,3 +255,29 @@ def test_a_single_action_is_a_clear_error():
 
     with pytest.raises(ValueError, match=r"Discrete\(1\) has a single action"):
         make_policy_for_env(gym.spaces.Discrete(1), "softmax", 3)
+
+
+def test_a_module_qualified_id_of_a_preset_env_gets_the_preset():
+    # the preset (and the mirror's table) were looked up by the whole string
+    run = train("gymnasium.envs.classic_control.cartpole:CartPole-v1", episodes=2, seed=0)
+    assert (run.config["optimizer"], run.config["lr"], run.config["batch_episodes"]) == \
+        ("adam", 0.1, 1)
+    pendulum = train("gymnasium.envs.classic_control:Pendulum-v1", episodes=2, seed=0)
+    assert pendulum.config["mirror"] is not None and pendulum.config["env_kwargs"] == {"g": 10.0}
+
+
+def test_the_installed_script_imports_an_env_module_from_the_current_directory(env_module,
+                                                                              tmp_path):
+    # `linear-pg` (unlike `python -m linear_pg`) had no current directory on sys.path
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    script = Path(sys.executable).parent / "linear-pg"
+    if not script.exists():
+        pytest.skip("the linear-pg script is not installed next to this Python")
+    done = subprocess.run([str(script), "train", env_module, "--episodes", "2", "--out",
+                           "own", "--quiet"], cwd=tmp_path, capture_output=True, text=True,
+                          timeout=120, env={k: v for k, v in __import__("os").environ.items()
+                                            if k != "PYTHONPATH"})
+    assert done.returncode == 0, done.stderr
