@@ -261,6 +261,25 @@ class NaturalGradient(SGD):
     def _n_params(self) -> int | None:
         return None             # stateless: the size is that of the scores or F given
 
+    def step(self, g: object, scores: object = None, fisher_matrix: object = None
+             ) -> np.ndarray:
+        """As :meth:`SGD.step`, with the batch's ``scores`` (``fisher="sampled"``) or the
+        policy's ``fisher_matrix`` (``fisher="expected"``), not both; a given matrix must
+        be symmetric. (The trainer passes the policy's own matrix, symmetric by
+        construction, to ``_step``: on a P x P matrix this check costs about as much as
+        the Cholesky factorization.)"""
+        if fisher_matrix is not None and scores is not None:
+            raise ValueError(f"give the natural gradient the batch's scores or its "
+                             f"fisher_matrix, not both (this one, fisher={self.fisher!r}, "
+                             f"takes {'scores' if self.needs_scores else 'fisher_matrix'})")
+        if fisher_matrix is not None:
+            F = as_float_array(fisher_matrix, "fisher_matrix")
+            if F.ndim == 2 and F.shape[0] == F.shape[1] and np.all(np.isfinite(F)) and \
+                    not np.allclose(F, F.T, rtol=1e-10, atol=1e-12 * np.abs(F).max()):
+                raise ValueError("fisher_matrix must be symmetric (a Fisher matrix is an "
+                                 "average of outer products s s^T)")
+        return super().step(g, scores, fisher_matrix)
+
     def _step(self, g: np.ndarray, scores: object, fisher_matrix: object) -> np.ndarray:
         F = self._fisher_matrix(g, scores, fisher_matrix)
         if not (np.all(np.isfinite(g)) and np.all(np.isfinite(F))):
@@ -282,20 +301,12 @@ class NaturalGradient(SGD):
     def _fisher_matrix(self, g: np.ndarray, scores: np.ndarray | None,
                        fisher_matrix: np.ndarray | None) -> np.ndarray:
         """A fresh copy of F (the damping is added to it in place)."""
-        if fisher_matrix is not None and scores is not None:
-            raise ValueError(f"give the natural gradient the batch's scores or its "
-                             f"fisher_matrix, not both (this one, fisher={self.fisher!r}, "
-                             f"takes {'scores' if self.needs_scores else 'fisher_matrix'})")
         if fisher_matrix is not None:
             F = np.array(as_float_array(fisher_matrix, "fisher_matrix"))
             if F.shape != (g.size, g.size):
                 raise ValueError(f"fisher_matrix must have shape ({g.size}, {g.size}) for a "
                                  f"gradient of {g.size} parameters, got shape {F.shape}")
-            check_finite(F, "fisher_matrix")
-            if not np.allclose(F, F.T, rtol=1e-10, atol=1e-12 * np.abs(F).max()):
-                raise ValueError("fisher_matrix must be symmetric (a Fisher matrix is an "
-                                 "average of outer products s s^T)")
-            return F
+            return check_finite(F, "fisher_matrix")
         if scores is None:
             raise ValueError("the natural gradient needs the batch's scores (to estimate F) or "
                              "fisher_matrix, got neither")

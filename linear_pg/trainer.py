@@ -943,7 +943,9 @@ def train_loop(run: Run, env: gym.Env | gym.vector.VectorEnv, learner: Learner, 
             F = pi._fisher(X) if opt.needs_fisher else None
             problem = _non_finite_step_input(g, S, F, grad_norm)
             if problem is None:
-                new_theta = pi.theta + opt.step(clip_grad_norm(g, cfg["max_grad_norm"]), S, F)
+                # the unchecked step: S and F are the policy's own, built above
+                step = opt._step(opt._gradient(clip_grad_norm(g, cfg["max_grad_norm"])), S, F)
+                new_theta = pi.theta + step
                 problem = "a non-finite update" if not np.all(np.isfinite(new_theta)) else None
             if problem is None:
                 pi.theta = new_theta
