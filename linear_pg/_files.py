@@ -55,10 +55,7 @@ def check_output_file(path: object, name: str, example: str) -> Path:
     if not ancestor.is_dir():
         raise ValueError(f"{name} {str(path)!r} cannot be created: {str(ancestor)!r} is an "
                          f"existing file, not a directory")
-    # normalized first: through "missing/../existing" a directory that existed before
-    # would count as created by this check, and be removed again
-    parent = Path(os.path.normpath(path.parent.absolute()))
-    created = [d for d in (parent, *parent.parents) if not d.exists()]
+    parent, created = missing_directories(path.parent)
     try:
         parent.mkdir(parents=True, exist_ok=True)
         with tempfile.TemporaryFile(dir=parent):
@@ -66,10 +63,25 @@ def check_output_file(path: object, name: str, example: str) -> Path:
     except OSError as err:
         raise ValueError(f"{name} {str(path)!r} cannot be written: {err}") from err
     finally:                              # a check leaves nothing behind: the writer makes them
-        for d in created:                 # deepest first
-            with contextlib.suppress(OSError):
-                d.rmdir()
+        remove_empty(created)
     return path
+
+
+def missing_directories(directory: str | os.PathLike) -> tuple[Path, list[Path]]:
+    """``directory`` as an absolute, normalized path, and those of it and its parents that do
+    not exist yet, deepest first: what ``mkdir(parents=True)`` would create. (Normalized
+    first: through "missing/../existing" an existing directory would count as missing, and
+    :func:`remove_empty` would remove it.)"""
+    directory = Path(os.path.normpath(Path(directory).absolute()))
+    return directory, [d for d in (directory, *directory.parents) if not d.exists()]
+
+
+def remove_empty(directories: list[Path]) -> None:
+    """rmdir each of ``directories`` (deepest first) that is empty: what a check or a failed
+    job created and did not use."""
+    for d in directories:
+        with contextlib.suppress(OSError):
+            d.rmdir()
 
 
 def _existing_ancestor(directory: Path) -> Path:

@@ -15,7 +15,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, NoReturn
 
-from ._files import check_output_file, replacing
+from ._files import check_output_file, missing_directories, remove_empty, replacing
 
 EXIT_BAD_ARGS = 2
 EXIT_BROKEN_PIPE = 141
@@ -249,26 +249,16 @@ def train_to_dir(env_id: str, out: str | os.PathLike, seeds: Sequence[int], *,
     :func:`~linear_pg.trainer.train`; several seeds are told to stop after their current
     update and each writes its own directory (see :func:`_train_seeds_to_dir`).
     """
-    absolute = Path(os.path.normpath(Path(out).absolute()))
-    created = [d for d in (absolute, *absolute.parents) if not d.exists()]
+    created = missing_directories(out)[1]
     out = check_out_dir(out)
     try:
         runs = _train_into(env_id, out, list(seeds), n_jobs, progress, **train_kwargs)
     except BaseException:
-        _remove_empty(created)            # a refused or failed train leaves no directory
+        remove_empty(created)             # a refused or failed train leaves no directory
         raise
     if not runs:
-        _remove_empty(created)
+        remove_empty(created)
     return runs
-
-
-def _remove_empty(directories: Sequence[Path]) -> None:
-    """rmdir each directory that is (still) empty, deepest first."""
-    import contextlib
-
-    for d in directories:
-        with contextlib.suppress(OSError):
-            d.rmdir()
 
 
 def _train_into(env_id: str, out: Path, seeds: list[int], n_jobs: int, progress: bool,
