@@ -78,6 +78,14 @@ def _meta(run: Any) -> dict[str, Any]:
     return meta
 
 
+def _storable_meta(run: Any) -> dict[str, Any]:
+    """``run``'s ``meta`` entry, once it is known that the checkpoint can be written and
+    read back: the settings are JSON and the feature map rebuilds from its state."""
+    meta = _meta(run)
+    run.features.check_restorable()
+    return meta
+
+
 def _train_state_arrays(run: Any) -> dict[str, np.ndarray]:
     """The arrays of ``run.train_state`` as checkpoint entries (none without it)."""
     state = getattr(run, "train_state", None)
@@ -95,8 +103,7 @@ def check_storable(run: Any) -> None:
     own with a function among its settings, say, cannot be saved. ``train`` checks this
     before its first episode when it is to save checkpoints. A feature map must also load
     back as it is (:meth:`linear_pg.features.FeatureMap.check_restorable`)."""
-    _meta(run)
-    run.features.check_restorable()
+    _storable_meta(run)
 
 
 def _check_json(value: Any, where: str) -> None:
@@ -143,8 +150,7 @@ def save_checkpoint(run: Any, path: str | os.PathLike) -> Path:
     if not isinstance(path, (str, os.PathLike)):
         raise TypeError(f"path must be a str or a path, got {describe(path)}")
     path = Path(path)
-    meta = _meta(run)
-    run.features.check_restorable()
+    meta = _storable_meta(run)
     arrays = {"meta": np.array(json.dumps(meta)), "theta": run.policy.theta}
     arrays.update({f"features/{k}": v for k, v in run.features.get_state().items()})
     arrays.update({f"history/{k}": getattr(run, k) for k in HISTORY})

@@ -51,7 +51,7 @@ from .policies import (
     LinearPolicy,
     SoftmaxPolicy,
 )
-from .presets import get_preset, preset_env_kwargs, space_bounds
+from .presets import get_preset, preset_env_kwargs, registered_id, space_bounds
 from .returns import normalize, reward_to_go, total_return
 from .rollout import Batch, _collect
 from .symmetry import Mirror, MirrorAugmentation, resolve_mirror
@@ -217,8 +217,8 @@ def make_env(env_id: str, env_kwargs: dict[str, Any] | None = None,
 def import_env_module(env_id: str) -> str:
     """The registered id of ``env_id``: for ``"module:EnvId-v0"`` the module is imported
     (which registers the env) and ``"EnvId-v0"`` returned; any other id as it is."""
-    module, colon, name = env_id.rpartition(":")
-    if not colon:
+    module, name = env_id.rpartition(":")[0], registered_id(env_id)
+    if name == env_id:
         return env_id
     if not module or not name:
         raise ValueError(f"env_id {env_id!r} must be 'EnvId-v0' or 'module:EnvId-v0'")
