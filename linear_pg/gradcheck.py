@@ -65,6 +65,7 @@ is not 0 is compared with 0). The report says how many entries were checked this
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -101,9 +102,42 @@ def _check_theta(theta: object) -> np.ndarray:
     return check_finite(arr, "theta").copy()
 
 
-def _check_callable(f: object, name: str) -> None:
+def _check_callable(f: object, name: str, call: str | None = None) -> None:
+    """``f`` is callable; with ``call`` (e.g. "score(policy, X, A)"), also with those arguments.
+
+    A function that cannot take the arguments it will be called with is named here, with
+    the call it must accept, instead of failing with Python's "takes 4 positional arguments
+    but 6 were given" from inside the check.
+    """
     if not callable(f):
         raise TypeError(f"{name} must be callable, got {type(f).__name__}")
+    if call is None:
+        return
+    n_args = call.count(",") + 1
+    try:
+        signature = inspect.signature(f)
+    except (TypeError, ValueError):       # some builtins have none: let the call decide
+        return
+    try:
+        signature.bind(*range(n_args))
+    except TypeError:
+        label = getattr(f, "__qualname__", type(f).__name__).rpartition("<locals>.")[2]
+        empty = inspect.Parameter.empty
+        signature = signature.replace(     # the names are what matters, not the annotations
+            parameters=[q.replace(annotation=empty) for q in signature.parameters.values()],
+            return_annotation=empty)
+        raise TypeError(f"{name} is called as {call}, but {label}{signature} cannot take "
+                        f"{n_args} positional arguments") from None
+
+
+def _analytic(value: object, name: str) -> np.ndarray:
+    """The float64 array a user's gradient function returned, or a TypeError naming it."""
+    arr = np.asarray(value)
+    if arr.dtype == object or arr.dtype.kind not in "biuf":
+        what = "complex" if arr.dtype.kind == "c" else f"dtype {arr.dtype}"
+        raise TypeError(f"{name} must return an array of real numbers, got {what} "
+                        f"({describe(value)})")
+    return np.array(arr, dtype=np.float64)
 
 
 def numerical_jacobian(f: Callable[[np.ndarray], object], theta: object,
@@ -263,6 +297,9 @@ class GradCheckRow:
 class GradCheckReport:
     """Outcome of a gradient check: one :class:`GradCheckRow` per parameter block.
 
+    The report is truthy only when the check passed, so ``assert check_grad_log_prob(...)``
+    fails on a wrong score; ``raise_if_failed()`` raises with the table as the message.
+
     Attributes
     ----------
     name : str
@@ -277,8 +314,10 @@ class GradCheckReport:
     --------
     >>> import numpy as np
     >>> rep = check_function("x^2", lambda t: float(t @ t), lambda t: 2 * t, np.ones(2))
-    >>> rep.passed
-    True
+    >>> rep.passed, bool(rep)
+    (True, True)
+    >>> bool(check_function("x^2", lambda t: float(t @ t), lambda t: -2 * t, np.ones(2)))
+    False
     """
 
     name: str
@@ -287,6 +326,17 @@ class GradCheckReport:
     step: float = DEFAULT_STEP
     one_sided: int = 0
     """How many compared entries used one-sided differences at a log-std clamp's kink."""
+    abs_floor: float = DEFAULT_ABS_FLOOR
+    scale: float = np.inf
+    """The largest entry of either gradient, in absolute value."""
+
+    @property
+    def tested(self) -> bool:
+        """False when every entry of both gradients is below ``abs_floor``: then a wrong
+        gradient (even one of the wrong sign) differs from the right one by less than the
+        floor, and the check cannot tell them apart. It happens at saturated inputs (logits
+        of hundreds, where the sampled actions' scores are ~0) or all-zero weights."""
+        return bool(self.scale >= self.abs_floor)
 
     @property
     def _worst_row(self) -> GradCheckRow:
@@ -305,8 +355,13 @@ class GradCheckReport:
 
     @property
     def passed(self) -> bool:
-        """True when every block's largest error is <= tol (NaN fails)."""
-        return all(r.passed for r in self.rows)
+        """True when the check compared something (:attr:`tested`) and every block's
+        largest error is <= tol (NaN fails)."""
+        return self.tested and all(r.passed for r in self.rows)
+
+    def __bool__(self) -> bool:
+        """:attr:`passed`, so that ``assert check_grad_log_prob(...)`` fails on a wrong score."""
+        return self.passed
 
     def __str__(self) -> str:
         where = {1: "worst (i,)", 2: "worst (t, i)"}.get(len(self.rows[0].worst), "worst index")
@@ -321,14 +376,20 @@ class GradCheckReport:
                      for j, (c, w) in enumerate(zip(line, widths, strict=True))]
             return "  ".join(cells).rstrip()
 
-        verdict = "PASS" if self.passed else "FAIL"
-        relation = "<=" if self.passed else ">"
         lines = [f"gradient check: {self.name}  (step={self.step:g}, tol={self.tol:g})"]
         if self.one_sided:
             lines.append(f"({self.one_sided} entries at a log-std clamp bound: one-sided "
                          f"differences on the policy's side of the kink)")
-        lines += [fmt(header), *(fmt(b) for b in body),
-                 f"{verdict}: max error {self.max_error:.2e} {relation} tol {self.tol:g}"]
+        lines += [fmt(header), *(fmt(b) for b in body)]
+        if not self.tested:
+            lines.append(f"FAIL: nothing was tested: every entry of both gradients is below "
+                         f"abs_floor={self.abs_floor:g} (the largest is {self.scale:.2e}), "
+                         f"so a wrong gradient would pass too; use inputs where the "
+                         f"gradient is not ~0 (smaller logits, nonzero weights)")
+        else:
+            relation = "<=" if self.passed else ">"
+            lines.append(f"{'PASS' if self.passed else 'FAIL'}: max error "
+                         f"{self.max_error:.2e} {relation} tol {self.tol:g}")
         return "\n".join(lines)
 
     def raise_if_failed(self) -> GradCheckReport:
@@ -343,8 +404,11 @@ def _compare(name: str, analytic: np.ndarray, numeric: np.ndarray,
              abs_floor: float, one_sided: int = 0) -> GradCheckReport:
     """Build the report from two arrays of the same shape (..., n_params)."""
     if analytic.shape != numeric.shape:
+        layout = ", then ".join(f"{block} ({np.arange(numeric.shape[-1])[sl].size})"
+                                for block, sl in blocks)
         raise ValueError(f"the analytic gradient must have shape {numeric.shape} (that of the "
-                         f"numerical one), got shape {analytic.shape}")
+                         f"numerical one; its last axis is {layout}), got shape "
+                         f"{analytic.shape}")
     if analytic.size == 0:
         raise ValueError(f"nothing to compare: the gradient has shape {analytic.shape} "
                          f"(give at least one sample)")
@@ -361,7 +425,10 @@ def _compare(name: str, analytic: np.ndarray, numeric: np.ndarray,
                                  max_abs=float(np.max(np.abs(analytic[..., idx]))),
                                  max_error=max_error, worst=worst,
                                  passed=bool(max_error <= tol)))
-    return GradCheckReport(name=name, tol=tol, rows=rows, step=step, one_sided=one_sided)
+    scale = float(np.fmax(np.fmax.reduce(np.abs(analytic), axis=None),
+                          np.fmax.reduce(np.abs(numeric), axis=None)))
+    return GradCheckReport(name=name, tol=tol, rows=rows, step=step, one_sided=one_sided,
+                           abs_floor=abs_floor, scale=scale)
 
 
 def _check_settings(tol: object, step: object, abs_floor: object) -> tuple[float, float, float]:
@@ -493,11 +560,11 @@ def check_function(name: str, f: Callable[[np.ndarray], object],
     """
     if not isinstance(name, str):
         raise TypeError(f"name must be a str, got {type(name).__name__}")
-    _check_callable(grad, "grad")
+    _check_callable(grad, "grad", "grad(theta)")
     tol, step, abs_floor = _check_settings(tol, step, abs_floor)
     theta = _check_theta(theta)
     numeric = numerical_jacobian(f, theta, step)
-    analytic = np.array(grad(theta.copy()), dtype=np.float64)
+    analytic = _analytic(grad(theta.copy()), "grad")
     return _compare(name, analytic, numeric, [(name, slice(None))], tol, step, abs_floor)
 
 
@@ -516,8 +583,10 @@ def check_grad_log_prob(policy: LinearPolicy, X: object, A: object, *,
     tol, step, abs_floor : float
         Pass threshold, relative step and floor (see the module docstring).
     score : callable, optional
-        The analytic score to check, called as ``score(policy, X, A)`` -> (T, n_params);
-        default ``policy.grad_log_prob``. Used to show a wrong score failing.
+        The analytic score to check, called as ``score(policy, X, A)`` -> (T, n_params),
+        its columns in the order of ``policy.theta``; default
+        ``lambda policy, X, A: policy.grad_log_prob(X, A)``. Used to check a score of your
+        own (read the policy's weights from ``policy``), or to show a wrong one failing.
 
     Returns
     -------
@@ -544,11 +613,11 @@ def check_grad_log_prob(policy: LinearPolicy, X: object, A: object, *,
         analytic = policy.grad_log_prob(X, A)
         label = f"{_describe(policy)}.grad_log_prob"
     else:
-        _check_callable(score, "score")
+        _check_callable(score, "score", "score(policy, X, A)")
         policy.log_prob(X, A)  # validate X and A with the policy's own messages
         analytic = score(policy, X, A)
         label = f"{getattr(score, '__name__', 'score')} on {_describe(policy)}"
-    analytic = np.array(analytic, dtype=np.float64)
+    analytic = _analytic(analytic, "score")
     f = as_function_of_theta(policy, lambda: policy.log_prob(X, A))
     sides = _clamp_sides(policy, X, policy.theta, step)
     numeric = _kink_aware_jacobian(f, policy.theta.copy(), step, sides)
@@ -570,8 +639,9 @@ def check_policy_gradient(policy: LinearPolicy, X: object, A: object, weights: o
     tol, step, abs_floor : float
         Pass threshold, relative step and floor (see the module docstring).
     gradient : callable, optional
-        The ascent direction to check, with the signature of ``policy_gradient``;
-        default ``policy_gradient`` itself.
+        The ascent direction to check, called with the signature of ``policy_gradient``,
+        ``gradient(policy, X, A, weights, lengths, average)`` -> (n_params,); default
+        ``policy_gradient`` itself.
 
     Returns
     -------
@@ -597,9 +667,9 @@ def check_policy_gradient(policy: LinearPolicy, X: object, A: object, weights: o
     tol, step, abs_floor = _check_settings(tol, step, abs_floor)
     if gradient is None:
         gradient = policy_gradient
-    _check_callable(gradient, "gradient")
+    _check_callable(gradient, "gradient", "gradient(policy, X, A, weights, lengths, average)")
     surrogate_loss(policy, X, A, weights, lengths, average)  # validate all inputs once
-    analytic = np.array(gradient(policy, X, A, weights, lengths, average), dtype=np.float64)
+    analytic = _analytic(gradient(policy, X, A, weights, lengths, average), "gradient")
     sides = _clamp_sides(policy, X, policy.theta, step)
     if sides is None:
         f = as_function_of_theta(

@@ -5,7 +5,7 @@ import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
-from linear_pg import BernoulliPolicy, GaussianPolicy, SoftmaxPolicy
+from linear_pg import BernoulliPolicy, GaussianPolicy, SoftmaxPolicy, policy_gradient
 from linear_pg.gradcheck import (
     GradCheckError,
     GradCheckReport,
@@ -255,6 +255,83 @@ def test_check_grad_log_prob_validates():
         check_grad_log_prob(policy, np.ones((1, 2)), [0], score="grad")
 
 
+def _wrong_score(policy, X, A):
+    return -policy.grad_log_prob(X, A)
+
+
+def test_a_failed_report_is_falsy():
+    policy = SoftmaxPolicy(3, 4, init_scale=0.5, seed=0)
+    X = np.random.default_rng(0).standard_normal((5, 3))
+    A = policy.sample(X, np.random.default_rng(1))
+    assert check_grad_log_prob(policy, X, A)
+    report = check_grad_log_prob(policy, X, A, score=_wrong_score)
+    assert not report and not report.passed
+    with pytest.raises(AssertionError):
+        assert report
+
+
+def test_a_saturated_policy_is_not_tested_and_does_not_pass():
+    # logits of hundreds: the sampled actions are the near-certain ones, every score ~1e-50,
+    # and a score of the wrong sign differs from the right one by less than any tolerance
+    rng = np.random.default_rng(0)
+    X = 10.0 * rng.standard_normal((10, 3))
+    policy = SoftmaxPolicy(3, 4, init_scale=100.0, seed=0)
+    A = policy.sample(X, rng)
+    report = check_grad_log_prob(policy, X, A, score=_wrong_score)
+    assert all(row.passed for row in report.rows)       # each error is below tol ...
+    assert not report.tested and not report.passed      # ... yet nothing was compared
+    assert "nothing was tested" in str(report) and "PASS" not in str(report)
+    with pytest.raises(GradCheckError, match="nothing was tested"):
+        report.raise_if_failed()
+    # an unlikely action has a score of size |x|: compared, and the wrong sign fails
+    unlikely = np.argmin(X @ policy.W, axis=1)
+    assert check_grad_log_prob(policy, X, unlikely).tested
+    assert not check_grad_log_prob(policy, X, unlikely, score=_wrong_score)
+    # all-zero weights give a zero gradient: nothing to compare either
+    assert not check_policy_gradient(policy, X, A, np.zeros(10)).tested
+
+
+def test_a_function_that_cannot_take_the_call_is_named():
+    policy = SoftmaxPolicy(2, 2)
+    X, A = np.ones((2, 2)), [0, 1]
+    with pytest.raises(TypeError, match=r"score is called as score\(policy, X, A\), but "
+                                        r".*grad_log_prob\(X, A\) cannot take 3"):
+        check_grad_log_prob(policy, X, A, score=policy.grad_log_prob)
+
+    def my_gradient(policy, X, A, weights):
+        return policy_gradient(policy, X, A, weights)
+
+    with pytest.raises(TypeError, match=r"gradient is called as gradient\(policy, X, A, "
+                                        r"weights, lengths, average\), but my_gradient"):
+        check_policy_gradient(policy, X, A, [1.0, 2.0], gradient=my_gradient)
+    with pytest.raises(TypeError, match=r"grad is called as grad\(theta\)"):
+        check_function("f", lambda t: float(t @ t), lambda: 0.0, np.ones(2))
+    # defaults and *args are fine
+    assert check_grad_log_prob(policy, X, A, score=lambda *args: args[0].grad_log_prob(*args[1:]))
+
+
+@pytest.mark.parametrize("returned, what", [("oops", "dtype <U4"), ([1j, 2j], "complex"),
+                                            ([None, 1.0], "dtype object")])
+def test_a_gradient_that_is_not_real_numbers_is_named(returned, what):
+    policy = BernoulliPolicy(2)
+    X, A = np.ones((1, 2)), [1]
+    with pytest.raises(TypeError, match=f"score must return an array of real numbers, got "
+                                        f"{what}"):
+        check_grad_log_prob(policy, X, A, score=lambda p, X, A: returned)
+    with pytest.raises(TypeError, match="gradient must return an array of real numbers"):
+        check_policy_gradient(policy, X, A, [1.0], gradient=lambda *args: returned)
+    with pytest.raises(TypeError, match="grad must return an array of real numbers"):
+        check_function("f", lambda t: float(t @ t), lambda t: returned, np.ones(2))
+
+
+def test_a_gradient_of_the_wrong_width_is_told_the_blocks():
+    policy = GaussianPolicy(2, 1)                 # theta: W (2 entries), then log_std (1)
+    X, A = np.ones((3, 2)), np.zeros(3)
+    with pytest.raises(ValueError, match=r"its last axis is W \(2\), then log_std \(1\)\), "
+                                         r"got shape \(3, 2\)"):
+        check_grad_log_prob(policy, X, A, score=lambda p, X, A: X)
+
+
 # ---------------------------------------------------------------------- property test
 
 KINDS = ["softmax", "bernoulli", "gaussian-fixed", "gaussian-vector", "gaussian-linear"]
@@ -280,6 +357,10 @@ def _random_case(kind, d, T, seed, scale):
         theta[n_mean + m:] = 0.3 * rng.standard_normal(theta.size - n_mean - m)
     policy.theta = theta
     X = rng.standard_normal((T, d))
+    if scale >= 1e4 and policy.kind in ("softmax", "bernoulli"):
+        # sampled actions are the near-certain ones, whose scores are ~e^-20 or less: the
+        # check could not tell a wrong score from a right one; any action tests log-sum-exp
+        return policy, X, rng.integers(0, policy.n_actions, T)
     return policy, X, policy.sample(X, rng)
 
 
@@ -302,7 +383,10 @@ def test_every_policy_passes_the_check(kind, d, T, seed, scale):
         assume(_far_from_ties(policy, X))
     before = policy.theta.copy()
     report = check_grad_log_prob(policy, X, A, tol=1e-6)
-    assert report.passed, str(report)
+    if scale >= 1e4 and not report.tested:    # every action drawn was the near-certain one
+        assert all(row.passed for row in report.rows), str(report)
+    else:
+        assert report.passed, str(report)
     np.testing.assert_array_equal(policy.theta, before)
 
 
