@@ -2,9 +2,12 @@
 
 The policies (:mod:`linear_pg.policies`) hold the analytic scores; :mod:`linear_pg.returns`
 computes what multiplies them; :mod:`linear_pg.estimator` turns both into the REINFORCE
-estimate; :mod:`linear_pg.gradcheck` proves each formula with finite differences.
+estimate; :mod:`linear_pg.gradcheck` proves each formula with finite differences, and
+:mod:`linear_pg.score_mean` checks that a score averages to zero over the policy's actions;
+:mod:`linear_pg.bugs` keeps the classic mistakes beside their correct twins.
 """
 
+from . import bugs
 from .checkpoint import load_checkpoint, load_run, save_checkpoint
 from .corridor import (
     ShortCorridorEnv,
@@ -36,11 +39,13 @@ from .optim import SGD, Adam, NaturalGradient, fisher
 from .policies import BernoulliPolicy, GaussianPolicy, LinearPolicy, SoftmaxPolicy
 from .resuming import resume
 from .returns import episode_returns, normalize, reward_to_go, total_return
+from .score_mean import ScoreMeanReport, check_score_mean
 from .trainer import Run, evaluate, make_env, make_policy_for_env, train, train_seeds
 
 __version__ = "0.1.0"
 
 __all__ = [
+    "bugs",
     "BernoulliPolicy",
     "GaussianPolicy",
     "LinearPolicy",
@@ -57,6 +62,8 @@ __all__ = [
     "check_function",
     "check_grad_log_prob",
     "check_policy_gradient",
+    "check_score_mean",
+    "ScoreMeanReport",
     "exact_policy_gradient",
     "exact_start_value",
     "numerical_gradient",

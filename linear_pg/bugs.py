@@ -263,8 +263,10 @@ def clipped_action_score(policy: LinearPolicy, X: object, A: object, low: object
     score is biased by E[clip(a) - mu] / sigma^2, which points away from the bound (and
     the log-std's is biased too). Which way the mean drifts is that bias times the sign of
     the weights: away from the bound for positive returns, toward and past it for negative
-    ones. Caught by the sample mean of the score sitting many standard errors away from
-    0.
+    ones. Caught by :func:`linear_pg.check_score_mean`: the sample mean of the score sits
+    many standard errors away from 0. A finite-difference check at the stored (clipped)
+    actions cannot see it: there the score is the right derivative of log pi, at the
+    wrong action.
     """
     return policy.grad_log_prob(X, np.clip(np.asarray(A, dtype=np.float64), low, high))
 
@@ -396,7 +398,7 @@ BUGS: tuple[Bug, ...] = (
     Bug("Gaussian mean fit by unweighted squared error", squared_error_gradient,
         return_weighted_gradient, "check_policy_gradient; expectation on a bandit"),
     Bug("score of the clipped action", clipped_action_score, sampled_action_score,
-        "E[score] = 0 fails"),
+        "check_score_mean (E[score] = 0 fails)"),
     Bug("exploring after the step", step_then_explore, explore_then_step,
         "recorded != executed actions; biased bandit gradient"),
     Bug("standardizing without epsilon", standardize_without_eps, standardize,

@@ -272,6 +272,20 @@ def _row_floor(analytic: np.ndarray, numeric: np.ndarray, abs_floor: float) -> n
 
 
 # ---------------------------------------------------------------------- the report
+def format_table(header: tuple[str, ...], body: list[tuple[str, ...]]) -> list[str]:
+    """Lines of a plain-text table; the columns between the first and the last two are
+    numbers, aligned right."""
+    widths = [max(len(line[j]) for line in [header, *body]) for j in range(len(header))]
+    right = range(1, len(header) - 2)
+
+    def fmt(line: tuple[str, ...]) -> str:
+        cells = [c.rjust(w) if j in right else c.ljust(w)
+                 for j, (c, w) in enumerate(zip(line, widths, strict=True))]
+        return "  ".join(cells).rstrip()
+
+    return [fmt(header), *(fmt(b) for b in body)]
+
+
 class GradCheckError(AssertionError):
     """Raised by :meth:`GradCheckReport.raise_if_failed`; its message is the report table."""
 
@@ -368,19 +382,11 @@ class GradCheckReport:
         header = ("block", "size", "max|analytic|", "max error", where, "status")
         body = [(r.block, str(r.size), f"{r.max_abs:.3e}", f"{r.max_error:.2e}",
                  str(r.worst), "ok" if r.passed else "FAIL") for r in self.rows]
-        widths = [max(len(line[j]) for line in [header, *body]) for j in range(len(header))]
-        right = {1, 2, 3}
-
-        def fmt(line: tuple[str, ...]) -> str:
-            cells = [c.rjust(w) if j in right else c.ljust(w)
-                     for j, (c, w) in enumerate(zip(line, widths, strict=True))]
-            return "  ".join(cells).rstrip()
-
         lines = [f"gradient check: {self.name}  (step={self.step:g}, tol={self.tol:g})"]
         if self.one_sided:
             lines.append(f"({self.one_sided} entries at a log-std clamp bound: one-sided "
                          f"differences on the policy's side of the kink)")
-        lines += [fmt(header), *(fmt(b) for b in body)]
+        lines += format_table(header, body)
         if not self.tested:
             lines.append(f"FAIL: nothing was tested: every entry of both gradients is below "
                          f"abs_floor={self.abs_floor:g} (the largest is {self.scale:.2e}), "

@@ -4,7 +4,7 @@ import gymnasium as gym
 import numpy as np
 import pytest
 
-from linear_pg import BernoulliPolicy, GaussianPolicy, SoftmaxPolicy, bugs
+from linear_pg import BernoulliPolicy, GaussianPolicy, SoftmaxPolicy, bugs, check_score_mean
 from linear_pg.corridor import exact_start_value, p_right_of, sample_episodes
 from linear_pg.gradcheck import check_grad_log_prob, check_policy_gradient
 from linear_pg.policies import log_softmax
@@ -177,6 +177,25 @@ def test_score_of_the_clipped_action_has_a_nonzero_mean():
     assert np.all(np.abs(mean_s) < 4 * se_s)       # E[score] = 0 at the sampled action
     assert np.max(np.abs(mean_c) / se_c) > 10      # not at the clipped one
     assert mean_c[0] < 0                           # it pulls the mean away from the bound
+
+
+def test_check_score_mean_catches_the_clipped_action_where_the_gradient_check_cannot():
+    policy = GaussianPolicy(1, 1, log_std_mode="vector")
+    policy.W = [[1.5]]
+    X = np.ones((1, 1))
+
+    def clipped(policy, X, A):
+        return bugs.clipped_action_score(policy, X, A, -2.0, 2.0)
+
+    def sampled(policy, X, A):
+        return bugs.sampled_action_score(policy, X, A, -2.0, 2.0)
+
+    report = check_score_mean(policy, X, score=clipped)
+    assert not report and report.rows[0].max_error > 10
+    assert check_score_mean(policy, X, score=sampled)
+    # a training loop that stores the clipped action passes the finite-difference check there
+    stored = np.clip(policy.sample(np.ones((50, 1)), np.random.default_rng(0)), -2.0, 2.0)
+    assert check_grad_log_prob(policy, np.ones((50, 1)), stored, score=clipped)
 
 
 # ---------------------------------------------------------------------- 8. exploration

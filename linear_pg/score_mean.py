@@ -1,0 +1,242 @@
+"""The score has mean zero under the policy: a check without finite differences.
+
+For every policy and every state x, the score averages to zero over the policy's own
+actions:
+
+    E_{a ~ pi(.|x)} [grad log pi(a | x)] = sum_a pi(a | x) grad pi(a | x) / pi(a | x)
+                                         = grad sum_a pi(a | x) = grad 1 = 0,
+
+with an integral over a for a continuous action (the same steps, the density integrating
+to 1). This identity is why a baseline b(x) adds no bias: E[score b(x)] = b(x) E[score] = 0.
+
+A finite-difference check compares a score with the derivative of ``log_prob`` at the
+actions it is given, so it cannot see a score computed at the wrong action: a training loop
+that stores clip(a) (the action the environment received) and takes the score there passes
+``check_grad_log_prob`` at the stored actions. The mean-zero identity catches it, because it
+draws the actions from the policy and hands the score function the sampled ones, as a
+training loop does. The same test needs nothing but the score, so it also checks a score
+function for which you have no ``log_prob``:
+
+- the Gaussian score at clip(a, low, high): clipping pulls the actions beyond a bound back
+  to it, so E[(clip(a) - mu) / sigma^2] points away from the bound;
+- the sigmoid score that forgets the action, (1 - p) x for both actions: its mean is
+  (1 - p) x, not 0.
+
+How the expectation is taken:
+
+- discrete policies (softmax, Bernoulli): exactly, as the finite sum
+  sum_a pi(a | x) score(x, a) over the actions, and judged like a gradient check: relative
+  to the largest entry of the state's scores, against ``tol``;
+- the Gaussian: by ``n_samples`` actions drawn at each state. Entry i at state t gives the
+  sample mean m_ti and its standard error se_ti = sd_ti / sqrt(n); under the identity
+  z_ti = m_ti / se_ti is close to standard normal, and the check fails when some
+  |z_ti| > ``z_max`` (default 5: a correct score fails with probability about 6e-7 per
+  entry and state). A bug is seen where it moves the mean by more than about
+  z_max sd / sqrt(n): the clipped action's bias, at states whose mean lies within a few
+  sigma of a bound.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from ._validation import SeedLike, as_generator, check_features, check_int, check_real
+from .gradcheck import (
+    DEFAULT_ABS_FLOOR,
+    GradCheckError,
+    GradCheckRow,
+    _analytic,
+    _check_callable,
+    _describe,
+    format_table,
+)
+from .policies.base import LinearPolicy, check_policy
+
+DEFAULT_N_SAMPLES = 10_000
+DEFAULT_Z_MAX = 5.0
+DEFAULT_TOL = 1e-9
+
+__all__ = ["ScoreMeanReport", "check_score_mean"]
+
+
+@dataclass
+class ScoreMeanReport:
+    """Outcome of :func:`check_score_mean`: one :class:`~linear_pg.gradcheck.GradCheckRow`
+    per parameter block, whose ``max_abs`` is the largest |E[score]| and whose
+    ``max_error`` is the statistic judged (the relative size of the exact mean, or the
+    largest |z| of the sampled one). Truthy only when the check passed.
+    """
+
+    name: str
+    exact: bool
+    threshold: float
+    """``tol`` for an exact mean, ``z_max`` for a sampled one."""
+    n_samples: int
+    """Actions drawn per state (0 for an exact mean)."""
+    rows: list[GradCheckRow] = field(default_factory=list)
+    abs_floor: float = DEFAULT_ABS_FLOOR
+    scale: float = np.inf
+    """The largest |score| seen: below ``abs_floor`` the check had nothing to test."""
+
+    @property
+    def tested(self) -> bool:
+        """False when every score seen is below ``abs_floor`` (e.g. all-zero features)."""
+        return bool(self.scale >= self.abs_floor)
+
+    @property
+    def passed(self) -> bool:
+        """True when something was tested and every block's statistic is <= threshold."""
+        return self.tested and all(r.passed for r in self.rows)
+
+    def __bool__(self) -> bool:
+        return self.passed
+
+    @property
+    def max_error(self) -> float:
+        """The largest statistic over all blocks (NaN if any was NaN)."""
+        return max(r.max_error for r in self.rows)
+
+    def __str__(self) -> str:
+        stat = "max error" if self.exact else "max |z|"
+        how = (f"exact mean over the actions, tol={self.threshold:g}" if self.exact else
+               f"{self.n_samples} sampled actions per state, z_max={self.threshold:g}")
+        header = ("block", "size", "max|E score|", stat, "worst (t, i)", "status")
+        body = [(r.block, str(r.size), f"{r.max_abs:.3e}", f"{r.max_error:.2e}",
+                 str(r.worst), "ok" if r.passed else "FAIL") for r in self.rows]
+        lines = [f"score mean check: {self.name}  ({how})", *format_table(header, body)]
+        if not self.tested:
+            lines.append(f"FAIL: nothing was tested: every score is below "
+                         f"abs_floor={self.abs_floor:g} (the largest is {self.scale:.2e})")
+        else:
+            relation = "<=" if self.passed else ">"
+            lines.append(f"{'PASS' if self.passed else 'FAIL'}: {stat} "
+                         f"{self.max_error:.2e} {relation} {self.threshold:g}")
+        return "\n".join(lines)
+
+    def raise_if_failed(self) -> ScoreMeanReport:
+        """Raise :class:`~linear_pg.gradcheck.GradCheckError` with the table if it failed."""
+        if not self.passed:
+            raise GradCheckError("\n" + str(self))
+        return self
+
+
+def check_score_mean(policy: LinearPolicy, X: object,
+                     score: Callable[..., object] | None = None, *,
+                     n_samples: int = DEFAULT_N_SAMPLES, seed: SeedLike = 0,
+                     z_max: float = DEFAULT_Z_MAX, tol: float = DEFAULT_TOL,
+                     abs_floor: float = DEFAULT_ABS_FLOOR) -> ScoreMeanReport:
+    """Check that ``score`` averages to 0 over the policy's actions at each state of ``X``.
+
+    Parameters
+    ----------
+    policy : LinearPolicy
+        The policy whose actions are drawn (or enumerated) and passed to ``score``.
+    X : array of shape (T, n_features)
+        The states; a handful is enough (each gets ``n_samples`` actions).
+    score : callable, optional
+        Called as ``score(policy, X_rows, A)`` -> (rows, n_params) with actions drawn from
+        the policy (the sampled ones, as a training loop has them; if your loop clips them
+        before taking the score, clip inside ``score``). Default
+        ``policy.grad_log_prob``.
+    n_samples : int, default 10_000
+        Actions drawn per state for a Gaussian policy (discrete ones are enumerated).
+    seed : int or np.random.Generator, default 0
+        Seeds the actions drawn.
+    z_max : float, default 5.0
+        Largest |mean / standard error| that passes (sampled means).
+    tol : float, default 1e-9
+        Largest |mean| relative to the state's largest score that passes (exact means).
+    abs_floor : float, default 1e-3
+        Scores smaller than this are judged absolutely; if all are, nothing was tested.
+
+    Returns
+    -------
+    ScoreMeanReport
+        One row per block of ``policy.parameter_blocks()``; ``worst`` is (state t, i).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from linear_pg import GaussianPolicy, bugs
+    >>> pi = GaussianPolicy(1, 1, init_scale=0.0)
+    >>> pi.W = [[1.5]]                        # mean 1.5 near the bound 2, sigma 1
+    >>> X = np.ones((1, 1))
+    >>> bool(check_score_mean(pi, X))
+    True
+    >>> clipped = lambda p, X, A: bugs.clipped_action_score(p, X, A, -2.0, 2.0)
+    >>> bool(check_score_mean(pi, X, score=clipped))
+    False
+    """
+    check_policy(policy)
+    X = check_features(X, policy.n_features)
+    n_samples = check_int(n_samples, "n_samples", low=2)
+    z_max = check_real(z_max, "z_max", low=0.0, low_open=True)
+    tol = check_real(tol, "tol", low=0.0, low_open=True)
+    abs_floor = check_real(abs_floor, "abs_floor", low=0.0, low_open=True)
+    if score is None:
+        label = f"{_describe(policy)}.grad_log_prob"
+        score = _own_score
+    else:
+        _check_callable(score, "score", "score(policy, X, A)")
+        label = f"{getattr(score, '__name__', 'score')} on {_describe(policy)}"
+    if hasattr(policy, "probs"):
+        mean, stat, scale = _exact_mean(policy, X, score, abs_floor)
+        threshold, exact, n_samples = tol, True, 0
+    else:
+        mean, stat, scale = _sampled_mean(policy, X, score, n_samples, as_generator(seed))
+        threshold, exact = z_max, False
+    rows = []
+    for block, sl in policy.parameter_blocks():
+        idx = np.arange(policy.n_params)[sl]
+        sub = np.where(np.isnan(stat[:, idx]), np.inf, stat[:, idx])
+        t, k = np.unravel_index(int(np.argmax(sub)), sub.shape)
+        worst = float(stat[t, idx[k]])
+        rows.append(GradCheckRow(block=block, size=idx.size,
+                                 max_abs=float(np.max(np.abs(mean[:, idx]))),
+                                 max_error=worst, worst=(int(t), int(idx[k])),
+                                 passed=bool(worst <= threshold)))
+    return ScoreMeanReport(name=label, exact=exact, threshold=threshold, n_samples=n_samples,
+                           rows=rows, abs_floor=abs_floor, scale=scale)
+
+
+def _own_score(policy: LinearPolicy, X: np.ndarray, A: np.ndarray) -> np.ndarray:
+    return policy.grad_log_prob(X, A)
+
+
+def _scores(policy: LinearPolicy, X: np.ndarray, A: np.ndarray,
+            score: Callable[..., object]) -> np.ndarray:
+    """``score(policy, X, A)`` as a (rows, n_params) float array, or an error naming it."""
+    S = _analytic(score(policy, X, A), "score")
+    expected = (X.shape[0], policy.n_params)
+    if S.shape != expected:
+        layout = ", then ".join(f"{block} ({np.arange(policy.n_params)[sl].size})"
+                                for block, sl in policy.parameter_blocks())
+        raise ValueError(f"score must return shape {expected} (one row per action; its "
+                         f"columns are {layout}), got shape {S.shape}")
+    return S
+
+
+def _exact_mean(policy: LinearPolicy, X: np.ndarray, score: Callable[..., object],
+                abs_floor: float) -> tuple[np.ndarray, np.ndarray, float]:
+    """(E[score] per state, its size relative to the state's scores, largest |score|)."""
+    P = policy.probs(X)                                     # (T, k)
+    S = np.stack([_scores(policy, X, np.full(X.shape[0], a), score)
+                  for a in range(P.shape[1])], axis=1)      # (T, k, n_params)
+    mean = np.einsum("tk,tki->ti", P, S)
+    size = np.fmax(np.fmax.reduce(np.abs(S), axis=(1, 2)), abs_floor)[:, None]
+    return mean, np.abs(mean) / size, float(np.fmax.reduce(np.abs(S), axis=None))
+
+
+def _sampled_mean(policy: LinearPolicy, X: np.ndarray, score: Callable[..., object],
+                  n: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray, float]:
+    """(sample mean of the score per state, |mean| / standard error, largest |score|)."""
+    Xr = np.repeat(X, n, axis=0)
+    S = _scores(policy, Xr, policy.sample(Xr, rng), score).reshape(X.shape[0], n, -1)
+    mean = S.mean(axis=1)
+    se = S.std(axis=1, ddof=1) / np.sqrt(n)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        z = np.where(se > 0, np.abs(mean) / se, np.where(mean == 0, 0.0, np.inf))
+    return mean, z, float(np.fmax.reduce(np.abs(S), axis=None))
