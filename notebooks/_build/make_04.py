@@ -19,7 +19,7 @@ md(r'''
 setup('''
 from scipy import integrate, stats
 
-from linear_pg import GaussianPolicy, bugs, policy_gradient
+from linear_pg import GaussianPolicy, bugs, check_score_mean, policy_gradient
 from linear_pg.gradcheck import check_grad_log_prob, numerical_gradient
 '''),
 md(r'''
@@ -230,6 +230,27 @@ assert np.all(np.abs(buggy_mean - [bias_w, bias_log_std]) < 4 * buggy_se)
 assert bias_w < 0 and bias_log_std < 0 and np.all(np.abs(buggy_mean / buggy_se) > 10)
 '''),
 md(r'''
+The library packages this test as `check_score_mean(policy, X, score)`: it draws actions
+from the policy at each state of `X`, hands the **sampled** ones to your score function, as
+a training loop has them, and checks that every entry's mean lies within 5 standard errors
+of 0. A loop that stores the clipped action and scores it fails it. The finite-difference
+check cannot see this bug: at the stored actions, the buggy score is the correct derivative
+of $\log\pi$, only at the wrong action.
+'''),
+code('''
+def score_of_stored_action(policy, X, A):     # what a loop that stores clip(a) computes
+    return bugs.clipped_action_score(policy, X, A, low, high)
+
+
+state = np.ones((1, 1))
+report = check_score_mean(policy, state, score=score_of_stored_action)
+print(report)
+assert not report and check_score_mean(policy, state)     # the library's own score passes
+
+stored = np.clip(A[:50], low, high)
+assert check_grad_log_prob(policy, X[:50], stored, score=score_of_stored_action)
+'''),
+md(r'''
 ## Summary
 
 - Gaussian score: $x \otimes (a-\mu)/\sigma^2$ for the mean weights,
@@ -240,7 +261,8 @@ md(r'''
 - Unweighted, the same regression only chases its own noise: the mean does a random walk.
 - Compute the score at the sampled action, never at the clipped one; otherwise the policy
   is pushed away from the bounds and its variance collapses even when actions do not
-  matter.
+  matter. `check_score_mean` catches it; a finite-difference check at the stored actions
+  does not.
 
 ## Exercises
 
