@@ -57,18 +57,32 @@ def as_float_array(a: object, name: str) -> np.ndarray:
     real part. So is text, even text NumPy could parse ("1.5"): a number that arrives as
     a string is a bug upstream.
     """
-    try:
-        arr = np.asarray(a)
-    except (TypeError, ValueError) as err:      # e.g. a ragged list
-        raise TypeError(f"{name} must be numeric array-like, got {describe(a)}") from err
+    arr = as_rectangular_array(a, name)
     if arr.dtype.kind == "c":
         raise TypeError(f"{name} must be real-valued, got complex dtype {arr.dtype}")
     if arr.dtype.kind in "USO" and any(isinstance(v, str | bytes) for v in arr.flat):
         raise TypeError(f"{name} must be numeric, got text ({describe(a)}); convert it "
                         f"first if it holds numbers")
+    if arr.dtype.kind == "O" and any(v is None for v in arr.flat):
+        raise TypeError(f"{name} must be numeric, got None"
+                        + (" among its values" if arr.ndim else ""))
     try:
         return np.asarray(arr, dtype=np.float64)
+    except OverflowError as err:                 # a Python int beyond float64's range
+        raise ValueError(f"{name} holds a number too large for float64 (|x| > 1.8e308)") \
+            from err
     except (TypeError, ValueError) as err:
+        raise TypeError(f"{name} must be numeric array-like, got {describe(a)}") from err
+
+
+def as_rectangular_array(a: object, name: str) -> np.ndarray:
+    """``np.asarray(a)``, with a ragged nesting (rows of different lengths) named."""
+    try:
+        return np.asarray(a)
+    except (TypeError, ValueError) as err:
+        if "inhomogeneous" in str(err):
+            raise ValueError(f"{name} must be a rectangular array, got rows of different "
+                             f"lengths") from err
         raise TypeError(f"{name} must be numeric array-like, got {describe(a)}") from err
 
 
@@ -109,6 +123,8 @@ def check_gamma(gamma: object) -> float:
     """Check that the discount factor lies in [0, 1]."""
     if not isinstance(gamma, numbers.Real) or isinstance(gamma, bool):
         raise TypeError(f"gamma must be a real number in [0, 1], got {type(gamma).__name__}")
+    if isinstance(gamma, numbers.Integral) and not 0 <= gamma <= 1:
+        raise ValueError(f"gamma must lie in [0, 1], got {gamma}")   # float() may overflow
     gamma = float(gamma)
     if not 0.0 <= gamma <= 1.0:
         raise ValueError(f"gamma must lie in [0, 1], got {gamma}")
@@ -121,7 +137,10 @@ def check_real(value: object, name: str, *, low: float | None = None,
     """Check a real scalar against optional bounds; ``low_open`` / ``high_open`` exclude them."""
     if not isinstance(value, numbers.Real) or isinstance(value, bool):
         raise TypeError(f"{name} must be a real number, got {type(value).__name__}")
-    value = float(value)
+    try:
+        value = float(value)
+    except OverflowError:                        # a Python int beyond float64's range
+        raise ValueError(f"{name} must be finite, got an int too large for float64") from None
     if not np.isfinite(value):
         raise ValueError(f"{name} must be finite, got {value}")
     if low is not None and (value < low or (low_open and value == low)):

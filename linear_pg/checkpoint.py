@@ -392,8 +392,11 @@ def _policy_from_meta(cls: type, kind: str, config: dict[str, Any],
         cfg["log_std_bounds"] = tuple(cfg["log_std_bounds"])
     if kind == "gaussian" and "init_log_std" in cfg:
         # A policy built before the constructor required init_log_std within the bounds
-        # still loads: the clamp acts on it either way, and theta holds the rest.
+        # (strictly inside them when learned) still loads: the clamp acts on it either way,
+        # and a learned log sigma is theta's, whatever it started from.
         lo, hi = GaussianPolicy._check_bounds(cfg.get("log_std_bounds", LOG_STD_BOUNDS))
+        if cfg.get("log_std_mode", "vector") != "fixed":
+            lo, hi = np.nextafter(lo, hi), np.nextafter(hi, lo)
         cfg["init_log_std"] = np.clip(np.asarray(cfg["init_log_std"], float), lo, hi)
     policy = cls(**cfg)
     policy.theta = theta

@@ -64,9 +64,9 @@ def policy_gradient(policy: LinearPolicy, X: object, A: object, weights: object,
     weights @ scores, with no per-step loop.
     """
     check_policy(policy)
-    if np.ndim(X) > 2:                    # its own error, before the weights' (its rows)
-        check_features(X, policy.n_features)
-    n_rows = _n_rows(np.shape(X)[0] if np.ndim(X) == 2 else 1)   # X is checked by the policy
+    if not isinstance(X, np.ndarray) or X.ndim != 2:  # X's own error, before the weights'
+        X = check_features(X, policy.n_features)     # (which count its rows); else the
+    n_rows = _n_rows(X.shape[0])                     # policy checks it
     w = _weights(weights, n_rows)
     divisor = _divisor(n_rows, lengths, average)
     # sum_t w_t score_t, contracted without building the (T, P) score matrix

@@ -117,6 +117,9 @@ class FeatureMap(TransformerMixin, BaseEstimator):
         obs = _obs_batch(obs, None)
         if obs.shape[0] == 0:
             raise ValueError(f"obs must have at least one row to fit on, got shape {obs.shape}")
+        if obs.shape[1] == 0:
+            raise ValueError(f"obs must have at least one column (an observation of size "
+                             f">= 1), got shape {obs.shape}")
         self.n_features_in_ = obs.shape[1]
         if hasattr(self, "n_features_out_"):
             del self.n_features_out_          # from an earlier fit

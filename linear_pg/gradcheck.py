@@ -49,7 +49,7 @@ log pi(a | x) a piecewise smooth function of theta, with a kink where the raw lo
 equals a bound. The score is the derivative of the piece the policy is on: the free piece
 for low < l < high, the clamped piece (derivative 0) for l <= low or l >= high, bound
 included. Within 2 h of a kink a central difference straddles it and measures a mix of
-the two pieces' slopes, the derivative of neither: at ``init_log_std=2.0`` (the default
+the two pieces' slopes, the derivative of neither: at a log-std of 2.0 (the default
 upper bound) it reported an error of 1.0 for a correct score. There, and only there, the
 checks use instead the second-order one-sided difference
 

@@ -188,6 +188,11 @@ class Adam(SGD):
             if m.ndim != 1 or m.shape != v.shape:
                 raise ValueError(f"Adam's state m_ and v_ must be 1-D of one size, got shapes "
                                  f"{m.shape} and {v.shape}")
+            check_finite(m, "state['m_']")
+            if not np.all(v >= 0):               # a mean of g^2; NaN fails too
+                raise ValueError(f"Adam's state v_ must be finite and >= 0 (a running mean "
+                                 f"of g^2), got {v[~(v >= 0)][0]}")
+            check_finite(v, "state['v_']")
             self.m_, self.v_ = m.copy(), v.copy()
         self.t_ = int(t)
 
@@ -274,7 +279,8 @@ class NaturalGradient(SGD):
                              f"takes {'scores' if self.needs_scores else 'fisher_matrix'})")
         if fisher_matrix is not None:
             F = as_float_array(fisher_matrix, "fisher_matrix")
-            if F.ndim == 2 and F.shape[0] == F.shape[1] and np.all(np.isfinite(F)) and \
+            square = F.ndim == 2 and F.shape[0] == F.shape[1] and F.size > 0
+            if square and np.all(np.isfinite(F)) and \
                     not np.allclose(F, F.T, rtol=1e-10, atol=1e-12 * np.abs(F).max()):
                 raise ValueError("fisher_matrix must be symmetric (a Fisher matrix is an "
                                  "average of outer products s s^T)")

@@ -20,6 +20,10 @@ def _flat_rewards(rewards: object, lengths: object) -> tuple[np.ndarray, np.ndar
     if lengths is None and isinstance(rewards, Sequence) and len(rewards) > 0 \
             and all(np.ndim(r) == 1 for r in rewards):
         parts = [as_float_array(r, "rewards") for r in rewards]
+        empty = [i for i, part in enumerate(parts) if part.size == 0]
+        if empty:
+            raise ValueError(f"rewards must hold at least one step per episode; episode "
+                             f"{empty[0]} of the {len(parts)} given is empty")
         lengths = np.array([p.size for p in parts], dtype=np.int64)
         flat = np.concatenate(parts)
     else:

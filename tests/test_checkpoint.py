@@ -237,10 +237,13 @@ def test_runs_that_stopped_early_still_load(tmp_path):
     np.testing.assert_array_equal(back.update_episodes, diverged.update_episodes)
 
 
-def test_a_gaussian_policy_saved_with_init_log_std_beyond_its_bounds_still_loads(run, tmp_path):
-    # written before GaussianPolicy required init_log_std within log_std_bounds
+@pytest.mark.parametrize("init", [9.0, 2.0])
+def test_a_gaussian_policy_saved_with_init_log_std_beyond_its_bounds_still_loads(run, tmp_path,
+                                                                                 init):
+    # written before GaussianPolicy required init_log_std within log_std_bounds (9.0), or
+    # strictly inside them for a learned log sigma (2.0, the upper bound)
     def old_init(arrays, meta):
-        meta["policy_config"]["init_log_std"] = [9.0]
+        meta["policy_config"]["init_log_std"] = [init]
     p = _rewrite(run, tmp_path, "old.npz", old_init)
     back = load_run(p)
     np.testing.assert_array_equal(back.policy.theta, run.policy.theta)

@@ -61,6 +61,12 @@ def test_score_has_zero_mean_under_the_policy():
         (lambda pi, X, A, w: surrogate_loss(pi, X[:0], A[:0], w[:0]), ["X", "T >= 1"]),
         # a 3-D X is named, not its weights (checked first, against X's first axis)
         (lambda pi, X, A, w: policy_gradient(pi, X[None], A, w), ["X", "(T, 3)"]),
+        # so is a 1-D X (taken as one row only when it has n_features entries), X and A
+        # swapped, and None: each blamed the weights ("must have shape (1,)")
+        (lambda pi, X, A, w: policy_gradient(pi, X.ravel(), A, w), ["X", "(T, 3)", "(36,)"]),
+        (lambda pi, X, A, w: policy_gradient(pi, A, X, w), ["X", "(T, 3)", "(12,)"]),
+        (lambda pi, X, A, w: policy_gradient(pi, [[1.0, 2, 3], [1.0]], A[:2], w[:2]),
+         ["X must be a rectangular array"]),
     ],
 )
 def test_bad_input_gives_clear_error(call, words):
@@ -88,3 +94,12 @@ def test_complex_weights_are_rejected():
 def test_text_weights_are_rejected_even_when_numpy_could_parse_them(weights):
     with pytest.raises(TypeError, match="weights must be numeric, got text"):
         policy_gradient(SoftmaxPolicy(3, 2), np.ones((2, 3)), [0, 1], weights)
+
+
+def test_none_among_the_numbers_is_named_not_read_as_nan():
+    pi, X, A, w = batch()
+    with pytest.raises(TypeError, match="X must be numeric, got None$"):
+        policy_gradient(pi, None, A, w)
+    with pytest.raises(TypeError, match="weights must be numeric, got None among its values"):
+        policy_gradient(pi, X, A, [None, *w[1:]])
+    assert policy_gradient(pi, X[0], A[:1], w[:1]).shape == (pi.n_params,)  # one row, 1-D

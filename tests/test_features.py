@@ -141,6 +141,8 @@ def test_rbf_grid_at_the_size_limit_is_accepted():
 def test_fit_on_no_rows_and_complex_observations_are_errors(phi):
     with pytest.raises(ValueError, match=r"obs must have at least one row to fit on"):
         phi.fit(np.zeros((0, 3)))
+    with pytest.raises(ValueError, match=r"obs must have at least one column"):
+        phi.fit(np.zeros((3, 0)))        # was accepted, and the map then could not be saved
     with pytest.raises(TypeError, match="obs must be real-valued, got complex"):
         phi.fit(OBS20 + 1j)
     phi.fit(OBS20)

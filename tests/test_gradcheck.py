@@ -404,7 +404,7 @@ def _at_the_clamp(mode, log_std, seed, T=8):
        offset=st.sampled_from([0.0, 1e-9, -1e-9, 1e-6, -1e-6]), seed=st.integers(0, 2**31 - 1))
 def test_a_correct_score_passes_at_and_near_the_clamp_bounds(mode, bound, offset, seed):
     """At the bound the central difference straddles the clamp's kink (it reported an error
-    of 1.0 at init_log_std=2.0); the check now differentiates the policy's own piece."""
+    of 1.0 at a log-std of 2.0); the check now differentiates the policy's own piece."""
     policy, X, A, w = _at_the_clamp(mode, bound + offset, seed)
     report = check_grad_log_prob(policy, X, A)
     assert report.passed, str(report)

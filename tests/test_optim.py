@@ -309,6 +309,9 @@ def test_natural_gradient_refuses_a_non_finite_fisher_matrix():
     with pytest.raises(ValueError, match="fisher_matrix must be finite"):
         NaturalGradient(0.1, fisher="expected").step(np.ones(2), fisher_matrix=np.full((2, 2),
                                                                                        np.nan))
+    # an empty matrix failed inside the symmetry check ("zero-size array to reduction")
+    with pytest.raises(ValueError, match=r"fisher_matrix must have shape \(2, 2\)"):
+        NaturalGradient(0.1, fisher="expected").step(np.ones(2), fisher_matrix=np.zeros((0, 0)))
 
 
 def test_a_non_finite_gradient_or_overflowing_fisher_gives_a_non_finite_npg_step():
@@ -367,7 +370,14 @@ def test_get_state_gives_copies_and_set_state_checks_what_it_restores():
         assert all(not np.any(v == 1e9) for v in part.get_state().values())
     for state, match in (({"t_": 1, "m_": np.ones(2)}, "both m_ and v_ or neither"),
                          ({"t_": -1}, "t_ must be a whole number >= 0"),
-                         ({"t_": 1, "m_": np.ones(2), "v_": np.ones(3)}, "1-D of one size")):
+                         ({"t_": 1, "m_": np.ones(2), "v_": np.ones(3)}, "1-D of one size"),
+                         # these made every later step NaN
+                         ({"t_": 1, "m_": np.array([np.nan, 0.0]), "v_": np.ones(2)},
+                          r"state\['m_'\] must be finite"),
+                         ({"t_": 1, "m_": np.ones(2), "v_": np.array([1.0, -1.0])},
+                          "v_ must be finite and >= 0"),
+                         ({"t_": 1, "m_": np.ones(2), "v_": np.array([1.0, np.nan])},
+                          "v_ must be finite and >= 0")):
         with pytest.raises(ValueError, match=match):
             Adam(0.1).set_state(state)
     with pytest.raises(TypeError, match="state must be a dict"):

@@ -262,6 +262,18 @@ def test_act_is_the_most_likely_action():
         (lambda: setattr(SoftmaxPolicy(3, 2), "theta", np.full(6, np.nan)), ValueError,
          ["theta", "finite"]),
         (lambda: GaussianPolicy(3, 1).W_std, AttributeError, ["W_std", "linear"]),
+        # a learned log sigma starting on a bound has score 0 there and never moves
+        (lambda: GaussianPolicy(3, init_log_std=2.0), ValueError,
+         ["strictly inside log_std_bounds (-5, 2)", "got [2.0]", "never moves"]),
+        (lambda: GaussianPolicy(3, log_std_mode="linear", init_log_std=-5.0), ValueError,
+         ["strictly inside"]),
+        # rows of different lengths, and ints beyond float64, were NumPy's own errors
+        (lambda: SoftmaxPolicy(2, 3).log_prob(np.ones((2, 2)), [[0], [1, 2]]), ValueError,
+         ["A must be a rectangular array"]),
+        (lambda: GaussianPolicy(2, 1).log_prob([[1.0, 2.0], [1.0]], [0.0, 0.0]), ValueError,
+         ["X must be a rectangular array"]),
+        (lambda: setattr(SoftmaxPolicy(1, 2), "theta", [2**2000, 0]), ValueError,
+         ["theta", "too large for float64"]),
     ],
 )
 def test_bad_input_gives_clear_error(call, exc, words):
@@ -437,3 +449,22 @@ def test_checked_weighted_score_sum_equals_the_kernel(seed):
     A, w = pi.sample(X, rng), rng.standard_normal(X.shape[0])
     np.testing.assert_array_equal(pi.weighted_score_sum(X, A, list(w)),
                                   pi._weighted_score_sum(X, A, w))
+
+
+def test_a_fixed_sigma_may_sit_on_a_bound_and_init_log_std_is_copied():
+    assert GaussianPolicy(3, log_std_mode="fixed", init_log_std=2.0).log_std[0] == 2.0
+    init = np.array([0.5])
+    policy = GaussianPolicy(2, 1, init_log_std=init)
+    init[0] = 1.7                                   # the caller's array, changed later
+    assert policy.get_config()["init_log_std"] == [0.5]
+    assert policy.copy().log_std[0] == 0.5
+
+
+@pytest.mark.parametrize("z", [40.0, 30.0, -40.0, 700.0])
+def test_bernoulli_entropy_gradient_keeps_its_digits_at_large_logits(z):
+    # dH/dz = -p (1 - p) z; 1 - p computed from p was 0 at z = 40 (true value -6.8e-15)
+    # and 2e-4 off at z = 30
+    policy = BernoulliPolicy(1)
+    policy.W = [1.0]
+    var = np.exp(-abs(z)) / (1.0 + np.exp(-abs(z))) ** 2      # p (1 - p), exact form
+    np.testing.assert_allclose(policy.grad_entropy([[z]]), [[-var * z * z]], rtol=1e-12)

@@ -89,6 +89,13 @@ def test_normalize_has_zero_mean_unit_std_and_survives_constant_batch():
         (lambda: reward_to_go([1.0, np.nan], 0.9), ValueError, ["rewards", "finite"]),
         (lambda: normalize([1.0, 2.0], eps=0.0), ValueError, ["eps", "> 0"]),
         (lambda: normalize([[1.0]]), ValueError, ["weights", "1-D"]),
+        # an empty episode in a list was "lengths must be positive", with no lengths given
+        (lambda: reward_to_go([np.ones(2), np.array([])], 0.9), ValueError,
+         ["rewards", "episode 1 of the 2 given is empty"]),
+        # Python ints beyond float64 were a bare OverflowError
+        (lambda: reward_to_go([2**2000], 0.9), ValueError, ["rewards", "too large"]),
+        (lambda: reward_to_go([1.0], 2**2000), ValueError, ["gamma", "[0, 1]"]),
+        (lambda: normalize([1.0, 2.0], eps=2**2000), ValueError, ["eps", "too large"]),
     ],
 )
 def test_bad_input_gives_clear_error(call, exc, words):

@@ -10,6 +10,7 @@ from .._validation import (
     SeedLike,
     as_float_array,
     as_generator,
+    as_rectangular_array,
     check_features,
     check_int,
     check_real,
@@ -231,7 +232,7 @@ def check_discrete_actions(A: object, n_actions: int, n_rows: int) -> np.ndarray
 
     Floats are accepted only when they are whole numbers (1.0 is action 1, 0.5 is an error).
     """
-    arr = np.asarray(A)
+    arr = as_rectangular_array(A, "A")
     if arr.ndim == 0:
         arr = arr[None]
     if arr.ndim != 1 or arr.shape[0] != n_rows:

@@ -39,7 +39,8 @@ class GaussianPolicy(LinearPolicy):
         - ``"vector"``: one learned log sigma per action dimension, independent of x;
         - ``"linear"``: log sigma(x) = b + x W_std, learned, a linear function of x.
     init_log_std : float or array of shape (m,), default 0.0
-        Initial log sigma (the bias b in "linear" mode).
+        Initial log sigma (the bias b in "linear" mode), within ``log_std_bounds``; strictly
+        inside them unless ``log_std_mode="fixed"`` (on a bound a learned one never moves).
     log_std_bounds : (float, float), default (-5.0, 2.0)
         log sigma is clamped to this range before use; the score of a clamped entry is 0.
     init_scale : float, default 0.0
@@ -90,7 +91,7 @@ class GaussianPolicy(LinearPolicy):
                                          ("vector", "fixed", "linear"))
         lo, hi = self._check_bounds(log_std_bounds)
         self.log_std_bounds = (lo, hi)
-        init = as_float_array(init_log_std, "init_log_std")
+        init = as_float_array(init_log_std, "init_log_std").copy()   # not the caller's array
         if init.ndim == 0:
             init = np.full(self.action_dim, float(init))
         if init.shape != (self.action_dim,):
@@ -102,6 +103,12 @@ class GaussianPolicy(LinearPolicy):
             # never move (or, with log_std_mode="fixed", differ from what was asked)
             raise ValueError(f"init_log_std must lie within log_std_bounds [{lo:g}, {hi:g}], "
                              f"got {init.tolist()} (widen log_std_bounds to start outside)")
+        if self.log_std_mode != "fixed" and np.any((init == lo) | (init == hi)):
+            # the score of a clamped entry is 0 with the bound included: a learned log sigma
+            # that starts on a bound would stay there
+            raise ValueError(f"init_log_std must lie strictly inside log_std_bounds "
+                             f"({lo:g}, {hi:g}) when log sigma is learned, got "
+                             f"{init.tolist()}: on a bound its score is 0 and it never moves")
         d, m = n_features, self.action_dim
         n_std = {"fixed": 0, "vector": m, "linear": m + d * m}[self.log_std_mode]
         super().__init__(n_features, d * m + n_std)
