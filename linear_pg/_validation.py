@@ -60,6 +60,8 @@ def as_float_array(a: object, name: str) -> np.ndarray:
     arr = as_rectangular_array(a, name)
     if arr.dtype.kind == "c":
         raise TypeError(f"{name} must be real-valued, got complex dtype {arr.dtype}")
+    if arr.dtype.kind in "mM":                   # NumPy would count days or seconds
+        raise TypeError(f"{name} must be numeric, got dates or durations (dtype {arr.dtype})")
     if arr.dtype.kind in "USO" and any(isinstance(v, str | bytes) for v in arr.flat):
         raise TypeError(f"{name} must be numeric, got text ({describe(a)}); convert it "
                         f"first if it holds numbers")

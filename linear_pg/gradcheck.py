@@ -343,6 +343,8 @@ class GradCheckReport:
     abs_floor: float = DEFAULT_ABS_FLOOR
     scale: float = np.inf
     """The largest entry of either gradient, in absolute value."""
+    hint: str = ""
+    """What would make a failed gradient pass, when the check can tell (e.g. the layout)."""
 
     @property
     def tested(self) -> bool:
@@ -396,6 +398,8 @@ class GradCheckReport:
             relation = "<=" if self.passed else ">"
             lines.append(f"{'PASS' if self.passed else 'FAIL'}: max error "
                          f"{self.max_error:.2e} {relation} tol {self.tol:g}")
+        if self.hint:
+            lines.append(f"hint: {self.hint}")
         return "\n".join(lines)
 
     def raise_if_failed(self) -> GradCheckReport:
@@ -435,6 +439,26 @@ def _compare(name: str, analytic: np.ndarray, numeric: np.ndarray,
                           np.fmax.reduce(np.abs(numeric), axis=None)))
     return GradCheckReport(name=name, tol=tol, rows=rows, step=step, one_sided=one_sided,
                            abs_floor=abs_floor, scale=scale)
+
+
+def _with_layout_hint(report: GradCheckReport, policy: LinearPolicy, analytic: np.ndarray,
+                      numeric: np.ndarray) -> GradCheckReport:
+    """``report``, with a hint if the gradient fails only because its W part is flattened
+    in the transposed order (W.T.ravel(), the (k, d) layout of a k x d weight matrix)."""
+    d, k = np.shape(policy.W)[0], int(np.prod(np.shape(policy.W)[1:]))
+    if report.passed or not report.tested or d < 2 or k < 2:
+        return report
+    swapped = analytic.copy()
+    w = swapped[..., : d * k]
+    swapped[..., : d * k] = np.swapaxes(w.reshape(*w.shape[:-1], k, d), -1, -2).reshape(w.shape)
+    again = _compare("", swapped, numeric, policy.parameter_blocks(), report.tol, report.step,
+                     report.abs_floor)
+    if again.passed:
+        report.hint = (f"it passes with its W part read in the transposed order: theta holds "
+                       f"W.ravel() in C order, W of shape {np.shape(policy.W)} (features "
+                       f"first), so entry i * {k} + a is d/dW[i, a]; yours has d/dW[i, a] at "
+                       f"a * {d} + i")
+    return report
 
 
 def _check_settings(tol: object, step: object, abs_floor: object) -> tuple[float, float, float]:
@@ -627,8 +651,9 @@ def check_grad_log_prob(policy: LinearPolicy, X: object, A: object, *,
     f = as_function_of_theta(policy, lambda: policy.log_prob(X, A))
     sides = _clamp_sides(policy, X, policy.theta, step)
     numeric = _kink_aware_jacobian(f, policy.theta.copy(), step, sides)
-    return _compare(label, analytic, numeric, policy.parameter_blocks(), tol, step, abs_floor,
-                    _count(sides))
+    report = _compare(label, analytic, numeric, policy.parameter_blocks(), tol, step, abs_floor,
+                      _count(sides))
+    return _with_layout_hint(report, policy, analytic, numeric)
 
 
 def check_policy_gradient(policy: LinearPolicy, X: object, A: object, weights: object,
@@ -687,8 +712,9 @@ def check_policy_gradient(policy: LinearPolicy, X: object, A: object, weights: o
         terms = as_function_of_theta(policy, lambda: -w * policy.log_prob(X, A) / n)
         numeric = -_kink_aware_jacobian(terms, policy.theta.copy(), step, sides).sum(axis=0)
     label = f"{getattr(gradient, '__name__', 'gradient')} on {_describe(policy)}"
-    return _compare(label, analytic, numeric, policy.parameter_blocks(), tol, step, abs_floor,
-                    _count(sides))
+    report = _compare(label, analytic, numeric, policy.parameter_blocks(), tol, step, abs_floor,
+                      _count(sides))
+    return _with_layout_hint(report, policy, analytic, numeric)
 
 
 def check_all_policies(seed: int | np.random.Generator = 0, *, n_samples: int = 16,

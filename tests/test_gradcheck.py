@@ -478,3 +478,22 @@ def test_relative_error_names_a_floor_of_the_wrong_shape(floor):
     with pytest.raises(ValueError, match=r"floor must be a number or an array broadcastable "
                                          r"to shape \(2,\)"):
         relative_error([1.0, 2.0], [2.0, 3.0], floor=floor)
+
+
+def test_a_score_flattened_in_the_transposed_order_is_told_so():
+    policy = SoftmaxPolicy(3, 4, init_scale=0.5, seed=0)
+    X = np.random.default_rng(0).standard_normal((5, 3))
+    A = policy.sample(X, np.random.default_rng(1))
+
+    def actions_first(policy, X, A):       # d/dW[i, a] at a * d + i: W.T.ravel()
+        return policy.grad_log_prob(X, A).reshape(5, 3, 4).transpose(0, 2, 1).reshape(5, 12)
+
+    report = check_grad_log_prob(policy, X, A, score=actions_first)
+    assert not report and "entry i * 4 + a is d/dW[i, a]" in report.hint
+    assert "hint: it passes with its W part read in the transposed order" in str(report)
+    w = np.random.default_rng(2).standard_normal(5)
+    report = check_policy_gradient(policy, X, A, w, gradient=lambda *args: policy_gradient(
+        *args).reshape(3, 4).T.ravel())
+    assert not report and report.hint
+    # a wrong score of the right layout gets no hint
+    assert not check_grad_log_prob(policy, X, A, score=_wrong_score).hint

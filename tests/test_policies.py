@@ -274,6 +274,8 @@ def test_act_is_the_most_likely_action():
          ["X must be a rectangular array"]),
         (lambda: setattr(SoftmaxPolicy(1, 2), "theta", [2**2000, 0]), ValueError,
          ["theta", "too large for float64"]),
+        (lambda: SoftmaxPolicy(1, 2).log_prob(np.array([["2020-01-01"]], "datetime64[D]"), [0]),
+         TypeError, ["X must be numeric, got dates or durations"]),
     ],
 )
 def test_bad_input_gives_clear_error(call, exc, words):
