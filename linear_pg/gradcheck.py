@@ -345,6 +345,8 @@ class GradCheckReport:
     """The largest entry of either gradient, in absolute value."""
     hint: str = ""
     """What would make a failed gradient pass, when the check can tell (e.g. the layout)."""
+    nonfinite: str = ""
+    """Where the analytic (or numerical) gradient first holds NaN or inf, if anywhere."""
 
     @property
     def tested(self) -> bool:
@@ -389,7 +391,9 @@ class GradCheckReport:
             lines.append(f"({self.one_sided} entries at a log-std clamp bound: one-sided "
                          f"differences on the policy's side of the kink)")
         lines += format_table(header, body)
-        if not self.tested:
+        if self.nonfinite:
+            lines.append(f"FAIL: {self.nonfinite}")
+        elif not self.tested:
             lines.append(f"FAIL: nothing was tested: every entry of both gradients is below "
                          f"abs_floor={self.abs_floor:g} (the largest is {self.scale:.2e}), "
                          f"so a wrong gradient would pass too; use inputs where the "
@@ -437,28 +441,77 @@ def _compare(name: str, analytic: np.ndarray, numeric: np.ndarray,
                                  passed=bool(max_error <= tol)))
     scale = float(np.fmax(np.fmax.reduce(np.abs(analytic), axis=None),
                           np.fmax.reduce(np.abs(numeric), axis=None)))
+    nonfinite = ""
+    for label, values in (("analytic", analytic), ("numerical", numeric)):
+        bad = np.argwhere(~np.isfinite(values))
+        if bad.size and not nonfinite:
+            at = tuple(int(j) for j in bad[0])
+            nonfinite = (f"the {label} gradient holds {values[at]} at {at} (of "
+                         f"{len(bad)} non-finite entries)")
+            scale = np.inf
     return GradCheckReport(name=name, tol=tol, rows=rows, step=step, one_sided=one_sided,
-                           abs_floor=abs_floor, scale=scale)
+                           abs_floor=abs_floor, scale=scale, nonfinite=nonfinite)
 
 
-def _with_layout_hint(report: GradCheckReport, policy: LinearPolicy, analytic: np.ndarray,
-                      numeric: np.ndarray) -> GradCheckReport:
-    """``report``, with a hint if the gradient fails only because its W part is flattened
-    in the transposed order (W.T.ravel(), the (k, d) layout of a k x d weight matrix)."""
-    d, k = np.shape(policy.W)[0], int(np.prod(np.shape(policy.W)[1:]))
-    if report.passed or not report.tested or d < 2 or k < 2:
+def _with_hint(report: GradCheckReport, policy: LinearPolicy | None, analytic: np.ndarray,
+               numeric: np.ndarray, divisors: tuple[str, dict[str, float]] | None = None
+               ) -> GradCheckReport:
+    """``report``, with a hint when a failed gradient is the right one rearranged (its W
+    part flattened in the transposed order) or multiplied by a constant."""
+    if report.passed or report.nonfinite or not report.tested:
         return report
+    if policy is not None:
+        report.hint = _layout_hint(report, policy, analytic, numeric)
+    if not report.hint:
+        report.hint = _factor_hint(report, analytic, numeric, divisors)
+    return report
+
+
+def _factor_hint(report: GradCheckReport, analytic: np.ndarray, numeric: np.ndarray,
+                 divisors: tuple[str, dict[str, float]] | None) -> str:
+    """Why the gradient is c times the right one, if it is (c by least squares).
+
+    ``divisors``: the divisor the check expects (its name) and the divisors a batch could
+    be divided by ({"1": 1, "the N episodes": N, "the T steps": T}): a gradient divided by
+    another than the expected one is the right one times expected / used.
+    """
+    nn = float(np.sum(numeric * numeric))
+    c = float(np.sum(analytic * numeric)) / nn if nn > 0 else 0.0
+    if not np.isfinite(c) or c == 0.0 or abs(c - 1.0) < 1e-9:
+        return ""
+    blocks = [(row.block, slice(None)) for row in report.rows[:1]]
+    if not _compare("", analytic, c * numeric, blocks, report.tol, report.step,
+                    report.abs_floor).passed:
+        return ""
+    text = f"it is {c:.6g} times the right gradient"
+    sign = "the sign is flipped" if c < 0 else ""
+    if divisors is not None:
+        expected, options = divisors
+        for used, value in options.items():
+            if abs(abs(c) - options[expected] / value) <= 1e-9 * abs(c) and used != expected:
+                what = "summed, not divided" if used == "1" else f"divided by {used}"
+                return (f"{text}: {sign + ' and ' if sign else ''}{what}, where the check "
+                        f"expects the mean over {expected}")
+    return f"{text}: {sign}" if sign else text
+
+
+def _layout_hint(report: GradCheckReport, policy: LinearPolicy, analytic: np.ndarray,
+                 numeric: np.ndarray) -> str:
+    """A hint if the gradient fails only because its W part is flattened in the transposed
+    order (W.T.ravel(), the (k, d) layout of a k x d weight matrix)."""
+    d, k = np.shape(policy.W)[0], int(np.prod(np.shape(policy.W)[1:]))
+    if d < 2 or k < 2:
+        return ""
     swapped = analytic.copy()
     w = swapped[..., : d * k]
     swapped[..., : d * k] = np.swapaxes(w.reshape(*w.shape[:-1], k, d), -1, -2).reshape(w.shape)
     again = _compare("", swapped, numeric, policy.parameter_blocks(), report.tol, report.step,
                      report.abs_floor)
-    if again.passed:
-        report.hint = (f"it passes with its W part read in the transposed order: theta holds "
-                       f"W.ravel() in C order, W of shape {np.shape(policy.W)} (features "
-                       f"first), so entry i * {k} + a is d/dW[i, a]; yours has d/dW[i, a] at "
-                       f"a * {d} + i")
-    return report
+    if not again.passed:
+        return ""
+    return (f"it passes with its W part read in the transposed order: theta holds "
+            f"W.ravel() in C order, W of shape {np.shape(policy.W)} (features first), so "
+            f"entry i * {k} + a is d/dW[i, a]; yours has d/dW[i, a] at a * {d} + i")
 
 
 def _check_settings(tol: object, step: object, abs_floor: object) -> tuple[float, float, float]:
@@ -595,7 +648,8 @@ def check_function(name: str, f: Callable[[np.ndarray], object],
     theta = _check_theta(theta)
     numeric = numerical_jacobian(f, theta, step)
     analytic = _analytic(grad(theta.copy()), "grad")
-    return _compare(name, analytic, numeric, [(name, slice(None))], tol, step, abs_floor)
+    report = _compare(name, analytic, numeric, [(name, slice(None))], tol, step, abs_floor)
+    return _with_hint(report, None, analytic, numeric)
 
 
 def check_grad_log_prob(policy: LinearPolicy, X: object, A: object, *,
@@ -653,7 +707,7 @@ def check_grad_log_prob(policy: LinearPolicy, X: object, A: object, *,
     numeric = _kink_aware_jacobian(f, policy.theta.copy(), step, sides)
     report = _compare(label, analytic, numeric, policy.parameter_blocks(), tol, step, abs_floor,
                       _count(sides))
-    return _with_layout_hint(report, policy, analytic, numeric)
+    return _with_hint(report, policy, analytic, numeric)
 
 
 def check_policy_gradient(policy: LinearPolicy, X: object, A: object, weights: object,
@@ -714,7 +768,11 @@ def check_policy_gradient(policy: LinearPolicy, X: object, A: object, weights: o
     label = f"{getattr(gradient, '__name__', 'gradient')} on {_describe(policy)}"
     report = _compare(label, analytic, numeric, policy.parameter_blocks(), tol, step, abs_floor,
                       _count(sides))
-    return _with_layout_hint(report, policy, analytic, numeric)
+    n_steps = int(np.size(weights))
+    n_episodes = _divisor(n_steps, lengths, "episodes")
+    expected = "the N episodes" if average == "episodes" else "the T steps"
+    divisors = {"1": 1.0, "the N episodes": float(n_episodes), "the T steps": float(n_steps)}
+    return _with_hint(report, policy, analytic, numeric, (expected, divisors))
 
 
 def check_all_policies(seed: int | np.random.Generator = 0, *, n_samples: int = 16,

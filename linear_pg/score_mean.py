@@ -80,6 +80,8 @@ class ScoreMeanReport:
     abs_floor: float = DEFAULT_ABS_FLOOR
     scale: float = np.inf
     """The largest |score| seen: below ``abs_floor`` the check had nothing to test."""
+    nonfinite: str = ""
+    """Where the score first returned NaN or inf, if it did."""
 
     @property
     def tested(self) -> bool:
@@ -107,7 +109,9 @@ class ScoreMeanReport:
         body = [(r.block, str(r.size), f"{r.max_abs:.3e}", f"{r.max_error:.2e}",
                  str(r.worst), "ok" if r.passed else "FAIL") for r in self.rows]
         lines = [f"score mean check: {self.name}  ({how})", *format_table(header, body)]
-        if not self.tested:
+        if self.nonfinite:
+            lines.append(f"FAIL: {self.nonfinite}")
+        elif not self.tested:
             lines.append(f"FAIL: nothing was tested: every score is below "
                          f"abs_floor={self.abs_floor:g} (the largest is {self.scale:.2e})")
         else:
@@ -182,11 +186,13 @@ def check_score_mean(policy: LinearPolicy, X: object,
     else:
         _check_callable(score, "score", "score(policy, X, A)")
         label = f"{getattr(score, '__name__', 'score')} on {_describe(policy)}"
+    nonfinite: list[str] = []
     if hasattr(policy, "probs"):
-        mean, stat, scale = _exact_mean(policy, X, score, abs_floor)
+        mean, stat, scale = _exact_mean(policy, X, score, abs_floor, nonfinite)
         threshold, exact, n_samples = tol, True, 0
     else:
-        mean, stat, scale = _sampled_mean(policy, X, score, n_samples, as_generator(seed))
+        mean, stat, scale = _sampled_mean(policy, X, score, n_samples, as_generator(seed),
+                                          nonfinite)
         threshold, exact = z_max, False
     rows = []
     for block, sl in policy.parameter_blocks():
@@ -199,7 +205,8 @@ def check_score_mean(policy: LinearPolicy, X: object,
                                  max_error=worst, worst=(int(t), int(idx[k])),
                                  passed=bool(worst <= threshold)))
     return ScoreMeanReport(name=label, exact=exact, threshold=threshold, n_samples=n_samples,
-                           rows=rows, abs_floor=abs_floor, scale=scale)
+                           rows=rows, abs_floor=abs_floor, scale=np.inf if nonfinite else scale,
+                           nonfinite=nonfinite[0] if nonfinite else "")
 
 
 def _own_score(policy: LinearPolicy, X: np.ndarray, A: np.ndarray) -> np.ndarray:
@@ -207,8 +214,9 @@ def _own_score(policy: LinearPolicy, X: np.ndarray, A: np.ndarray) -> np.ndarray
 
 
 def _scores(policy: LinearPolicy, X: np.ndarray, A: np.ndarray,
-            score: Callable[..., object]) -> np.ndarray:
-    """``score(policy, X, A)`` as a (rows, n_params) float array, or an error naming it."""
+            score: Callable[..., object], nonfinite: list[str]) -> np.ndarray:
+    """``score(policy, X, A)`` as a (rows, n_params) float array, or an error naming it;
+    where it holds NaN or inf is appended to ``nonfinite``."""
     S = _analytic(score(policy, X, A), "score")
     expected = (X.shape[0], policy.n_params)
     if S.shape != expected:
@@ -216,14 +224,21 @@ def _scores(policy: LinearPolicy, X: np.ndarray, A: np.ndarray,
                                 for block, sl in policy.parameter_blocks())
         raise ValueError(f"score must return shape {expected} (one row per action; its "
                          f"columns are {layout}), got shape {S.shape}")
+    bad = np.argwhere(~np.isfinite(S))
+    if bad.size:
+        row, i = (int(j) for j in bad[0])
+        action = np.asarray(A[row]).tolist()
+        nonfinite.append(f"the score returned {S[row, i]} for action {action} (entry {i}; "
+                         f"{len(bad)} non-finite entries)")
     return S
 
 
 def _exact_mean(policy: LinearPolicy, X: np.ndarray, score: Callable[..., object],
-                abs_floor: float) -> tuple[np.ndarray, np.ndarray, float]:
+                abs_floor: float, nonfinite: list[str]
+                ) -> tuple[np.ndarray, np.ndarray, float]:
     """(E[score] per state, its size relative to the state's scores, largest |score|)."""
     P = policy.probs(X)                                     # (T, k)
-    S = np.stack([_scores(policy, X, np.full(X.shape[0], a), score)
+    S = np.stack([_scores(policy, X, np.full(X.shape[0], a), score, nonfinite)
                   for a in range(P.shape[1])], axis=1)      # (T, k, n_params)
     mean = np.einsum("tk,tki->ti", P, S)
     size = np.fmax(np.fmax.reduce(np.abs(S), axis=(1, 2)), abs_floor)[:, None]
@@ -231,10 +246,11 @@ def _exact_mean(policy: LinearPolicy, X: np.ndarray, score: Callable[..., object
 
 
 def _sampled_mean(policy: LinearPolicy, X: np.ndarray, score: Callable[..., object],
-                  n: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray, float]:
+                  n: int, rng: np.random.Generator, nonfinite: list[str]
+                  ) -> tuple[np.ndarray, np.ndarray, float]:
     """(sample mean of the score per state, |mean| / standard error, largest |score|)."""
     Xr = np.repeat(X, n, axis=0)
-    S = _scores(policy, Xr, policy.sample(Xr, rng), score).reshape(X.shape[0], n, -1)
+    S = _scores(policy, Xr, policy.sample(Xr, rng), score, nonfinite).reshape(X.shape[0], n, -1)
     mean = S.mean(axis=1)
     se = S.std(axis=1, ddof=1) / np.sqrt(n)
     with np.errstate(divide="ignore", invalid="ignore"):

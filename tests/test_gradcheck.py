@@ -5,7 +5,13 @@ import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
-from linear_pg import BernoulliPolicy, GaussianPolicy, SoftmaxPolicy, policy_gradient
+from linear_pg import (
+    BernoulliPolicy,
+    GaussianPolicy,
+    SoftmaxPolicy,
+    check_score_mean,
+    policy_gradient,
+)
 from linear_pg.gradcheck import (
     GradCheckError,
     GradCheckReport,
@@ -495,5 +501,49 @@ def test_a_score_flattened_in_the_transposed_order_is_told_so():
     report = check_policy_gradient(policy, X, A, w, gradient=lambda *args: policy_gradient(
         *args).reshape(3, 4).T.ravel())
     assert not report and report.hint
-    # a wrong score of the right layout gets no hint
-    assert not check_grad_log_prob(policy, X, A, score=_wrong_score).hint
+    # a wrong score of the right layout gets no layout hint, and an unrelated one no hint
+    assert "transposed" not in check_grad_log_prob(policy, X, A, score=_wrong_score).hint
+    from linear_pg import bugs
+    assert not check_grad_log_prob(policy, X, A, score=bugs.softmax_score_wrong_row).hint
+
+
+@pytest.mark.parametrize("factor, words", [
+    (-1.0, "it is -1 times the right gradient: the sign is flipped"),
+    (3.0, "it is 3 times the right gradient: summed, not divided, where the check expects "
+          "the mean over the N episodes"),
+    (-3.0, "the sign is flipped and summed, not divided"),
+    (1 / 3, "divided by the T steps, where the check expects the mean over the N episodes"),
+    (2.0, "it is 2 times the right gradient"),
+])
+def test_a_gradient_off_by_a_factor_is_told_the_factor(factor, words):
+    policy = SoftmaxPolicy(3, 2, init_scale=0.5, seed=0)
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((9, 3))
+    A, w = policy.sample(X, rng), rng.standard_normal(9)
+    report = check_policy_gradient(policy, X, A, w, [3, 3, 3], gradient=lambda *args: (
+        factor * policy_gradient(*args)))
+    assert not report and words in report.hint and f"hint: {report.hint}" in str(report)
+    sign = check_grad_log_prob(policy, X, A, score=_wrong_score)
+    assert sign.hint == "it is -1 times the right gradient: the sign is flipped"
+
+
+def test_a_nan_in_the_analytic_gradient_is_named_before_anything_else():
+    # a naive softmax at logits of 400 divides inf by inf; the finite entries were all tiny,
+    # and the report said "nothing was tested ... use smaller logits"
+    policy = SoftmaxPolicy(3, 2)
+    policy.W = [[400.0, -400.0]] * 3
+    X = np.random.default_rng(0).standard_normal((9, 3))
+    A = np.zeros(9, dtype=int)
+
+    def naive(policy, X, A):
+        with np.errstate(over="ignore", invalid="ignore"):
+            Z = np.exp(X @ policy.W)
+            P = Z / Z.sum(axis=1, keepdims=True)
+        return (X[:, :, None] * (np.eye(2)[A] - P)[:, None, :]).reshape(len(X), -1)
+
+    report = check_grad_log_prob(policy, X, A, score=naive)
+    assert not report and report.tested
+    assert "FAIL: the analytic gradient holds nan at" in str(report)
+    assert "nothing was tested" not in str(report)
+    mean = check_score_mean(policy, X, score=naive)
+    assert not mean and "FAIL: the score returned nan for action" in str(mean)
