@@ -89,6 +89,41 @@ We never need a model of the environment: only the score of our own policy. In `
 that score is `policy.grad_log_prob(X, A)` and the sample mean over episodes is
 `linear_pg.policy_gradient(policy, X, A, weights, lengths)`. A bandit is the special case of
 one-step episodes.
+
+A numeric check of the first identity on a small random MDP (3 states, 2 actions, random
+start and transition probabilities, a softmax policy on one-hot state features): the
+finite-difference gradient of the *whole* $\log P(\tau\mid\theta)$, start and dynamics
+included, equals the sum of the policy's scores along the trajectory.
+'''),
+code('''
+n_states, n_actions, horizon = 3, 2, 6
+mdp_rng = np.random.default_rng(1)
+rho = mdp_rng.dirichlet(np.ones(n_states))                           # start distribution
+P = mdp_rng.dirichlet(np.ones(n_states), size=(n_states, n_actions))  # P[s, a] = p(s' | s, a)
+features = np.eye(n_states)                                           # one-hot x(s)
+mdp_policy = SoftmaxPolicy(n_states, n_actions, init_scale=0.7, seed=2)
+
+states, actions = [mdp_rng.choice(n_states, p=rho)], []
+for _ in range(horizon):                                              # sample one trajectory
+    actions.append(int(mdp_policy.sample(features[states[-1]][None], mdp_rng)[0]))
+    states.append(mdp_rng.choice(n_states, p=P[states[-1], actions[-1]]))
+S, A_traj = np.array(states), np.array(actions)
+
+
+def log_p_trajectory(theta):
+    """log rho(s_0) + sum_t [log pi(a_t | s_t) + log P(s_{t+1} | s_t, a_t)]."""
+    pi = mdp_policy.copy()
+    pi.theta = theta
+    return (np.log(rho[S[0]]) + pi.log_prob(features[S[:-1]], A_traj).sum()
+            + np.log(P[S[:-1], A_traj, S[1:]]).sum())
+
+
+fd = numerical_gradient(log_p_trajectory, mdp_policy.theta.copy())
+score_sum = mdp_policy.grad_log_prob(features[S[:-1]], A_traj).sum(axis=0)
+rel = np.max(np.abs(fd - score_sum)) / np.max(np.abs(score_sum))
+print("states", S, "actions", A_traj)
+print(f"max relative difference, d log P(tau) vs sum of scores: {rel:.1e}")
+assert rel < 1e-8
 '''),
 md(r'''
 ## A bandit with known mean rewards
@@ -237,8 +272,8 @@ $$
 whose gradient, holding the sampled $R_i$ and $a_i$ fixed, is $-\hat g$. That is all it
 is for. Its *value* says nothing about how good the policy is:
 
-1. **Rescaling.** Multiplying all weights by $c > 0$ multiplies $L$ by $c$ and leaves the
-   direction of the step unchanged.
+1. **Rescaling.** Multiplying all returns $R_i$ by $c > 0$ multiplies $L$ by $c$ and leaves
+   the direction of the step unchanged.
 2. **Shifting.** Adding a constant to every reward does not change which arm is best (nor
    the expected gradient, as notebook 5 shows), yet it changes $L$ completely: with
    positive rewards $-R\log\pi \ge 0$ and it falls toward $0$ as the policy becomes

@@ -66,7 +66,10 @@ for mode in ("vector", "linear"):
 '''),
 md(r'''
 The zero-mean property, by Monte Carlo: average the score of many actions sampled at the
-same $x$, and compare with zero in units of the standard error.
+same $x$, and compare with zero in units of the standard error. (All samples share one $x$,
+so the six $W$ entries of the score are $x_i (a_j - \mu_j)/\sigma_j^2$: their $z$-scores
+are the two of $(a_j - \mu_j)/\sigma_j^2$, repeated with the signs of $x$'s entries. Two
+independent tests for the mean, two for the log-std.)
 '''),
 code('''
 policy = GaussianPolicy(d, m, log_std_mode="vector", init_scale=0.5, seed=1)
@@ -87,7 +90,9 @@ $$
 $$
 
 a squared error between the prediction $\mu(x)$ and the "label" $a$, the action that was
-actually taken. The REINFORCE surrogate weights each example by its return $w_t$:
+actually taken. The REINFORCE surrogate weights each example by its return $w_t$; the sum
+runs over all $T$ steps of the batch and $N$ is its number of episodes (the library's
+default, `average="episodes"`):
 
 $$
 L_w(\theta) = \frac1N\sum_t w_t \,\frac{(a_t-\mu_t)^2}{2\sigma^2} + \text{const},
@@ -138,6 +143,9 @@ itself*, without asking whether they were good. The mean performs a random walk.
 A one-step task makes this visible: the reward is $r(a) = -(a-2)^2$, the best mean is
 $\mu = 2$, the policy starts at $\mu = 0$ with $\sigma = 0.5$ fixed. The return-weighted
 version uses the reward minus the batch mean as its weight (a baseline, notebook 5).
+Because that mean includes each sample's own reward, the expected step is
+$(1 - 1/N)$ times the gradient, $31/32$ here with batches of 32: the direction is
+unbiased, the length slightly short.
 '''),
 code('''
 def one_step_task(weighted, updates, batch=32, lr=0.05, seed=3):
