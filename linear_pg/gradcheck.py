@@ -81,6 +81,7 @@ DEFAULT_TOL = 1e-6
 DEFAULT_ABS_FLOOR = 1e-3
 
 __all__ = [
+    "CheckVerdict",
     "GradCheckError",
     "GradCheckReport",
     "GradCheckRow",
@@ -131,13 +132,13 @@ def _check_callable(f: object, name: str, call: str | None = None) -> None:
 
 
 def _analytic(value: object, name: str) -> np.ndarray:
-    """The float64 array a user's gradient function returned, or a TypeError naming it."""
-    arr = np.asarray(value)
-    if arr.dtype == object or arr.dtype.kind not in "biuf":
-        what = "complex" if arr.dtype.kind == "c" else f"dtype {arr.dtype}"
-        raise TypeError(f"{name} must return an array of real numbers, got {what} "
-                        f"({describe(value)})")
-    return np.array(arr, dtype=np.float64)
+    """The float64 array a user's gradient function returned, or an error naming it."""
+    return np.array(as_float_array(value, f"the return value of {name}"))
+
+
+def theta_layout(blocks: list[tuple[str, slice]], n_params: int) -> str:
+    """The blocks of theta in order with their sizes, e.g. "W (2), then log_std (1)"."""
+    return ", then ".join(f"{block} ({np.arange(n_params)[sl].size})" for block, sl in blocks)
 
 
 def numerical_jacobian(f: Callable[[np.ndarray], object], theta: object,
@@ -307,8 +308,76 @@ class GradCheckRow:
     passed: bool
 
 
+class CheckVerdict:
+    """What the reports of the checks share: rows, truthiness and "nothing was tested".
+
+    A report holds ``rows`` (one :class:`GradCheckRow` per parameter block), ``scale`` (the
+    largest absolute entry compared) and ``nonfinite`` (where a NaN or inf was met, if
+    anywhere); ``untested_scale`` is the scale at or below which the check passes any
+    input, so that it tested nothing.
+    """
+
+    rows: list[GradCheckRow]
+    scale: float
+    nonfinite: str
+
+    @property
+    def untested_scale(self) -> float:  # pragma: no cover - each report defines it
+        raise NotImplementedError
+
+    @property
+    def tested(self) -> bool:
+        """False when every entry compared is so small that any entries of that size
+        would pass: at saturated inputs (logits of hundreds, where the sampled actions'
+        scores are ~1e-50) or all-zero weights."""
+        return bool(self.scale > self.untested_scale)
+
+    @property
+    def passed(self) -> bool:
+        """True when the check tested something, met no NaN or inf, and every block's
+        statistic is within its threshold."""
+        return not self.nonfinite and self.tested and all(r.passed for r in self.rows)
+
+    def __bool__(self) -> bool:
+        """:attr:`passed`, so that ``assert check_grad_log_prob(...)`` fails on a wrong score."""
+        return self.passed
+
+    @property
+    def _worst_row(self) -> GradCheckRow:
+        return max(self.rows, key=lambda r: np.inf if np.isnan(r.max_error) else r.max_error)
+
+    @property
+    def max_error(self) -> float:
+        """The largest statistic over all blocks (NaN if any was NaN)."""
+        return self._worst_row.max_error
+
+    @property
+    def worst(self) -> tuple[str, tuple[int, ...]]:
+        """(block name, index) of the largest statistic."""
+        row = self._worst_row
+        return row.block, row.worst
+
+    def _verdict(self, statistic: str, threshold: str, too_small: str) -> str:
+        """The last line of the table: PASS or FAIL, and why."""
+        if self.nonfinite:
+            return f"FAIL: {self.nonfinite}"
+        if not self.tested:
+            return (f"FAIL: nothing was tested: every entry is at most {self.scale:.2e} "
+                    f"({too_small}), so any entries that small would pass; use inputs where "
+                    f"the gradient is not ~0 (smaller logits, nonzero weights)")
+        relation = "<=" if self.passed else ">"
+        return (f"{'PASS' if self.passed else 'FAIL'}: {statistic} {self.max_error:.2e} "
+                f"{relation} {threshold}")
+
+    def raise_if_failed(self) -> CheckVerdict:
+        """Raise :class:`GradCheckError` (an AssertionError) with the table if it failed."""
+        if not self.passed:
+            raise GradCheckError("\n" + str(self))
+        return self
+
+
 @dataclass
-class GradCheckReport:
+class GradCheckReport(CheckVerdict):
     """Outcome of a gradient check: one :class:`GradCheckRow` per parameter block.
 
     The report is truthy only when the check passed, so ``assert check_grad_log_prob(...)``
@@ -349,37 +418,11 @@ class GradCheckReport:
     """Where the analytic (or numerical) gradient first holds NaN or inf, if anywhere."""
 
     @property
-    def tested(self) -> bool:
-        """False when every entry of both gradients is below ``abs_floor``: then a wrong
-        gradient (even one of the wrong sign) differs from the right one by less than the
-        floor, and the check cannot tell them apart. It happens at saturated inputs (logits
-        of hundreds, where the sampled actions' scores are ~0) or all-zero weights."""
-        return bool(self.scale >= self.abs_floor)
-
-    @property
-    def _worst_row(self) -> GradCheckRow:
-        return max(self.rows, key=lambda r: np.inf if np.isnan(r.max_error) else r.max_error)
-
-    @property
-    def max_error(self) -> float:
-        """The largest relative error over all blocks (NaN if any comparison was NaN)."""
-        return self._worst_row.max_error
-
-    @property
-    def worst(self) -> tuple[str, tuple[int, ...]]:
-        """(block name, index) of the largest error."""
-        row = self._worst_row
-        return row.block, row.worst
-
-    @property
-    def passed(self) -> bool:
-        """True when the check compared something (:attr:`tested`) and every block's
-        largest error is <= tol (NaN fails)."""
-        return self.tested and all(r.passed for r in self.rows)
-
-    def __bool__(self) -> bool:
-        """:attr:`passed`, so that ``assert check_grad_log_prob(...)`` fails on a wrong score."""
-        return self.passed
+    def untested_scale(self) -> float:
+        """tol * abs_floor / 2: entries this small are judged against tol * abs_floor in
+        absolute terms (module docstring), and two gradients of that size, whatever their
+        signs, differ by at most twice it."""
+        return self.tol * self.abs_floor / 2
 
     def __str__(self) -> str:
         where = {1: "worst (i,)", 2: "worst (t, i)"}.get(len(self.rows[0].worst), "worst index")
@@ -391,26 +434,11 @@ class GradCheckReport:
             lines.append(f"({self.one_sided} entries at a log-std clamp bound: one-sided "
                          f"differences on the policy's side of the kink)")
         lines += format_table(header, body)
-        if self.nonfinite:
-            lines.append(f"FAIL: {self.nonfinite}")
-        elif not self.tested:
-            lines.append(f"FAIL: nothing was tested: every entry of both gradients is below "
-                         f"abs_floor={self.abs_floor:g} (the largest is {self.scale:.2e}), "
-                         f"so a wrong gradient would pass too; use inputs where the "
-                         f"gradient is not ~0 (smaller logits, nonzero weights)")
-        else:
-            relation = "<=" if self.passed else ">"
-            lines.append(f"{'PASS' if self.passed else 'FAIL'}: max error "
-                         f"{self.max_error:.2e} {relation} tol {self.tol:g}")
+        lines.append(self._verdict("max error", f"tol {self.tol:g}",
+                                   f"at most tol * abs_floor / 2 = {self.untested_scale:.1e}"))
         if self.hint:
             lines.append(f"hint: {self.hint}")
         return "\n".join(lines)
-
-    def raise_if_failed(self) -> GradCheckReport:
-        """Raise :class:`GradCheckError` (an AssertionError) with the table if the check failed."""
-        if not self.passed:
-            raise GradCheckError("\n" + str(self))
-        return self
 
 
 def _compare(name: str, analytic: np.ndarray, numeric: np.ndarray,
@@ -418,10 +446,9 @@ def _compare(name: str, analytic: np.ndarray, numeric: np.ndarray,
              abs_floor: float, one_sided: int = 0) -> GradCheckReport:
     """Build the report from two arrays of the same shape (..., n_params)."""
     if analytic.shape != numeric.shape:
-        layout = ", then ".join(f"{block} ({np.arange(numeric.shape[-1])[sl].size})"
-                                for block, sl in blocks)
         raise ValueError(f"the analytic gradient must have shape {numeric.shape} (that of the "
-                         f"numerical one; its last axis is {layout}), got shape "
+                         f"numerical one; its last axis is "
+                         f"{theta_layout(blocks, numeric.shape[-1])}), got shape "
                          f"{analytic.shape}")
     if analytic.size == 0:
         raise ValueError(f"nothing to compare: the gradient has shape {analytic.shape} "

@@ -14,26 +14,31 @@ actions it is given, so it cannot see a score computed at the wrong action: a tr
 that stores clip(a) (the action the environment received) and takes the score there passes
 ``check_grad_log_prob`` at the stored actions. The mean-zero identity catches it, because it
 draws the actions from the policy and hands the score function the sampled ones, as a
-training loop does. The same test needs nothing but the score, so it also checks a score
-function for which you have no ``log_prob``:
+training loop does. It also needs no ``log_prob``, and catches any other score whose mean
+is not zero:
 
 - the Gaussian score at clip(a, low, high): clipping pulls the actions beyond a bound back
   to it, so E[(clip(a) - mu) / sigma^2] points away from the bound;
 - the sigmoid score that forgets the action, (1 - p) x for both actions: its mean is
   (1 - p) x, not 0.
 
+What it cannot see: a score whose mean is still zero. Minus the score, three times it, or
+its W part flattened in another order all average to zero and pass. It finds a bias, not a
+wrong formula; ``check_grad_log_prob`` is the check of the formula.
+
 How the expectation is taken:
 
 - discrete policies (softmax, Bernoulli): exactly, as the finite sum
   sum_a pi(a | x) score(x, a) over the actions, and judged like a gradient check: relative
-  to the largest entry of the state's scores, against ``tol``;
+  to the largest entry of the state's scores (or ``abs_floor``, if larger), against
+  ``tol``;
 - the Gaussian: by ``n_samples`` actions drawn at each state. Entry i at state t gives the
   sample mean m_ti and its standard error se_ti = sd_ti / sqrt(n); under the identity
   z_ti = m_ti / se_ti is close to standard normal, and the check fails when some
-  |z_ti| > ``z_max`` (default 5: a correct score fails with probability about 6e-7 per
-  entry and state). A bug is seen where it moves the mean by more than about
-  z_max sd / sqrt(n): the clipped action's bias, at states whose mean lies within a few
-  sigma of a bound.
+  |z_ti| > ``z_max``. At the default 5 a correct score fails with probability about 6e-7
+  per entry and state, so about 6e-5 for 100 entries and states together. A bug is seen
+  where it moves the mean by more than about z_max sd / sqrt(n): the clipped action's
+  bias, at states whose mean lies within a few sigma of a bound.
 """
 
 from __future__ import annotations
@@ -46,24 +51,27 @@ import numpy as np
 from ._validation import SeedLike, as_generator, check_features, check_int, check_real
 from .gradcheck import (
     DEFAULT_ABS_FLOOR,
-    GradCheckError,
+    CheckVerdict,
     GradCheckRow,
     _analytic,
     _check_callable,
     _describe,
     format_table,
+    theta_layout,
 )
 from .policies.base import LinearPolicy, check_policy
 
 DEFAULT_N_SAMPLES = 10_000
 DEFAULT_Z_MAX = 5.0
-DEFAULT_TOL = 1e-9
+DEFAULT_TOL = 1e-6
+#: Scores held in memory at once by the sampled check (states x samples x parameters).
+CHUNK_ENTRIES = 4_000_000
 
 __all__ = ["ScoreMeanReport", "check_score_mean"]
 
 
 @dataclass
-class ScoreMeanReport:
+class ScoreMeanReport(CheckVerdict):
     """Outcome of :func:`check_score_mean`: one :class:`~linear_pg.gradcheck.GradCheckRow`
     per parameter block, whose ``max_abs`` is the largest |E[score]| and whose
     ``max_error`` is the statistic judged (the relative size of the exact mean, or the
@@ -79,27 +87,15 @@ class ScoreMeanReport:
     rows: list[GradCheckRow] = field(default_factory=list)
     abs_floor: float = DEFAULT_ABS_FLOOR
     scale: float = np.inf
-    """The largest |score| seen: below ``abs_floor`` the check had nothing to test."""
+    """The largest |score| seen."""
     nonfinite: str = ""
     """Where the score first returned NaN or inf, if it did."""
 
     @property
-    def tested(self) -> bool:
-        """False when every score seen is below ``abs_floor`` (e.g. all-zero features)."""
-        return bool(self.scale >= self.abs_floor)
-
-    @property
-    def passed(self) -> bool:
-        """True when something was tested and every block's statistic is <= threshold."""
-        return self.tested and all(r.passed for r in self.rows)
-
-    def __bool__(self) -> bool:
-        return self.passed
-
-    @property
-    def max_error(self) -> float:
-        """The largest statistic over all blocks (NaN if any was NaN)."""
-        return max(r.max_error for r in self.rows)
+    def untested_scale(self) -> float:
+        """tol * abs_floor for an exact mean (a mean of scores that small passes whatever
+        it is); 0 for a sampled one, whose z does not depend on the scores' size."""
+        return self.threshold * self.abs_floor if self.exact else 0.0
 
     def __str__(self) -> str:
         stat = "max error" if self.exact else "max |z|"
@@ -108,23 +104,12 @@ class ScoreMeanReport:
         header = ("block", "size", "max|E score|", stat, "worst (t, i)", "status")
         body = [(r.block, str(r.size), f"{r.max_abs:.3e}", f"{r.max_error:.2e}",
                  str(r.worst), "ok" if r.passed else "FAIL") for r in self.rows]
-        lines = [f"score mean check: {self.name}  ({how})", *format_table(header, body)]
-        if self.nonfinite:
-            lines.append(f"FAIL: {self.nonfinite}")
-        elif not self.tested:
-            lines.append(f"FAIL: nothing was tested: every score is below "
-                         f"abs_floor={self.abs_floor:g} (the largest is {self.scale:.2e})")
-        else:
-            relation = "<=" if self.passed else ">"
-            lines.append(f"{'PASS' if self.passed else 'FAIL'}: {stat} "
-                         f"{self.max_error:.2e} {relation} {self.threshold:g}")
-        return "\n".join(lines)
-
-    def raise_if_failed(self) -> ScoreMeanReport:
-        """Raise :class:`~linear_pg.gradcheck.GradCheckError` with the table if it failed."""
-        if not self.passed:
-            raise GradCheckError("\n" + str(self))
-        return self
+        too_small = (f"at most tol * abs_floor = {self.untested_scale:.1e}" if self.exact
+                     else "every score is exactly 0")
+        return "\n".join([f"score mean check: {self.name}  ({how})",
+                          *format_table(header, body),
+                          self._verdict(stat, f"tol {self.threshold:g}" if self.exact
+                                        else f"{self.threshold:g}", too_small)])
 
 
 def check_score_mean(policy: LinearPolicy, X: object,
@@ -134,12 +119,17 @@ def check_score_mean(policy: LinearPolicy, X: object,
                      abs_floor: float = DEFAULT_ABS_FLOOR) -> ScoreMeanReport:
     """Check that ``score`` averages to 0 over the policy's actions at each state of ``X``.
 
+    It catches a score with a bias (taken at the clipped action, or with a term that does
+    not depend on the action), not a score that is wrong by a sign, a factor or a
+    rearrangement: see the module docstring.
+
     Parameters
     ----------
     policy : LinearPolicy
         The policy whose actions are drawn (or enumerated) and passed to ``score``.
     X : array of shape (T, n_features)
-        The states; a handful is enough (each gets ``n_samples`` actions).
+        The states. A Gaussian policy's check draws ``n_samples`` actions at each, in
+        chunks of at most ``CHUNK_ENTRIES`` scores held at once.
     score : callable, optional
         Called as ``score(policy, X_rows, A)`` -> (rows, n_params) with actions drawn from
         the policy (the sampled ones, as a training loop has them; if your loop clips them
@@ -151,10 +141,11 @@ def check_score_mean(policy: LinearPolicy, X: object,
         Seeds the actions drawn.
     z_max : float, default 5.0
         Largest |mean / standard error| that passes (sampled means).
-    tol : float, default 1e-9
+    tol : float, default 1e-6
         Largest |mean| relative to the state's largest score that passes (exact means).
     abs_floor : float, default 1e-3
-        Scores smaller than this are judged absolutely; if all are, nothing was tested.
+        Exact means only: scores smaller than this are judged absolutely, against
+        tol * abs_floor.
 
     Returns
     -------
@@ -220,39 +211,53 @@ def _scores(policy: LinearPolicy, X: np.ndarray, A: np.ndarray,
     S = _analytic(score(policy, X, A), "score")
     expected = (X.shape[0], policy.n_params)
     if S.shape != expected:
-        layout = ", then ".join(f"{block} ({np.arange(policy.n_params)[sl].size})"
-                                for block, sl in policy.parameter_blocks())
+        layout = theta_layout(policy.parameter_blocks(), policy.n_params)
         raise ValueError(f"score must return shape {expected} (one row per action; its "
                          f"columns are {layout}), got shape {S.shape}")
     bad = np.argwhere(~np.isfinite(S))
-    if bad.size:
+    if bad.size and not nonfinite:
         row, i = (int(j) for j in bad[0])
         action = np.asarray(A[row]).tolist()
         nonfinite.append(f"the score returned {S[row, i]} for action {action} (entry {i}; "
-                         f"{len(bad)} non-finite entries)")
+                         f"{len(bad)} non-finite entries in this call)")
     return S
 
 
 def _exact_mean(policy: LinearPolicy, X: np.ndarray, score: Callable[..., object],
                 abs_floor: float, nonfinite: list[str]
                 ) -> tuple[np.ndarray, np.ndarray, float]:
-    """(E[score] per state, its size relative to the state's scores, largest |score|)."""
+    """(E[score] per state, its size relative to the state's scores, largest |score|).
+
+    One action at a time: memory (T, n_params), whatever the number of actions.
+    """
     P = policy.probs(X)                                     # (T, k)
-    S = np.stack([_scores(policy, X, np.full(X.shape[0], a), score, nonfinite)
-                  for a in range(P.shape[1])], axis=1)      # (T, k, n_params)
-    mean = np.einsum("tk,tki->ti", P, S)
-    size = np.fmax(np.fmax.reduce(np.abs(S), axis=(1, 2)), abs_floor)[:, None]
-    return mean, np.abs(mean) / size, float(np.fmax.reduce(np.abs(S), axis=None))
+    mean = np.zeros((X.shape[0], policy.n_params))
+    size = np.zeros((X.shape[0], 1))                        # largest |score| per state
+    for a in range(P.shape[1]):
+        S = _scores(policy, X, np.full(X.shape[0], a), score, nonfinite)
+        mean += P[:, a:a + 1] * S
+        size = np.fmax(size, np.fmax.reduce(np.abs(S), axis=1, keepdims=True))
+    return mean, np.abs(mean) / np.fmax(size, abs_floor), float(size.max())
 
 
 def _sampled_mean(policy: LinearPolicy, X: np.ndarray, score: Callable[..., object],
                   n: int, rng: np.random.Generator, nonfinite: list[str]
                   ) -> tuple[np.ndarray, np.ndarray, float]:
-    """(sample mean of the score per state, |mean| / standard error, largest |score|)."""
-    Xr = np.repeat(X, n, axis=0)
-    S = _scores(policy, Xr, policy.sample(Xr, rng), score, nonfinite).reshape(X.shape[0], n, -1)
-    mean = S.mean(axis=1)
-    se = S.std(axis=1, ddof=1) / np.sqrt(n)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        z = np.where(se > 0, np.abs(mean) / se, np.where(mean == 0, 0.0, np.inf))
-    return mean, z, float(np.fmax.reduce(np.abs(S), axis=None))
+    """(sample mean of the score per state, |mean| / standard error, largest |score|),
+    over chunks of states so that at most ``CHUNK_ENTRIES`` scores are held at once."""
+    per_state = n * policy.n_params
+    chunk = max(1, CHUNK_ENTRIES // per_state)
+    means, zs, scale = [], [], 0.0
+    for start in range(0, X.shape[0], chunk):
+        Xr = np.repeat(X[start:start + chunk], n, axis=0)
+        S = _scores(policy, Xr, policy.sample(Xr, rng), score, nonfinite)
+        S = S.reshape(-1, n, policy.n_params)
+        mean = S.mean(axis=1)
+        se = S.std(axis=1, ddof=1) / np.sqrt(n)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            z = np.where(se > 0, np.abs(mean) / se,
+                         np.where(mean == 0, 0.0, np.where(np.isnan(se), np.nan, np.inf)))
+        means.append(mean)
+        zs.append(z)
+        scale = float(np.fmax(scale, np.fmax.reduce(np.abs(S), axis=None)))
+    return np.concatenate(means), np.concatenate(zs), scale

@@ -316,18 +316,35 @@ def test_a_function_that_cannot_take_the_call_is_named():
     assert check_grad_log_prob(policy, X, A, score=lambda *args: args[0].grad_log_prob(*args[1:]))
 
 
-@pytest.mark.parametrize("returned, what", [("oops", "dtype <U4"), ([1j, 2j], "complex"),
-                                            ([None, 1.0], "dtype object")])
+@pytest.mark.parametrize("returned, what", [
+    ("oops", "must be numeric, got text"), ([1j, 2j], "must be real-valued, got complex"),
+    ([None, 1.0], "must be numeric, got None among its values"),
+    ([[1.0], [1.0, 2.0]], "must be a rectangular array")])
 def test_a_gradient_that_is_not_real_numbers_is_named(returned, what):
     policy = BernoulliPolicy(2)
     X, A = np.ones((1, 2)), [1]
-    with pytest.raises(TypeError, match=f"score must return an array of real numbers, got "
-                                        f"{what}"):
+    with pytest.raises((TypeError, ValueError), match=f"the return value of score {what}"):
         check_grad_log_prob(policy, X, A, score=lambda p, X, A: returned)
-    with pytest.raises(TypeError, match="gradient must return an array of real numbers"):
+    with pytest.raises((TypeError, ValueError), match=f"the return value of gradient {what}"):
         check_policy_gradient(policy, X, A, [1.0], gradient=lambda *args: returned)
-    with pytest.raises(TypeError, match="grad must return an array of real numbers"):
+    with pytest.raises((TypeError, ValueError), match=f"the return value of grad {what}"):
         check_function("f", lambda t: float(t @ t), lambda t: returned, np.ones(2))
+
+
+def test_an_object_array_of_numbers_is_a_gradient():
+    assert check_function("f", lambda t: float(t @ t), lambda t: np.array([2.0, 2.0], object),
+                          np.ones(2))
+
+
+def test_small_gradients_are_tested_in_absolute_terms():
+    # entries of 1e-4 are below abs_floor but judged against tol * abs_floor = 1e-9: a
+    # wrong sign fails and the right one passes (both said "nothing was tested")
+    right = check_function("f", lambda t: 1e-4 * t @ t, lambda t: 2e-4 * t, np.ones(2))
+    assert right and right.tested
+    wrong = check_function("f", lambda t: 1e-4 * t @ t, lambda t: -2e-4 * t, np.ones(2))
+    assert wrong.tested and not wrong and wrong.max_error > 0.1
+    tiny = check_function("f", lambda t: 1e-14 * t @ t, lambda t: -2e-14 * t, np.ones(2))
+    assert not tiny.tested and not tiny and "nothing was tested" in str(tiny)
 
 
 def test_a_gradient_of_the_wrong_width_is_told_the_blocks():

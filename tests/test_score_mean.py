@@ -103,5 +103,47 @@ def test_bad_input_is_named():
                                          r"action; its columns are W \(3\), then log_std "
                                          r"\(1\)\), got shape \(40, 3\)"):
         check_score_mean(policy, X[:4], n_samples=10, score=lambda p, X, A: X)
-    with pytest.raises(TypeError, match="score must return an array of real numbers"):
+    with pytest.raises(TypeError, match="the return value of score must be numeric"):
         check_score_mean(policy, X, score=lambda p, X, A: "oops")
+
+
+def test_small_scores_are_still_tested():
+    # features of 1e-4 make the Bernoulli scores ~1e-4 (exact: judged against tol *
+    # abs_floor) and a Gaussian's W scores ~1e-3 (sampled: z does not depend on the size)
+    bernoulli = BernoulliPolicy(3, init_scale=1.0, seed=0)
+    small = 1e-4 * X
+    assert check_score_mean(bernoulli, small)
+    assert not check_score_mean(bernoulli, small, score=bugs.sigmoid_score_ignoring_action)
+    gaussian = GaussianPolicy(1, 1, log_std_mode="fixed", init_log_std=2.0)
+    report = check_score_mean(gaussian, np.full((3, 1), 1e-3))
+    assert report and report.tested
+
+
+def test_a_correct_float32_score_passes_the_exact_check():
+    softmax = SoftmaxPolicy(3, 4, init_scale=1.0, seed=0)
+    report = check_score_mean(softmax, X, score=lambda p, X, A: p.grad_log_prob(X, A).astype(
+        np.float32))
+    assert report, str(report)
+
+
+def test_it_finds_a_bias_not_a_wrong_formula():
+    # minus the score, or three times it, still averages to 0: check_grad_log_prob's job
+    for policy in (SoftmaxPolicy(3, 4, init_scale=1.0, seed=0),
+                   GaussianPolicy(3, 1, init_scale=0.5, seed=0)):
+        for factor in (-1.0, 3.0):
+            assert check_score_mean(policy, X, n_samples=2000, score=lambda p, X, A, f=factor:
+                                    f * p.grad_log_prob(X, A))
+
+
+def test_many_states_are_checked_in_chunks(monkeypatch):
+    import linear_pg.score_mean as score_mean
+    policy = GaussianPolicy(3, 2, log_std_mode="linear", init_scale=0.5, seed=1)
+    whole = check_score_mean(policy, X, n_samples=500, seed=4)
+    monkeypatch.setattr(score_mean, "CHUNK_ENTRIES", 500 * policy.n_params)  # one state
+    calls = []
+    chunked = check_score_mean(policy, X, n_samples=500, seed=4,
+                               score=lambda p, X, A: calls.append(len(X)) or p.grad_log_prob(
+                                   X, A))
+    assert calls == [500] * 4 and whole and chunked
+    # one generator, drawn in the same order: the same actions
+    assert [r.max_abs for r in whole.rows] == [r.max_abs for r in chunked.rows]

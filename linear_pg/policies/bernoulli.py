@@ -128,12 +128,13 @@ class BernoulliPolicy(LinearPolicy):
         H = -p log p - (1 - p) log(1 - p) with p = sigma(z), z = x . w. Since
         dp/dz = p (1 - p), dH/dz = -p (1 - p)(log p - log(1 - p)) = -p (1 - p) z
         (the log-odds log(p / (1 - p)) is z itself), so dH/dw = -p (1 - p) z x.
-        p (1 - p) is taken as exp(log sigma(z) + log sigma(-z)): for large z, 1 - p
-        computed from p loses every digit (1 - p = 0 at z = 40, where it is 4e-18).
+        p (1 - p) is taken as exp(log sigma(z) + log sigma(-z)) = exp(2 log sigma(z) - z)
+        (log sigma(-z) = log sigma(z) - z): for large z, 1 - p computed from p loses every
+        digit (1 - p = 0 at z = 40, where it is 4e-18).
         """
         X = self._features(X)
         z = X @ self.W
-        var = np.exp(log_sigmoid(z) + log_sigmoid(-z))          # p (1 - p), no cancellation
+        var = np.exp(2.0 * log_sigmoid(z) - z)                 # p (1 - p), no cancellation
         return (-var * z)[:, None] * X
 
     def sample(self, X: object, rng: np.random.Generator) -> np.ndarray:
