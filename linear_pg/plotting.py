@@ -232,7 +232,8 @@ def plot_run_dirs(paths: Sequence[str | os.PathLike], out: str | os.PathLike | N
         Legend names of the groups; default: the directory names.
     title : str, optional
         Default: the env id, with its env_kwargs if it was trained with any
-        (``Pendulum-v1 with {"g": 2.0}``), when all runs share them.
+        (``Pendulum-v1 with {"g": 2.0}``), when all runs share them. Runs of different
+        envs are plotted on the same axes, each label followed by its env.
     window : int, default 100
 
     Returns
@@ -249,13 +250,18 @@ def plot_run_dirs(paths: Sequence[str | os.PathLike], out: str | os.PathLike | N
         raise ValueError(f"labels must have one name per path ({len(paths)}), "
                          f"got {len(labels)}")
     labels = list(labels) if labels is not None else [Path(p).resolve().name for p in paths]
-    groups, envs = {}, {}
+    groups, envs, group_envs = {}, {}, []
     for label, p in zip(labels, paths, strict=True):
         groups[label], env = load_returns(p)
         envs[env_label(*env)] = env
+        group_envs.append(env_label(*env) if env[0] is not None else "env not recorded")
+    if len(envs) > 1:      # returns of different envs on one axes: say which is which
+        groups = {f"{label} ({where})": returns
+                  for (label, returns), where in zip(groups.items(), group_envs, strict=True)}
     env_id, env_kwargs = envs.popitem()[1] if len(envs) == 1 else (None, {})
     if title is None:
-        title = env_label(env_id, env_kwargs) if env_id is not None else ""
+        title = (env_label(env_id, env_kwargs) if env_id is not None else
+                 "runs of different environments" if len(envs) > 1 else "")
     # Other physics (env_kwargs) need not share the registered env's threshold.
     threshold = reward_threshold(env_id) if not env_kwargs else None
     fig = learning_curve_figure(groups, title=title, threshold=threshold, window=window)

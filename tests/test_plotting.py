@@ -181,6 +181,22 @@ def test_plot_run_dirs_names_the_env_kwargs_of_other_physics(tmp_path, monkeypat
     plt.close("all")
 
 
+def test_runs_of_different_envs_say_which_is_which(seeds_dir, tmp_path, monkeypatch):
+    # CartPole's and Pendulum's returns were drawn on one axes with no title and the
+    # directory names only
+    out = tmp_path / "pendulum"
+    write_run(train("Pendulum-v1", episodes=2, seed=0), out / "seed-0")
+    ax = figure_of(monkeypatch, [seeds_dir, out], tmp_path / "both").axes[0]
+    labels = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert labels == ["cartpole (CartPole-v1)", 'pendulum (Pendulum-v1 with {"g": 10.0})']
+    assert ax.get_title() == "runs of different environments"
+    assert threshold_lines(ax) == []
+    same = figure_of(monkeypatch, [seeds_dir, seeds_dir / "seed-0"], tmp_path / "same")
+    assert [t.get_text() for t in same.axes[0].get_legend().get_texts()][:2] == [
+        "cartpole", "seed-0"]
+    plt.close("all")
+
+
 def test_figure_draws_band_threshold_and_legend():
     rng = np.random.default_rng(0)
     fig = learning_curve_figure({"a": [rng.random(30) for _ in range(3)], "b": [rng.random(20)]},
