@@ -259,6 +259,16 @@ class NaturalGradient(SGD):
         """True with ``fisher="expected"``: F is the policy's own, passed in."""
         return self.fisher == "expected"
 
+    @property
+    def lr(self) -> float:
+        """The step size as the other optimizers name it: here the KL size ``delta``
+        (``train(optimizer="npg", lr=...)`` sets it)."""
+        return self.delta
+
+    @lr.setter
+    def lr(self, value: float) -> None:
+        self.set_lr(value)
+
     def set_lr(self, lr: float) -> None:
         """Change the KL size delta (a learning-rate schedule scales the step's KL)."""
         self.delta = check_real(lr, "lr", low=0.0, low_open=True)

@@ -392,3 +392,14 @@ def test_natural_gradient_takes_scores_or_a_symmetric_fisher_matrix():
     with pytest.raises(ValueError, match="fisher_matrix must be symmetric"):
         NaturalGradient(0.1, fisher="expected").step(np.ones(2),
                                                      fisher_matrix=[[1.0, 0.5], [0.0, 1.0]])
+
+
+def test_every_optimizer_has_an_lr_the_natural_gradients_is_its_kl_size():
+    # NaturalGradient had set_lr but no lr: opt.lr was an AttributeError
+    opt = make_optimizer("npg", 0.02)
+    assert opt.lr == opt.delta == 0.02
+    opt.lr = 0.05
+    assert opt.delta == 0.05
+    with pytest.raises(ValueError, match="lr must be > 0"):
+        opt.lr = -1.0
+    assert make_optimizer("adam", 0.1).lr == 0.1 and make_optimizer("sgd", 0.3).lr == 0.3
