@@ -139,13 +139,19 @@ class Run:
         return out
 
     def to_dict(self) -> dict[str, Any]:
-        """A JSON-serializable summary: config, history lists, policy and stop reason."""
-        return {"env_id": self.env_id, "seed": self.seed, "config": self.config,
-                "stopped_reason": self.stopped_reason,
-                "policy": {"kind": self.policy.kind, "config": self.policy.get_config(),
-                           "theta": self.policy.theta.tolist()},
-                "features": self.features.get_config(),
-                "history": {k: v.tolist() for k, v in self.history().items()}}
+        """A summary in strict JSON: config, history lists, policy and stop reason.
+
+        NaN and infinite numbers become None (``json.dumps(..., allow_nan=False)`` and
+        other languages' parsers accept the result): ``mean_std`` of a discrete policy,
+        which has no sigma, and an infinite setting such as ``max_grad_norm``.
+        """
+        return to_builtin({"env_id": self.env_id, "seed": self.seed, "config": self.config,
+                           "stopped_reason": self.stopped_reason,
+                           "policy": {"kind": self.policy.kind,
+                                      "config": self.policy.get_config(),
+                                      "theta": self.policy.theta},
+                           "features": self.features.get_config(),
+                           "history": self.history()}, finite_only=True)
 
     def _append(self, batch_returns: np.ndarray, batch_lengths: np.ndarray,
                 stats: dict[str, float]) -> None:

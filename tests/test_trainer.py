@@ -107,6 +107,18 @@ def test_run_history_columns_have_equal_length():
     json.dumps(run.config)
 
 
+def test_to_dict_is_strict_json_for_a_discrete_policy():
+    # mean_std is NaN for a policy without sigma: json.dumps wrote NaN, which strict
+    # parsers (allow_nan=False, JavaScript, jq) refuse
+    import json
+
+    run = train("CartPole-v1", episodes=3, seed=0)
+    d = json.loads(json.dumps(run.to_dict(), allow_nan=False))
+    assert d["history"]["mean_std"] == [None, None, None]
+    assert d["history"]["return"] == run.episode_returns.tolist()
+    assert d["policy"]["theta"] == run.policy.theta.tolist()
+
+
 def test_evaluate_and_policy_instances():
     run = train("CartPole-v1", episodes=4, seed=0, policy="bernoulli", batch_episodes=2)
     assert run.policy.kind == "bernoulli"
