@@ -714,7 +714,8 @@ def train(env_id: str, *, episodes: int | None = None, seed: int = 0,
     batch_episodes : int >= 1, optional
         Episodes per update.
     n_envs : int, default 1
-        Parallel sub-environments (``gymnasium.make_vec``) when > 1.
+        Parallel sub-environments (``gymnasium.make_vec``) when > 1; more than
+        ``batch_episodes`` is a warning (the extra ones would step idle).
     entropy_coef : float >= 0, optional
         Weight of the entropy bonus.
     max_grad_norm : float > 0, optional
@@ -829,6 +830,13 @@ def train(env_id: str, *, episodes: int | None = None, seed: int = 0,
     if augment is not None:
         augment.project(pi)
     if n_envs > 1:
+        if n_envs > cfg["batch_episodes"]:
+            idle = n_envs - cfg["batch_episodes"]
+            warnings.warn(f"n_envs={n_envs} is more than batch_episodes="
+                          f"{cfg['batch_episodes']}: each update starts only "
+                          f"{cfg['batch_episodes']} episode(s), so {idle} of the {n_envs} "
+                          f"sub-environments step idle; give n_envs <= batch_episodes",
+                          UserWarning, stacklevel=3)
         env.close()
         env = make_env(env_id, cfg["env_kwargs"], n_envs)
 

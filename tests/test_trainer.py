@@ -336,6 +336,7 @@ def _cartpole_breaking_at_step_300(part):
     return lambda **kwargs: Breaking(gym.make("CartPole-v1", **kwargs))
 
 
+@pytest.mark.filterwarnings("ignore:n_envs=3 is more than batch_episodes=2")
 @pytest.mark.parametrize("n_envs", [1, 3])
 @pytest.mark.parametrize("part, message", [
     ("reward", r"non-finite reward \(nan\) at step \d+ of training episode \d+"),
@@ -645,3 +646,15 @@ def test_mean_bound_penalty_keeps_mountain_car_means_near_the_box():
     held = train("MountainCarContinuous-v0", mean_bound_coef=10.0, **kw)
     out = [np.mean(np.abs(r.policy.act(r.features.transform(X))) > 1.0) for r in (free, held)]
     assert out[1] < 0.5 * out[0]      # measured: 0.70 without the penalty, 0.28 with it
+
+
+def test_more_sub_environments_than_episodes_per_update_is_a_warning():
+    # each update starts batch_episodes episodes: the other sub-envs stepped idle, unsaid
+    with pytest.warns(UserWarning, match="n_envs=4 is more than batch_episodes=1: each "
+                                         "update starts only 1 episode"):
+        train("CartPole-v1", episodes=2, seed=0, n_envs=4)
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        train("CartPole-v1", episodes=4, seed=0, n_envs=2, batch_episodes=2)
