@@ -46,7 +46,8 @@ def resume(path: str | os.PathLike, *, episodes: int | None = None,
         end, or when Ctrl-C stopped it) or by :func:`~linear_pg.save_checkpoint`.
     episodes : int, optional
         The total number of training episodes to reach (default: the run's own). Another
-        total than the run's changes a decaying step size's schedule from here on.
+        total than the run's changes a decaying step size's schedule from here on, and is
+        recorded in the config as ``resumed``: [{"at_episode": n, "episodes_before": m}].
     checkpoint_path, checkpoint_every, callback
         As for :func:`~linear_pg.train`; give ``checkpoint_path=path`` to keep saving to
         the same file.
@@ -87,6 +88,11 @@ def resume(path: str | os.PathLike, *, episodes: int | None = None,
     cfg = dict(run.config)
     cfg["episodes"] = check_int(cfg["episodes"] if episodes is None else episodes,
                                 "episodes", low=1)
+    if cfg["episodes"] != run.config["episodes"]:
+        # trained so far toward another total (its step-size schedule, its last batch):
+        # recorded, so that the config is not taken for a fresh run's
+        cfg["resumed"] = [*cfg.get("resumed", []),
+                          {"at_episode": run.n_episodes, "episodes_before": run.config["episodes"]}]
     _rewind(run, state["updates"])
     if run.n_episodes >= cfg["episodes"]:
         raise ValueError(f"the run in {str(path)!r} has already trained {run.n_episodes} "

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import copy
 import importlib
+import inspect
 import math
 import numbers
 import time
@@ -152,6 +153,12 @@ class Run:
                                       "theta": self.policy.theta},
                            "features": self.features.get_config(),
                            "history": self.history()}, finite_only=True)
+
+    def train_kwargs(self) -> dict[str, Any]:
+        """Keyword arguments that train this run again: ``train(run.env_id,
+        seed=run.seed, **run.train_kwargs())`` gives the same returns and parameters (on
+        one machine). See :func:`train_kwargs`."""
+        return train_kwargs(self.config)
 
     def _append(self, batch_returns: np.ndarray, batch_lengths: np.ndarray,
                 stats: dict[str, float]) -> None:
@@ -403,6 +410,45 @@ def fit_feature_map(features: FeatureMap, env: gym.Env, rng: np.random.Generator
 
 
 # ---------------------------------------------------------------------------- train
+def train_kwargs(config: dict[str, Any]) -> dict[str, Any]:
+    """The keyword arguments of :func:`train` that a run's recorded ``config`` stands for.
+
+    ``config`` is ``Run.config``, or the "config" entry of a run directory's config.json.
+    The config records what was used, with the presets resolved; ``train`` takes names and
+    treats None as "the preset's". So the features' fitted state becomes its name (the
+    map is fitted again from the seed), a clip or mirror recorded as None (off) becomes
+    ``math.inf`` / False, ``lr_end`` is dropped unless the schedule is linear, and
+    ``policy_config`` (the policy's size, which train sets) is dropped.
+
+    A run resumed to another total of episodes cannot be trained again in one call (its
+    decaying step size was scheduled for the earlier total until then): ValueError. A run
+    trained from a policy or feature object of your own needs it passed again as well.
+
+    Examples
+    --------
+    >>> run = train("CartPole-v1", episodes=3, seed=1, max_grad_norm=math.inf)
+    >>> again = train("CartPole-v1", seed=1, **run.train_kwargs())
+    >>> bool(np.array_equal(again.policy.theta, run.policy.theta))
+    True
+    """
+    cfg = dict(config)
+    if cfg.get("resumed"):
+        raise ValueError(f"this run was resumed from another total of episodes "
+                         f"({cfg['resumed']}): train(...) cannot schedule its step size as "
+                         f"it was; resume a copy of its checkpoint instead")
+    settings = set(inspect.signature(train).parameters) - {"env_id", "seed"}
+    kwargs = {k: v for k, v in cfg.items() if k in settings}
+    features = cfg.get("features")
+    kwargs["features"] = features.get("name") if isinstance(features, dict) else features
+    if kwargs.get("max_grad_norm") is None:
+        kwargs["max_grad_norm"] = math.inf          # recorded None: no clipping
+    if kwargs.get("mirror") is None:
+        kwargs["mirror"] = False                     # recorded None: no mirror
+    if kwargs.get("lr_schedule", "constant") != "linear":
+        kwargs.pop("lr_end", None)
+    return kwargs
+
+
 def _resolve(env_id: str, env: gym.Env, given: dict[str, Any], own_model: bool = False,
              policy_kind: str | None = None) -> dict[str, Any]:
     """The preset of ``env_id`` overridden by the user's non-None settings.
