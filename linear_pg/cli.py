@@ -679,14 +679,27 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
                                env_kwargs=args.env_kwargs, n_envs=args.n_envs)
             means.append(returns.mean())
             print(f"{run_dir} ({env_label(run.env_id, _used_env_kwargs(run, args))}, seed "
-                  f"{run.seed}): return "
-                  f"{returns.mean():.2f} ± {returns.std():.2f} (mean ± std over "
-                  f"{_count(returns.size, 'episode')}, {how})")
+                  f"{run.seed}): return {_spread(returns)} over "
+                  f"{_count(returns.size, 'episode')}, {how}")
         if len(means) > 1:
             where = f"{d}: " if len(groups) > 1 else ""
-            print(f"{where}over {len(means)} seeds: {np.mean(means):.2f} ± "
-                  f"{np.std(means):.2f} (mean ± std of the per-seed means)")
+            print(f"{where}over {len(means)} seeds: {_spread(np.array(means))} of the "
+                  f"per-seed means")
     return 0
+
+
+def _spread(values: Any) -> str:
+    """"mean ± sample std (standard error s)" of ``values``; one value is only its mean.
+
+    The sample std (ddof 1) and the standard error are those of
+    :func:`linear_pg.benchmark.standard_error` and the figures' t-intervals.
+    """
+    from .benchmark import standard_error
+
+    if values.size < 2:
+        return f"{values.mean():.2f}"
+    return (f"{values.mean():.2f} ± {values.std(ddof=1):.2f} (mean ± std; standard error "
+            f"{standard_error(values):.2f})")
 
 
 def _used_env_kwargs(run: Any, args: argparse.Namespace) -> dict[str, Any]:
@@ -897,7 +910,8 @@ def build_parser() -> argparse.ArgumentParser:
     p = _command(sub, "evaluate", "mean ± std return of a trained policy",
                  "Load the checkpoint of each seed in each RUN_DIR and run fresh episodes.\n\n"
                  "Acts with the mean (Gaussian) or most likely (discrete) action, or samples\n"
-                 "from the policy with --sample. Prints mean ± std of the return.",
+                 "from the policy with --sample. Prints the mean return ± its sample std, and the "
+                 "standard error of the mean.",
                  "  python -m linear_pg evaluate runs/cartpole\n"
                  "  python -m linear_pg evaluate runs/cartpole/seed-0 --episodes 20 --sample\n"
                  "  python -m linear_pg evaluate runs/cartpole runs/plain\n"

@@ -243,7 +243,21 @@ def test_evaluate_in_other_physics_and_a_vector_env(runs, capsys):
                             "--env-kwargs", '{"max_episode_steps": 7}'], capsys)
     assert code == 0 and '(CartPole-v1 with {"max_episode_steps": 7}, seed 0)' in out
     expected = evaluate(run, 4, env_kwargs={"max_episode_steps": 7}, n_envs=2)
-    assert expected.max() <= 7 and f"return {expected.mean():.2f} ± {expected.std():.2f}" in out
+    assert expected.max() <= 7 and f"return {expected.mean():.2f} ± {expected.std(ddof=1):.2f}" \
+        f" (mean ± std; standard error {expected.std(ddof=1) / 2:.2f})" in out
+
+
+def test_evaluate_reports_the_sample_std_and_standard_error_across_seeds(runs, capsys):
+    # the spread of the per-seed means used NumPy's default ddof=0, unlike the library's
+    # standard errors and t-intervals
+    from linear_pg.trainer import evaluate
+
+    code, out, _ = run_cli(["evaluate", runs / "two", "--episodes", "3"], capsys)
+    means = np.array([evaluate(load_run_dir(r), 3).mean()
+                      for r in sorted((runs / "two").glob("seed-*"))])
+    assert code == 0
+    assert (f"over 2 seeds: {means.mean():.2f} ± {means.std(ddof=1):.2f} (mean ± std; "
+            f"standard error {means.std(ddof=1) / np.sqrt(2):.2f}) of the per-seed means") in out
 
 
 def test_evaluate_and_render_name_the_physics_a_run_was_trained_in(tmp_path, capsys):

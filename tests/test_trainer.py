@@ -379,6 +379,7 @@ class _LogFeatures(RawFeatures):
             return super()._transform(np.log(np.abs(obs) - self.shift))
 
 
+@pytest.mark.filterwarnings("ignore:n_envs=3 is more than batch_episodes=2")
 @pytest.mark.parametrize("n_envs", [1, 3])
 def test_non_finite_features_stop_training_and_name_the_feature_map(n_envs):
     # (a step's observation, or the one after an episode's last step, whichever comes first)
