@@ -280,6 +280,13 @@ def load_checkpoint(path: str | os.PathLike) -> dict[str, Any]:
     path = Path(path)
     if not path.exists():
         raise FileNotFoundError(f"checkpoint {str(path)!r} does not exist")
+    if path.is_dir():
+        inside = sorted(str(p) for p in path.glob("**/checkpoint.npz"))[:3]
+        hint = (f"; it holds {', '.join(inside)}" if inside else "") + \
+            "; linear_pg.rundir.load_run_dir(path) loads a seed directory (one holding " \
+            "checkpoint.npz)"
+        raise ValueError(f"checkpoint {str(path)!r} is a directory, not a checkpoint file"
+                         f"{hint}")
     arrays = _read_arrays(path)
     if "meta" not in arrays or "theta" not in arrays:
         raise ValueError(f"checkpoint {str(path)!r} lacks the 'meta' and 'theta' entries of a "

@@ -477,3 +477,14 @@ def test_a_map_that_refuses_the_probe_observations_is_still_saved(tmp_path):
     with pytest.raises(ValueError):
         phi.transform(np.zeros((1, 2)))
     phi.check_restorable()
+
+
+def test_a_directory_given_as_a_checkpoint_is_told_what_it_holds(tmp_path):
+    # was "corrupted or not a linear_pg checkpoint: [Errno 21] Is a directory"
+    from linear_pg.rundir import write_run
+
+    write_run(train("CartPole-v1", episodes=2, seed=0), tmp_path / "runs" / "seed-0")
+    with pytest.raises(ValueError, match=r"is a directory, not a checkpoint file; it holds "
+                                         r".*seed-0/checkpoint.npz; linear_pg.rundir."
+                                         r"load_run_dir\(path\) loads a seed directory"):
+        load_run(tmp_path / "runs")
