@@ -8,6 +8,7 @@ message on stderr with exit code 2, so a bad argument never ends in a traceback.
 from __future__ import annotations
 
 import argparse
+import json
 import math
 import os
 import sys
@@ -526,12 +527,36 @@ def cmd_train(args: argparse.Namespace) -> int:
     print(f"wrote history.csv, config.json, checkpoint.npz in each {out}/seed-<k>")
     if replaced:
         print(f"note: replaced {', '.join(replaced)} of an earlier run in {out}")
-    older = [d.name for d in find_runs(out) if d not in {seed_dir(out, s) for s in seeds}]
+    older = [d for d in find_runs(out) if d not in {seed_dir(out, s) for s in seeds}]
     if older:
-        print(f"note: {out} also holds {', '.join(older)} from an earlier run; the figure "
-              f"includes them")
+        print(f"note: {out} also holds {', '.join(d.name for d in older)} from an earlier "
+              f"run; the figure includes them")
+        _warn_other_settings(out, older, runs[0].config)
     print(f"wrote {', '.join(str(p) for p in figures)}")
     return _exit_code(runs)
+
+
+def _warn_other_settings(out: Path, older: list[Path], config: dict[str, Any]) -> None:
+    """Say which of ``older``'s seeds were trained with settings other than ``config``:
+    the figure, ``evaluate`` and ``plot`` of ``out`` average them all together."""
+    from .rundir import read_config
+
+    for d in older:
+        try:
+            theirs = read_config(d).get("config", {})
+        except ValueError:
+            continue                      # unreadable: the env guard has said what it can
+        differ = sorted(k for k in set(config) | set(theirs)
+                        if k not in ("policy_config", "resumed")
+                        and json.dumps(config.get(k), sort_keys=True)
+                        != json.dumps(theirs.get(k), sort_keys=True))
+        if differ:
+            shown = "; ".join(f"{k} {json.dumps(theirs.get(k))} there, "
+                              f"{json.dumps(config.get(k))} here" for k in differ[:3])
+            print(f"warning: {d} was trained with other settings ({shown}"
+                  f"{'; ...' if len(differ) > 3 else ''}): {out}'s figure, evaluate and plot "
+                  f"average it with this run's seeds; give another --out to keep them apart",
+                  file=sys.stderr)
 
 
 # ---------------------------------------------------------------------------- resume

@@ -925,3 +925,18 @@ def test_resume_runs_several_seeds_in_parallel_processes(tmp_path, capsys):
         whole = train("Pendulum-v1", episodes=12, batch_episodes=3, seed=seed)
         np.testing.assert_array_equal(load_run_dir(seed_dir(out, seed)).policy.theta,
                                       whole.policy.theta)
+
+
+def test_seeds_trained_with_other_settings_in_one_dir_are_a_warning(tmp_path, capsys):
+    # their returns were averaged into one figure (and by evaluate and plot) with only
+    # "note: ... also holds seed-0, seed-1"
+    out = tmp_path / "mix"
+    base = ["train", "CartPole-v1", "--episodes", "3", "--out", out, "--quiet"]
+    assert run_cli([*base, "--seeds", "2", "--baseline", "none"], capsys)[0] == 0
+    code, _, err = run_cli([*base, "--seed", "2", "--baseline", "value"], capsys)
+    assert code == 0
+    for seed in (0, 1):
+        assert (f'warning: {out / f"seed-{seed}"} was trained with other settings (baseline '
+                f'"none" there, "value" here)') in err
+    code, _, err = run_cli([*base, "--seed", "3", "--baseline", "value"], capsys)
+    assert err.count("was trained with other settings") == 2      # seed-2 matches
