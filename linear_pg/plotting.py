@@ -24,6 +24,8 @@ from scipy import stats
 from ._files import check_output_file
 from ._validation import check_real
 from .rundir import (
+    CHECKPOINT_FILE,
+    HISTORY_FILE,
     MOVING_AVERAGE_WINDOW,
     env_label,
     find_runs,
@@ -210,9 +212,19 @@ def load_returns(path: str | os.PathLike
     """Episode returns of every seed under a run directory, and the env they trained on:
     its id and env_kwargs, ``(None, {})`` if not recorded or not the same for every seed."""
     runs = find_runs(path)
-    returns = [read_history(r)["return"] for r in runs]
+    returns = [_returns(r) for r in runs]
     envs = {env_label(*env): env for env in (recorded_env(r) for r in runs)}
     return returns, envs.popitem()[1] if len(envs) == 1 else (None, {})
+
+
+def _returns(run_dir: Path) -> np.ndarray:
+    """A seed directory's episode returns: from history.csv, else from its checkpoint (a
+    run saved with ``train(..., checkpoint_path=...)`` has no history.csv)."""
+    if (run_dir / HISTORY_FILE).is_file():
+        return read_history(run_dir)["return"]
+    from .checkpoint import load_checkpoint
+
+    return load_checkpoint(run_dir / CHECKPOINT_FILE)["history"]["episode_returns"]
 
 
 def plot_run_dirs(paths: Sequence[str | os.PathLike], out: str | os.PathLike | None = None, *,

@@ -235,3 +235,16 @@ def test_figure_needs_at_least_one_group_of_runs():
     with pytest.raises(ValueError, match=r"groups \['b'\] have none"):
         learning_curve_figure({"a": [np.arange(5.0)], "b": []})
     learning_curve_figure({"a": [np.array([])]})     # a run stopped before any episode
+
+
+def test_a_directory_of_checkpoints_only_is_plotted_from_them(tmp_path, monkeypatch):
+    # find_runs, evaluate and resume take a seed directory holding only checkpoint.npz
+    # (train(..., checkpoint_path=...)); plot said "history.csv does not exist"
+    runs = [train("CartPole-v1", episodes=4 + seed, seed=seed,
+                  checkpoint_path=str(tmp_path / "ck" / f"seed-{seed}" / "checkpoint.npz"))
+            for seed in (0, 1)]
+    ax = figure_of(monkeypatch, [tmp_path / "ck"], tmp_path / "fig").axes[0]
+    assert ax.get_title() == "CartPole-v1"
+    drawn = sorted(len(line.get_xdata()) for line in ax.get_lines() if line.get_alpha())
+    assert drawn == [r.n_episodes for r in runs]          # one faint line per seed
+    plt.close("all")
