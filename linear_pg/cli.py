@@ -148,6 +148,8 @@ def _train_kwargs(args: argparse.Namespace) -> dict[str, Any]:
               "max_grad_norm": args.max_grad_norm, "mirror": args.mirror,
               "lr_schedule": args.lr_schedule, "lr_end": args.lr_end,
               "mean_bound_coef": args.mean_bound_coef, "env_kwargs": args.env_kwargs,
+              "features_kwargs": args.features_kwargs, "policy_kwargs": args.policy_kwargs,
+              "optimizer_kwargs": args.optimizer_kwargs,
               "checkpoint_every": args.checkpoint_every}
 
 
@@ -884,6 +886,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--env-kwargs", type=_json_object, metavar="JSON",
                    help="keyword arguments of the env, e.g. '{\"g\": 9.81}' (default: "
                         "preset)")
+    for part, example in (("features", '{"n_centers": [5, 5]}'),
+                          ("policy", '{"init_log_std": 0.0}'),
+                          ("optimizer", '{"damping": 0.1}')):
+        p.add_argument(f"--{part}-kwargs", type=_json_object, metavar="JSON",
+                       help=f"keyword arguments of the {part}, e.g. '{example}'; they replace "
+                            f"the preset's as a whole (default: preset)")
     p.add_argument("--mirror", action=argparse.BooleanOptionalAction,
                    help="also learn from every episode's mirror image (Gaussian policies on "
                         "envs with a known reflection: Pendulum-v1) (default: preset)")

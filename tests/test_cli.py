@@ -940,3 +940,24 @@ def test_seeds_trained_with_other_settings_in_one_dir_are_a_warning(tmp_path, ca
                 f'"none" there, "value" here)') in err
     code, _, err = run_cli([*base, "--seed", "3", "--baseline", "value"], capsys)
     assert err.count("was trained with other settings") == 2      # seed-2 matches
+
+
+def test_train_takes_the_features_policy_and_optimizer_kwargs(tmp_path, capsys):
+    # the command line could not set them, so '--features rbf' on Acrobot (7^6 bumps, whose
+    # error advises fewer centres and angle_pairs) could not be made to work there
+    out = tmp_path / "acrobot"
+    code, _, err = run_cli(["train", "Acrobot-v1", "--episodes", "2", "--features", "rbf",
+                            "--features-kwargs", '{"n_centers": 3, "angle_pairs": [[0, 1], '
+                            '[2, 3]]}', "--optimizer-kwargs", '{"damping": 0.1}',
+                            "--out", out, "--quiet"], capsys)
+    assert code == 0, err
+    config = load_run_dir(out / "seed-0").config
+    assert config["features_kwargs"] == {"n_centers": 3, "angle_pairs": [[0, 1], [2, 3]]}
+    assert config["optimizer_kwargs"] == {"damping": 0.1}
+    code, _, err = run_cli(["train", "pendulum", "--episodes", "1", "--batch", "1",
+                            "--policy-kwargs", '{"log_std_mode": "fixed"}', "--out",
+                            tmp_path / "p", "--quiet"], capsys)
+    assert code == 0 and load_run_dir(tmp_path / "p" / "seed-0").config["policy_kwargs"] == {
+        "log_std_mode": "fixed"}
+    code, _, err = run_cli(["train", "cartpole", "--policy-kwargs", "[1]"], capsys)
+    assert code == 2 and "--policy-kwargs: expected a JSON object" in err
