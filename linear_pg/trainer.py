@@ -751,6 +751,12 @@ def train(env_id: str, *, episodes: int | None = None, seed: int = 0,
         a copy is fitted on this env's observations, as for its name.
     estimator : {"reward_to_go", "total_return"}, optional
     baseline : {"none", "mean", "value"}, optional
+        Subtracted from the weights: "mean" the previous batch's mean reward-to-go,
+        "value" a ridge fit of the reward-to-go on the features over earlier batches. Both
+        estimate the reward-to-go G_t, also with ``estimator="total_return"``: the value
+        function also bootstraps truncated episodes, so it must be V(s). Subtracted from
+        the total return R(tau) they keep the estimate unbiased (they depend on s_t and
+        earlier data only) but do not centre it: R(tau) also holds the rewards before t.
     normalize_weights : bool, optional
         Standardize the weights of each batch (mean 0, std 1).
     optimizer : {"sgd", "adam", "npg"}, optional
