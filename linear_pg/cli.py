@@ -667,7 +667,7 @@ def cmd_plot(args: argparse.Namespace) -> int:
                          f"DIR/learning_curve would replace the figure of {args.dirs[0]} "
                          f"with the comparison)")
     paths = plot_run_dirs(args.dirs, plot_out(args.out), labels=args.labels,
-                          title=args.title, window=args.window)
+                          title=args.title, window=args.window, threshold=args.threshold)
     print(f"wrote {', '.join(str(p) for p in paths)}")
     return 0
 
@@ -938,6 +938,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--title", help="figure title (default: the env id)")
     p.add_argument("--window", type=_positive_int, default=100, metavar="N",
                    help="moving-average window in episodes (default: 100)")
+    p.add_argument("--threshold", type=float, metavar="Y",
+                   help="draw a dashed target line at return Y instead of the env's reward "
+                        "threshold (e.g. 195 for CartPole-v0's)")
     p.set_defaults(func=cmd_plot)
 
     p = _command(sub, "evaluate", "mean ± std return of a trained policy",

@@ -229,7 +229,8 @@ def _returns(run_dir: Path) -> np.ndarray:
 
 def plot_run_dirs(paths: Sequence[str | os.PathLike], out: str | os.PathLike | None = None, *,
                   labels: Sequence[str] | None = None, title: str | None = None,
-                  window: int = MOVING_AVERAGE_WINDOW) -> list[Path]:
+                  window: int = MOVING_AVERAGE_WINDOW,
+                  threshold: float | None = None) -> list[Path]:
     """Learning curves of run directories, written as PNG and SVG.
 
     Parameters
@@ -247,6 +248,9 @@ def plot_run_dirs(paths: Sequence[str | os.PathLike], out: str | os.PathLike | N
         (``Pendulum-v1 with {"g": 2.0}``), when all runs share them. Runs of different
         envs are plotted on the same axes, each label followed by its env.
     window : int, default 100
+    threshold : float, optional
+        A target return drawn as a dashed line; default: the env's reward threshold
+        (gymnasium spec), when all runs share the registered env unchanged.
 
     Returns
     -------
@@ -275,6 +279,9 @@ def plot_run_dirs(paths: Sequence[str | os.PathLike], out: str | os.PathLike | N
         title = (env_label(env_id, env_kwargs) if env_id is not None else
                  "runs of different environments" if len(envs) > 1 else "")
     # Other physics (env_kwargs) need not share the registered env's threshold.
-    threshold = reward_threshold(env_id) if not env_kwargs else None
+    if threshold is None:
+        threshold = reward_threshold(env_id) if not env_kwargs else None
+    elif not np.isfinite(threshold):
+        raise ValueError(f"threshold must be a finite return, got {threshold}")
     fig = learning_curve_figure(groups, title=title, threshold=threshold, window=window)
     return save_figure(fig, out if out is not None else Path(paths[0]) / "learning_curve")

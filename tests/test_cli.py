@@ -961,3 +961,15 @@ def test_train_takes_the_features_policy_and_optimizer_kwargs(tmp_path, capsys):
         "log_std_mode": "fixed"}
     code, _, err = run_cli(["train", "cartpole", "--policy-kwargs", "[1]"], capsys)
     assert code == 2 and "--policy-kwargs: expected a JSON object" in err
+
+
+def test_plot_draws_a_target_of_ones_own(runs, tmp_path, capsys, monkeypatch):
+    from linear_pg import plotting
+
+    seen = []
+    draw = plotting.learning_curve_figure
+    monkeypatch.setattr(plotting, "learning_curve_figure",
+                        lambda *a, **k: seen.append(k["threshold"]) or draw(*a, **k))
+    code, _, _ = run_cli(["plot", runs / "one", "--threshold", "195", "--out",
+                          tmp_path / "t"], capsys)
+    assert code == 0 and seen == [195.0]

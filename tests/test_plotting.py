@@ -248,3 +248,12 @@ def test_a_directory_of_checkpoints_only_is_plotted_from_them(tmp_path, monkeypa
     drawn = sorted(len(line.get_xdata()) for line in ax.get_lines() if line.get_alpha())
     assert drawn == [r.n_episodes for r in runs]          # one faint line per seed
     plt.close("all")
+
+
+def test_a_target_line_of_ones_own(seeds_dir, tmp_path, monkeypatch):
+    # only gymnasium's reward threshold (475 for CartPole-v1) could be drawn
+    ax = figure_of(monkeypatch, [seeds_dir], tmp_path / "f", threshold=195.0).axes[0]
+    assert threshold_lines(ax) == ["reward threshold (195)"]
+    with pytest.raises(ValueError, match="threshold must be a finite return"):
+        plot_run_dirs([seeds_dir], tmp_path / "g", threshold=float("nan"))
+    plt.close("all")
