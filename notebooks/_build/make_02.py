@@ -219,11 +219,12 @@ md(r'''
 
 1. Show that $\mathrm{diag}(p) - pp^\top$ is positive semi-definite and that its null space
    contains the all-ones vector. What does that say about adding a constant to all logits?
-2. Find the smallest logit scale at which `bugs.naive_softmax` returns NaN in float64, and in
-   float32.
-3. A two-action softmax with weights $W = [w_0, w_1]$ is a sigmoid policy with weight
-   $w_1 - w_0$. Verify it numerically with `BernoulliPolicy` (notebook 3).
-4. Add an inverse temperature $\beta$ to the logits, $z = \beta x W$. Derive the score with
+2. Find the smallest logit at which `bugs.naive_softmax` returns NaN (it computes in
+   float64). Then write $e^z / \sum e^z$ yourself on float32 arrays and find the float32
+   threshold. Why are the logits $[709.5, 709.5]$ handled wrongly without giving NaN?
+3. Add an inverse temperature $\beta$ to the logits, $z = \beta x W$. Derive the score with
    respect to $\beta$ and check it with `linear_pg.gradcheck.numerical_gradient`.
+
+(That a two-action softmax is a sigmoid policy is notebook 3's first exercise.)
 '''),
 ]

@@ -192,9 +192,10 @@ md(r'''
 - $(1-p)\,x$ is the score of action 1 only. It fails the gradient check as soon as the batch
   contains an action 0, and its non-zero mean pushes the weights in a direction that has
   nothing to do with the reward.
-- With the buggy score the CartPole agent never does better than a random policy: the
-  reward-independent push drives it toward one action and it falls even sooner. With the
-  right score the same loop, and the library's trainer, learn.
+- With the buggy score the update no longer depends on which action was taken, so it cannot
+  learn which action is better: the CartPole agent never does better than a random policy
+  and falls even sooner. With the right score the same loop, and the library's trainer,
+  learn.
 
 ## Exercises
 
@@ -202,7 +203,9 @@ md(r'''
    probabilities as a `BernoulliPolicy` with $w = w_1 - w_0$. How are their scores related?
 2. Write the symmetric mistake, $-p\,x$ for every action (the score of action 0 only). What
    does it do on CartPole?
-3. In `train_with_score`, drop the baseline and the standardization. Does the buggy score
-   now *appear* to learn something? Explain using the expectation $(1-p)\,x$.
+3. In `train_with_score`, drop the baseline and the standardization, so that every weight
+   $G_t$ is positive. What does the buggy score do now, and how fast? Explain with
+   $\mathbb{E}[G\,(1-p)\,x]$, and compare with the notebook's loop, whose weights have
+   mean 0.
 '''),
 ]

@@ -232,11 +232,16 @@ md(r'''
    reward-to-go estimators by $\gamma^t G_t$ and $\gamma^t (G_t - \hat v(s_t))$, so that all
    three estimate $\nabla J_\gamma$ (the note above the measurement explains why). How do
    the variances change with the discount?
-2. Replace the `ValueBaseline` by a constant equal to the average reward-to-go. How much of
-   the variance reduction is left?
-3. Fit the baseline on the measurement batch itself and repeat the bias check with many
-   more episodes. Can you detect the (small) bias?
-4. Show that the variance-minimizing constant baseline for one parameter is
-   $\mathbb{E}[s^2 G]/\mathbb{E}[s^2]$, where $s$ is that component of the score.
+2. Replace the `ValueBaseline` by a constant equal to the average reward-to-go and compare
+   its variance with the value baseline's. Is the linear value function worth it here, and
+   why might it not be?
+3. Fit the baseline on the measurement batch itself and look for the (small) bias that this
+   adds. Repeat the fit-and-estimate on many small batches (say 5 episodes each) and
+   average: can you detect it now? Why does one big batch never show it? (The bias shrinks
+   like $1/N$ with the batch size, the standard error only like $1/\sqrt N$.)
+4. For a one-step problem (one score $s$, one return $G$), show that the variance-minimizing
+   constant baseline for one parameter is $\mathbb{E}[s^2 G]/\mathbb{E}[s^2]$, where $s$
+   is that component of the score. What is the minimizer for the per-episode estimate
+   $g_i = \sum_t s_t (G_t - b)$?
 '''),
 ]

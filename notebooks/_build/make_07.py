@@ -198,9 +198,10 @@ md(r'''
 - `train(env_id, ...)` runs REINFORCE with any combination of estimator, baseline and
   optimizer; `train_seeds` repeats it over seeds; `evaluate` measures a final policy.
 - With plain SGD, the value baseline helps clearly, as the variances of notebook 5 predict.
-  Reward-to-go alone is not clearly better than the total return over five seeds here (its
-  mean over all episodes is higher, its last episodes and greedy evaluations are not): the
-  spread between seeds is as large as that difference.
+  Reward-to-go alone is not clearly better than the total return over five seeds here: the
+  spread between seeds is as large as the difference, and which of the two comes out ahead
+  on a given measure changes with the seeds (and even with the machine, whose rounding
+  makes long runs part).
 - The natural gradient, with a step of fixed length in the Fisher metric, learns fastest
   here. Its step does not depend on how the policy is parameterized (notebook 8 takes this
   further).
@@ -208,7 +209,9 @@ md(r'''
 ## Exercises
 
 1. Give the SGD variants `normalize_weights=True`. Which of the differences remain?
-2. Try `features="poly"` (degree 2) with the preset. Does the extra capacity help?
+2. Try `features="poly"` (degree 2) with the preset. Does the extra capacity help? (A
+   feature map other than the preset's drops the preset's `features_kwargs`, here the pole
+   angle's scaling.)
 3. Increase `batch_episodes` to 20 while keeping the number of episodes. What happens to the
    speed of learning per episode, and to the variability between seeds?
 4. Plot `run.grad_norm` and `run.entropy` over updates for one seed of each variant.

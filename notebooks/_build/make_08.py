@@ -362,14 +362,21 @@ md(r'''
 
 1. Train Pendulum on `features="raw"`. What is the best return a linear function of
    $(\cos\vartheta,\sin\vartheta,\dot\vartheta)$ reaches, and why?
-2. Change the RBF grid (`features_kwargs={"n_centers": [6, 5], ...}`) and the width. How does
-   the heatmap change?
-3. Use `log_std_mode="linear"` so that $\sigma$ depends on the state. Plot $\sigma(s)$ as a
-   heatmap after training. Where is the policy most certain?
+2. Change the RBF grid and the width, starting from the preset's settings:
+   `features_kwargs={**PRESETS["Pendulum-v1"]["features_kwargs"], "n_centers": [6, 5]},
+   mirror=True` (`from linear_pg.presets import PRESETS`; a `features_kwargs` of your own
+   turns the preset's mirror off unless `mirror=True` is given too, which would confound
+   the grid with the mirror). How does the heatmap change?
+3. Use `policy_kwargs={"log_std_mode": "linear", "init_log_std": 0.5}, mirror=True` so that
+   $\sigma$ depends on the state (the dict replaces the preset's whole dict, and turns the
+   mirror off unless given). Plot $\sigma(s)$ (`run.policy.std(X)`) as a heatmap after
+   training. Where is the policy most certain?
 4. Start MountainCarContinuous with `init_log_std=-1.0`. Does it ever find the goal?
 5. Train Pendulum with `optimizer_kwargs={"damping": d, "fisher": "expected"}` for d = 0.01,
-   0.2 and 5 (a dict of your own replaces the preset's whole dict). With a
-   large damping, $F + \lambda I \approx \lambda I$: which optimizer does the natural gradient
-   turn into, and what does its step size become?
+   0.2, 5 and 100 (a dict of your own replaces the preset's whole dict). The damping is
+   $\lambda = d \cdot \mathrm{mean}(\mathrm{diag}\,F)$, and $F$'s largest eigenvalues
+   are tens of times its mean diagonal, so $d = 5$ is not yet large: compare the step's
+   direction with the gradient's for each $d$. When $F + \lambda I \approx \lambda I$,
+   which optimizer does the natural gradient turn into, and what does its step size become?
 '''),
 ]
