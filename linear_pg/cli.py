@@ -541,12 +541,11 @@ def cmd_train(args: argparse.Namespace) -> int:
 def _warn_other_settings(out: Path, older: list[Path], config: dict[str, Any]) -> None:
     """Say which of ``older``'s seeds were trained with settings other than ``config``:
     the figure, ``evaluate`` and ``plot`` of ``out`` average them all together."""
-    from .rundir import read_config
+    from .rundir import recorded_config
 
     for d in older:
-        try:
-            theirs = read_config(d).get("config", {})
-        except ValueError:
+        theirs = recorded_config(d)[1]    # config.json, else the checkpoint's
+        if not theirs:
             continue                      # unreadable: the env guard has said what it can
         differ = sorted(k for k in set(config) | set(theirs)
                         if k not in ("policy_config", "resumed")

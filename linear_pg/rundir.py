@@ -186,28 +186,32 @@ def env_label(env_id: str, env_kwargs: dict[str, Any] | None = None) -> str:
     return f"{env_id} with {json.dumps(env_kwargs, sort_keys=True)}" if env_kwargs else env_id
 
 
-def config_env(config: dict[str, Any]) -> tuple[str | None, dict[str, Any]]:
-    """The env id (None if not recorded) and env_kwargs of a ``config.json``'s run."""
-    return config.get("env_id"), config.get("config", {}).get("env_kwargs") or {}
-
-
-def recorded_env(run_dir: str | os.PathLike) -> tuple[str | None, dict[str, Any]]:
-    """The env id and env_kwargs a seed directory was trained with: from its config.json,
-    else from its checkpoint's metadata; ``(None, {})`` if neither can be read."""
+def recorded_config(run_dir: str | os.PathLike) -> tuple[str | None, dict[str, Any]]:
+    """The env id and training config a seed directory was trained with: from its
+    config.json, else from its checkpoint's metadata; ``(None, {})`` if neither can be read."""
     try:
-        env_id, env_kwargs = config_env(read_config(run_dir))
+        saved = read_config(run_dir)
     except ValueError:
-        env_id, env_kwargs = None, {}
+        saved = {}
+    if saved.get("env_id") is not None:
+        return saved["env_id"], saved.get("config", {})
     path = Path(run_dir) / CHECKPOINT_FILE
-    if env_id is None and path.is_file():
+    if path.is_file():
         from .checkpoint import load_checkpoint
 
         try:
             meta = load_checkpoint(path)["meta"]
         except (OSError, ValueError):
             return None, {}
-        return meta["env_id"], meta["config"].get("env_kwargs") or {}
-    return env_id, env_kwargs
+        return meta["env_id"], meta["config"]
+    return None, {}
+
+
+def recorded_env(run_dir: str | os.PathLike) -> tuple[str | None, dict[str, Any]]:
+    """The env id and env_kwargs a seed directory was trained with: from its config.json,
+    else from its checkpoint's metadata; ``(None, {})`` if neither can be read."""
+    env_id, config = recorded_config(run_dir)
+    return env_id, config.get("env_kwargs") or {}
 
 
 def load_run_dir(run_dir: str | os.PathLike) -> Any:
