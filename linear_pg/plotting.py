@@ -138,7 +138,8 @@ def plot_learning_curves(ax: Axes, returns: Sequence[np.ndarray], *,
 
 def learning_curve_figure(groups: Mapping[str, Sequence[np.ndarray]], *, title: str = "",
                           threshold: float | None = None,
-                          window: int = MOVING_AVERAGE_WINDOW) -> Figure:
+                          window: int = MOVING_AVERAGE_WINDOW,
+                          threshold_label: str = "reward threshold") -> Figure:
     """A figure of one or several groups of seeds (e.g. estimator variants) on one axes.
 
     Parameters
@@ -150,6 +151,8 @@ def learning_curve_figure(groups: Mapping[str, Sequence[np.ndarray]], *, title: 
     threshold : float, optional
         Drawn as a dashed horizontal line (the env's reward threshold).
     window : int, default 100
+    threshold_label : str, default "reward threshold"
+        Its legend entry, followed by the value: ``"target"`` for a return of one's own.
 
     Returns
     -------
@@ -170,7 +173,7 @@ def learning_curve_figure(groups: Mapping[str, Sequence[np.ndarray]], *, title: 
                              window=window)
     if threshold is not None:
         ax.axhline(threshold, color="black", ls="--", lw=1,
-                   label=f"reward threshold ({threshold:g})")
+                   label=f"{threshold_label} ({threshold:g})")
     ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     ax.set_xlabel("training episode")
     ax.set_ylabel("episode return (undiscounted)")
@@ -227,6 +230,31 @@ def _returns(run_dir: Path) -> np.ndarray:
     return load_checkpoint(run_dir / CHECKPOINT_FILE)["history"]["episode_returns"]
 
 
+def group_labels(paths: Sequence[str | os.PathLike],
+                 labels: Sequence[str] | None = None) -> list[str]:
+    """Distinct legend names of run directories: the given labels, or the directory names.
+
+    Directory names that collide (``x/run`` and ``y/run``) are replaced by the paths as
+    given; the same directory listed twice, or labels that repeat, are an error.
+    """
+    resolved = [Path(p).resolve() for p in paths]
+    twice = sorted({str(p) for p in paths if resolved.count(Path(p).resolve()) > 1})
+    if twice:
+        raise ValueError(f"paths name the same run directory more than once: {twice}")
+    if labels is not None:
+        labels = [str(label) for label in labels]
+        repeated = sorted({label for label in labels if labels.count(label) > 1})
+        if repeated:
+            raise ValueError(f"labels must be distinct (one legend name per path), "
+                             f"got {repeated} more than once")
+        return labels
+    names = [p.name or str(p) for p in resolved]
+    if len(set(names)) == len(names):
+        return names
+    given = [str(Path(p)) for p in paths]
+    return given if len(set(given)) == len(given) else [str(p) for p in resolved]
+
+
 def plot_run_dirs(paths: Sequence[str | os.PathLike], out: str | os.PathLike | None = None, *,
                   labels: Sequence[str] | None = None, title: str | None = None,
                   window: int = MOVING_AVERAGE_WINDOW,
@@ -249,8 +277,8 @@ def plot_run_dirs(paths: Sequence[str | os.PathLike], out: str | os.PathLike | N
         envs are plotted on the same axes, each label followed by its env.
     window : int, default 100
     threshold : float, optional
-        A target return drawn as a dashed line; default: the env's reward threshold
-        (gymnasium spec), when all runs share the registered env unchanged.
+        A target return drawn as a dashed line, labelled "target"; default: the env's
+        reward threshold (gymnasium spec), when all runs share the registered env unchanged.
 
     Returns
     -------
@@ -265,7 +293,7 @@ def plot_run_dirs(paths: Sequence[str | os.PathLike], out: str | os.PathLike | N
     if labels is not None and len(labels) != len(paths):
         raise ValueError(f"labels must have one name per path ({len(paths)}), "
                          f"got {len(labels)}")
-    labels = list(labels) if labels is not None else [Path(p).resolve().name for p in paths]
+    labels = group_labels(paths, labels)
     groups, envs, group_envs = {}, {}, []
     for label, p in zip(labels, paths, strict=True):
         groups[label], env = load_returns(p)
@@ -279,9 +307,12 @@ def plot_run_dirs(paths: Sequence[str | os.PathLike], out: str | os.PathLike | N
         title = (env_label(env_id, env_kwargs) if env_id is not None else
                  "runs of different environments" if len(envs) > 1 else "")
     # Other physics (env_kwargs) need not share the registered env's threshold.
+    threshold_label = "target"
     if threshold is None:
         threshold = reward_threshold(env_id) if not env_kwargs else None
+        threshold_label = "reward threshold"
     elif not np.isfinite(threshold):
         raise ValueError(f"threshold must be a finite return, got {threshold}")
-    fig = learning_curve_figure(groups, title=title, threshold=threshold, window=window)
+    fig = learning_curve_figure(groups, title=title, threshold=threshold, window=window,
+                                threshold_label=threshold_label)
     return save_figure(fig, out if out is not None else Path(paths[0]) / "learning_curve")

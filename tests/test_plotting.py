@@ -253,7 +253,26 @@ def test_a_directory_of_checkpoints_only_is_plotted_from_them(tmp_path, monkeypa
 def test_a_target_line_of_ones_own(seeds_dir, tmp_path, monkeypatch):
     # only gymnasium's reward threshold (475 for CartPole-v1) could be drawn
     ax = figure_of(monkeypatch, [seeds_dir], tmp_path / "f", threshold=195.0).axes[0]
-    assert threshold_lines(ax) == ["reward threshold (195)"]
+    legend = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert "target (195)" in legend and threshold_lines(ax) == []
     with pytest.raises(ValueError, match="threshold must be a finite return"):
         plot_run_dirs([seeds_dir], tmp_path / "g", threshold=float("nan"))
+    plt.close("all")
+
+
+def test_runs_with_the_same_directory_name_are_told_apart(tmp_path, monkeypatch):
+    # x/run and y/run (or labels a a) met a strict zip: "zip() argument 2 is longer"
+    write_run(train("CartPole-v1", episodes=3, seed=0), tmp_path / "x" / "run" / "seed-0")
+    write_run(train("Pendulum-v1", episodes=2, seed=0), tmp_path / "y" / "run" / "seed-0")
+    write_run(train("CartPole-v1", episodes=4, seed=1), tmp_path / "z" / "run" / "seed-0")
+    x, y, z = (tmp_path / d / "run" for d in "xyz")
+    ax = figure_of(monkeypatch, [x, y], tmp_path / "both").axes[0]
+    legend = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert legend == [f"{x} (CartPole-v1)", f'{y} (Pendulum-v1 with {{"g": 10.0}})']
+    ax = figure_of(monkeypatch, [x, z], tmp_path / "same-env").axes[0]
+    assert [t.get_text() for t in ax.get_legend().get_texts()][:2] == [str(x), str(z)]
+    with pytest.raises(ValueError, match=r"labels must be distinct .* \['a'\]"):
+        plot_run_dirs([x, z], tmp_path / "f", labels=["a", "a"])
+    with pytest.raises(ValueError, match="same run directory more than once"):
+        plot_run_dirs([x, tmp_path / "x" / ".." / "x" / "run"], tmp_path / "f")
     plt.close("all")
