@@ -541,16 +541,13 @@ def cmd_train(args: argparse.Namespace) -> int:
 def _warn_other_settings(out: Path, older: list[Path], config: dict[str, Any]) -> None:
     """Say which of ``older``'s seeds were trained with settings other than ``config``:
     the figure, ``evaluate`` and ``plot`` of ``out`` average them all together."""
-    from .rundir import recorded_config
+    from .rundir import recorded_config, settings_differ
 
     for d in older:
         theirs = recorded_config(d)[1]    # config.json, else the checkpoint's
         if not theirs:
             continue                      # unreadable: the env guard has said what it can
-        differ = sorted(k for k in set(config) | set(theirs)
-                        if k not in ("policy_config", "resumed")
-                        and json.dumps(config.get(k), sort_keys=True)
-                        != json.dumps(theirs.get(k), sort_keys=True))
+        differ = settings_differ(config, theirs)
         if differ:
             shown = "; ".join(f"{k} {json.dumps(theirs.get(k))} there, "
                               f"{json.dumps(config.get(k))} here" for k in differ[:3])

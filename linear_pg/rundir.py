@@ -214,6 +214,64 @@ def recorded_env(run_dir: str | os.PathLike) -> tuple[str | None, dict[str, Any]
     return env_id, config.get("env_kwargs") or {}
 
 
+def _comparable(value: Any) -> Any:
+    """``value`` with every number as a float (10 and 10.0 alike), tuples as lists."""
+    if isinstance(value, dict):
+        return {str(k): _comparable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_comparable(v) for v in value]
+    if isinstance(value, (bool, np.bool_)):
+        return ("bool", bool(value))       # True is not 1
+    if isinstance(value, (int, float, np.number)):
+        return float(value)
+    return value
+
+
+def _with_defaults(cls: type | None, kwargs: Any) -> Any:
+    """``kwargs`` completed with the defaults of ``cls``'s constructor."""
+    import inspect
+
+    if cls is None or not isinstance(kwargs, dict):
+        return kwargs
+    try:
+        params = inspect.signature(cls).parameters.values()
+    except (TypeError, ValueError):
+        return kwargs
+    owned = ("lr", "delta", "seed", "n_features", "n_actions", "action_dim")  # set by train
+    defaults = {p.name: p.default for p in params
+                if p.default is not inspect.Parameter.empty and p.name not in owned}
+    return {**defaults, **kwargs}
+
+
+def settings_differ(ours: dict[str, Any], theirs: dict[str, Any]) -> list[str]:
+    """The training settings (``config`` entries) in which two recorded runs differ.
+
+    Numbers compare by value (``{"g": 10}`` is ``{"g": 10.0}``), a policy's or optimizer's
+    keyword arguments with their defaults filled in (``{"beta1": 0.9}`` is Adam's ``{}``),
+    and ``features_kwargs`` only through the feature map they built (``features``). What
+    a run does not choose (``policy_config``, derived from the env, and ``resumed``) is left
+    out.
+    """
+    from .optim import SGD, Adam, NaturalGradient
+    from .policies import POLICY_CLASSES
+
+    optimizers = {"sgd": SGD, "adam": Adam, "npg": NaturalGradient}
+    skip = {"policy_config", "resumed"}
+    if "features" in ours and "features" in theirs:
+        skip.add("features_kwargs")
+
+    def resolved(config: dict[str, Any], key: str) -> Any:
+        value = config.get(key)
+        if key == "optimizer_kwargs":
+            value = _with_defaults(optimizers.get(config.get("optimizer")), value or {})
+        elif key == "policy_kwargs":
+            value = _with_defaults(POLICY_CLASSES.get(config.get("policy")), value or {})
+        return _comparable(value)
+
+    return sorted(k for k in set(ours) | set(theirs)
+                  if k not in skip and resolved(ours, k) != resolved(theirs, k))
+
+
 def load_run_dir(run_dir: str | os.PathLike) -> Any:
     """The :class:`linear_pg.trainer.Run` of a seed directory, from its checkpoint."""
     from .checkpoint import load_run

@@ -973,3 +973,38 @@ def test_plot_draws_a_target_of_ones_own(runs, tmp_path, capsys, monkeypatch):
     code, _, _ = run_cli(["plot", runs / "one", "--threshold", "195", "--out",
                           tmp_path / "t"], capsys)
     assert code == 0 and seen == [195.0]
+
+
+def test_the_same_settings_written_otherwise_are_no_warning(tmp_path, capsys):
+    # {"g": 10} and {"g": 10.0}, or Adam's own default written out, were "other settings"
+    out = tmp_path / "same"
+    base = ["train", "Pendulum-v1", "--episodes", "1", "--batch", "1", "--out", out, "--quiet"]
+    assert run_cli([*base, "--seed", "0", "--env-kwargs", '{"g": 10}'], capsys)[0] == 0
+    code, _, err = run_cli([*base, "--seed", "1", "--env-kwargs", '{"g": 10.0}'], capsys)
+    assert code == 0 and "other settings" not in err
+    out = tmp_path / "adam"
+    base = ["train", "CartPole-v1", "--episodes", "2", "--out", out, "--quiet"]
+    assert run_cli([*base, "--seed", "0"], capsys)[0] == 0
+    code, _, err = run_cli([*base, "--seed", "1", "--optimizer-kwargs",
+                            '{"beta1": 0.9, "eps": 1e-8}'], capsys)
+    assert code == 0 and "other settings" not in err
+    code, _, err = run_cli([*base, "--seed", "2", "--optimizer-kwargs", '{"beta1": 0.5}'],
+                           capsys)
+    assert code == 0 and err.count("was trained with other settings (optimizer_kwargs") == 2
+
+
+def test_settings_differ_fills_in_defaults_and_compares_numbers_by_value():
+    from linear_pg.rundir import settings_differ
+
+    gauss = {"policy": "gaussian", "policy_kwargs": {}, "optimizer": "npg",
+             "optimizer_kwargs": {"damping": 0.2}, "env_kwargs": {"g": 10}}
+    same = {**gauss, "policy_kwargs": {"log_std_mode": "vector", "log_std_bounds": [-5, 2]},
+            "optimizer_kwargs": {"damping": 0.2, "fisher": "sampled"},
+            "env_kwargs": {"g": 10.0}, "policy_config": {"n_features": 3}, "resumed": {}}
+    assert settings_differ(gauss, same) == []
+    other = {**same, "policy_kwargs": {"init_log_std": 0.5}, "env_kwargs": {"g": 1}}
+    assert settings_differ({"env_kwargs": {"g": True}}, {"env_kwargs": {"g": 1}}) == [
+        "env_kwargs"]
+    assert settings_differ(gauss, other) == ["env_kwargs", "policy_kwargs"]
+    assert settings_differ(gauss, {**gauss, "optimizer": "adam"}) == [
+        "optimizer", "optimizer_kwargs"]
