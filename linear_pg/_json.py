@@ -29,3 +29,25 @@ def to_builtin(obj: Any, *, finite_only: bool = False) -> Any:
     if finite_only and isinstance(obj, float) and not np.isfinite(obj):
         return None
     return obj
+
+
+def comparable(value: Any) -> Any:
+    """``value`` in a form that compares settings by value: every number as a float (10
+    and 10.0 alike, but True is not 1), tuples and arrays as lists, dict keys as strings.
+
+    Examples
+    --------
+    >>> comparable({"g": 10}) == comparable({"g": 10.0})
+    True
+    >>> comparable([True]) == comparable([1])
+    False
+    """
+    if isinstance(value, dict):
+        return {str(k): comparable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple | np.ndarray):
+        return [comparable(v) for v in value]
+    if isinstance(value, (bool, np.bool_)):
+        return ("bool", bool(value))       # True is not 1
+    if isinstance(value, (int, float, np.number)):
+        return float(value)
+    return value

@@ -527,6 +527,10 @@ def cmd_train(args: argparse.Namespace) -> int:
         print(f"{seed_dir(out, run.seed)}: {run.n_episodes} episodes, {_outcome(run)}")
     figures = plot_run_dirs([out])
     print(f"wrote history.csv, config.json, checkpoint.npz in each {out}/seed-<k>")
+    if args.mirror is None and runs[0].config.get("mirror") is None and _preset_mirror(env_id):
+        print(f"note: {env_id}'s preset mirror (learning from each episode's mirror image) is "
+              f"off with other --features, --policy or their kwargs; add --mirror to keep it",
+              file=sys.stderr)
     if replaced:
         print(f"note: replaced {', '.join(replaced)} of an earlier run in {out}")
     older = [d for d in find_runs(out) if d not in {seed_dir(out, s) for s in seeds}]
@@ -536,6 +540,16 @@ def cmd_train(args: argparse.Namespace) -> int:
         _warn_other_settings(out, older, runs[0].config)
     print(f"wrote {', '.join(str(p) for p in figures)}")
     return _exit_code(runs)
+
+
+def _preset_mirror(env_id: str) -> bool:
+    """Whether the preset of ``env_id`` learns from mirror images (False without one)."""
+    from .presets import get_preset
+
+    try:
+        return bool(get_preset(env_id).get("mirror"))
+    except ValueError:                    # no preset: defaults, which have no mirror
+        return False
 
 
 def _warn_other_settings(out: Path, older: list[Path], config: dict[str, Any]) -> None:
@@ -890,7 +904,9 @@ def build_parser() -> argparse.ArgumentParser:
                             f"the preset's as a whole (default: preset)")
     p.add_argument("--mirror", action=argparse.BooleanOptionalAction,
                    help="also learn from every episode's mirror image (Gaussian policies on "
-                        "envs with a known reflection: Pendulum-v1) (default: preset)")
+                        "envs with a known reflection: Pendulum-v1) (default: preset; "
+                        "Pendulum's is off with --features, --policy or their kwargs other "
+                        "than the preset's)")
     p.add_argument("--checkpoint-every", type=_positive_int, default=10, metavar="N",
                    help="save each seed's checkpoint every N updates while it trains "
                         "(default: 10)")

@@ -21,6 +21,7 @@ from typing import Any
 
 import numpy as np
 
+from ._json import comparable
 from ._validation import as_float_array, check_int
 
 HISTORY_FILE = "history.csv"
@@ -214,19 +215,6 @@ def recorded_env(run_dir: str | os.PathLike) -> tuple[str | None, dict[str, Any]
     return env_id, config.get("env_kwargs") or {}
 
 
-def _comparable(value: Any) -> Any:
-    """``value`` with every number as a float (10 and 10.0 alike), tuples as lists."""
-    if isinstance(value, dict):
-        return {str(k): _comparable(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_comparable(v) for v in value]
-    if isinstance(value, (bool, np.bool_)):
-        return ("bool", bool(value))       # True is not 1
-    if isinstance(value, (int, float, np.number)):
-        return float(value)
-    return value
-
-
 def _with_defaults(cls: type | None, kwargs: Any) -> Any:
     """``kwargs`` completed with the defaults of ``cls``'s constructor."""
     import inspect
@@ -266,7 +254,7 @@ def settings_differ(ours: dict[str, Any], theirs: dict[str, Any]) -> list[str]:
             value = _with_defaults(optimizers.get(config.get("optimizer")), value or {})
         elif key == "policy_kwargs":
             value = _with_defaults(POLICY_CLASSES.get(config.get("policy")), value or {})
-        return _comparable(value)
+        return comparable(value)
 
     return sorted(k for k in set(ours) | set(theirs)
                   if k not in skip and resolved(ours, k) != resolved(theirs, k))

@@ -30,7 +30,7 @@ import numpy as np
 from sklearn.base import clone
 
 from ._files import check_output_file
-from ._json import to_builtin
+from ._json import comparable, to_builtin
 from ._threads import one_blas_thread
 from ._validation import (
     as_generator,
@@ -455,7 +455,8 @@ def _resolve(env_id: str, env: gym.Env, given: dict[str, Any], own_model: bool =
 
     ``own_model``: the user passed a policy or feature object. A preset's ``mirror`` was
     chosen for its own features and policy (their symmetry is what makes it exact), so a
-    user's own features, feature settings or policy drop it unless ``mirror`` is given too;
+    user's own features, policy or settings for them (other than the preset's) drop it
+    unless ``mirror`` is given too;
     the preset's settings for building them (``policy_kwargs``, ``features_kwargs``) do not
     apply to an object and are dropped. ``policy_kind``: the kind of a policy object, which
     picks the preset's settings for that kind (e.g. the Bernoulli policy's learning rate).
@@ -465,7 +466,9 @@ def _resolve(env_id: str, env: gym.Env, given: dict[str, Any], own_model: bool =
     switched = [part for part in ("features", "policy")
                 if given.get(part) not in (None, cfg[part])]
     if given.get("mirror") is None and (own_model or switched or any(
-            given.get(f"{part}_kwargs") is not None for part in ("features", "policy"))):
+            given.get(f"{part}_kwargs") is not None
+            and comparable(given[f"{part}_kwargs"]) != comparable(cfg.get(f"{part}_kwargs", {}))
+            for part in ("features", "policy"))):
         cfg["mirror"] = None
     # settings that belong to one policy kind (e.g. its learning rate) come before the user's
     cfg.update(cfg.pop("by_policy", {}).get(policy_kind or given.get("policy")
@@ -789,6 +792,9 @@ def train(env_id: str, *, episodes: int | None = None, seed: int = 0,
         (Pendulum-v1), a :class:`~linear_pg.symmetry.Mirror` any other; False turns it off.
         The mean (and a "linear" log sigma) is projected onto the mirror-symmetric ones at
         the start and after every update, and the symmetry is checked on every batch.
+        Default (None): the preset's, which is dropped with features, a policy, or
+        ``features_kwargs`` / ``policy_kwargs`` other than the preset's (its exactness was
+        checked for those only); give ``mirror=True`` to keep it.
     checkpoint_path : str, optional
         Save a checkpoint every ``checkpoint_every`` updates and at the end (atomically).
         Every setting must then be storable as JSON (checked before the first episode).

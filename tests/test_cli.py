@@ -1008,3 +1008,26 @@ def test_settings_differ_fills_in_defaults_and_compares_numbers_by_value():
     assert settings_differ(gauss, other) == ["env_kwargs", "policy_kwargs"]
     assert settings_differ(gauss, {**gauss, "optimizer": "adam"}) == [
         "optimizer", "optimizer_kwargs"]
+
+
+def test_the_preset_mirror_is_kept_with_its_own_kwargs_and_a_note_says_when_dropped(
+        tmp_path, capsys):
+    # --features-kwargs / --policy-kwargs turned Pendulum's mirror off silently, even when
+    # they were the preset's own
+    from linear_pg.presets import get_preset
+
+    preset = get_preset("Pendulum-v1")
+    base = ["train", "Pendulum-v1", "--episodes", "1", "--batch", "1", "--quiet"]
+    code, _, err = run_cli([*base, "--out", tmp_path / "own", "--policy-kwargs",
+                            json.dumps(preset["policy_kwargs"]), "--features-kwargs",
+                            json.dumps(preset["features_kwargs"])], capsys)
+    assert code == 0 and "mirror" not in err
+    assert load_run_dir(tmp_path / "own" / "seed-0").config["mirror"] is not None
+    code, _, err = run_cli([*base, "--out", tmp_path / "other", "--policy-kwargs",
+                            '{"init_log_std": 0.0}'], capsys)
+    assert code == 0 and "preset mirror" in err and "add --mirror to keep it" in err
+    assert load_run_dir(tmp_path / "other" / "seed-0").config["mirror"] is None
+    code, _, err = run_cli([*base, "--out", tmp_path / "kept", "--mirror", "--policy-kwargs",
+                            '{"init_log_std": 0.0}'], capsys)
+    assert code == 0 and "preset mirror" not in err
+    assert load_run_dir(tmp_path / "kept" / "seed-0").config["mirror"] is not None
