@@ -421,8 +421,11 @@ def train_kwargs(config: dict[str, Any]) -> dict[str, Any]:
     ``policy_config`` (the policy's size, which train sets) is dropped.
 
     A run resumed to another total of episodes cannot be trained again in one call (its
-    decaying step size was scheduled for the earlier total until then): ValueError. A run
-    trained from a policy or feature object of your own needs it passed again as well.
+    decaying step size was scheduled for the earlier total until then): ValueError. A
+    feature object of a built-in class (``PolyFeatures(degree=3)``) is named with its
+    recorded settings, and fitted again as train fits such an object given unfitted; a
+    policy object, or a feature map of your own class or fitted on other data, needs to be
+    passed again as well.
 
     Examples
     --------
@@ -431,6 +434,15 @@ def train_kwargs(config: dict[str, Any]) -> dict[str, Any]:
     >>> bool(np.array_equal(again.policy.theta, run.policy.theta))
     True
     """
+    if not isinstance(config, dict):
+        raise TypeError(f"config must be a run's recorded config (a dict), got "
+                        f"{type(config).__name__}")
+    if isinstance(config.get("config"), dict) and "env_id" in config:
+        config = config["config"]        # config.json as a whole: its "config" entry
+    if "episodes" not in config:
+        raise ValueError(f"config must be a run's recorded config (Run.config, or the "
+                         f"'config' entry of its config.json), with 'episodes' among its "
+                         f"keys; got keys {sorted(map(str, config))}")
     cfg = dict(config)
     if cfg.get("resumed"):
         raise ValueError(f"this run was resumed from another total of episodes "
@@ -440,6 +452,12 @@ def train_kwargs(config: dict[str, Any]) -> dict[str, Any]:
     kwargs = {k: v for k, v in cfg.items() if k in settings}
     features = cfg.get("features")
     kwargs["features"] = features.get("name") if isinstance(features, dict) else features
+    if isinstance(features, dict) and features.get("name") in FEATURE_CLASSES:
+        # an object of a built-in class was recorded with its settings, not its kwargs
+        settings = {k: v for k, v in features.items() if k != "name"}
+        built = FEATURE_CLASSES[features["name"]](**kwargs.get("features_kwargs") or {})
+        if comparable(to_builtin(built.get_params())) != comparable(settings):
+            kwargs["features_kwargs"] = settings
     if kwargs.get("max_grad_norm") is None:
         kwargs["max_grad_norm"] = math.inf          # recorded None: no clipping
     if kwargs.get("mirror") is None:

@@ -707,3 +707,26 @@ def test_a_run_resumed_to_another_total_says_so(tmp_path):
     finished = resume(path)
     assert "resumed" not in finished.config
     assert finished.train_kwargs() == train("CartPole-v1", episodes=8, seed=0).train_kwargs()
+
+
+def test_a_feature_object_and_config_json_as_a_whole_are_replayed(tmp_path):
+    # a built-in feature object's settings (PolyFeatures(degree=3)) were replaced by the
+    # class defaults, and config.json given whole gave near-empty kwargs without a word
+    import json
+
+    from linear_pg.features import PolyFeatures, RawFeatures
+    from linear_pg.rundir import write_run
+    from linear_pg.trainer import train_kwargs
+
+    for features in (PolyFeatures(degree=3), RawFeatures(scale=[2.0, 1.0, 0.5, 1.0])):
+        run = train("CartPole-v1", episodes=4, seed=1, features=features)
+        again = train("CartPole-v1", seed=1, **run.train_kwargs())
+        assert again.config["features"] == run.config["features"]
+        np.testing.assert_array_equal(again.policy.theta, run.policy.theta)
+    write_run(run, tmp_path / "seed-1")
+    whole = json.loads((tmp_path / "seed-1" / "config.json").read_text())
+    assert train_kwargs(whole) == run.train_kwargs()
+    with pytest.raises(ValueError, match="'episodes' among its keys; got keys"):
+        train_kwargs({"env_id": "CartPole-v1", "seed": 1})
+    with pytest.raises(TypeError, match="config must be a run's recorded config"):
+        train_kwargs([("episodes", 3)])
