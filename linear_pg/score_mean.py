@@ -35,10 +35,14 @@ How the expectation is taken:
 - the Gaussian: by ``n_samples`` actions drawn at each state. Entry i at state t gives the
   sample mean m_ti and its standard error se_ti = sd_ti / sqrt(n); under the identity
   z_ti = m_ti / se_ti is close to standard normal, and the check fails when some
-  |z_ti| > ``z_max``. At the default 5 a correct score fails with probability about 6e-7
-  per entry and state, so about 6e-5 for 100 entries and states together. A bug is seen
-  where it moves the mean by more than about z_max sd / sqrt(n): the clipped action's
-  bias, at states whose mean lies within a few sigma of a bound.
+  |z_ti| > ``z_max``. For a normal mean, z_max = 5 fails a correct score with probability
+  about 6e-7 per entry and state. The log-std score, eps^2 - 1 with eps standard normal,
+  is skewed, and the mean of n of them is close enough to normal only for n in the
+  thousands: measured on a 2-D action at 100 states (800 entries), a correct score failed
+  1 check in 100 at n = 1,000 and none in 100 at the default 10,000 (at n = 100, 20
+  states: 7 in 200; at n = 10: 156 in 200). n_samples below ``MIN_N_SAMPLES`` = 1,000 is
+  refused. A bug is seen where it moves the mean by more than about z_max sd / sqrt(n):
+  the clipped action's bias, at states whose mean lies within a few sigma of a bound.
 """
 
 from __future__ import annotations
@@ -62,6 +66,8 @@ from .gradcheck import (
 from .policies.base import LinearPolicy, check_policy
 
 DEFAULT_N_SAMPLES = 10_000
+#: Fewest actions per state for the z-test of a sampled mean (see the module docstring).
+MIN_N_SAMPLES = 1_000
 DEFAULT_Z_MAX = 5.0
 DEFAULT_TOL = 1e-6
 #: Scores held in memory at once by the sampled check (states x samples x parameters).
@@ -136,7 +142,8 @@ def check_score_mean(policy: LinearPolicy, X: object,
         before taking the score, clip inside ``score``). Default
         ``policy.grad_log_prob``.
     n_samples : int, default 10_000
-        Actions drawn per state for a Gaussian policy (discrete ones are enumerated).
+        Actions drawn per state for a Gaussian policy, at least ``MIN_N_SAMPLES`` (1,000)
+        for the z-test to hold; unused by discrete ones, whose actions are enumerated.
     seed : int or np.random.Generator, default 0
         Seeds the actions drawn.
     z_max : float, default 5.0
@@ -167,7 +174,16 @@ def check_score_mean(policy: LinearPolicy, X: object,
     """
     check_policy(policy)
     X = check_features(X, policy.n_features)
-    n_samples = check_int(n_samples, "n_samples", low=2)
+    if X.shape[0] == 0:
+        raise ValueError(f"X must hold at least one state (a row of {policy.n_features} "
+                         f"features), got shape {X.shape}")
+    n_samples = check_int(n_samples, "n_samples", low=1)
+    if n_samples < MIN_N_SAMPLES and not hasattr(policy, "probs"):
+        raise ValueError(f"n_samples must be >= {MIN_N_SAMPLES}, got {n_samples}: the mean "
+                         f"of fewer sampled scores (the log-std one, eps^2 - 1, is skewed) is "
+                         f"too far from normal for the z-test, which fails correct scores "
+                         f"(7 checks in 200 at n_samples=100 on 20 states)")
+
     z_max = check_real(z_max, "z_max", low=0.0, low_open=True)
     tol = check_real(tol, "tol", low=0.0, low_open=True)
     abs_floor = check_real(abs_floor, "abs_floor", low=0.0, low_open=True)

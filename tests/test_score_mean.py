@@ -72,8 +72,8 @@ def test_clipped_action_fails_only_near_the_bound():
 def test_same_seed_same_report_and_inputs_unchanged():
     policy, before = GaussianPolicy(3, 2, init_scale=0.5, seed=1), X.copy()
     theta = policy.theta.copy()
-    a = check_score_mean(policy, X, n_samples=500, seed=3)
-    b = check_score_mean(policy, X, n_samples=500, seed=np.random.default_rng(3))
+    a = check_score_mean(policy, X, n_samples=1000, seed=3)
+    b = check_score_mean(policy, X, n_samples=1000, seed=np.random.default_rng(3))
     assert a.rows == b.rows
     np.testing.assert_array_equal(X, before)
     np.testing.assert_array_equal(policy.theta, theta)
@@ -93,16 +93,22 @@ def test_bad_input_is_named():
         check_score_mean(object(), X)
     with pytest.raises(ValueError, match=r"X must have shape \(T, 3\)"):
         check_score_mean(policy, np.ones((2, 4)))
-    with pytest.raises(ValueError, match="n_samples must be >= 2"):
-        check_score_mean(policy, X, n_samples=1)
+    with pytest.raises(ValueError, match="n_samples must be >= 1, got 0"):
+        check_score_mean(policy, X, n_samples=0)
+    # a correct score failed the z-test often below a thousand samples (7 in 200 at 100)
+    with pytest.raises(ValueError, match="n_samples must be >= 1000, got 999: the mean"):
+        check_score_mean(policy, X, n_samples=999)
+    assert check_score_mean(SoftmaxPolicy(3, 2), X, n_samples=1).exact   # enumerated
+    with pytest.raises(ValueError, match=r"X must hold at least one state .* shape \(0, 3\)"):
+        check_score_mean(policy, np.ones((0, 3)))
     with pytest.raises(ValueError, match="z_max must be > 0"):
         check_score_mean(policy, X, z_max=0.0)
     with pytest.raises(TypeError, match=r"score is called as score\(policy, X, A\)"):
         check_score_mean(policy, X, score=lambda X, A: X)
-    with pytest.raises(ValueError, match=r"score must return shape \(40, 4\) \(one row per "
+    with pytest.raises(ValueError, match=r"score must return shape \(4000, 4\) \(one row per "
                                          r"action; its columns are W \(3\), then log_std "
-                                         r"\(1\)\), got shape \(40, 3\)"):
-        check_score_mean(policy, X[:4], n_samples=10, score=lambda p, X, A: X)
+                                         r"\(1\)\), got shape \(4000, 3\)"):
+        check_score_mean(policy, X[:4], n_samples=1000, score=lambda p, X, A: X)
     with pytest.raises(TypeError, match="the return value of score must be numeric"):
         check_score_mean(policy, X, score=lambda p, X, A: "oops")
 
@@ -138,12 +144,12 @@ def test_it_finds_a_bias_not_a_wrong_formula():
 def test_many_states_are_checked_in_chunks(monkeypatch):
     import linear_pg.score_mean as score_mean
     policy = GaussianPolicy(3, 2, log_std_mode="linear", init_scale=0.5, seed=1)
-    whole = check_score_mean(policy, X, n_samples=500, seed=4)
-    monkeypatch.setattr(score_mean, "CHUNK_ENTRIES", 500 * policy.n_params)  # one state
+    whole = check_score_mean(policy, X, n_samples=1000, seed=4)
+    monkeypatch.setattr(score_mean, "CHUNK_ENTRIES", 1000 * policy.n_params)  # one state
     calls = []
-    chunked = check_score_mean(policy, X, n_samples=500, seed=4,
+    chunked = check_score_mean(policy, X, n_samples=1000, seed=4,
                                score=lambda p, X, A: calls.append(len(X)) or p.grad_log_prob(
                                    X, A))
-    assert calls == [500] * 4 and whole and chunked
+    assert calls == [1000] * 4 and whole and chunked
     # one generator, drawn in the same order: the same actions
     assert [r.max_abs for r in whole.rows] == [r.max_abs for r in chunked.rows]
