@@ -88,12 +88,12 @@ def resume(path: str | os.PathLike, *, episodes: int | None = None,
     cfg = dict(run.config)
     cfg["episodes"] = check_int(cfg["episodes"] if episodes is None else episodes,
                                 "episodes", low=1)
+    _rewind(run, state["updates"])        # first: the episodes trained on are those kept
     if cfg["episodes"] != run.config["episodes"]:
         # trained so far toward another total (its step-size schedule, its last batch):
         # recorded, so that the config is not taken for a fresh run's
         cfg["resumed"] = [*cfg.get("resumed", []),
                           {"at_episode": run.n_episodes, "episodes_before": run.config["episodes"]}]
-    _rewind(run, state["updates"])
     if run.n_episodes >= cfg["episodes"]:
         raise ValueError(f"the run in {str(path)!r} has already trained {run.n_episodes} "
                          f"episodes; pass episodes= above that to train it further")

@@ -69,6 +69,10 @@ def test_ctrl_c_inside_a_batch_then_resume_is_the_uninterrupted_run(where, tmp_p
     assert part.update_episodes.size == {"collecting": 2, "stepping": 3}[where]
     assert load_run(path).train_state["updates"] == 2
     _same(resume(path), whole)
+    # to another total: it goes on from episode 6 (the batch caught stepping is redone),
+    # which the config recorded as 9
+    assert resume(path, episodes=15).config["resumed"] == [
+        {"at_episode": 6, "episodes_before": 12}]
 
 
 def test_resume_to_more_episodes_and_keep_saving(tmp_path):
