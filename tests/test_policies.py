@@ -272,6 +272,8 @@ def test_act_is_the_most_likely_action():
          ["A must be a rectangular array"]),
         (lambda: GaussianPolicy(2, 1).log_prob([[1.0, 2.0], [1.0]], [0.0, 0.0]), ValueError,
          ["X must be a rectangular array"]),
+        (lambda: GaussianPolicy(2, 2).log_prob(np.ones((2, 2)), [[1.0, 2.0], [1.0]]),
+         ValueError, ["A must be a rectangular array"]),
         (lambda: setattr(SoftmaxPolicy(1, 2), "theta", [2**2000, 0]), ValueError,
          ["theta", "too large for float64"]),
         (lambda: SoftmaxPolicy(1, 2).log_prob(np.array([["2020-01-01"]], "datetime64[D]"), [0]),

@@ -9,6 +9,7 @@ import numpy as np
 from .._validation import (
     SeedLike,
     as_float_array,
+    as_rectangular_array,
     check_choice,
     check_finite,
     check_generator,
@@ -217,7 +218,7 @@ class GaussianPolicy(LinearPolicy):
         return np.exp(self._log_std(self._features(X)))
 
     def _actions(self, A: object, n_rows: int) -> np.ndarray:
-        arr = np.asarray(A)
+        arr = as_rectangular_array(A, "A")
         if arr.dtype.kind not in "iuf":          # not bool, complex, strings or objects
             raise TypeError(f"A must hold real-valued actions, got dtype {arr.dtype}")
         arr = arr.astype(np.float64)
