@@ -8,11 +8,12 @@ message on stderr with exit code 2, so a bad argument never ends in a traceback.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import math
 import os
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any, NoReturn
 
@@ -280,8 +281,9 @@ def _train_into(env_id: str, out: Path, seeds: list[int], n_jobs: int, progress:
     if len(seeds) == 1:
         callback = _Progress(f"{env_id} seed {seeds[0]}", enabled=progress)
         try:
-            run = train(env_id, seed=seeds[0], callback=callback,
-                        checkpoint_path=_checkpoint_path(out, seeds[0]), **train_kwargs)
+            with _quiet_idle_envs():
+                run = train(env_id, seed=seeds[0], callback=callback,
+                            checkpoint_path=_checkpoint_path(out, seeds[0]), **train_kwargs)
         finally:
             callback.close()
         write_run(run, seed_dir(out, seeds[0]), checkpoint=False)   # train saved it
@@ -317,8 +319,9 @@ def _train_seed_to_dir(env_id: str, out: Path, train_kwargs: dict[str, Any], see
     from .rundir import seed_dir, write_run
     from .trainer import train
 
-    run = train(env_id, seed=seed, callback=callback,
-                checkpoint_path=_checkpoint_path(out, seed), **train_kwargs)
+    with _quiet_idle_envs():
+        run = train(env_id, seed=seed, callback=callback,
+                    checkpoint_path=_checkpoint_path(out, seed), **train_kwargs)
     write_run(run, seed_dir(out, seed), checkpoint=False)          # train saved it
     return run
 
@@ -517,6 +520,7 @@ def cmd_train(args: argparse.Namespace) -> int:
     n_jobs = args.jobs if args.jobs is not None else min(args.seeds, os.cpu_count() or 1)
     held = {d.name for d in _runs_in(out)}
     replaced = [seed_dir(out, s).name for s in seeds if seed_dir(out, s).name in held]
+    _warn_idle_envs(env_id, args)
     runs = train_to_dir(env_id, out, seeds, n_jobs=n_jobs, progress=not args.quiet,
                         **_train_kwargs(args))
     if not runs:                          # a Ctrl-C before any seed could save anything
@@ -540,6 +544,38 @@ def cmd_train(args: argparse.Namespace) -> int:
         _warn_other_settings(out, older, runs[0].config)
     print(f"wrote {', '.join(str(p) for p in figures)}")
     return _exit_code(runs)
+
+
+def _warn_idle_envs(env_id: str, args: argparse.Namespace) -> None:
+    """Before training: say so (in the options' names) when --n-envs is more than the
+    episodes per update, instead of train's IdleEnvsWarning from every seed."""
+    from .trainer import resolved_settings
+
+    if args.n_envs <= 1:
+        return
+    settings = {k: v for k, v in _train_kwargs(args).items() if k != "checkpoint_every"}
+    try:
+        batch = resolved_settings(env_id, **settings)["batch_episodes"]
+    except (ValueError, TypeError):
+        return                              # train says what is wrong with the settings
+    if args.n_envs > batch:
+        whose = "--batch" if args.batch is not None else "the preset's --batch"
+        print(f"warning: --n-envs {args.n_envs} is more than the episodes per update "
+              f"({whose} {batch}): {args.n_envs - batch} of the {args.n_envs} "
+              f"sub-environments step idle; give --n-envs {batch} or a larger --batch",
+              file=sys.stderr)
+
+
+@contextlib.contextmanager
+def _quiet_idle_envs() -> Iterator[None]:
+    """A context in which train's IdleEnvsWarning is not shown (the CLI said it once)."""
+    import warnings
+
+    from .trainer import IdleEnvsWarning
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", IdleEnvsWarning)
+        yield
 
 
 def _preset_mirror(env_id: str) -> bool:

@@ -410,6 +410,28 @@ def fit_feature_map(features: FeatureMap, env: gym.Env, rng: np.random.Generator
 
 
 # ---------------------------------------------------------------------------- train
+class IdleEnvsWarning(UserWarning):
+    """``n_envs`` is more than ``batch_episodes``: some sub-environments step idle."""
+
+
+def resolved_settings(env_id: str, **settings: Any) -> dict[str, Any]:
+    """The settings ``train(env_id, **settings)`` would use: its preset overridden by the
+    given ones (names, not policy or feature objects) and checked, as ``Run.config``
+    records them before the features are fitted and the policy is built.
+
+    Examples
+    --------
+    >>> resolved_settings("Pendulum-v1", batch_episodes=4)["optimizer"]
+    'npg'
+    """
+    env_kwargs = settings.get("env_kwargs")
+    env = make_env(env_id, env_kwargs if env_kwargs is not None else preset_env_kwargs(env_id))
+    try:
+        return _resolve(env_id, env, settings)
+    finally:
+        env.close()
+
+
 def train_kwargs(config: dict[str, Any]) -> dict[str, Any]:
     """The keyword arguments of :func:`train` that a run's recorded ``config`` stands for.
 
@@ -912,7 +934,7 @@ def train(env_id: str, *, episodes: int | None = None, seed: int = 0,
                           f"{cfg['batch_episodes']}: each update starts only "
                           f"{cfg['batch_episodes']} episode(s), so {idle} of the {n_envs} "
                           f"sub-environments step idle; give n_envs <= batch_episodes",
-                          UserWarning, stacklevel=3)
+                          IdleEnvsWarning, stacklevel=3)
         env.close()
         env = make_env(env_id, cfg["env_kwargs"], n_envs)
 

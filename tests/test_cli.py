@@ -1031,3 +1031,18 @@ def test_the_preset_mirror_is_kept_with_its_own_kwargs_and_a_note_says_when_drop
                             '{"init_log_std": 0.0}'], capsys)
     assert code == 0 and "preset mirror" not in err
     assert load_run_dir(tmp_path / "kept" / "seed-0").config["mirror"] is not None
+
+
+def test_idle_sub_environments_are_said_once_in_the_options_names(tmp_path, capsys):
+    # train's Python warning (trainer.py:NNN: UserWarning: n_envs=4 ... batch_episodes=1)
+    # was printed by every seed, in the library's argument names
+    code, _, err = run_cli(["train", "CartPole-v1", "--episodes", "2", "--seeds", "2",
+                            "--jobs", "1", "--n-envs", "4", "--out", tmp_path / "r",
+                            "--quiet"], capsys)
+    assert code == 0
+    assert err.count("warning:") == 1 and "UserWarning" not in err
+    assert ("--n-envs 4 is more than the episodes per update (the preset's --batch 1): 3 of "
+            "the 4 sub-environments step idle; give --n-envs 1 or a larger --batch") in err
+    code, _, err = run_cli(["train", "CartPole-v1", "--episodes", "4", "--n-envs", "2",
+                            "--batch", "2", "--out", tmp_path / "s", "--quiet"], capsys)
+    assert code == 0 and "warning" not in err
