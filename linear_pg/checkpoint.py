@@ -281,7 +281,9 @@ def load_checkpoint(path: str | os.PathLike) -> dict[str, Any]:
     if not path.exists():
         raise FileNotFoundError(f"checkpoint {str(path)!r} does not exist")
     if path.is_dir():
-        inside = sorted(str(p) for p in path.glob("**/checkpoint.npz"))[:3]
+        # two levels at most (a seed directory, a directory of them): not a whole disk
+        inside = sorted(str(p) for pattern in ("checkpoint.npz", "*/checkpoint.npz")
+                        for p in path.glob(pattern))[:3]
         hint = (f"; it holds {', '.join(inside)}" if inside else "") + \
             "; linear_pg.rundir.load_run_dir(path) loads a seed directory (one holding " \
             "checkpoint.npz)"

@@ -488,3 +488,15 @@ def test_a_directory_given_as_a_checkpoint_is_told_what_it_holds(tmp_path):
                                          r".*seed-0/checkpoint.npz; linear_pg.rundir."
                                          r"load_run_dir\(path\) loads a seed directory"):
         load_run(tmp_path / "runs")
+
+
+def test_a_directory_given_as_a_checkpoint_is_searched_two_levels_deep(tmp_path):
+    # load_run("/") globbed the whole disk for checkpoint.npz
+    from linear_pg.rundir import write_run
+
+    write_run(train("CartPole-v1", episodes=2, seed=0), tmp_path / "a" / "b" / "seed-0")
+    with pytest.raises(ValueError, match="is a directory, not a checkpoint file; "
+                                         "linear_pg.rundir.load_run_dir"):
+        load_run(tmp_path)
+    with pytest.raises(ValueError, match="it holds .*b/seed-0/checkpoint.npz"):
+        load_run(tmp_path / "a" / "b")
