@@ -308,6 +308,10 @@ class GradCheckRow:
     passed: bool
 
 
+UNTESTED_POLICY_ADVICE = ("use inputs where the gradient is not ~0 (smaller logits, "
+                          "nonzero features and weights)")
+
+
 class CheckVerdict:
     """What the reports of the checks share: rows, truthiness and "nothing was tested".
 
@@ -320,6 +324,8 @@ class CheckVerdict:
     rows: list[GradCheckRow]
     scale: float
     nonfinite: str
+    advice: str = UNTESTED_POLICY_ADVICE
+    """What to do when nothing was tested."""
 
     @property
     def untested_scale(self) -> float:  # pragma: no cover - each report defines it
@@ -363,8 +369,7 @@ class CheckVerdict:
             return f"FAIL: {self.nonfinite}"
         if not self.tested:
             return (f"FAIL: nothing was tested: every entry is at most {self.scale:.2e} "
-                    f"({too_small}), so any entries that small would pass; use inputs where "
-                    f"the gradient is not ~0 (smaller logits, nonzero weights)")
+                    f"({too_small}), so any entries that small would pass; {self.advice}")
         relation = "<=" if self.passed else ">"
         return (f"{'PASS' if self.passed else 'FAIL'}: {statistic} {self.max_error:.2e} "
                 f"{relation} {threshold}")
@@ -416,6 +421,8 @@ class GradCheckReport(CheckVerdict):
     """What would make a failed gradient pass, when the check can tell (e.g. the layout)."""
     nonfinite: str = ""
     """Where the analytic (or numerical) gradient first holds NaN or inf, if anywhere."""
+    advice: str = UNTESTED_POLICY_ADVICE
+    """What to do when nothing was tested (it depends on what was checked)."""
 
     @property
     def untested_scale(self) -> float:
@@ -676,6 +683,7 @@ def check_function(name: str, f: Callable[[np.ndarray], object],
     numeric = numerical_jacobian(f, theta, step)
     analytic = _analytic(grad(theta.copy()), "grad")
     report = _compare(name, analytic, numeric, [(name, slice(None))], tol, step, abs_floor)
+    report.advice = "check at a theta where the gradient is not ~0"
     return _with_hint(report, None, analytic, numeric)
 
 

@@ -287,8 +287,13 @@ def test_a_saturated_policy_is_not_tested_and_does_not_pass():
     assert all(row.passed for row in report.rows)       # each error is below tol ...
     assert not report.tested and not report.passed      # ... yet nothing was compared
     assert "nothing was tested" in str(report) and "PASS" not in str(report)
+    assert "smaller logits" in str(report)
     with pytest.raises(GradCheckError, match="nothing was tested"):
         report.raise_if_failed()
+    # a function of theta has no logits: the advice was the policy checks' all the same
+    flat = check_function("x^2", lambda t: float(t @ t), lambda t: 2 * t, np.zeros(2))
+    assert not flat.tested and "logits" not in str(flat)
+    assert str(flat).endswith("check at a theta where the gradient is not ~0")
     # an unlikely action has a score of size |x|: compared, and the wrong sign fails
     unlikely = np.argmin(X @ policy.W, axis=1)
     assert check_grad_log_prob(policy, X, unlikely).tested
