@@ -79,7 +79,16 @@ class SGD:
     ``fisher="expected"``)."""
 
     def __init__(self, lr: float = 0.01) -> None:
-        self.lr = check_real(lr, "lr", low=0.0, low_open=True)
+        self.lr = lr
+
+    @property
+    def lr(self) -> float:
+        """The step size, a float > 0 (checked when set: ``opt.lr = -1`` is a ValueError)."""
+        return self._lr
+
+    @lr.setter
+    def lr(self, value: float) -> None:
+        self._lr = check_real(value, "lr", low=0.0, low_open=True)
 
     def step(self, g: object, scores: object = None, fisher_matrix: object = None
              ) -> np.ndarray:
@@ -113,7 +122,7 @@ class SGD:
 
     def set_lr(self, lr: float) -> None:
         """Change the step size (for a schedule): the learning rate; delta for "npg"."""
-        self.lr = check_real(lr, "lr", low=0.0, low_open=True)
+        self.lr = lr
 
     def get_state(self) -> dict[str, np.ndarray]:
         """The optimizer's state as arrays that are copies of its own (a checkpoint stores
@@ -244,7 +253,7 @@ class NaturalGradient(SGD):
 
     def __init__(self, delta: float = 0.01, damping: float = 1e-4,
                  eta: float | None = None, fisher: str = "sampled") -> None:
-        self.delta = check_real(delta, "delta", low=0.0, low_open=True)
+        self.delta = delta
         self.damping = check_real(damping, "damping", low=0.0)
         self.eta = None if eta is None else check_real(eta, "eta", low=0.0, low_open=True)
         self.fisher = check_choice(fisher, "fisher", FISHER_ESTIMATES)
@@ -260,6 +269,15 @@ class NaturalGradient(SGD):
         return self.fisher == "expected"
 
     @property
+    def delta(self) -> float:
+        """The KL size of a step, a float > 0 (checked when set)."""
+        return self._delta
+
+    @delta.setter
+    def delta(self, value: float) -> None:
+        self._delta = check_real(value, "delta", low=0.0, low_open=True)
+
+    @property
     def lr(self) -> float:
         """The step size as the other optimizers name it: here the KL size ``delta``
         (``train(optimizer="npg", lr=...)`` sets it)."""
@@ -271,7 +289,7 @@ class NaturalGradient(SGD):
 
     def set_lr(self, lr: float) -> None:
         """Change the KL size delta (a learning-rate schedule scales the step's KL)."""
-        self.delta = check_real(lr, "lr", low=0.0, low_open=True)
+        self._delta = check_real(lr, "lr", low=0.0, low_open=True)
 
     def _n_params(self) -> int | None:
         return None             # stateless: the size is that of the scores or F given

@@ -403,3 +403,19 @@ def test_every_optimizer_has_an_lr_the_natural_gradients_is_its_kl_size():
     with pytest.raises(ValueError, match="lr must be > 0"):
         opt.lr = -1.0
     assert make_optimizer("adam", 0.1).lr == 0.1 and make_optimizer("sgd", 0.3).lr == 0.3
+
+
+@pytest.mark.parametrize("name", ["sgd", "adam", "npg"])
+def test_a_step_size_set_on_the_optimizer_is_checked(name):
+    # opt.lr = -1 was taken silently by SGD and Adam (descent instead of ascent), as was
+    # NaturalGradient's delta
+    opt = make_optimizer(name, 0.1)
+    for bad in (-1.0, 0.0, float("nan")):
+        with pytest.raises(ValueError, match="lr must be (> 0|finite)"):
+            opt.lr = bad
+    assert opt.lr == 0.1
+    opt.lr = 0.2
+    np.testing.assert_allclose(opt.lr, 0.2)
+    if name == "npg":
+        with pytest.raises(ValueError, match="delta must be > 0"):
+            opt.delta = -0.5
