@@ -54,7 +54,8 @@ def class_path(cls: type) -> str:
     return f"{cls.__module__}.{cls.__qualname__}"
 
 
-def _versions() -> dict[str, str]:
+def library_versions() -> dict[str, str]:
+    """The versions of linear_pg, NumPy and gymnasium, recorded with every saved run."""
     import gymnasium
 
     from . import __version__
@@ -70,7 +71,7 @@ def _meta(run: Any) -> dict[str, Any]:
             "policy_kind": run.policy.kind, "policy_config": to_builtin(run.policy.get_config()),
             "features_config": run.features.get_config(),
             "policy_class": class_path(type(run.policy)),
-            "features_class": class_path(type(run.features)), "versions": _versions()}
+            "features_class": class_path(type(run.features)), "versions": library_versions()}
     state = getattr(run, "train_state", None)
     if state is not None:
         meta["train_state"] = {"updates": state["updates"], "rng": state["rng"]}

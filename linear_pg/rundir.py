@@ -69,6 +69,10 @@ def write_run(run: Any, directory: str | os.PathLike,
               ) -> dict[str, Path]:
     """Write a :class:`linear_pg.trainer.Run` as history.csv, config.json and checkpoint.npz.
 
+    config.json holds the env id, seed, stopped_reason, number of episodes, the moving
+    average's window, the run's ``config`` (its settings) and the versions of linear_pg,
+    NumPy and gymnasium that wrote it (same seed, same returns holds for the same ones).
+
     Parameters
     ----------
     run : Run
@@ -85,7 +89,7 @@ def write_run(run: Any, directory: str | os.PathLike,
     -------
     dict mapping "history", "config" and "checkpoint" to their paths.
     """
-    from .checkpoint import check_storable, save_checkpoint
+    from .checkpoint import check_storable, library_versions, save_checkpoint
 
     check_storable(run)                    # before anything is written
     directory = Path(directory)
@@ -100,7 +104,7 @@ def write_run(run: Any, directory: str | os.PathLike,
         writer.writerows(zip(*(history[c].tolist() for c in HISTORY_COLUMNS), strict=True))
     config = {"env_id": run.env_id, "seed": run.seed, "stopped_reason": run.stopped_reason,
               "n_episodes": run.n_episodes, "moving_average_window": window,
-              "config": run.config}
+              "config": run.config, "versions": library_versions()}
     paths["config"].write_text(json.dumps(config, indent=2) + "\n")
     if checkpoint:
         save_checkpoint(run, paths["checkpoint"])

@@ -500,3 +500,18 @@ def test_a_directory_given_as_a_checkpoint_is_searched_two_levels_deep(tmp_path)
         load_run(tmp_path)
     with pytest.raises(ValueError, match="it holds .*b/seed-0/checkpoint.npz"):
         load_run(tmp_path / "a" / "b")
+
+
+def test_config_json_records_the_versions_that_wrote_it(tmp_path):
+    # a checkpoint recorded them; config.json, read by people and by train_kwargs, did not
+    import json
+
+    import gymnasium
+
+    from linear_pg import __version__
+    from linear_pg.rundir import write_run
+
+    write_run(train("CartPole-v1", episodes=2, seed=0), tmp_path / "seed-0")
+    written = json.loads((tmp_path / "seed-0" / "config.json").read_text())
+    assert written["versions"] == {"linear_pg": __version__, "numpy": np.__version__,
+                                   "gymnasium": gymnasium.__version__}
