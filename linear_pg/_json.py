@@ -32,22 +32,42 @@ def to_builtin(obj: Any, *, finite_only: bool = False) -> Any:
 
 
 def comparable(value: Any) -> Any:
-    """``value`` in a form that compares settings by value: every number as a float (10
-    and 10.0 alike, but True is not 1), tuples and arrays as lists, dict keys as strings.
+    """``value`` in a form that compares settings by value: NumPy scalars and arrays as
+    Python numbers and lists, tuples as lists, dict keys as strings, and booleans tagged
+    (``10 == 10.0`` in Python, but True is not the setting 1).
 
     Examples
     --------
-    >>> comparable({"g": 10}) == comparable({"g": 10.0})
+    >>> comparable({"g": 10}) == comparable({"g": np.float64(10.0)})
     True
     >>> comparable([True]) == comparable([1])
     False
     """
+    if isinstance(value, np.ndarray | np.generic):
+        value = value.tolist()
     if isinstance(value, dict):
         return {str(k): comparable(v) for k, v in value.items()}
-    if isinstance(value, list | tuple | np.ndarray):
+    if isinstance(value, list | tuple):
         return [comparable(v) for v in value]
-    if isinstance(value, (bool, np.bool_)):
-        return ("bool", bool(value))       # True is not 1
-    if isinstance(value, (int, float, np.number)):
-        return float(value)
+    if isinstance(value, bool):
+        return ("bool", value)             # True is not 1
     return value
+
+
+def with_defaults(cls: type | None, kwargs: Any,
+                  owned: tuple[str, ...] = ("lr", "delta", "seed", "n_features", "n_actions",
+                                            "action_dim")) -> Any:
+    """``kwargs`` completed with the defaults of ``cls``'s constructor (except the
+    arguments in ``owned``, which train sets itself); ``kwargs`` as it is if it is not a
+    dict or ``cls`` is None."""
+    import inspect
+
+    if cls is None or not isinstance(kwargs, dict):
+        return kwargs
+    try:
+        params = inspect.signature(cls).parameters.values()
+    except (TypeError, ValueError):
+        return kwargs
+    defaults = {p.name: p.default for p in params
+                if p.default is not inspect.Parameter.empty and p.name not in owned}
+    return {**defaults, **kwargs}

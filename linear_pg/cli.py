@@ -559,7 +559,8 @@ def _warn_idle_envs(env_id: str, args: argparse.Namespace) -> None:
     except (ValueError, TypeError):
         return                              # train says what is wrong with the settings
     if args.n_envs > batch:
-        whose = "--batch" if args.batch is not None else "the preset's --batch"
+        whose = ("--batch" if args.batch is not None else
+                 "the preset's --batch" if _has_preset(env_id) else "the default --batch")
         print(f"warning: --n-envs {args.n_envs} is more than the episodes per update "
               f"({whose} {batch}): {args.n_envs - batch} of the {args.n_envs} "
               f"sub-environments step idle; give --n-envs {batch} or a larger --batch",
@@ -576,6 +577,17 @@ def _quiet_idle_envs() -> Iterator[None]:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", IdleEnvsWarning)
         yield
+
+
+def _has_preset(env_id: str) -> bool:
+    """Whether ``env_id`` has a preset of its own (else: defaults from its spaces)."""
+    from .presets import get_preset
+
+    try:
+        get_preset(env_id)
+    except ValueError:
+        return False
+    return True
 
 
 def _preset_mirror(env_id: str) -> bool:

@@ -11,6 +11,8 @@ Adam then starts from fresh moments.
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 from scipy.linalg import LinAlgError, cho_factor, cho_solve
 
@@ -80,6 +82,14 @@ class SGD:
 
     def __init__(self, lr: float = 0.01) -> None:
         self.lr = lr
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        """Unpickle, also an optimizer pickled before ``lr`` and ``delta`` were checked
+        properties (their values were plain attributes then)."""
+        for old, new in (("lr", "_lr"), ("delta", "_delta")):
+            if old in state:
+                state[new] = state.pop(old)
+        self.__dict__.update(state)
 
     @property
     def lr(self) -> float:

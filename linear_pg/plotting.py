@@ -235,12 +235,14 @@ def group_labels(paths: Sequence[str | os.PathLike],
     """Distinct legend names of run directories: the given labels, or the directory names.
 
     Directory names that collide (``x/run`` and ``y/run``) are replaced by the paths as
-    given; the same directory listed twice, or labels that repeat, are an error.
+    given; labels that repeat, or the same directory listed twice without labels, are an
+    error.
     """
     resolved = [Path(p).resolve() for p in paths]
     twice = sorted({str(p) for p in paths if resolved.count(Path(p).resolve()) > 1})
-    if twice:
-        raise ValueError(f"paths name the same run directory more than once: {twice}")
+    if twice and labels is None:
+        raise ValueError(f"paths name the same run directory more than once: {twice}; give "
+                         f"labels to draw it twice")
     if labels is not None:
         labels = [str(label) for label in labels]
         repeated = sorted({label for label in labels if labels.count(label) > 1})
@@ -311,8 +313,8 @@ def plot_run_dirs(paths: Sequence[str | os.PathLike], out: str | os.PathLike | N
     if threshold is None:
         threshold = reward_threshold(env_id) if not env_kwargs else None
         threshold_label = "reward threshold"
-    elif not np.isfinite(threshold):
-        raise ValueError(f"threshold must be a finite return, got {threshold}")
+    else:
+        threshold = check_real(threshold, "threshold")
     fig = learning_curve_figure(groups, title=title, threshold=threshold, window=window,
                                 threshold_label=threshold_label)
     return save_figure(fig, out if out is not None else Path(paths[0]) / "learning_curve")

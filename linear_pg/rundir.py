@@ -21,7 +21,7 @@ from typing import Any
 
 import numpy as np
 
-from ._json import comparable
+from ._json import comparable, with_defaults
 from ._validation import as_float_array, check_int
 
 HISTORY_FILE = "history.csv"
@@ -219,22 +219,6 @@ def recorded_env(run_dir: str | os.PathLike) -> tuple[str | None, dict[str, Any]
     return env_id, config.get("env_kwargs") or {}
 
 
-def _with_defaults(cls: type | None, kwargs: Any) -> Any:
-    """``kwargs`` completed with the defaults of ``cls``'s constructor."""
-    import inspect
-
-    if cls is None or not isinstance(kwargs, dict):
-        return kwargs
-    try:
-        params = inspect.signature(cls).parameters.values()
-    except (TypeError, ValueError):
-        return kwargs
-    owned = ("lr", "delta", "seed", "n_features", "n_actions", "action_dim")  # set by train
-    defaults = {p.name: p.default for p in params
-                if p.default is not inspect.Parameter.empty and p.name not in owned}
-    return {**defaults, **kwargs}
-
-
 def settings_differ(ours: dict[str, Any], theirs: dict[str, Any]) -> list[str]:
     """The training settings (``config`` entries) in which two recorded runs differ.
 
@@ -254,10 +238,12 @@ def settings_differ(ours: dict[str, Any], theirs: dict[str, Any]) -> list[str]:
 
     def resolved(config: dict[str, Any], key: str) -> Any:
         value = config.get(key)
+        name = config.get(key.removesuffix("_kwargs"))
+        name = name if isinstance(name, str) else None       # a hand-edited file
         if key == "optimizer_kwargs":
-            value = _with_defaults(optimizers.get(config.get("optimizer")), value or {})
+            value = with_defaults(optimizers.get(name), value or {})
         elif key == "policy_kwargs":
-            value = _with_defaults(POLICY_CLASSES.get(config.get("policy")), value or {})
+            value = with_defaults(POLICY_CLASSES.get(name), value or {})
         return comparable(value)
 
     return sorted(k for k in set(ours) | set(theirs)

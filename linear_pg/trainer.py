@@ -30,7 +30,7 @@ import numpy as np
 from sklearn.base import clone
 
 from ._files import check_output_file
-from ._json import comparable, to_builtin
+from ._json import comparable, to_builtin, with_defaults
 from ._threads import one_blas_thread
 from ._validation import (
     as_generator,
@@ -424,6 +424,17 @@ def resolved_settings(env_id: str, **settings: Any) -> dict[str, Any]:
     >>> resolved_settings("Pendulum-v1", batch_episodes=4)["optimizer"]
     'npg'
     """
+    allowed = set(inspect.signature(train).parameters) - {
+        "env_id", "seed", "callback", "checkpoint_path", "checkpoint_every"}
+    unknown = sorted(set(settings) - allowed)
+    if unknown:
+        raise TypeError(f"resolved_settings got settings train does not take: {unknown}; "
+                        f"they are among {sorted(allowed)}")
+    for part, cls in (("policy", LinearPolicy), ("features", FeatureMap)):
+        if isinstance(settings.get(part), cls):
+            raise TypeError(f"resolved_settings takes names only: {part} is a "
+                            f"{type(settings[part]).__name__} object; train(...).config "
+                            f"records the settings used with it")
     env_kwargs = settings.get("env_kwargs")
     env = make_env(env_id, env_kwargs if env_kwargs is not None else preset_env_kwargs(env_id))
     try:
@@ -477,8 +488,12 @@ def train_kwargs(config: dict[str, Any]) -> dict[str, Any]:
     if isinstance(features, dict) and features.get("name") in FEATURE_CLASSES:
         # an object of a built-in class was recorded with its settings, not its kwargs
         settings = {k: v for k, v in features.items() if k != "name"}
-        built = FEATURE_CLASSES[features["name"]](**kwargs.get("features_kwargs") or {})
-        if comparable(to_builtin(built.get_params())) != comparable(settings):
+        try:
+            built = FEATURE_CLASSES[features["name"]](**kwargs.get("features_kwargs") or {})
+        except TypeError:           # a hand-edited file: train says what is wrong with it
+            built = None
+        if built is not None and \
+                comparable(to_builtin(built.get_params())) != comparable(settings):
             kwargs["features_kwargs"] = settings
     if kwargs.get("max_grad_norm") is None:
         kwargs["max_grad_norm"] = math.inf          # recorded None: no clipping
@@ -487,6 +502,18 @@ def train_kwargs(config: dict[str, Any]) -> dict[str, Any]:
     if kwargs.get("lr_schedule", "constant") != "linear":
         kwargs.pop("lr_end", None)
     return kwargs
+
+
+def _other_kwargs(part: str, preset: dict[str, Any], given: dict[str, Any]) -> bool:
+    """Whether ``given`` sets ``<part>_kwargs`` other than the preset's for its features
+    or policy (compared by value, with the class's defaults filled in)."""
+    kwargs = given.get(f"{part}_kwargs")
+    if kwargs is None:
+        return False
+    classes = FEATURE_CLASSES if part == "features" else POLICY_CLASSES
+    cls = classes.get(preset[part]) if isinstance(preset[part], str) else None
+    return comparable(with_defaults(cls, kwargs)) != \
+        comparable(with_defaults(cls, preset.get(f"{part}_kwargs", {})))
 
 
 def _resolve(env_id: str, env: gym.Env, given: dict[str, Any], own_model: bool = False,
@@ -506,9 +533,7 @@ def _resolve(env_id: str, env: gym.Env, given: dict[str, Any], own_model: bool =
     switched = [part for part in ("features", "policy")
                 if given.get(part) not in (None, cfg[part])]
     if given.get("mirror") is None and (own_model or switched or any(
-            given.get(f"{part}_kwargs") is not None
-            and comparable(given[f"{part}_kwargs"]) != comparable(cfg.get(f"{part}_kwargs", {}))
-            for part in ("features", "policy"))):
+            _other_kwargs(part, cfg, given) for part in ("features", "policy"))):
         cfg["mirror"] = None
     # settings that belong to one policy kind (e.g. its learning rate) come before the user's
     cfg.update(cfg.pop("by_policy", {}).get(policy_kind or given.get("policy")

@@ -1046,3 +1046,34 @@ def test_idle_sub_environments_are_said_once_in_the_options_names(tmp_path, caps
     code, _, err = run_cli(["train", "CartPole-v1", "--episodes", "4", "--n-envs", "2",
                             "--batch", "2", "--out", tmp_path / "s", "--quiet"], capsys)
     assert code == 0 and "warning" not in err
+    code, _, err = run_cli(["train", "Acrobot-v1", "--episodes", "1", "--n-envs", "7",
+                            "--out", tmp_path / "a", "--quiet"], capsys)
+    assert code == 0 and "(the default --batch 5)" in err          # no preset of its own
+
+
+def test_settings_written_with_defaults_or_by_hand_compare_without_crashing():
+    # the preset's policy kwargs with a class default written out dropped the mirror; a
+    # hand-edited config.json whose policy is a list ended train with "unhashable type"
+    from linear_pg.rundir import settings_differ
+    from linear_pg.trainer import resolved_settings
+
+    kwargs = {"log_std_mode": "vector", "init_log_std": 0.5, "init_scale": 0}
+    assert resolved_settings("Pendulum-v1", policy_kwargs=kwargs)["mirror"] is True
+    assert resolved_settings("Pendulum-v1", features_kwargs={"width": 0.5})["mirror"] is None
+    assert "policy" in settings_differ({"policy": ["softmax"], "policy_kwargs": {}},
+                                       {"policy": "softmax", "policy_kwargs": {}})
+    assert settings_differ({"env_kwargs": {"n": 2**53}}, {"env_kwargs": {"n": 2**53 + 1}})
+    assert not settings_differ({"env_kwargs": {"g": np.array(10.0)}},
+                               {"env_kwargs": {"g": 10}})
+
+
+def test_resolved_settings_takes_trains_setting_names_only():
+    from linear_pg import BernoulliPolicy
+    from linear_pg.trainer import resolved_settings
+
+    with pytest.raises(TypeError, match=r"settings train does not take: \['batch'\]"):
+        resolved_settings("CartPole-v1", batch=4)
+    with pytest.raises(TypeError, match="names only: policy is a BernoulliPolicy object"):
+        resolved_settings("CartPole-v1", policy=BernoulliPolicy(5))
+    assert resolved_settings("CartPole-v1", policy="bernoulli")["lr"] == train(
+        "CartPole-v1", episodes=1, seed=0, policy=BernoulliPolicy(5)).config["lr"]

@@ -419,3 +419,21 @@ def test_a_step_size_set_on_the_optimizer_is_checked(name):
     if name == "npg":
         with pytest.raises(ValueError, match="delta must be > 0"):
             opt.delta = -0.5
+
+
+def test_an_optimizer_pickled_before_lr_was_a_property_still_steps():
+    # pickles of the previous version hold lr / delta as plain attributes
+    import pickle
+
+    from linear_pg.optim import SGD, Adam, NaturalGradient
+
+    for cls, state in ((SGD, {"lr": 0.1}), (Adam, {"lr": 0.1, "beta1": 0.9, "beta2": 0.999,
+                                                   "eps": 1e-8}),
+                       (NaturalGradient, {"delta": 0.02, "damping": 1e-4, "eta": None,
+                                          "fisher": "sampled"})):
+        old = cls.__new__(cls)
+        old.__setstate__(dict(state))
+        again = pickle.loads(pickle.dumps(old))
+        assert again.lr == state.get("lr", state.get("delta"))
+    assert np.array_equal(again.step(np.ones(2), scores=np.eye(2)),
+                          NaturalGradient(0.02).step(np.ones(2), scores=np.eye(2)))

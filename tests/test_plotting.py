@@ -255,8 +255,10 @@ def test_a_target_line_of_ones_own(seeds_dir, tmp_path, monkeypatch):
     ax = figure_of(monkeypatch, [seeds_dir], tmp_path / "f", threshold=195.0).axes[0]
     legend = [t.get_text() for t in ax.get_legend().get_texts()]
     assert "target (195)" in legend and threshold_lines(ax) == []
-    with pytest.raises(ValueError, match="threshold must be a finite return"):
+    with pytest.raises(ValueError, match="threshold must be finite"):
         plot_run_dirs([seeds_dir], tmp_path / "g", threshold=float("nan"))
+    with pytest.raises(TypeError, match="threshold must be a real number, got str"):
+        plot_run_dirs([seeds_dir], tmp_path / "g", threshold="100")
     plt.close("all")
 
 
@@ -273,6 +275,7 @@ def test_runs_with_the_same_directory_name_are_told_apart(tmp_path, monkeypatch)
     assert [t.get_text() for t in ax.get_legend().get_texts()][:2] == [str(x), str(z)]
     with pytest.raises(ValueError, match=r"labels must be distinct .* \['a'\]"):
         plot_run_dirs([x, z], tmp_path / "f", labels=["a", "a"])
-    with pytest.raises(ValueError, match="same run directory more than once"):
+    with pytest.raises(ValueError, match="same run directory more than once.*give labels"):
         plot_run_dirs([x, tmp_path / "x" / ".." / "x" / "run"], tmp_path / "f")
+    plot_run_dirs([x, x], tmp_path / "f", labels=["a", "b"])     # drawn twice, as asked
     plt.close("all")

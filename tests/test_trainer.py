@@ -730,3 +730,14 @@ def test_a_feature_object_and_config_json_as_a_whole_are_replayed(tmp_path):
         train_kwargs({"env_id": "CartPole-v1", "seed": 1})
     with pytest.raises(TypeError, match="config must be a run's recorded config"):
         train_kwargs([("episodes", 3)])
+
+
+def test_a_hand_edited_config_meets_trains_own_messages():
+    # train_kwargs built the feature class from features_kwargs, whose TypeError
+    # ("unexpected keyword argument") came before train's message
+    from linear_pg.trainer import train_kwargs
+
+    config = dict(train("CartPole-v1", episodes=2, seed=0).config, features_kwargs={"bogus": 1})
+    with pytest.raises(TypeError, match=r"the settings \(features_kwargs\) of features 'raw' "
+                                        r"must be among \['scale'\], got \['bogus'\]"):
+        train("CartPole-v1", seed=0, **train_kwargs(config))
