@@ -11,6 +11,7 @@ Adam then starts from fresh moments.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -65,6 +66,31 @@ def clip_grad_norm(g: np.ndarray, max_norm: float | None) -> np.ndarray:
     return g * (max_norm / norm) if norm > max_norm else g
 
 
+class _Checked:
+    """A hyperparameter checked whenever it is set, by the constructor or later
+    (``opt.lr = -1`` is the constructor's ValueError, not a silent descent step)."""
+
+    def __init__(self, check: Callable[[Any, str], Any], doc: str) -> None:
+        self.check, self.__doc__ = check, doc
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self.name, self.private = name, f"_{name}"
+
+    def __get__(self, obj: Any, owner: type | None = None) -> Any:
+        return self if obj is None else getattr(obj, self.private)
+
+    def __set__(self, obj: Any, value: Any) -> None:
+        setattr(obj, self.private, self.check(value, self.name))
+
+
+def _positive(value: Any, name: str) -> float:
+    return check_real(value, name, low=0.0, low_open=True)
+
+
+def _decay(value: Any, name: str) -> float:
+    return check_real(value, name, low=0.0, high=1.0, high_open=True)
+
+
 class SGD:
     """delta = lr * g: gradient ascent with a fixed step size.
 
@@ -80,25 +106,18 @@ class SGD:
     """Whether ``step`` needs the policy's Fisher matrix (the natural gradient with
     ``fisher="expected"``)."""
 
+    lr = _Checked(_positive, "The step size, a float > 0.")
+
     def __init__(self, lr: float = 0.01) -> None:
         self.lr = lr
 
     def __setstate__(self, state: dict[str, Any]) -> None:
-        """Unpickle, also an optimizer pickled before ``lr`` and ``delta`` were checked
-        properties (their values were plain attributes then)."""
-        for old, new in (("lr", "_lr"), ("delta", "_delta")):
-            if old in state:
-                state[new] = state.pop(old)
+        """Unpickle, also an optimizer pickled before its hyperparameters were checked
+        attributes (their values were plain ones then: ``lr``, not ``_lr``)."""
+        for key in list(state):
+            if isinstance(getattr(type(self), key, None), _Checked):
+                state[f"_{key}"] = state.pop(key)
         self.__dict__.update(state)
-
-    @property
-    def lr(self) -> float:
-        """The step size, a float > 0 (checked when set: ``opt.lr = -1`` is a ValueError)."""
-        return self._lr
-
-    @lr.setter
-    def lr(self, value: float) -> None:
-        self._lr = check_real(value, "lr", low=0.0, low_open=True)
 
     def step(self, g: object, scores: object = None, fisher_matrix: object = None
              ) -> np.ndarray:
@@ -162,13 +181,14 @@ class Adam(SGD):
     """
 
     name = "adam"
+    beta1 = _Checked(_decay, "Decay of the gradient's moving average, in [0, 1).")
+    beta2 = _Checked(_decay, "Decay of the squared gradient's moving average, in [0, 1).")
+    eps = _Checked(_positive, "Added to sqrt(v_hat), a float > 0.")
 
     def __init__(self, lr: float = 0.01, beta1: float = 0.9, beta2: float = 0.999,
                  eps: float = 1e-8) -> None:
         super().__init__(lr)
-        self.beta1 = check_real(beta1, "beta1", low=0.0, high=1.0, high_open=True)
-        self.beta2 = check_real(beta2, "beta2", low=0.0, high=1.0, high_open=True)
-        self.eps = check_real(eps, "eps", low=0.0, low_open=True)
+        self.beta1, self.beta2, self.eps = beta1, beta2, eps
         self.t_ = 0
         self.m_: np.ndarray | None = None
         self.v_: np.ndarray | None = None
@@ -260,13 +280,17 @@ class NaturalGradient(SGD):
     """
 
     name = "npg"
+    delta = _Checked(_positive, "The KL size of a step, a float > 0.")
+    damping = _Checked(lambda value, name: check_real(value, name, low=0.0),
+                       "Multiple of mean(diag F) added to F's diagonal, a float >= 0.")
+    eta = _Checked(lambda value, name: None if value is None else _positive(value, name),
+                   "A fixed natural step size capped at the KL size, or None.")
+    fisher = _Checked(lambda value, name: check_choice(value, name, FISHER_ESTIMATES),
+                      'Where F comes from: "sampled" or "expected".')
 
     def __init__(self, delta: float = 0.01, damping: float = 1e-4,
                  eta: float | None = None, fisher: str = "sampled") -> None:
-        self.delta = delta
-        self.damping = check_real(damping, "damping", low=0.0)
-        self.eta = None if eta is None else check_real(eta, "eta", low=0.0, low_open=True)
-        self.fisher = check_choice(fisher, "fisher", FISHER_ESTIMATES)
+        self.delta, self.damping, self.eta, self.fisher = delta, damping, eta, fisher
 
     @property
     def needs_scores(self) -> bool:
@@ -277,15 +301,6 @@ class NaturalGradient(SGD):
     def needs_fisher(self) -> bool:
         """True with ``fisher="expected"``: F is the policy's own, passed in."""
         return self.fisher == "expected"
-
-    @property
-    def delta(self) -> float:
-        """The KL size of a step, a float > 0 (checked when set)."""
-        return self._delta
-
-    @delta.setter
-    def delta(self, value: float) -> None:
-        self._delta = check_real(value, "delta", low=0.0, low_open=True)
 
     @property
     def lr(self) -> float:

@@ -419,6 +419,19 @@ def test_a_step_size_set_on_the_optimizer_is_checked(name):
     if name == "npg":
         with pytest.raises(ValueError, match="delta must be > 0"):
             opt.delta = -0.5
+        with pytest.raises(ValueError, match="damping must be >= 0"):
+            opt.damping = -1.0
+        with pytest.raises(ValueError, match="eta must be > 0"):
+            opt.eta = 0.0
+        with pytest.raises(ValueError, match="fisher must be one of"):
+            opt.fisher = "exact"
+        opt.eta = None
+    if name == "adam":
+        for attr in ("beta1", "beta2"):
+            with pytest.raises(ValueError, match=f"{attr} must be < 1"):
+                setattr(opt, attr, 1.0)
+        with pytest.raises(ValueError, match="eps must be > 0"):
+            opt.eps = 0.0
 
 
 def test_an_optimizer_pickled_before_lr_was_a_property_still_steps():
