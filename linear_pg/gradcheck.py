@@ -522,7 +522,9 @@ def _factor_hint(report: GradCheckReport, analytic: np.ndarray, numeric: np.ndar
     if divisors is not None:
         expected, options = divisors
         for used, value in options.items():
-            if abs(abs(c) - options[expected] / value) <= 1e-9 * abs(c) and used != expected:
+            if used == expected or value == options[expected]:
+                continue             # one episode: dividing by 1 is dividing by N
+            if abs(abs(c) - options[expected] / value) <= 1e-9 * abs(c):
                 what = "summed, not divided" if used == "1" else f"divided by {used}"
                 return (f"{text}: {sign + ' and ' if sign else ''}{what}, where the check "
                         f"expects the mean over {expected}")

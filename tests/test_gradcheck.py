@@ -569,3 +569,15 @@ def test_a_nan_in_the_analytic_gradient_is_named_before_anything_else():
     assert "nothing was tested" not in str(report)
     mean = check_score_mean(policy, X, score=naive)
     assert not mean and "FAIL: the score returned nan for action" in str(mean)
+
+
+def test_one_episodes_sign_flip_is_not_also_called_a_sum():
+    # with one episode the mean over N is the sum: the README's flipped-sign example was
+    # told "the sign is flipped and summed, not divided"
+    policy = SoftmaxPolicy(3, 2, init_scale=0.5, seed=0)
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((6, 3))
+    A, w = policy.sample(X, rng), rng.standard_normal(6)
+    report = check_policy_gradient(policy, X, A, w, gradient=lambda *args: (
+        -policy_gradient(*args)))
+    assert report.hint == "it is -1 times the right gradient: the sign is flipped"
