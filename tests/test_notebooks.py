@@ -110,3 +110,19 @@ def test_the_build_script_builds_only_the_notebooks_named(args, code, says):
                           capture_output=True, text=True, timeout=60)
     assert done.returncode == code and says in done.stdout + done.stderr
     assert {p: p.stat().st_mtime_ns for p in NOTEBOOKS} == before
+
+
+@pytest.mark.parametrize("quick, expected", [("1", "../figures/quick"), ("0", "../figures")])
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+def test_a_quick_run_never_replaces_the_committed_figures(path, quick, expected, monkeypatch):
+    # a reader's quick run wrote its figures over the full-settings ones in figures/
+    nb = nbformat.read(path, as_version=4)
+    settings = next(c.source for c in nb.cells
+                    if c.cell_type == "code" and "FIG_DIR = " in c.source)
+    monkeypatch.setenv("LINEAR_PG_NOTEBOOK_QUICK", quick)
+    monkeypatch.delenv("LINEAR_PG_FIGURES_DIR", raising=False)
+    code = settings.split("FIG_DIR.mkdir")[0]       # where, without creating it
+    scope: dict = {}
+    exec("import os\nfrom pathlib import Path\nQUICK = " + code.split("\nQUICK = ", 1)[1],
+         scope)                                      # the settings, after the imports
+    assert scope["FIG_DIR"] == Path(expected)

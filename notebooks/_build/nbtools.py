@@ -32,8 +32,10 @@ import linear_pg
 SETTINGS = '''
 # LINEAR_PG_NOTEBOOK_QUICK=1: fewer episodes, seeds and runs (the test suite sets it).
 QUICK = os.environ.get("LINEAR_PG_NOTEBOOK_QUICK", "0") == "1"
-# Figures go to the repository's figures/ folder unless LINEAR_PG_FIGURES_DIR says otherwise.
-FIG_DIR = Path(os.environ.get("LINEAR_PG_FIGURES_DIR", "../figures"))
+# Figures go to the repository's figures/ folder (figures/quick/ with the quick settings, so
+# that a quick run never replaces them) unless LINEAR_PG_FIGURES_DIR says otherwise.
+FIG_DIR = Path(os.environ.get("LINEAR_PG_FIGURES_DIR",
+                              "../figures/quick" if QUICK else "../figures"))
 FIG_DIR.mkdir(parents=True, exist_ok=True)
 np.set_printoptions(precision=4, suppress=True)
 print(f"linear_pg {linear_pg.__version__}, {'quick' if QUICK else 'full'} settings")
