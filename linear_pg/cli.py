@@ -158,7 +158,8 @@ class _Progress:
     """A train callback driving a tqdm bar: episodes done and the 100-episode mean return.
 
     The bar is created at the first update, so an error raised before training starts
-    (a bad argument) leaves stderr with its one-line message only.
+    (a bad argument) leaves stderr with its one-line message only. Into a file or pipe it
+    is redrawn every 30 s at most, so that a log holds a few lines, not thousands.
     """
 
     def __init__(self, desc: str, enabled: bool = True) -> None:
@@ -170,9 +171,13 @@ class _Progress:
         if not self.enabled:
             return
         if self.bar is None:
-            self.bar = tqdm(total=run.config["episodes"], desc=self.desc, unit="ep")
+            # into a file or a pipe (a log), a line every 30 s rather than ~10 a second
+            interval = 0.1 if sys.stderr.isatty() else 30.0
+            self.bar = tqdm(total=run.config["episodes"], desc=self.desc, unit="ep",
+                            mininterval=interval)
         self.bar.update(run.n_episodes - self.bar.n)
-        self.bar.set_postfix(avg_return=f"{run.episode_returns[-100:].mean():.1f}")
+        self.bar.set_postfix(avg_return=f"{run.episode_returns[-100:].mean():.1f}",
+                             refresh=False)
 
     def close(self) -> None:
         if self.bar is not None:
@@ -887,6 +892,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     parser.add_argument("--version", action="version", version=f"linear_pg {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    parser.commands = sub.choices          # name -> the command's parser
 
     p = _command(sub, "train", "train a linear policy, one process per seed",
                  "Train a linear policy with REINFORCE and write one run directory per seed.\n\n"
@@ -1099,7 +1105,10 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     parser = build_parser()
     try:
-        args = parser.parse_args(argv)
+        args, unknown = parser.parse_known_args(argv)
+        if unknown:       # the command's parser says so, pointing at its own --help
+            parser.commands[args.command].error(
+                f"unrecognized arguments: {' '.join(unknown)}")
     except SystemExit as exit_:
         return int(exit_.code or 0)
     _import_from_cwd()

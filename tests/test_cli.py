@@ -1077,3 +1077,26 @@ def test_resolved_settings_takes_trains_setting_names_only():
         resolved_settings("CartPole-v1", policy=BernoulliPolicy(5))
     assert resolved_settings("CartPole-v1", policy="bernoulli")["lr"] == train(
         "CartPole-v1", episodes=1, seed=0, policy=BernoulliPolicy(5)).config["lr"]
+
+
+def test_the_progress_bar_into_a_log_is_a_few_lines(capsys):
+    # into a file or pipe, tqdm redrew it at every update: 30 KB for the README's first run
+    from types import SimpleNamespace
+
+    from linear_pg.cli import _Progress
+
+    bar = _Progress("CartPole-v1 seed 0")
+    for n in range(1, 301):
+        bar(SimpleNamespace(config={"episodes": 300}, n_episodes=n,
+                            episode_returns=np.ones(n)))
+    bar.close()
+    err = capsys.readouterr().err
+    frames = [line for line in err.replace("\r", "\n").splitlines() if line.strip()]
+    assert 1 <= len(frames) <= 3 and "300/300" in frames[-1]
+
+
+def test_an_unknown_option_points_at_its_commands_help(capsys):
+    # "linear-pg: error: unrecognized arguments: --epsiodes 5 (see linear-pg --help)"
+    code, _, err = run_cli(["train", "cartpole", "--epsiodes", "5"], capsys)
+    assert code == 2 and err == ("linear-pg train: error: unrecognized arguments: "
+                                 "--epsiodes 5 (see linear-pg train --help)\n")
