@@ -286,8 +286,7 @@ def load_checkpoint(path: str | os.PathLike) -> dict[str, Any]:
         inside = sorted(str(p) for pattern in ("checkpoint.npz", "*/checkpoint.npz")
                         for p in path.glob(pattern))[:3]
         hint = (f"; it holds {', '.join(inside)}" if inside else "") + \
-            "; linear_pg.rundir.load_run_dir(path) loads a seed directory (one holding " \
-            "checkpoint.npz)"
+            "; load_run also takes a seed directory (one holding checkpoint.npz)"
         raise ValueError(f"checkpoint {str(path)!r} is a directory, not a checkpoint file"
                          f"{hint}")
     arrays = _read_arrays(path)
@@ -346,6 +345,8 @@ def load_run(path: str | os.PathLike, *, env_id: str | None = None,
     Parameters
     ----------
     path : str or Path
+        A checkpoint file, or a seed directory holding one as checkpoint.npz (what
+        ``train --out`` writes for each seed).
     env_id : str, optional
         If given, the checkpoint must be for this environment (else ValueError).
     classes : iterable of classes, optional
@@ -358,6 +359,8 @@ def load_run(path: str | os.PathLike, *, env_id: str | None = None,
     from .trainer import Run
 
     own = _check_classes(classes)
+    if Path(path).is_dir() and (Path(path) / "checkpoint.npz").is_file():
+        path = Path(path) / "checkpoint.npz"        # a seed directory
     ck = load_checkpoint(path)
     meta = ck["meta"]
     if env_id is not None and meta["env_id"] != env_id:

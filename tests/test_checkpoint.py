@@ -485,8 +485,8 @@ def test_a_directory_given_as_a_checkpoint_is_told_what_it_holds(tmp_path):
 
     write_run(train("CartPole-v1", episodes=2, seed=0), tmp_path / "runs" / "seed-0")
     with pytest.raises(ValueError, match=r"is a directory, not a checkpoint file; it holds "
-                                         r".*seed-0/checkpoint.npz; linear_pg.rundir."
-                                         r"load_run_dir\(path\) loads a seed directory"):
+                                         r".*seed-0/checkpoint.npz; load_run also takes a "
+                                         r"seed directory"):
         load_run(tmp_path / "runs")
 
 
@@ -496,7 +496,7 @@ def test_a_directory_given_as_a_checkpoint_is_searched_two_levels_deep(tmp_path)
 
     write_run(train("CartPole-v1", episodes=2, seed=0), tmp_path / "a" / "b" / "seed-0")
     with pytest.raises(ValueError, match="is a directory, not a checkpoint file; "
-                                         "linear_pg.rundir.load_run_dir"):
+                                         "load_run also takes a seed directory"):
         load_run(tmp_path)
     with pytest.raises(ValueError, match="it holds .*b/seed-0/checkpoint.npz"):
         load_run(tmp_path / "a" / "b")
@@ -515,3 +515,13 @@ def test_config_json_records_the_versions_that_wrote_it(tmp_path):
     written = json.loads((tmp_path / "seed-0" / "config.json").read_text())
     assert written["versions"] == {"linear_pg": __version__, "numpy": np.__version__,
                                    "gymnasium": gymnasium.__version__}
+
+
+def test_load_run_takes_a_seed_directory(tmp_path):
+    # a newcomer's load_run("runs/x/seed-0") was "a directory, not a checkpoint file"
+    from linear_pg.rundir import write_run
+
+    run = train("CartPole-v1", episodes=3, seed=0)
+    write_run(run, tmp_path / "seed-0")
+    np.testing.assert_array_equal(load_run(tmp_path / "seed-0").policy.theta,
+                                  run.policy.theta)
