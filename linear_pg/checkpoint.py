@@ -24,7 +24,6 @@ from __future__ import annotations
 import json
 import os
 import tempfile
-import zipfile
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any, NoReturn
@@ -197,9 +196,12 @@ def _read_arrays(path: Path) -> dict[str, np.ndarray]:
                              f"archive")
         with data:
             return {k: data[k] for k in data.files}
-    except (zipfile.BadZipFile, OSError, ValueError, EOFError, KeyError) as err:
-        why = str(err)
-        if "pickle" in why:             # NumPy's advice to load it unsafely is not ours
+    except Exception as err:        # any damage: zip flags, a bad .npy header, ...
+        why = str(err) or type(err).__name__
+        if "Object arrays" in why:
+            why = ("an entry holds Python objects (an object array), which a linear_pg "
+                   "checkpoint never does; not loaded (unpickling a file can run any code)")
+        elif "pickle" in why:           # NumPy's advice to load it unsafely is not ours
             why = ("it is neither a .npz archive nor a .npy file, and NumPy could only try "
                    "to unpickle it, which a linear_pg checkpoint never needs (not tried: "
                    "unpickling a file can run any code)")

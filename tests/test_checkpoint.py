@@ -525,3 +525,23 @@ def test_load_run_takes_a_seed_directory(tmp_path):
     write_run(run, tmp_path / "seed-0")
     np.testing.assert_array_equal(load_run(tmp_path / "seed-0").policy.theta,
                                   run.policy.theta)
+
+
+def test_any_damage_to_the_archive_is_a_clear_error(tmp_path):
+    # a zip flag bit or a broken .npy header escaped as NotImplementedError or
+    # tokenize.TokenError; an object array was called "neither a .npz archive nor .npy"
+    path = tmp_path / "c.npz"
+    save_checkpoint(train("CartPole-v1", episodes=2, seed=0), path)
+    src = path.read_bytes()
+    flag = bytearray(src)
+    flag[src.find(b"PK\x01\x02") + 8] |= 0x20
+    header = bytearray(src)
+    at = src.find(b"'shape': (", src.find(b"{'descr'")) + 10
+    header[at] = ord("[")
+    for damaged in (flag, header):
+        (tmp_path / "d.npz").write_bytes(bytes(damaged))
+        with pytest.raises(ValueError, match="is corrupted or not a linear_pg checkpoint"):
+            load_run(tmp_path / "d.npz")
+    np.savez(tmp_path / "o.npz", meta=np.array([{"a": 1}], dtype=object))
+    with pytest.raises(ValueError, match="an entry holds Python objects"):
+        load_run(tmp_path / "o.npz")
