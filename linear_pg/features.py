@@ -498,6 +498,9 @@ class RandomRBFFeatures(FeatureMap):
 
     Notes
     -----
+    The observations are standardized as by :class:`StandardFeatures` (a coordinate constant
+    in the fitted observations is centred, not divided by its sd of ~0, which would make
+    a later change of 1e-6 turn the features pseudo-random).
     ``sklearn.kernel_approximation.RBFSampler`` draws omega ~ N(0, 2 gamma I) and
     b ~ U(0, 2 pi) and maps u to sqrt(2 / n) cos(u omega + b); inner products of these
     features approximate the RBF kernel (Rahimi and Recht 2007). No grid, so the cost does
@@ -519,7 +522,8 @@ class RandomRBFFeatures(FeatureMap):
         check_real(self.gamma, "gamma", low=0.0, low_open=True)
         check_int(self.seed, "seed", low=0)
         self.mean_ = obs.mean(axis=0)
-        self.scale_ = obs.std(axis=0) + 1e-8
+        sd = obs.std(axis=0)
+        self.scale_ = np.where(sd < 1e-8, 1.0, sd + 1e-8)   # constant: unscaled, as above
         sampler = RBFSampler(gamma=self.gamma, n_components=self.n_components,
                              random_state=self.seed).fit((obs - self.mean_) / self.scale_)
         self.weights_ = sampler.random_weights_

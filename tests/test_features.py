@@ -193,3 +193,12 @@ def test_fit_sets_n_features_out_for_a_map_of_your_own():
     phi = Pairs().fit(OBS)
     assert phi.n_features_out_ == 5 and phi.transform(OBS).shape == (50, 5)
     assert phi.fit(OBS[:, :2]).n_features_out_ == 3      # a refit on other data
+
+
+def test_random_rbf_does_not_blow_up_a_coordinate_constant_in_the_fit():
+    # scale_ = sd + 1e-8 made a change of 1e-6 in a constant coordinate move every feature
+    from linear_pg.features import RandomRBFFeatures
+
+    phi = RandomRBFFeatures(n_components=4).fit([[0.0, 1.0], [0.0, 2.0], [0.0, 3.0]])
+    near = phi.transform([[1e-6, 2.0]]) - phi.transform([[0.0, 2.0]])
+    assert np.max(np.abs(near)) < 1e-5
