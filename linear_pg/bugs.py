@@ -30,6 +30,7 @@ from ._validation import (
     check_features,
     check_finite,
     check_gamma,
+    check_int,
     check_real,
 )
 from .estimator import _divisor, policy_gradient
@@ -343,15 +344,26 @@ def exploration_weight(policy: LinearPolicy, x: object, action: object, epsilon:
     """
     epsilon = check_real(epsilon, "epsilon", low=0.0, high=1.0)
     if isinstance(action_space, gym.spaces.Discrete):
-        u = 1.0 / action_space.n
-        A = [int(action)]
+        n = int(action_space.n)
+        if getattr(policy, "n_actions", n) != n:
+            raise ValueError(f"action_space {action_space} does not fit the policy's "
+                             f"{policy.n_actions} actions")
+        a = check_int(action, "action", low=0)
+        if a >= n:
+            raise ValueError(f"action must be an index in [0, {n}), got {a}")
+        u, A = 1.0 / n, [a]
     elif isinstance(action_space, gym.spaces.Box) and action_space.is_bounded("both"):
         u = 1.0 / float(np.prod(action_space.high - action_space.low))
         A = np.asarray(action, dtype=np.float64).reshape(1, -1)
     else:
         raise TypeError(f"action_space must be Discrete or a bounded Box, got {action_space}")
-    pi = float(np.exp(policy.log_prob(np.atleast_2d(x), A)[0]))
-    return pi / ((1.0 - epsilon) * pi + epsilon * u)
+    if epsilon == 0.0:
+        return 1.0                          # mu is pi
+    # pi / ((1 - eps) pi + eps u) = 1 / ((1 - eps) + eps u / pi), with 1 / pi from log pi:
+    # no 0 / 0 for an action of probability ~0 (logits of 1000), where the weight is ~0
+    log_pi = float(policy.log_prob(np.atleast_2d(x), A)[0])
+    with np.errstate(over="ignore"):
+        return float(1.0 / ((1.0 - epsilon) + epsilon * u * np.exp(-log_pi)))
 
 
 # ---------------------------------------------------------------------- 9. standardizing

@@ -274,6 +274,22 @@ def test_exploration_weight_is_pi_over_the_mixture():
     assert bugs.exploration_weight(policy, np.ones(1), 0, 0.0, space) == pytest.approx(1.0)
 
 
+def test_exploration_weight_at_large_logits_and_of_bad_actions():
+    # 0 / 0 = NaN where the weight is 1 (or ~0), and 0.5 or a Discrete(3) space were taken
+    policy = SoftmaxPolicy(1, 2)
+    policy.W = [[0.0, 1000.0]]
+    space = gym.spaces.Discrete(2)
+    assert bugs.exploration_weight(policy, [1.0], 0, 0.0, space) == 1.0
+    assert bugs.exploration_weight(policy, [1.0], 0, 0.1, space) == 0.0   # pi ~ e^-1000
+    assert bugs.exploration_weight(policy, [1.0], 1, 0.1, space) == pytest.approx(1 / 0.95)
+    with pytest.raises(TypeError, match="action must be an int, got float"):
+        bugs.exploration_weight(policy, [1.0], 0.5, 0.1, space)
+    with pytest.raises(ValueError, match=r"action must be an index in \[0, 2\), got 2"):
+        bugs.exploration_weight(policy, [1.0], 2, 0.1, space)
+    with pytest.raises(ValueError, match="does not fit the policy's 2 actions"):
+        bugs.exploration_weight(policy, [1.0], 0, 0.1, gym.spaces.Discrete(3))
+
+
 # ---------------------------------------------------------------------- 9. standardizing
 
 
