@@ -363,6 +363,11 @@ def sample_episodes(policy: LinearPolicy, n_episodes: int, seed: SeedLike = 0, *
     seed : int or np.random.Generator, default 0
         Source of the actions (the corridor itself is deterministic).
     max_episode_steps : int or None, default 1000
+        Episodes are cut (truncated) there. The exact J and gradient of this module are
+        for episodes of any length, so an estimate from cut episodes is biased where they
+        can be that long: a Bernoulli policy at p_right = 0.01, 3000 episodes of seed 0,
+        puts the REINFORCE estimate (reward-to-go) 5.7 standard errors below the exact
+        gradient at 1000 steps, 0.3 above it with None (no cut; its longest took 2743).
 
     Returns
     -------
