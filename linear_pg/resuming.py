@@ -25,7 +25,9 @@ from .trainer import (
     LOOP_SETTINGS,
     Learner,
     Run,
+    _check_model_fits,
     check_loop_arguments,
+    check_settings,
     env_spaces,
     make_env,
     train_loop,
@@ -86,8 +88,13 @@ def resume(path: str | os.PathLike, *, episodes: int | None = None,
         raise ValueError(f"corrupted or mismatched checkpoint {str(path)!r}: its config lacks "
                          f"the settings {missing} that training goes on with")
     cfg = dict(run.config)
-    cfg["episodes"] = check_int(cfg["episodes"] if episodes is None else episodes,
-                                "episodes", low=1)
+    episodes = None if episodes is None else check_int(episodes, "episodes", low=1)
+    try:                                  # a checkpoint's settings, as train checks its own
+        check_settings(cfg)
+    except (ValueError, TypeError) as err:
+        raise ValueError(f"corrupted or mismatched checkpoint {str(path)!r}: its config "
+                         f"holds a setting that train would refuse ({err})") from err
+    cfg["episodes"] = cfg["episodes"] if episodes is None else episodes
     _rewind(run, state["updates"])        # first: the episodes trained on are those kept
     if cfg["episodes"] != run.config["episodes"]:
         # trained so far toward another total (its step-size schedule, its last batch):
@@ -103,8 +110,9 @@ def resume(path: str | os.PathLike, *, episodes: int | None = None,
     run.policy.theta = state["theta"]
     env = make_env(run.env_id, cfg["env_kwargs"], cfg.get("n_envs", 1))
     try:
+        _check_model_fits(run.policy, run.features, env)
         learner = _learner(run, env, state)
-    except (ValueError, TypeError, KeyError, IndexError) as err:
+    except (ValueError, TypeError, KeyError, IndexError, OverflowError) as err:
         env.close()
         raise ValueError(f"corrupted or mismatched checkpoint {str(path)!r}: its training "
                          f"state cannot be restored ({err})") from err

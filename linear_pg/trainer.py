@@ -552,22 +552,9 @@ def _resolve(env_id: str, env: gym.Env, given: dict[str, Any], own_model: bool =
     for key, value in given.items():
         if value is not None:
             cfg[key] = value
-    cfg["episodes"] = check_int(cfg["episodes"], "episodes", low=1)
-    cfg["batch_episodes"] = check_int(cfg["batch_episodes"], "batch_episodes", low=1)
-    cfg["n_envs"] = check_int(cfg.get("n_envs", 1), "n_envs", low=1)
-    cfg["gamma"] = check_gamma(cfg["gamma"])
-    cfg["lr"] = check_real(cfg["lr"], "lr", low=0.0, low_open=True)
-    cfg["entropy_coef"] = check_real(cfg["entropy_coef"], "entropy_coef", low=0.0)
     if cfg["max_grad_norm"] == math.inf:     # None takes the preset's; inf turns it off
         cfg["max_grad_norm"] = None
-    if cfg["max_grad_norm"] is not None:
-        cfg["max_grad_norm"] = check_real(cfg["max_grad_norm"], "max_grad_norm", low=0.0,
-                                          low_open=True)
-    cfg["lr_schedule"] = check_choice(cfg.get("lr_schedule", "constant"), "lr_schedule",
-                                      LR_SCHEDULES)
-    cfg["lr_end"] = check_real(cfg.get("lr_end", 0.0), "lr_end", low=0.0, high=1.0)
-    cfg["mean_bound_coef"] = check_real(cfg.get("mean_bound_coef", 0.0), "mean_bound_coef",
-                                        low=0.0)
+    check_settings(cfg)
     # settings given for something this run does not have would be recorded, not used
     if given.get("lr_end") is not None and cfg["lr_schedule"] != "linear":
         raise ValueError(f"lr_end is where lr_schedule='linear' ends; this run's lr_schedule "
@@ -582,12 +569,34 @@ def _resolve(env_id: str, env: gym.Env, given: dict[str, Any], own_model: bool =
         raise ValueError(f"mean_bound_coef keeps a Gaussian policy's mean inside the action "
                          f"box; this env's box {space} has no finite bound")
     cfg.setdefault("mirror", None)
-    for part in ("env", "policy", "features", "optimizer"):
-        cfg[f"{part}_kwargs"] = check_kwargs(cfg.get(f"{part}_kwargs"), f"{part}_kwargs")
     owned = sorted(set(cfg["policy_kwargs"]) & set(POLICY_ARGUMENTS))
     if owned:
         raise ValueError(f"policy_kwargs must not set {owned}: train sets the policy's size "
                          f"from the env and features, and its seed from seed=")
+    return cfg
+
+
+def check_settings(cfg: dict[str, Any]) -> dict[str, Any]:
+    """Check the training settings of a config in place (as train resolves them, or as
+    a checkpoint recorded them, which :func:`~linear_pg.resume` trains on with): every
+    number in its range, every name among the choices, every ``*_kwargs`` a dict with
+    string keys. Returns ``cfg``, with the numbers as Python ints and floats."""
+    cfg["episodes"] = check_int(cfg["episodes"], "episodes", low=1)
+    cfg["batch_episodes"] = check_int(cfg["batch_episodes"], "batch_episodes", low=1)
+    cfg["n_envs"] = check_int(cfg.get("n_envs", 1), "n_envs", low=1)
+    cfg["gamma"] = check_gamma(cfg["gamma"])
+    cfg["lr"] = check_real(cfg["lr"], "lr", low=0.0, low_open=True)
+    cfg["entropy_coef"] = check_real(cfg["entropy_coef"], "entropy_coef", low=0.0)
+    if cfg["max_grad_norm"] is not None:     # None: no clipping
+        cfg["max_grad_norm"] = check_real(cfg["max_grad_norm"], "max_grad_norm", low=0.0,
+                                          low_open=True)
+    cfg["lr_schedule"] = check_choice(cfg.get("lr_schedule", "constant"), "lr_schedule",
+                                      LR_SCHEDULES)
+    cfg["lr_end"] = check_real(cfg.get("lr_end", 0.0), "lr_end", low=0.0, high=1.0)
+    cfg["mean_bound_coef"] = check_real(cfg.get("mean_bound_coef", 0.0), "mean_bound_coef",
+                                        low=0.0)
+    for part in ("env", "policy", "features", "optimizer"):
+        cfg[f"{part}_kwargs"] = check_kwargs(cfg.get(f"{part}_kwargs"), f"{part}_kwargs")
     check_choice(cfg["estimator"], "estimator", ESTIMATORS)
     check_choice(cfg["baseline"], "baseline", BASELINES)
     check_choice(cfg["optimizer"], "optimizer", OPTIMIZERS)

@@ -163,3 +163,47 @@ def test_an_unreadable_generator_state_is_a_clear_error(tmp_path):
     np.savez(path, **arrays)
     with pytest.raises(ValueError, match="its training state cannot be restored"):
         resume(path, episodes=5)
+
+
+def _edit_config(path, change):
+    with np.load(path) as d:
+        arrays = dict(d)
+    meta = json.loads(str(arrays["meta"]))
+    change(meta)
+    arrays["meta"] = np.array(json.dumps(meta))
+    np.savez(path, **arrays)
+
+
+@pytest.mark.parametrize("key, value, words", [
+    ("batch_episodes", 0, "batch_episodes must be >= 1"),
+    ("batch_episodes", "2", "batch_episodes must be an int"),
+    ("gamma", "x", "gamma"),
+    ("entropy_coef", -1.0, "entropy_coef must be >= 0"),
+    ("max_grad_norm", -5.0, "max_grad_norm must be > 0"),
+    ("lr_schedule", "foo", "lr_schedule must be one of"),
+    ("normalize_weights", "yes", "normalize_weights"),
+    ("estimator", 3, "estimator"),
+])
+def test_a_hand_edited_checkpoint_config_is_refused_by_resume(tmp_path, key, value, words):
+    # resume trained on with whatever the file said (a negative entropy bonus, clipping at
+    # -5) or failed deep inside NumPy ("operands could not be broadcast ... (0,) (4,)")
+    path = tmp_path / "c.npz"
+    train("CartPole-v1", episodes=3, seed=0, checkpoint_path=path)
+    _edit_config(path, lambda meta: meta["config"].__setitem__(key, value))
+    with pytest.raises(ValueError, match="corrupted or mismatched checkpoint") as info:
+        resume(path, episodes=5)
+    assert words in str(info.value)
+
+
+def test_a_checkpoint_edited_to_another_env_or_generator_is_refused_by_resume(tmp_path):
+    path = tmp_path / "c.npz"
+    train("CartPole-v1", episodes=3, seed=0, checkpoint_path=path)
+    _edit_config(path, lambda meta: meta.__setitem__("env_id", "Acrobot-v1"))
+    with pytest.raises(ValueError, match="observations of size 4, but this env's "
+                                         "observations have size 6"):
+        resume(path, episodes=5)
+    train("CartPole-v1", episodes=3, seed=0, checkpoint_path=path)
+    _edit_config(path, lambda meta: meta["train_state"]["rng"]["state"].__setitem__(
+        "state", -1))
+    with pytest.raises(ValueError, match="its training state cannot be restored"):
+        resume(path, episodes=5)
