@@ -338,6 +338,13 @@ class CheckVerdict:
         scores are ~1e-50) or all-zero weights."""
         return bool(self.scale > self.untested_scale)
 
+    def _status(self, row: GradCheckRow) -> str:
+        """A row's status in the table: "untested" when nothing was (its error proves
+        nothing), else ok or FAIL."""
+        if not self.tested and not self.nonfinite:
+            return "untested"
+        return "ok" if row.passed else "FAIL"
+
     @property
     def passed(self) -> bool:
         """True when the check tested something, met no NaN or inf, and every block's
@@ -435,7 +442,7 @@ class GradCheckReport(CheckVerdict):
         where = {1: "worst (i,)", 2: "worst (t, i)"}.get(len(self.rows[0].worst), "worst index")
         header = ("block", "size", "max|analytic|", "max error", where, "status")
         body = [(r.block, str(r.size), f"{r.max_abs:.3e}", f"{r.max_error:.2e}",
-                 str(r.worst), "ok" if r.passed else "FAIL") for r in self.rows]
+                 str(r.worst), self._status(r)) for r in self.rows]
         lines = [f"gradient check: {self.name}  (step={self.step:g}, tol={self.tol:g})"]
         if self.one_sided:
             lines.append(f"({self.one_sided} entries at a log-std clamp bound: one-sided "

@@ -109,7 +109,7 @@ class ScoreMeanReport(CheckVerdict):
                f"{self.n_samples} sampled actions per state, z_max={self.threshold:g}")
         header = ("block", "size", "max|E score|", stat, "worst (t, i)", "status")
         body = [(r.block, str(r.size), f"{r.max_abs:.3e}", f"{r.max_error:.2e}",
-                 str(r.worst), "ok" if r.passed else "FAIL") for r in self.rows]
+                 str(r.worst), self._status(r)) for r in self.rows]
         too_small = (f"at most tol * abs_floor = {self.untested_scale:.1e}" if self.exact
                      else "every score is exactly 0")
         return "\n".join([f"score mean check: {self.name}  ({how})",

@@ -293,6 +293,7 @@ def test_a_saturated_policy_is_not_tested_and_does_not_pass():
     # a function of theta has no logits: the advice was the policy checks' all the same
     flat = check_function("x^2", lambda t: float(t @ t), lambda t: 2 * t, np.zeros(2))
     assert not flat.tested and "logits" not in str(flat)
+    assert "untested" in str(flat).splitlines()[2]      # its row said "ok" above a FAIL
     assert str(flat).endswith("check at a theta where the gradient is not ~0")
     # an unlikely action has a score of size |x|: compared, and the wrong sign fails
     unlikely = np.argmin(X @ policy.W, axis=1)
