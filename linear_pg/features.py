@@ -358,7 +358,8 @@ class RBFFeatures(FeatureMap):
         one periodic coordinate th = atan2(s_j, s_i) whose grid covers [-pi, pi).
     low, high : array-like, optional
         Range of the other coordinates (in the order they appear in the observation).
-        Default: the observed range in ``fit``.
+        Default: the observed range in ``fit``. A coordinate with no range (constant in
+        the observations fitted on, or low == high) gets a spacing of 1 in its own units.
     width : float > 0, default 1.0
         Standard deviation of each bump in units of the grid spacing.
 
@@ -436,7 +437,9 @@ class RBFFeatures(FeatureMap):
             else:
                 lo, hi = low[i - n_ang], high[i - n_ang]
                 axes.append(np.linspace(lo, hi, n[i]))
-                spacing.append(max((hi - lo) / max(n[i] - 1, 1), 1e-12))
+                # no range (constant in the fitted observations, or low == high): unit
+                # spacing, not ~0, which would zero every bump away from that one value
+                spacing.append((hi - lo) / max(n[i] - 1, 1) if hi > lo else 1.0)
         self.centers_ = np.array(list(itertools.product(*axes)), dtype=np.float64)
         self.bandwidth_ = width * np.asarray(spacing)
         self.periodic_ = (np.arange(U.shape[1]) < n_ang).astype(np.int64)

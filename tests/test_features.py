@@ -202,3 +202,10 @@ def test_random_rbf_does_not_blow_up_a_coordinate_constant_in_the_fit():
     phi = RandomRBFFeatures(n_components=4).fit([[0.0, 1.0], [0.0, 2.0], [0.0, 3.0]])
     near = phi.transform([[1e-6, 2.0]]) - phi.transform([[0.0, 2.0]])
     assert np.max(np.abs(near)) < 1e-5
+
+
+def test_rbf_coordinate_without_range_keeps_its_bumps_alive():
+    # a spacing of 1e-12 zeroed every feature away from the one fitted value
+    phi = RBFFeatures(n_centers=3).fit([[0.5, 0.5], [0.5, 1.5]])
+    x = phi.transform([[0.6, 1.0]])[0, :-1]
+    assert x.max() == pytest.approx(np.exp(-0.5 * 0.1**2))
