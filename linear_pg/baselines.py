@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._validation import check_choice, check_keywords, check_real
+from ._validation import as_float_array, check_choice, check_finite, check_keywords, check_real
 
 BASELINES = ("none", "mean", "value")
 
@@ -32,12 +32,38 @@ class Baseline:
 
     name = "none"
 
-    def predict(self, X: np.ndarray) -> np.ndarray:
-        """b(s_t) for each row of the features, shape (T,)."""
+    def predict(self, X: object) -> np.ndarray:
+        """b(s_t) for each row of the features X (T, d), shape (T,)."""
+        return self._predict(self._features(X))
+
+    def update(self, X: object, G: object) -> None:
+        """Learn from a batch of features X (T, d) and targets G (T,)."""
+        X = self._features(X)
+        G = check_finite(as_float_array(G, "G"), "G")
+        if G.shape != (X.shape[0],):
+            raise ValueError(f"G must have shape ({X.shape[0]},), one target per row of X, "
+                             f"got shape {G.shape}")
+        self._update(X, G)
+
+    def _features(self, X: object) -> np.ndarray:
+        X = as_float_array(X, "X")
+        d = self._n_features()
+        if X.ndim != 2 or (d is not None and X.shape[1] != d):
+            want = f"(T, {d})" if d is not None else "(T, d)"
+            raise ValueError(f"X must have shape {want}, one row of features per step"
+                             f"{' (the size this baseline was fitted on)' if d else ''}, "
+                             f"got shape {X.shape}")
+        return X
+
+    def _n_features(self) -> int | None:
+        """The feature count fixed by the first update (None before it, or if any)."""
+        return None
+
+    def _predict(self, X: np.ndarray) -> np.ndarray:
         return np.zeros(X.shape[0])
 
-    def update(self, X: np.ndarray, G: np.ndarray) -> None:
-        """Learn from a batch of features X (T, d) and targets G (T,)."""
+    def _update(self, X: np.ndarray, G: np.ndarray) -> None:
+        pass
 
     def get_state(self) -> dict[str, np.ndarray]:
         """The fitted statistics as arrays that are copies of the baseline's own (a
@@ -68,7 +94,7 @@ class MeanBaseline(Baseline):
         mean = self.total_ / self.count_ if self.count_ > 0 else 0.0
         return np.full(X.shape[0], mean)
 
-    def update(self, X: np.ndarray, G: np.ndarray) -> None:
+    def _update(self, X: np.ndarray, G: np.ndarray) -> None:
         self.total_ = self.decay * self.total_ + float(G.sum())
         self.count_ = self.decay * self.count_ + G.size
 
@@ -76,6 +102,10 @@ class MeanBaseline(Baseline):
         return {"total_": np.array(self.total_), "count_": np.array(self.count_)}
 
     def set_state(self, state: dict[str, np.ndarray]) -> None:
+        missing = sorted({"total_", "count_"} - set(state))
+        if missing:
+            raise ValueError(f"state must hold total_ and count_ (MeanBaseline.get_state), "
+                             f"missing {missing}")
         self.total_, self.count_ = float(state["total_"]), float(state["count_"])
 
 
@@ -109,12 +139,15 @@ class ValueBaseline(Baseline):
         self.A_: np.ndarray | None = None
         self.c_: np.ndarray | None = None
 
-    def predict(self, X: np.ndarray) -> np.ndarray:
+    def _n_features(self) -> int | None:
+        return None if self.A_ is None else self.A_.shape[0]
+
+    def _predict(self, X: np.ndarray) -> np.ndarray:
         if self.v_ is None:
             return np.zeros(X.shape[0])
         return X @ self.v_
 
-    def update(self, X: np.ndarray, G: np.ndarray) -> None:
+    def _update(self, X: np.ndarray, G: np.ndarray) -> None:
         if self.A_ is None:
             self.A_ = np.zeros((X.shape[1], X.shape[1]))
             self.c_ = np.zeros(X.shape[1])
@@ -129,8 +162,18 @@ class ValueBaseline(Baseline):
         return {"v_": self.v_.copy(), "A_": self.A_.copy(), "c_": self.c_.copy()}
 
     def set_state(self, state: dict[str, np.ndarray]) -> None:
-        if "v_" in state:
-            self.v_, self.A_, self.c_ = (np.array(state[k]) for k in ("v_", "A_", "c_"))
+        if not state:
+            return                               # not fitted yet
+        missing = sorted({"v_", "A_", "c_"} - set(state))
+        if missing:
+            raise ValueError(f"state must hold v_, A_ and c_ (ValueBaseline.get_state), "
+                             f"missing {missing}")
+        v, A, c = (as_float_array(state[k], k) for k in ("v_", "A_", "c_"))
+        d = v.shape[0] if v.ndim == 1 else -1
+        if v.ndim != 1 or A.shape != (d, d) or c.shape != (d,):
+            raise ValueError(f"state must hold v_ (d,), A_ (d, d) and c_ (d,), got shapes "
+                             f"{v.shape}, {A.shape}, {c.shape}")
+        self.v_, self.A_, self.c_ = v.copy(), A.copy(), c.copy()
 
 
 def make_baseline(name: str, **params: float) -> Baseline:

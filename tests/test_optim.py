@@ -450,3 +450,27 @@ def test_an_optimizer_pickled_before_lr_was_a_property_still_steps():
         assert again.lr == state.get("lr", state.get("delta"))
     assert np.array_equal(again.step(np.ones(2), scores=np.eye(2)),
                           NaturalGradient(0.02).step(np.ones(2), scores=np.eye(2)))
+
+
+def test_baselines_check_their_batches_and_states():
+    # after a change of feature count ValueBaseline.update met NumPy's broadcast error,
+    # and MeanBaseline().set_state({}) a KeyError
+    from linear_pg.baselines import MeanBaseline, ValueBaseline
+
+    b = ValueBaseline()
+    b.update(np.ones((4, 3)), np.arange(4.0))
+    with pytest.raises(ValueError, match=r"X must have shape \(T, 3\), .* fitted on"):
+        b.update(np.ones((4, 5)), np.arange(4.0))
+    with pytest.raises(ValueError, match=r"X must have shape \(T, 3\)"):
+        b.predict(np.ones(3))
+    with pytest.raises(ValueError, match=r"G must have shape \(4,\)"):
+        b.update(np.ones((4, 3)), np.arange(3.0))
+    with pytest.raises(ValueError, match="G must be finite"):
+        MeanBaseline().update(np.ones((2, 1)), [1.0, np.nan])
+    with pytest.raises(ValueError, match=r"state must hold total_ and count_"):
+        MeanBaseline().set_state({})
+    with pytest.raises(ValueError, match=r"state must hold v_, A_ and c_ .* missing \['A_'"):
+        ValueBaseline().set_state({"v_": np.ones(2), "c_": np.ones(2)})
+    again = ValueBaseline()
+    again.set_state(b.get_state())
+    np.testing.assert_array_equal(again.predict(np.eye(3)), b.predict(np.eye(3)))
