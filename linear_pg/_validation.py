@@ -207,8 +207,12 @@ def check_lengths(lengths: object, total: int, name: str = "lengths") -> np.ndar
         )
     if np.any(arr <= 0):
         raise ValueError(f"{name} must be positive, got {arr[arr <= 0][0]}")
-    if int(arr.sum()) != total:
-        raise ValueError(f"{name} must add up to the {total} steps given, got sum {int(arr.sum())}")
+    if np.any(arr > total):                # then the int64 sum below cannot wrap around
+        raise ValueError(f"{name} must add up to the {total} steps given, got a length of "
+                         f"{arr[arr > total][0]}")
+    steps = int(arr.astype(np.int64).sum())
+    if steps != total:
+        raise ValueError(f"{name} must add up to the {total} steps given, got sum {steps}")
     return arr.astype(np.int64)
 
 

@@ -136,3 +136,11 @@ def test_normalize_is_scale_invariant_up_to_the_float_limit(w, exponent):
 
 def test_normalize_huge_weights_example():
     np.testing.assert_array_equal(normalize([1e308, -1e308]), [1.0, -1.0])
+
+
+def test_lengths_whose_sum_wraps_around_are_refused_clearly():
+    # uint64 lengths summed modulo 2**64 to 2 and reached NumPy's "repeats may not contain
+    # negative values"
+    with pytest.raises(ValueError, match="lengths must add up to the 2 steps given, got a "
+                                         "length of 18446744073709551615"):
+        reward_to_go([1.0, 1.0], 0.5, lengths=np.array([2**64 - 1, 3], np.uint64))
