@@ -158,14 +158,22 @@ def naive_softmax(Z: object) -> np.ndarray:
     a linear policy reaches with large features or weights, give NaN probabilities (with
     a RuntimeWarning) and the NaN then spreads to theta. Caught by a NaN check.
     """
-    Z = as_float_array(Z, "Z")
-    E = np.exp(Z)
+    E = np.exp(_logits(Z))
     return E / E.sum(axis=-1, keepdims=True)
 
 
 def softmax(Z: object) -> np.ndarray:
     """Correct twin: exp(log_softmax(z)), finite for any finite logits."""
-    return np.exp(log_softmax(as_float_array(Z, "Z")))
+    return np.exp(log_softmax(_logits(Z)))
+
+
+def _logits(Z: object) -> np.ndarray:
+    """Logits with at least one action on the last axis, or a ValueError."""
+    Z = as_float_array(Z, "Z")
+    if Z.ndim == 0 or Z.shape[-1] == 0:
+        raise ValueError(f"Z must hold logits along its last axis (shape (k,) or (T, k) "
+                         f"with k >= 1), got shape {Z.shape}")
+    return Z
 
 
 # ---------------------------------------------------------------------- 5. softmax row
@@ -269,7 +277,8 @@ def clipped_action_score(policy: LinearPolicy, X: object, A: object, low: object
     actions cannot see it: there the score is the right derivative of log pi, at the
     wrong action.
     """
-    return policy.grad_log_prob(X, np.clip(np.asarray(A, dtype=np.float64), low, high))
+    low, high = as_float_array(low, "low"), as_float_array(high, "high")
+    return policy.grad_log_prob(X, np.clip(as_float_array(A, "A"), low, high))
 
 
 def sampled_action_score(policy: LinearPolicy, X: object, A: object, low: object,

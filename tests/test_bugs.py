@@ -314,3 +314,13 @@ def test_every_bug_has_a_twin_with_the_same_signature():
         assert (inspect.signature(bug.buggy).parameters.keys()
                 == inspect.signature(bug.correct).parameters.keys()), bug.title
         assert "BUG" in bug.buggy.__doc__ and bug.correct.__doc__
+
+
+def test_the_gallerys_helpers_name_bad_input():
+    # IndexError for zero actions or a scalar, UFuncTypeError for a text bound
+    for Z in (np.zeros((2, 0)), 3.0):
+        for fn in (bugs.softmax, bugs.naive_softmax):
+            with pytest.raises(ValueError, match="Z must hold logits along its last axis"):
+                fn(Z)
+    with pytest.raises(TypeError, match="low must be numeric"):
+        bugs.clipped_action_score(GaussianPolicy(1), np.ones((1, 1)), [0.0], "a", 2.0)
