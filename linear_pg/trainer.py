@@ -205,6 +205,7 @@ def make_env(env_id: str, env_kwargs: dict[str, Any] | None = None,
     except gym.error.Error as err:
         raise ValueError(f"env_id {env_id!r} {_make_failure(err)} ({err})") from err
     given = dict(kwargs)
+    _check_number_kwargs(spec, given)
     if spec.max_episode_steps is None:
         kwargs.setdefault("max_episode_steps", DEFAULT_MAX_EPISODE_STEPS)
     try:
@@ -225,6 +226,23 @@ def make_env(env_id: str, env_kwargs: dict[str, Any] | None = None,
         raise ValueError(f"{env_id!r} could not be made{with_kwargs}: "
                          f"{type(err).__name__}: {err}") from err
     return _flat_observations(env, env_id)
+
+
+def _check_number_kwargs(spec: Any, given: dict[str, Any]) -> None:
+    """A TypeError for an env argument whose default is a number given as something else
+    ({"g": "x"} for Pendulum failed at its first step, inside the env's physics)."""
+    try:
+        creator = spec.entry_point if callable(spec.entry_point) else \
+            gym.envs.registration.load_env_creator(spec.entry_point)
+        params = inspect.signature(creator).parameters
+    except Exception:                     # no signature to read: gym.make will tell
+        return
+    for key, value in given.items():
+        default = params[key].default if key in params else None
+        if isinstance(default, numbers.Real) and not isinstance(default, bool) and \
+                (not isinstance(value, numbers.Real) or isinstance(value, bool)):
+            raise TypeError(f"env_kwargs[{key!r}] must be a number (the default of "
+                            f"{spec.id!r} is {default!r}), got {value!r}")
 
 
 def import_env_module(env_id: str) -> str:

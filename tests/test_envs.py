@@ -281,3 +281,13 @@ def test_the_installed_script_imports_an_env_module_from_the_current_directory(e
                           timeout=120, env={k: v for k, v in __import__("os").environ.items()
                                             if k != "PYTHONPATH"})
     assert done.returncode == 0, done.stderr
+
+
+def test_a_number_argument_of_the_env_given_as_text_is_named():
+    # {"g": "x"} failed at Pendulum's first step: "unsupported operand type(s) for /"
+    from linear_pg.trainer import make_env
+
+    with pytest.raises(TypeError, match=r"env_kwargs\['g'\] must be a number \(the default "
+                                        r"of 'Pendulum-v1' is 10.0\), got 'x'"):
+        make_env("Pendulum-v1", {"g": "x"})
+    make_env("Pendulum-v1", {"g": 9}).close()
