@@ -122,8 +122,9 @@ def plot_learning_curves(ax: Axes, returns: Sequence[np.ndarray], *,
         x = np.arange(1, curves[0].size + 1)
         ax.plot(x, returns[0], color=color, alpha=0.25, lw=0.8,
                 label=name("return per episode"))
-        ax.plot(x, curves[0], color=color, lw=2,
-                label=name(f"moving average ({window} episodes)", main=True))
+        what = (f"moving average ({window} episodes)" if curves[0].size > window else
+                "mean of the episodes so far")      # the run is not longer than the window
+        ax.plot(x, curves[0], color=color, lw=2, label=name(what, main=True))
         return
     for i, c in enumerate(curves):
         ax.plot(np.arange(1, c.size + 1), c, color=color, alpha=0.2, lw=0.8,
@@ -179,7 +180,10 @@ def learning_curve_figure(groups: Mapping[str, Sequence[np.ndarray]], *, title: 
     ax.set_ylabel("episode return (undiscounted)")
     ax.set_title(title)
     ax.grid(alpha=0.3)
-    legend_title = (f"mean over seeds of the {window}-episode moving average;\n"
+    longest = max(r.size for returns in groups.values() for r in map(np.asarray, returns))
+    average = (f"the {window}-episode moving average" if longest > window else
+               "the mean of the episodes so far")
+    legend_title = (f"mean over seeds of {average};\n"
                     f"band: 95% t-interval; faint: each seed") if compare else None
     ax.legend(loc="best", fontsize="small", title=legend_title, title_fontsize="small")
     return fig

@@ -279,3 +279,18 @@ def test_runs_with_the_same_directory_name_are_told_apart(tmp_path, monkeypatch)
         plot_run_dirs([x, tmp_path / "x" / ".." / "x" / "run"], tmp_path / "f")
     plot_run_dirs([x, x], tmp_path / "f", labels=["a", "b"])     # drawn twice, as asked
     plt.close("all")
+
+
+def test_a_run_not_longer_than_the_window_is_not_called_its_moving_average():
+    # 50 episodes were labelled "moving average (100 episodes)": each point averages all
+    # the episodes so far
+    fig = learning_curve_figure({"a": [np.arange(50.0)]})
+    assert "mean of the episodes so far" in [t.get_text()
+                                             for t in fig.axes[0].get_legend().get_texts()]
+    fig = learning_curve_figure({"a": [np.arange(50.0)], "b": [np.ones(40)]})
+    assert "mean over seeds of the mean of the episodes so far" in \
+        fig.axes[0].get_legend().get_title().get_text()
+    fig = learning_curve_figure({"a": [np.arange(150.0)]})
+    assert "moving average (100 episodes)" in [t.get_text()
+                                               for t in fig.axes[0].get_legend().get_texts()]
+    plt.close("all")
