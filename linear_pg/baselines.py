@@ -46,7 +46,7 @@ class Baseline:
         self._update(X, G)
 
     def _features(self, X: object) -> np.ndarray:
-        X = as_float_array(X, "X")
+        X = check_finite(as_float_array(X, "X"), "X")
         d = self._n_features()
         if X.ndim != 2 or (d is not None and X.shape[1] != d):
             want = f"(T, {d})" if d is not None else "(T, d)"
@@ -90,7 +90,7 @@ class MeanBaseline(Baseline):
         self.total_ = 0.0
         self.count_ = 0.0
 
-    def predict(self, X: np.ndarray) -> np.ndarray:
+    def _predict(self, X: np.ndarray) -> np.ndarray:
         mean = self.total_ / self.count_ if self.count_ > 0 else 0.0
         return np.full(X.shape[0], mean)
 
@@ -102,11 +102,14 @@ class MeanBaseline(Baseline):
         return {"total_": np.array(self.total_), "count_": np.array(self.count_)}
 
     def set_state(self, state: dict[str, np.ndarray]) -> None:
-        missing = sorted({"total_", "count_"} - set(state))
+        missing = sorted({"total_", "count_"} - set(_state_dict(state)))
         if missing:
             raise ValueError(f"state must hold total_ and count_ (MeanBaseline.get_state), "
                              f"missing {missing}")
-        self.total_, self.count_ = float(state["total_"]), float(state["count_"])
+        total, count = (_finite_scalar(state[k], k) for k in ("total_", "count_"))
+        if count < 0:
+            raise ValueError(f"count_ must be >= 0, got {count}")
+        self.total_, self.count_ = total, count
 
 
 class ValueBaseline(Baseline):
@@ -162,18 +165,32 @@ class ValueBaseline(Baseline):
         return {"v_": self.v_.copy(), "A_": self.A_.copy(), "c_": self.c_.copy()}
 
     def set_state(self, state: dict[str, np.ndarray]) -> None:
-        if not state:
+        if not _state_dict(state):
             return                               # not fitted yet
         missing = sorted({"v_", "A_", "c_"} - set(state))
         if missing:
             raise ValueError(f"state must hold v_, A_ and c_ (ValueBaseline.get_state), "
                              f"missing {missing}")
-        v, A, c = (as_float_array(state[k], k) for k in ("v_", "A_", "c_"))
+        v, A, c = (check_finite(as_float_array(state[k], k), k) for k in ("v_", "A_", "c_"))
         d = v.shape[0] if v.ndim == 1 else -1
         if v.ndim != 1 or A.shape != (d, d) or c.shape != (d,):
             raise ValueError(f"state must hold v_ (d,), A_ (d, d) and c_ (d,), got shapes "
                              f"{v.shape}, {A.shape}, {c.shape}")
         self.v_, self.A_, self.c_ = v.copy(), A.copy(), c.copy()
+
+
+def _state_dict(state: object) -> dict:
+    if not isinstance(state, dict):
+        raise TypeError(f"state must be a dict (as get_state returns), got "
+                        f"{type(state).__name__}")
+    return state
+
+
+def _finite_scalar(value: object, name: str) -> float:
+    arr = check_finite(as_float_array(value, name), name)
+    if arr.ndim != 0:
+        raise ValueError(f"{name} must be a scalar, got shape {arr.shape}")
+    return float(arr)
 
 
 def make_baseline(name: str, **params: float) -> Baseline:

@@ -278,6 +278,9 @@ def clipped_action_score(policy: LinearPolicy, X: object, A: object, low: object
     wrong action.
     """
     low, high = as_float_array(low, "low"), as_float_array(high, "high")
+    for name, bound in (("low", low), ("high", high)):
+        if np.isnan(bound).any():
+            raise ValueError(f"{name} must not be NaN (an infinite bound is no bound)")
     return policy.grad_log_prob(X, np.clip(as_float_array(A, "A"), low, high))
 
 
@@ -354,7 +357,10 @@ def exploration_weight(policy: LinearPolicy, x: object, action: object, epsilon:
     epsilon = check_real(epsilon, "epsilon", low=0.0, high=1.0)
     if isinstance(action_space, gym.spaces.Discrete):
         n = int(action_space.n)
-        if getattr(policy, "n_actions", n) != n:
+        if not isinstance(policy, SoftmaxPolicy | BernoulliPolicy):
+            raise TypeError(f"a Discrete action space needs a softmax or Bernoulli policy, "
+                            f"got {type(policy).__name__}")
+        if policy.n_actions != n:
             raise ValueError(f"action_space {action_space} does not fit the policy's "
                              f"{policy.n_actions} actions")
         a = check_int(action, "action", low=0)

@@ -175,9 +175,9 @@ class _Progress:
             interval = 0.1 if sys.stderr.isatty() else 30.0
             self.bar = tqdm(total=run.config["episodes"], desc=self.desc, unit="ep",
                             mininterval=interval)
-        self.bar.update(run.n_episodes - self.bar.n)
         self.bar.set_postfix(avg_return=f"{run.episode_returns[-100:].mean():.1f}",
-                             refresh=False)
+                             refresh=False)          # drawn by update, with the count
+        self.bar.update(run.n_episodes - self.bar.n)
 
     def close(self) -> None:
         if self.bar is not None:
@@ -1106,8 +1106,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     try:
         args, unknown = parser.parse_known_args(argv)
-        if unknown:       # the command's parser says so, pointing at its own --help
-            parser.commands[args.command].error(
+        if unknown:       # the parser of the command they follow says so, with its --help
+            given, first = list(sys.argv[1:] if argv is None else argv), unknown[0]
+            after = first not in given or (args.command in given and
+                                           given.index(args.command) < given.index(first))
+            (parser.commands[args.command] if after else parser).error(
                 f"unrecognized arguments: {' '.join(unknown)}")
     except SystemExit as exit_:
         return int(exit_.code or 0)

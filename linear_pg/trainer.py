@@ -238,9 +238,13 @@ def _check_number_kwargs(spec: Any, given: dict[str, Any]) -> None:
     except Exception:                     # no signature to read: gym.make will tell
         return
     for key, value in given.items():
-        default = params[key].default if key in params else None
-        if isinstance(default, numbers.Real) and not isinstance(default, bool) and \
-                (not isinstance(value, numbers.Real) or isinstance(value, bool)):
+        if key not in params:
+            continue
+        default, annotation = params[key].default, str(params[key].annotation)
+        # a float default whose annotation (if any) allows no text: Ant-v5's main_body is
+        # `int | str = 1`, a body's number or name
+        if type(default) is float and "str" not in annotation and \
+                isinstance(value, str | bool | bytes | type(None)):
             raise TypeError(f"env_kwargs[{key!r}] must be a number (the default of "
                             f"{spec.id!r} is {default!r}), got {value!r}")
 
@@ -444,10 +448,11 @@ def resolved_settings(env_id: str, **settings: Any) -> dict[str, Any]:
     """
     allowed = set(inspect.signature(train).parameters) - {
         "env_id", "seed", "callback", "checkpoint_path", "checkpoint_every"}
-    unknown = sorted(set(settings) - allowed)
+    unknown = sorted(set(settings) - allowed - {"seed"})     # the seed changes no setting
     if unknown:
         raise TypeError(f"resolved_settings got settings train does not take: {unknown}; "
                         f"they are among {sorted(allowed)}")
+    settings = {k: settings.get(k) for k in allowed}          # None: the preset's, as train
     for part, cls in (("policy", LinearPolicy), ("features", FeatureMap)):
         if isinstance(settings.get(part), cls):
             raise TypeError(f"resolved_settings takes names only: {part} is a "

@@ -324,3 +324,7 @@ def test_the_gallerys_helpers_name_bad_input():
                 fn(Z)
     with pytest.raises(TypeError, match="low must be numeric"):
         bugs.clipped_action_score(GaussianPolicy(1), np.ones((1, 1)), [0.0], "a", 2.0)
+    with pytest.raises(ValueError, match="low must not be NaN"):
+        bugs.clipped_action_score(GaussianPolicy(1), np.ones((1, 1)), [0.0], np.nan, 2.0)
+    with pytest.raises(TypeError, match="a Discrete action space needs a softmax or Bernoulli"):
+        bugs.exploration_weight(GaussianPolicy(1), [1.0], 0, 0.1, gym.spaces.Discrete(3))

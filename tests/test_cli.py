@@ -1093,6 +1093,13 @@ def test_the_progress_bar_into_a_log_is_a_few_lines(capsys):
     err = capsys.readouterr().err
     frames = [line for line in err.replace("\r", "\n").splitlines() if line.strip()]
     assert 1 <= len(frames) <= 3 and "300/300" in frames[-1]
+    # the mean return shown is that of the episodes counted (it lagged one update)
+    bar = _Progress("x")
+    for n in (1, 2):
+        bar(SimpleNamespace(config={"episodes": 2}, n_episodes=n,
+                            episode_returns=np.arange(1.0, n + 1)))
+    assert bar.bar.postfix == "avg_return=1.5" and bar.bar.n == 2
+    bar.close()
 
 
 def test_an_unknown_option_points_at_its_commands_help(capsys):
@@ -1100,3 +1107,17 @@ def test_an_unknown_option_points_at_its_commands_help(capsys):
     code, _, err = run_cli(["train", "cartpole", "--epsiodes", "5"], capsys)
     assert code == 2 and err == ("linear-pg train: error: unrecognized arguments: "
                                  "--epsiodes 5 (see linear-pg train --help)\n")
+    code, _, err = run_cli(["--bogus", "train", "cartpole"], capsys)     # before it
+    assert code == 2 and err == ("linear-pg: error: unrecognized arguments: --bogus "
+                                 "(see linear-pg --help)\n")
+
+
+def test_resolved_settings_are_the_settings_train_records():
+    from linear_pg.trainer import resolved_settings
+
+    for env_id in ("CartPole-v1", "Pendulum-v1"):
+        resolved = resolved_settings(env_id, seed=3)
+        config = train(env_id, episodes=1, seed=3).config
+        for key in ("lr", "batch_episodes", "features_kwargs", "policy_kwargs",
+                    "optimizer_kwargs", "gamma", "env_kwargs"):
+            assert resolved[key] == config[key], (env_id, key)

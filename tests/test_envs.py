@@ -291,3 +291,17 @@ def test_a_number_argument_of_the_env_given_as_text_is_named():
                                         r"of 'Pendulum-v1' is 10.0\), got 'x'"):
         make_env("Pendulum-v1", {"g": "x"})
     make_env("Pendulum-v1", {"g": 9}).close()
+    make_env("Pendulum-v1", {"g": np.array(9.81)}).close()
+    # only a float default whose annotation allows no text is checked: Ant-v5's
+    # main_body (int | str = 1) takes a body's name
+    from types import SimpleNamespace
+
+    from linear_pg.trainer import _check_number_kwargs
+
+    def body(main_body: int | str = 1, scale: float = 1.0):
+        pass
+
+    spec = SimpleNamespace(id="Body-v0", entry_point=body)
+    _check_number_kwargs(spec, {"main_body": "torso", "scale": 2})
+    with pytest.raises(TypeError, match=r"env_kwargs\['scale'\] must be a number"):
+        _check_number_kwargs(spec, {"scale": "big"})

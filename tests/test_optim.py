@@ -474,3 +474,19 @@ def test_baselines_check_their_batches_and_states():
     again = ValueBaseline()
     again.set_state(b.get_state())
     np.testing.assert_array_equal(again.predict(np.eye(3)), b.predict(np.eye(3)))
+
+
+def test_every_baseline_checks_x_and_its_state():
+    from linear_pg.baselines import MeanBaseline, ValueBaseline
+
+    with pytest.raises(ValueError, match=r"X must have shape \(T, d\)"):
+        MeanBaseline().predict(np.ones(3))                     # was [0, 0, 0]
+    with pytest.raises(ValueError, match="X must be finite"):
+        ValueBaseline().update([[1.0, np.nan], [1.0, 1.0]], [1.0, 2.0])
+    with pytest.raises(ValueError, match="total_ must be a scalar"):
+        MeanBaseline().set_state({"total_": np.ones(2), "count_": 1})
+    with pytest.raises(ValueError, match="count_ must be finite"):
+        MeanBaseline().set_state({"total_": 1.0, "count_": np.nan})
+    for cls in (MeanBaseline, ValueBaseline):
+        with pytest.raises(TypeError, match="state must be a dict"):
+            cls().set_state(None)
