@@ -339,12 +339,16 @@ learning works.
 ## Exercises
 
 1. Replace the Gaussian reward noise by noise with standard deviation 10. How many pulls
-   do you need for the same standard error? Check against the $1/\sqrt N$ rule.
+   do you need for the same standard error? Check against the $1/\sqrt N$ rule. Is it
+   100 times as many for every component? (What else makes $R\,\nabla\log\pi$ vary?)
 2. Subtract the exact $J$ from every reward before estimating the gradient. What happens to
-   the standard error, and does the estimate stay unbiased? (Notebook 5 explains why.)
+   the standard error of each component, and to their total variance (the sum, as
+   notebook 5 measures it)? Does the estimate stay unbiased? (Notebook 5 explains why.)
 3. Compute the exact gradient of the bandit by hand for the constant feature:
    $\partial J / \partial \theta_j = p_j (r_j - J)$. Verify it against `exact_grad`.
-4. Make the surrogate loss of one batch *increase* after a gradient step that improves $J$.
-   Why is that not a contradiction?
+4. Make the surrogate loss of one batch, evaluated on that same batch again after the
+   step, *increase* after a gradient step that improves $J$. Why is that not a
+   contradiction? (Try large steps and rewards of one sign. Can it happen when every reward
+   is negative?)
 '''),
 ]

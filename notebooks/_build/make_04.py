@@ -267,10 +267,11 @@ md(r'''
 - For fixed $\sigma$, REINFORCE is a squared-error regression toward the taken action,
   weighted by the return and scaled by $1/\sigma^2$. The identity was checked to rounding.
 - Unweighted, the same regression only chases its own noise: the mean does a random walk.
-- Compute the score at the sampled action, never at the clipped one; otherwise the policy
-  is pushed away from the bounds and its variance collapses even when actions do not
-  matter. `check_score_mean` catches it; a finite-difference check at the stored actions
-  does not.
+- Compute the score at the sampled action, never at the clipped one; otherwise the update
+  has a bias even when actions do not matter: with positive weights (as here) the mean is
+  pushed away from the bound and $\sigma$ shrinks, and with negative ones (all of
+  Pendulum's rewards) the push reverses. `check_score_mean` catches it; a finite-difference
+  check at the stored actions does not.
 
 ## Exercises
 
@@ -279,8 +280,10 @@ md(r'''
    $\sigma \to 0$?
 2. In the one-step task, use the raw reward $R$ as the weight, without subtracting the batch
    mean. Does $\mu$ still reach 2? How does the noise of the path change?
-3. Compute the exact bias of the clipped score as a function of $\mu$ for $\sigma = 1$ and
-   plot it. Where is it largest?
+3. Compute the exact bias of the clipped score (its $W$ and its $\log\sigma$ entry) as a
+   function of $\mu$ for $\sigma = 1$ and plot it, for $\mu$ inside the box and beyond its
+   bounds. Where is each largest inside $[-2, 2]$? What happens outside, and is the bias
+   zero anywhere?
 4. With `log_std_mode="linear"` the policy can be more certain in some states than others.
    Write down the score of `W_std` and compare with `grad_log_prob`.
 '''),

@@ -13,8 +13,9 @@ md(r'''
 - why the best policy there is stochastic ($\pi(\text{right}) \approx 0.59$,
   $J \approx -11.66$), beyond the reach of $\varepsilon$-greedy action values;
 - how the exact gradient compares with REINFORCE's Monte Carlo estimate;
-- a reproduction of the book's Figures 13.1 and 13.2: REINFORCE with and without a
-  state-value baseline, in the book's setting.
+- a reproduction of the book's plot of $J(p)$ in Example 13.1 and of its Figure 13.2:
+  REINFORCE with and without a state-value baseline, in the book's setting (Exercise 2
+  is its Figure 13.1, the step sizes of plain REINFORCE).
 '''),
 setup('''
 from linear_pg import SoftmaxPolicy, policy_gradient, reward_to_go
@@ -78,7 +79,7 @@ assert abs(ps[J_grid.argmax()] - p_star) < 1e-3
 assert abs(p_star - 0.586) < 1e-3 and abs(exact_start_value(p_star) + 11.657) < 1e-3
 '''),
 md(r'''
-## Figure 13.1: $J$ as a function of $p$
+## Example 13.1: $J$ as a function of $p$
 
 An action-value method with $\varepsilon$-greedy selection ($\varepsilon = 0.1$) can only
 choose between two policies here: mostly-left, $p = \varepsilon/2$, and mostly-right,
@@ -98,10 +99,10 @@ ax.plot([p_star], [exact_start_value(p_star)], "*", ms=12,
 ax.set_ylim(-100, 0)
 ax.set_xlabel("probability of right action p")
 ax.set_ylabel("J(p)")
-ax.set_title("Short corridor (Sutton & Barto, Figure 13.1)")
+ax.set_title("Short corridor (Sutton & Barto, Example 13.1)")
 ax.legend(loc="lower center")
 fig.tight_layout()
-fig.savefig(FIG_DIR / "nb06_fig13_1_corridor_value.png", dpi=120)
+fig.savefig(FIG_DIR / "nb06_example13_1_corridor_value.png", dpi=120)
 plt.show()
 print(f"epsilon-greedy left J = {J_left:.2f}, right J = {J_right:.2f}")
 assert J_left < -80 and J_right < -40 and exact_start_value(p_star) > -12
@@ -219,11 +220,35 @@ assert last[1] > last[0]                                         # the baseline 
 assert last[1] <= v_star + 4 * last_se[1]                        # nobody beats the optimum
 '''),
 md(r'''
-Both methods climb from the $\varepsilon$-greedy-left value toward $v_*$, and the baseline
-lets a 16 times larger step size be used without the variance blowing up, so it gets there
-much sooner. The *expected* return can never exceed $v_*$, which the exact solution
-guarantees; the averaged curves cross it now and then only by sampling noise (the check
-below allows four standard errors).
+Both methods climb from the $\varepsilon$-greedy-left value toward $v_*$. The *expected*
+return can never exceed $v_*$, which the exact solution guarantees; the averaged curves
+cross it now and then only by sampling noise (the check above allows four standard errors).
+
+The baseline lets REINFORCE take a step 16 times the size of the curve without it. The
+book chose $\alpha = 2^{-13}$ as the best step size of plain REINFORCE for its updates
+after every step (its Figure 13.1). With one update per episode, as here, a larger plain
+step does better; how much, on the same runs:
+'''),
+code('''
+tuned = np.array([reinforce_corridor(2**-10, episodes=episodes, seed=s) for s in range(runs)])
+cut = int((tuned <= -1000).sum()), int((with_b <= -1000).sum())   # episodes cut at 1000 steps
+print(f"first {window} episodes: no baseline, 2^-13 {first[0]:.1f}, 2^-10 "
+      f"{tuned[:, :window].mean():.1f}; with baseline, 2^-9 {first[1]:.1f}")
+print(f"last {window} episodes:  no baseline, 2^-10 {tuned[:, -window:].mean():.1f}")
+print(f"episodes cut at 1000 steps: {cut[0]} without baseline at 2^-10, {cut[1]} with it")
+print(f"all {episodes} episodes, no baseline: 2^-13 {plain.mean():.1f}, 2^-10 {tuned.mean():.1f}")
+assert tuned.mean() > plain.mean() + 5                           # a better plain step size
+'''),
+md(r'''
+So the book's figure compares plain REINFORCE at the book's step size with the baseline
+at a larger one; plain REINFORCE at $2^{-10}$ even starts faster than the baseline run
+here. `sample_episodes` cuts an episode at 1000 steps, and a cut episode shows as a return
+of $-1000$: the baseline run's first episodes include some (printed above), from runs whose
+first large steps went the wrong way, which pull its early average down. What the
+baseline buys is a larger step that runs recover from: at $2^{-9}$ without it, runs that
+drift toward always-left stay there much longer (on these 100 runs: 1805 cut episodes,
+and one run still stuck at the end, against the baseline run's 76, all early; Exercise 2).
+The exact values are for episodes of any length.
 
 ## Summary
 
@@ -233,17 +258,22 @@ below allows four standard errors).
 - The best policy is stochastic; $\varepsilon$-greedy choices are stuck at $-82$ or $-44$.
 - The exact gradient, finite differences of the exact $J$, and the REINFORCE estimate agree
   (the last within its standard error).
-- A learned baseline allows a larger step and speeds up learning, as in Figure 13.2.
+- A learned baseline allows a larger step that runs recover from, as in Figure 13.2;
+  against plain REINFORCE at the book's step size it learns much faster, though with one
+  update per episode a better-tuned plain step size starts as fast.
 
 ## Exercises
 
 1. Use a `BernoulliPolicy(1)` instead of the softmax. What is the relation between the two
    parameterizations, and between their exact gradients?
-2. Repeat Figure 13.2 with $\alpha = 2^{-12}$ and $2^{-14}$ without baseline, and
-   $2^{-8}$ with it. Which step sizes diverge or stall?
+2. Repeat Figure 13.2 with $\alpha = 2^{-12}$ and $2^{-14}$ without baseline (the book's
+   Figure 13.1), then $2^{-11}$ and $2^{-9}$ without it and $2^{-8}$ with it. Which step
+   sizes are slow, and which unstable? Count the episodes cut at 1000 steps (returns of
+   $-1000$) and the runs that end near $p = 0$.
 3. Add discounting, $\gamma = 0.9$, with `exact_start_value(p, gamma)`. Where is the optimum
    now?
 4. Replace the per-episode update by one update per batch of 10 episodes with the same
-   total step size per episode. Does anything change?
+   total step size per episode (`policy_gradient` averages over the batch's episodes:
+   which $\alpha$ gives that?). Does anything change?
 '''),
 ]
