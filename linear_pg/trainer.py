@@ -229,8 +229,8 @@ def make_env(env_id: str, env_kwargs: dict[str, Any] | None = None,
 
 
 def _check_number_kwargs(spec: Any, given: dict[str, Any]) -> None:
-    """A TypeError for an env argument whose default is a number given as something else
-    ({"g": "x"} for Pendulum failed at its first step, inside the env's physics)."""
+    """A TypeError for an env argument whose default is a float given as text, a bool or
+    None ({"g": "x"} for Pendulum failed at its first step, inside the env's physics)."""
     try:
         creator = spec.entry_point if callable(spec.entry_point) else \
             gym.envs.registration.load_env_creator(spec.entry_point)
