@@ -646,13 +646,17 @@ def bootstrap_truncated(batch: Any, baseline: Any, gamma: float) -> np.ndarray:
     return rewards
 
 
-def _weights(cfg: dict[str, Any], batch: Any, baseline: Any) -> np.ndarray:
-    """What multiplies each score: return (to go) minus the baseline, maybe standardized."""
+def _weights(cfg: dict[str, Any], batch: Any, baseline: Any) -> np.ndarray | None:
+    """What multiplies each score: return (to go) minus the baseline, maybe standardized;
+    None if the returns or weights overflow float64 (finite rewards whose sum is not)."""
     rewards = bootstrap_truncated(batch, baseline, cfg["gamma"])
-    G = reward_to_go(rewards, cfg["gamma"], batch.lengths)
-    R = G if cfg["estimator"] == "reward_to_go" else \
-        total_return(rewards, cfg["gamma"], batch.lengths)
-    w = R - baseline.predict(batch.X)       # b fitted on earlier batches only
+    with np.errstate(over="ignore", invalid="ignore"):
+        G = reward_to_go(rewards, cfg["gamma"], batch.lengths)
+        R = G if cfg["estimator"] == "reward_to_go" else \
+            total_return(rewards, cfg["gamma"], batch.lengths)
+        w = R - baseline.predict(batch.X)   # b fitted on earlier batches only
+    if not (np.all(np.isfinite(G)) and np.all(np.isfinite(w))):
+        return None
     baseline.update(batch.X, G)
     return normalize(w) if cfg["normalize_weights"] else w
 
@@ -1088,6 +1092,12 @@ def train_loop(run: Run, env: gym.Env | gym.vector.VectorEnv, learner: Learner, 
                 _stop_diverged(run, problem)
                 break
             w = _weights(cfg, batch, base)
+            if w is None:
+                _stop_diverged(run, f"the returns of the batch after "
+                                    f"{_count(run.n_episodes, 'episode')} overflow float64 "
+                                    f"(rewards up to {np.max(np.abs(batch.rewards)):.3g}; its "
+                                    f"batch is left out of the history)")
+                break
             try:
                 X, A, w, n_eps = (batch.X, batch.actions, w, batch.n_episodes) \
                     if augment is None else augment.samples(pi, batch, w)

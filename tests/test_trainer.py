@@ -741,3 +741,28 @@ def test_a_hand_edited_config_meets_trains_own_messages():
     with pytest.raises(TypeError, match=r"the settings \(features_kwargs\) of features 'raw' "
                                         r"must be among \['scale'\], got \['bogus'\]"):
         train("CartPole-v1", seed=0, **train_kwargs(config))
+
+
+def _cartpole_with_huge_rewards(**kwargs):
+    import gymnasium as gym
+
+    class Huge(gym.Wrapper):
+        def step(self, action):
+            obs, reward, terminated, truncated, info = self.env.step(action)
+            return obs, reward * 1e308, terminated, truncated, info
+
+    return Huge(gym.make("CartPole-v1", **kwargs))
+
+
+def test_returns_that_overflow_stop_training_as_diverged():
+    # finite rewards of 1e308 sum to inf: train raised "G must be finite" and lost the run
+    import gymnasium as gym
+
+    env_id = "linear_pg_test/HugeRewardCartPole-v0"
+    if env_id not in gym.registry:
+        gym.register(env_id, entry_point=_cartpole_with_huge_rewards)
+    with pytest.warns(RuntimeWarning, match=r"the returns of the batch after 0 episodes "
+                                            r"overflow float64 \(rewards up to 1e\+308"):
+        run = train(env_id, episodes=5, seed=0, features="raw")
+    assert run.stopped_reason.startswith("diverged: the returns of the batch")
+    assert run.n_episodes == 0 and np.all(np.isfinite(run.policy.theta))
