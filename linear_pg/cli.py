@@ -761,6 +761,11 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
 
     how = "sampled actions" if args.sample else "mean action"
     groups = [(d, find_runs(d)) for d in args.run_dirs]   # every DIR checked before any run
+    seen = [r.resolve() for _, run_dirs in groups for r in run_dirs]
+    twice = sorted({str(r) for r in seen if seen.count(r) > 1})
+    if twice:
+        raise ValueError(f"the run directories given hold the same seed directory more than "
+                         f"once: {twice}")
     for d, run_dirs in groups:
         means = []
         for run_dir in run_dirs:

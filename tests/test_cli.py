@@ -1121,3 +1121,10 @@ def test_resolved_settings_are_the_settings_train_records():
         for key in ("lr", "batch_episodes", "features_kwargs", "policy_kwargs",
                     "optimizer_kwargs", "gamma", "env_kwargs"):
             assert resolved[key] == config[key], (env_id, key)
+
+
+def test_evaluate_refuses_a_seed_directory_given_twice(runs, capsys):
+    # "evaluate DIR DIR" evaluated every seed twice, and "DIR DIR/seed-0" one of them
+    code, _, err = run_cli(["evaluate", runs / "two", runs / "two" / "seed-1",
+                            "--episodes", "1"], capsys)
+    assert_one_line_error(code, err, "same seed directory more than once", "seed-1")
