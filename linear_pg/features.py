@@ -297,8 +297,13 @@ class StandardFeatures(FeatureMap):
 
     def _fit(self, obs: np.ndarray) -> None:
         eps = check_real(self.eps, "eps", low=0.0, low_open=True)
-        self.mean_ = obs.mean(axis=0)
-        sd = obs.std(axis=0)
+        with np.errstate(over="ignore", invalid="ignore"):
+            self.mean_ = obs.mean(axis=0)
+            sd = obs.std(axis=0)
+        if not (np.all(np.isfinite(self.mean_)) and np.all(np.isfinite(sd))):
+            raise ValueError("the observations are too large to standardize: their mean or "
+                             "standard deviation overflows float64 (|x| near 1.8e308); "
+                             "rescale them first")
         self.scale_ = np.where(sd < eps, 1.0, sd + eps)
         self.n_features_out_ = obs.shape[1] + 1
 

@@ -209,3 +209,11 @@ def test_rbf_coordinate_without_range_keeps_its_bumps_alive():
     phi = RBFFeatures(n_centers=3).fit([[0.5, 0.5], [0.5, 1.5]])
     x = phi.transform([[0.6, 1.0]])[0, :-1]
     assert x.max() == pytest.approx(np.exp(-0.5 * 0.1**2))
+
+
+def test_standardizing_observations_whose_spread_overflows_is_refused():
+    # StandardFeatures().fit([[1e308], [1e308]]) transformed everything to NaN
+    from linear_pg.features import StandardFeatures
+
+    with pytest.raises(ValueError, match="too large to standardize"):
+        StandardFeatures().fit([[1e308], [1e308]])
