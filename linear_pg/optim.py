@@ -1,12 +1,12 @@
 """Ascent steps from a gradient estimate: plain SGD, Adam, and the natural policy gradient.
 
-Each optimizer has ``step(g, scores, fisher_matrix) -> delta`` returning the change to add
-to theta (an ascent step: the return goes up), with ``scores`` the (T, n_params) per-sample
-scores of the batch or ``fisher_matrix`` the policy's own Fisher matrix at the batch's
-states (only the natural gradient uses either), and ``get_state`` / ``set_state`` to save
-and restore its running state (Adam's moments). linear_pg's own checkpoints hold the policy
-and features, not the optimizer: a saved run is evaluated or continued from its theta, and
-Adam then starts from fresh moments.
+Each optimizer has ``step(g, scores=None, fisher_matrix=None) -> delta`` returning the
+change to add to theta (an ascent step: the return goes up). Only the natural gradient
+uses the other two: ``scores``, the (T, n_params) per-sample scores of the batch, with
+``fisher="sampled"``; ``fisher_matrix=``, the policy's own Fisher matrix at the batch's
+states, with ``fisher="expected"``. ``get_state`` / ``set_state`` save and restore the
+running state (Adam's moments): a checkpoint written by ``train`` holds it, so that
+:func:`linear_pg.resume` goes on exactly as training would have.
 """
 
 from __future__ import annotations
@@ -322,14 +322,25 @@ class NaturalGradient(SGD):
     def step(self, g: object, scores: object = None, fisher_matrix: object = None
              ) -> np.ndarray:
         """As :meth:`SGD.step`, with the batch's ``scores`` (``fisher="sampled"``) or the
-        policy's ``fisher_matrix`` (``fisher="expected"``), not both; a given matrix must
-        be symmetric. (The trainer passes the policy's own matrix, symmetric by
-        construction, to ``_step``: on a P x P matrix this check costs about as much as
-        the Cholesky factorization.)"""
+        policy's ``fisher_matrix`` (``fisher="expected"``, by keyword), each only in its
+        mode; a given matrix must be symmetric. (The trainer passes the policy's own
+        matrix, symmetric by construction, to ``_step``: on a P x P matrix this check costs
+        about as much as the Cholesky factorization.)"""
         if fisher_matrix is not None and scores is not None:
             raise ValueError(f"give the natural gradient the batch's scores or its "
                              f"fisher_matrix, not both (this one, fisher={self.fisher!r}, "
                              f"takes {'scores' if self.needs_scores else 'fisher_matrix'})")
+        # each mode takes its own input: a Fisher matrix passed by position lands in scores,
+        # and F^T F / P would silently take F's place
+        if self.fisher == "expected" and scores is not None:
+            raise ValueError("NaturalGradient(fisher='expected') takes the policy's Fisher "
+                             "matrix as step(g, fisher_matrix=F), a keyword, got scores (a "
+                             "matrix passed by position is taken as scores); for F estimated "
+                             "from the scores use fisher='sampled'")
+        if self.fisher == "sampled" and fisher_matrix is not None:
+            raise ValueError("NaturalGradient(fisher='sampled') estimates F from the batch's "
+                             "scores, step(g, scores); for the policy's own matrix use "
+                             "NaturalGradient(fisher='expected') and step(g, fisher_matrix=F)")
         if fisher_matrix is not None:
             F = as_float_array(fisher_matrix, "fisher_matrix")
             square = F.ndim == 2 and F.shape[0] == F.shape[1] and F.size > 0

@@ -490,3 +490,18 @@ def test_every_baseline_checks_x_and_its_state():
     for cls in (MeanBaseline, ValueBaseline):
         with pytest.raises(TypeError, match="state must be a dict"):
             cls().set_state(None)
+
+
+def test_each_natural_gradient_mode_takes_its_own_input():
+    # step(g, F) by position put F into scores: with fisher="expected" the step used
+    # F^T F / P silently (a student's Pendulum loop never learned)
+    rng = np.random.default_rng(0)
+    A = rng.normal(size=(7, 3))
+    F, g = A.T @ A / 7 + np.eye(3), rng.normal(size=3)
+    with pytest.raises(ValueError, match=r"fisher='expected'\) takes the policy's Fisher "
+                                         r"matrix as step\(g, fisher_matrix=F\)"):
+        NaturalGradient(fisher="expected").step(g, F)
+    with pytest.raises(ValueError, match=r"fisher='sampled'\) estimates F from the batch's"):
+        NaturalGradient().step(g, fisher_matrix=F)
+    NaturalGradient(fisher="expected").step(g, fisher_matrix=F)
+    NaturalGradient().step(g, A)
