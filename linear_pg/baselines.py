@@ -5,7 +5,7 @@ because E_a[grad log pi(a | s)] = grad sum_a pi(a | s) = grad 1 = 0. A b compute
 same batch it is applied to breaks that independence slightly (each G_t also enters b);
 the baselines here are therefore fitted on earlier batches only and add no bias. (The
 trainer also uses the baseline's V(s_T) to bootstrap episodes cut off by a time limit,
-:func:`linear_pg.trainer.bootstrap_truncated`: that part of the target is only as right as
+:func:`linear_pg.returns.bootstrap_truncated`: that part of the target is only as right as
 V is.)
 """
 

@@ -1,4 +1,5 @@
-"""Returns: discounted reward-to-go, total return, and batch normalization.
+"""Returns: discounted reward-to-go, total return, bootstrapping at a time limit, and batch
+normalization.
 
 A batch of episodes is stored flat: ``rewards`` has shape (T,), the steps of all episodes
 one after another, and ``lengths`` (N,) says how many steps each episode has. A list of
@@ -12,7 +13,14 @@ from collections.abc import Sequence
 import numpy as np
 from scipy.signal import lfilter
 
-from ._validation import as_float_array, check_finite, check_gamma, check_lengths, check_real
+from ._validation import (
+    as_float_array,
+    check_finite,
+    check_gamma,
+    check_lengths,
+    check_real,
+    describe,
+)
 
 
 def _flat_rewards(rewards: object, lengths: object) -> tuple[np.ndarray, np.ndarray]:
@@ -127,6 +135,57 @@ def total_return(rewards: object, gamma: float = 1.0, lengths: object = None) ->
     """
     flat, lengths = _flat_rewards(rewards, lengths)
     return np.repeat(episode_returns(flat, gamma, lengths), lengths)
+
+
+def bootstrap_truncated(rewards: object, gamma: float, lengths: object, truncated: object,
+                        final_values: object) -> np.ndarray:
+    """Rewards with gamma V(s_T) added to the last reward of every truncated episode.
+
+    A time limit is not a terminal state: the return of an episode cut off at step T would
+    have gone on with about V(s_T) more. Adding gamma V(s_T) to r_{T-1} puts
+    gamma^(T - t) V(s_T) into every reward-to-go G_t of that episode (the recursion
+    G_t = r_t + gamma G_{t+1} carries it back), instead of making the last steps before the
+    time limit look like steps before a failure: without it, a CartPole policy that
+    balances for the whole 500 steps learns that its last steps lead nowhere. Terminated
+    episodes have V(s_T) = 0 by definition and are left as they are.
+
+    Parameters
+    ----------
+    rewards : array of shape (T,)
+        All episodes' rewards, episode after episode.
+    gamma : float in [0, 1]
+    lengths : array of int, shape (N,)
+    truncated : array of bool, shape (N,)
+        Whether each episode was cut off (gymnasium's ``truncated`` at its last step)
+        rather than ended (``terminated``).
+    final_values : array of shape (N,)
+        V(s_T), an estimate of the value of the observation after each episode's last step
+        (e.g. a value baseline's prediction); the entries of episodes not truncated are
+        not used.
+
+    Returns
+    -------
+    array of shape (T,): a copy of ``rewards``, changed at the truncated episodes' last steps.
+
+    Examples
+    --------
+    >>> bootstrap_truncated([1.0, 1.0, 1.0], 0.5, [2, 1], [True, False], [10.0, 99.0])
+    array([1., 6., 1.])
+    """
+    gamma = check_gamma(gamma)
+    flat, lengths = _flat_rewards(rewards, lengths)
+    cut = np.asarray(truncated)
+    if cut.shape != lengths.shape or cut.dtype != bool:
+        raise ValueError(f"truncated must be {lengths.size} bools (one per episode), got "
+                         f"{describe(truncated)}")
+    values = check_finite(as_float_array(final_values, "final_values"), "final_values")
+    if values.shape != lengths.shape:
+        raise ValueError(f"final_values must have shape ({lengths.size},), one value per "
+                         f"episode, got shape {values.shape}")
+    out = flat.copy()
+    if np.any(cut):
+        out[np.cumsum(lengths)[cut] - 1] += gamma * values[cut]
+    return out
 
 
 def normalize(weights: object, eps: float = 1e-8) -> np.ndarray:

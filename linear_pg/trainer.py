@@ -53,7 +53,7 @@ from .policies import (
     SoftmaxPolicy,
 )
 from .presets import get_preset, preset_env_kwargs, registered_id, space_bounds
-from .returns import normalize, reward_to_go, total_return
+from .returns import bootstrap_truncated, normalize, reward_to_go, total_return
 from .rollout import Batch, _collect
 from .symmetry import Mirror, MirrorAugmentation, resolve_mirror
 
@@ -627,29 +627,28 @@ def check_settings(cfg: dict[str, Any]) -> dict[str, Any]:
     return cfg
 
 
-def bootstrap_truncated(batch: Any, baseline: Any, gamma: float) -> np.ndarray:
-    """Rewards with gamma V(s_T) added to the last reward of every truncated episode.
-
-    A time limit is not a terminal state: the return of an episode cut off at step T would
-    have gone on with about V(s_T) more. Adding gamma V(s_T) to r_{T-1} puts
-    gamma^(T - t) V(s_T) into every reward-to-go G_t of that episode (the recursion
-    G_t = r_t + gamma G_{t+1} carries it back), instead of making the last steps before the
-    time limit look like steps before a failure. V is the baseline's prediction (fitted on
-    earlier batches; 0 for no baseline, so nothing changes then); terminated episodes have
-    V(s_T) = 0 by definition.
-    """
-    rewards = batch.rewards.copy()
+def bootstrap_with_baseline(batch: Any, baseline: Any, gamma: float) -> np.ndarray | None:
+    """The batch's rewards bootstrapped at the time limit
+    (:func:`linear_pg.returns.bootstrap_truncated`) with V(s_T) the baseline's prediction,
+    fitted on earlier batches (0 for no baseline, so nothing changes then); None if that
+    prediction is not finite (a baseline grown beyond float64: the run diverged)."""
     truncated = ~batch.terminated
-    if np.any(truncated):
-        last = np.cumsum(batch.lengths)[truncated] - 1
-        rewards[last] += gamma * baseline.predict(batch.final_X[truncated])
-    return rewards
+    if not np.any(truncated):
+        return batch.rewards.copy()
+    values = np.zeros(batch.lengths.size)
+    with np.errstate(over="ignore", invalid="ignore"):
+        values[truncated] = baseline.predict(batch.final_X[truncated])
+    if not np.all(np.isfinite(values)):
+        return None
+    return bootstrap_truncated(batch.rewards, gamma, batch.lengths, truncated, values)
 
 
 def _weights(cfg: dict[str, Any], batch: Any, baseline: Any) -> np.ndarray | None:
     """What multiplies each score: return (to go) minus the baseline, maybe standardized;
     None if the returns or weights overflow float64 (finite rewards whose sum is not)."""
-    rewards = bootstrap_truncated(batch, baseline, cfg["gamma"])
+    rewards = bootstrap_with_baseline(batch, baseline, cfg["gamma"])
+    if rewards is None:
+        return None
     with np.errstate(over="ignore", invalid="ignore"):
         G = reward_to_go(rewards, cfg["gamma"], batch.lengths)
         R = G if cfg["estimator"] == "reward_to_go" else \

@@ -144,3 +144,20 @@ def test_lengths_whose_sum_wraps_around_are_refused_clearly():
     with pytest.raises(ValueError, match="lengths must add up to the 2 steps given, got a "
                                          "length of 18446744073709551615"):
         reward_to_go([1.0, 1.0], 0.5, lengths=np.array([2**64 - 1, 3], np.uint64))
+
+
+def test_bootstrapping_at_a_time_limit_is_a_building_block():
+    # only the trainer could bootstrap (from a Batch); a loop of one's own treated the
+    # 500-step limit as a failure
+    from linear_pg.returns import bootstrap_truncated
+
+    rewards = np.ones(5)
+    out = bootstrap_truncated(rewards, 0.9, [3, 2], [True, False], [10.0, 50.0])
+    np.testing.assert_array_equal(out, [1.0, 1.0, 10.0, 1.0, 1.0])
+    assert rewards[2] == 1.0                                   # a copy
+    G = reward_to_go(out, 0.9, [3, 2])
+    np.testing.assert_allclose(G[0], 1 + 0.9 + 0.81 * (1 + 0.9 * 10.0))
+    with pytest.raises(ValueError, match="truncated must be 2 bools"):
+        bootstrap_truncated(rewards, 0.9, [3, 2], [1, 0], [10.0, 50.0])
+    with pytest.raises(ValueError, match=r"final_values must have shape \(2,\)"):
+        bootstrap_truncated(rewards, 0.9, [3, 2], [True, False], [10.0])
