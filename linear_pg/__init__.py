@@ -38,7 +38,7 @@ from .gradcheck import (
 from .optim import SGD, Adam, NaturalGradient, fisher
 from .policies import BernoulliPolicy, GaussianPolicy, LinearPolicy, SoftmaxPolicy
 from .resuming import resume
-from .returns import episode_returns, normalize, reward_to_go, total_return
+from .returns import bootstrap_truncated, episode_returns, normalize, reward_to_go, total_return
 from .score_mean import ScoreMeanReport, check_score_mean
 from .trainer import Run, evaluate, make_env, make_policy_for_env, train, train_seeds
 
@@ -50,6 +50,7 @@ __all__ = [
     "GaussianPolicy",
     "LinearPolicy",
     "SoftmaxPolicy",
+    "bootstrap_truncated",
     "episode_returns",
     "normalize",
     "policy_gradient",
