@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import itertools
 import math
+import warnings
 from typing import Any
 
 import numpy as np
@@ -434,6 +435,12 @@ class RBFFeatures(FeatureMap):
         if low.shape != (n_lin,) or high.shape != (n_lin,) or np.any(high < low):
             raise ValueError(f"low and high must have shape ({n_lin},) with low <= high, "
                              f"got low={self.low!r}, high={self.high!r}")
+        flat = [i for i in range(n_lin) if high[i] == low[i] and n[n_ang + i] > 1]
+        if flat and (self.low is None or self.high is None):
+            warnings.warn(f"RBFFeatures fitted on {obs.shape[0]} observation(s) in which "
+                          f"coordinate(s) {flat} (after the angles) never change: their "
+                          f"centres all sit at one value; give low and high (their range) "
+                          f"or fit on more observations", UserWarning, stacklevel=3)
         axes, spacing = [], []
         for i in range(U.shape[1]):
             if i < n_ang:  # n equally spaced angles around the circle

@@ -130,7 +130,7 @@ def test_a_huge_grid_is_refused_in_a_short_message():
 
 def test_rbf_grid_at_the_size_limit_is_accepted():
     from linear_pg.features import MAX_RBF_FEATURES
-    phi = RBFFeatures(n_centers=[MAX_RBF_FEATURES, 1, 1]).fit(OBS20[:1])
+    phi = RBFFeatures(n_centers=[MAX_RBF_FEATURES, 1, 1]).fit(OBS20[:2])
     assert phi.n_features_out_ == MAX_RBF_FEATURES + 1
     with pytest.raises(ValueError, match="MAX_RBF_FEATURES"):
         RBFFeatures(n_centers=[MAX_RBF_FEATURES + 1, 1, 1]).fit(OBS20[:1])
@@ -206,7 +206,8 @@ def test_random_rbf_does_not_blow_up_a_coordinate_constant_in_the_fit():
 
 def test_rbf_coordinate_without_range_keeps_its_bumps_alive():
     # a spacing of 1e-12 zeroed every feature away from the one fitted value
-    phi = RBFFeatures(n_centers=3).fit([[0.5, 0.5], [0.5, 1.5]])
+    with pytest.warns(UserWarning, match=r"coordinate\(s\) \[0\] .* never change"):
+        phi = RBFFeatures(n_centers=3).fit([[0.5, 0.5], [0.5, 1.5]])
     x = phi.transform([[0.6, 1.0]])[0, :-1]
     assert x.max() == pytest.approx(np.exp(-0.5 * 0.1**2))
 
@@ -217,3 +218,16 @@ def test_standardizing_observations_whose_spread_overflows_is_refused():
 
     with pytest.raises(ValueError, match="too large to standardize"):
         StandardFeatures().fit([[1e308], [1e308]])
+
+
+def test_rbf_fitted_where_a_coordinate_never_changes_says_so():
+    # fitted on the reset observation alone, all centres of the velocity sat at one value
+    with pytest.warns(UserWarning, match="give low and high"):
+        RBFFeatures(n_centers=[12, 11], angle_pairs=[(0, 1)], width=0.8).fit(
+            np.array([[1.0, 0.0, -0.46]]))
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        RBFFeatures(n_centers=[12, 11], angle_pairs=[(0, 1)], low=[-8.0], high=[8.0]).fit(
+            np.array([[1.0, 0.0, -0.46]]))
