@@ -31,6 +31,13 @@ class LinearPolicy:
     (the per-sample score), ``fisher(X)`` -> (n_params, n_params) (the expected outer
     product of the score), ``entropy(X)`` -> (T,) and ``act(X)`` (the most likely action,
     used for evaluation).
+
+    One observation's features x of shape (n_features,) are taken as one row (T = 1), and
+    the results keep their T axis: ``sample(x, rng)`` is an array of one action, shape (1,)
+    for the discrete policies and (1, action_dim) for the Gaussian. A gymnasium env takes
+    ``linear_pg.rollout.env_action(env.action_space, a[0])``: the index as the space's
+    integer (``start`` added), or the Gaussian sample clipped to the Box, while the score
+    keeps the sample itself.
     """
 
     kind: str = "linear"
