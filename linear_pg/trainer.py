@@ -636,8 +636,8 @@ def bootstrap_with_baseline(batch: Any, baseline: Any, gamma: float) -> np.ndarr
     if not np.any(truncated):
         return batch.rewards.copy()
     values = np.zeros(batch.lengths.size)
-    with np.errstate(over="ignore", invalid="ignore"):
-        values[truncated] = baseline.predict(batch.final_X[truncated])
+    with np.errstate(over="ignore", invalid="ignore"):     # the batch's own, checked X
+        values[truncated] = baseline._predict(batch.final_X[truncated])
     if not np.all(np.isfinite(values)):
         return None
     return bootstrap_truncated(batch.rewards, gamma, batch.lengths, truncated, values)
@@ -653,10 +653,11 @@ def _weights(cfg: dict[str, Any], batch: Any, baseline: Any) -> np.ndarray | Non
         G = reward_to_go(rewards, cfg["gamma"], batch.lengths)
         R = G if cfg["estimator"] == "reward_to_go" else \
             total_return(rewards, cfg["gamma"], batch.lengths)
-        w = R - baseline.predict(batch.X)   # b fitted on earlier batches only
+        w = R - baseline._predict(batch.X)  # b fitted on earlier batches only
     if not (np.all(np.isfinite(G)) and np.all(np.isfinite(w))):
         return None
-    baseline.update(batch.X, G)
+    # unchecked, as opt._step below: X passed _non_finite_batch and G was just checked
+    baseline._update(batch.X, G)
     return normalize(w) if cfg["normalize_weights"] else w
 
 
