@@ -536,7 +536,8 @@ def cmd_train(args: argparse.Namespace) -> int:
         print(f"{seed_dir(out, run.seed)}: {run.n_episodes} episodes, {_outcome(run)}")
     figures = plot_run_dirs([out])
     print(f"wrote history.csv, config.json, checkpoint.npz in each {out}/seed-<k>")
-    if args.mirror is None and runs[0].config.get("mirror") is None and _preset_mirror(env_id):
+    if args.mirror is None and runs[0].config.get("mirror") is None and \
+            (_preset(env_id) or {}).get("mirror"):
         print(f"note: {env_id}'s preset mirror (learning from each episode's mirror image) is "
               f"off with other --features, --policy or their kwargs; add --mirror to keep it",
               file=sys.stderr)
@@ -565,7 +566,8 @@ def _warn_idle_envs(env_id: str, args: argparse.Namespace) -> None:
         return                              # train says what is wrong with the settings
     if args.n_envs > batch:
         whose = ("--batch" if args.batch is not None else
-                 "the preset's --batch" if _has_preset(env_id) else "the default --batch")
+                 "the preset's --batch" if _preset(env_id) is not None else
+                 "the default --batch")
         print(f"warning: --n-envs {args.n_envs} is more than the episodes per update "
               f"({whose} {batch}): {args.n_envs - batch} of the {args.n_envs} "
               f"sub-environments step idle; give --n-envs {batch} or a larger --batch",
@@ -584,25 +586,15 @@ def _quiet_idle_envs() -> Iterator[None]:
         yield
 
 
-def _has_preset(env_id: str) -> bool:
-    """Whether ``env_id`` has a preset of its own (else: defaults from its spaces)."""
+def _preset(env_id: str) -> dict[str, Any] | None:
+    """The preset of ``env_id``, or None if it has none (train then derives defaults from
+    its spaces, which have no mirror)."""
     from .presets import get_preset
 
     try:
-        get_preset(env_id)
+        return get_preset(env_id)
     except ValueError:
-        return False
-    return True
-
-
-def _preset_mirror(env_id: str) -> bool:
-    """Whether the preset of ``env_id`` learns from mirror images (False without one)."""
-    from .presets import get_preset
-
-    try:
-        return bool(get_preset(env_id).get("mirror"))
-    except ValueError:                    # no preset: defaults, which have no mirror
-        return False
+        return None
 
 
 def _warn_other_settings(out: Path, older: list[Path], config: dict[str, Any]) -> None:
@@ -756,13 +748,12 @@ def plot_out(out: str | None) -> Path | None:
 def cmd_evaluate(args: argparse.Namespace) -> int:
     import numpy as np
 
-    from .rundir import env_label, find_runs, load_run_dir
+    from .rundir import env_label, find_runs, load_run_dir, repeated_dirs
     from .trainer import _count, evaluate
 
     how = "sampled actions" if args.sample else "mean action"
     groups = [(d, find_runs(d)) for d in args.run_dirs]   # every DIR checked before any run
-    seen = [r.resolve() for _, run_dirs in groups for r in run_dirs]
-    twice = sorted({str(r) for r in seen if seen.count(r) > 1})
+    twice = repeated_dirs([r for _, run_dirs in groups for r in run_dirs])
     if twice:
         raise ValueError(f"the run directories given hold the same seed directory more than "
                          f"once: {twice}")

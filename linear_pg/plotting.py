@@ -32,6 +32,7 @@ from .rundir import (
     moving_average,
     read_history,
     recorded_env,
+    repeated_dirs,
 )
 
 FIGSIZE = (8.0, 5.0)
@@ -242,8 +243,7 @@ def group_labels(paths: Sequence[str | os.PathLike],
     given; labels that repeat, or the same directory listed twice without labels, are an
     error.
     """
-    resolved = [Path(p).resolve() for p in paths]
-    twice = sorted({str(p) for p in paths if resolved.count(Path(p).resolve()) > 1})
+    twice = repeated_dirs(list(paths))
     if twice and labels is None:
         raise ValueError(f"paths name the same run directory more than once: {twice}; give "
                          f"labels to draw it twice")
@@ -254,6 +254,7 @@ def group_labels(paths: Sequence[str | os.PathLike],
             raise ValueError(f"labels must be distinct (one legend name per path), "
                              f"got {repeated} more than once")
         return labels
+    resolved = [Path(p).resolve() for p in paths]
     names = [p.name or str(p) for p in resolved]
     if len(set(names)) == len(names):
         return names

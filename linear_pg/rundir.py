@@ -219,6 +219,13 @@ def recorded_env(run_dir: str | os.PathLike) -> tuple[str | None, dict[str, Any]
     return env_id, config.get("env_kwargs") or {}
 
 
+def repeated_dirs(paths: list[str | os.PathLike]) -> list[str]:
+    """The paths (as given) that name a directory another of ``paths`` names too."""
+    resolved = [Path(p).resolve() for p in paths]
+    return sorted({str(p) for p, r in zip(paths, resolved, strict=True)
+                   if resolved.count(r) > 1})
+
+
 def settings_differ(ours: dict[str, Any], theirs: dict[str, Any]) -> list[str]:
     """The training settings (``config`` entries) in which two recorded runs differ.
 
