@@ -35,6 +35,7 @@ from ._validation import describe
 from .features import FEATURE_CLASSES, FeatureMap, features_from_state
 from .policies import POLICY_CLASSES, GaussianPolicy, LinearPolicy
 from .policies.gaussian import LOG_STD_BOUNDS
+from .rundir import CHECKPOINT_FILE
 
 FORMAT = "linear_pg.checkpoint"
 FORMAT_VERSION = 1
@@ -285,7 +286,7 @@ def load_checkpoint(path: str | os.PathLike) -> dict[str, Any]:
         raise FileNotFoundError(f"checkpoint {str(path)!r} does not exist")
     if path.is_dir():
         # two levels at most (a seed directory, a directory of them): not a whole disk
-        inside = sorted(str(p) for pattern in ("checkpoint.npz", "*/checkpoint.npz")
+        inside = sorted(str(p) for pattern in (CHECKPOINT_FILE, f"*/{CHECKPOINT_FILE}")
                         for p in path.glob(pattern))[:3]
         hint = (f"; it holds {', '.join(inside)}" if inside else "") + \
             "; load_run also takes a seed directory (one holding checkpoint.npz)"
@@ -361,8 +362,8 @@ def load_run(path: str | os.PathLike, *, env_id: str | None = None,
     from .trainer import Run
 
     own = _check_classes(classes)
-    if Path(path).is_dir() and (Path(path) / "checkpoint.npz").is_file():
-        path = Path(path) / "checkpoint.npz"        # a seed directory
+    if Path(path).is_dir() and (Path(path) / CHECKPOINT_FILE).is_file():
+        path = Path(path) / CHECKPOINT_FILE          # a seed directory
     ck = load_checkpoint(path)
     meta = ck["meta"]
     if env_id is not None and meta["env_id"] != env_id:
