@@ -152,26 +152,23 @@ def test_a_training_state_that_does_not_fit_is_a_clear_error(tmp_path, entry, va
         resume(path, episodes=9)
 
 
-def test_an_unreadable_generator_state_is_a_clear_error(tmp_path):
-    path = tmp_path / "c.npz"
-    train("CartPole-v1", episodes=3, seed=0, checkpoint_path=path)
-    with np.load(path) as d:
-        arrays = dict(d)
-    meta = json.loads(str(arrays["meta"]))
-    meta["train_state"]["rng"] = {"bit_generator": "MT19937"}
-    arrays["meta"] = np.array(json.dumps(meta))
-    np.savez(path, **arrays)
-    with pytest.raises(ValueError, match="its training state cannot be restored"):
-        resume(path, episodes=5)
-
-
-def _edit_config(path, change):
+def _edit_meta(path, change):
+    """Rewrite the checkpoint at ``path`` with ``change(meta)`` applied to its metadata."""
     with np.load(path) as d:
         arrays = dict(d)
     meta = json.loads(str(arrays["meta"]))
     change(meta)
     arrays["meta"] = np.array(json.dumps(meta))
     np.savez(path, **arrays)
+
+
+def test_an_unreadable_generator_state_is_a_clear_error(tmp_path):
+    path = tmp_path / "c.npz"
+    train("CartPole-v1", episodes=3, seed=0, checkpoint_path=path)
+    _edit_meta(path, lambda meta: meta["train_state"].__setitem__(
+        "rng", {"bit_generator": "MT19937"}))
+    with pytest.raises(ValueError, match="its training state cannot be restored"):
+        resume(path, episodes=5)
 
 
 @pytest.mark.parametrize("key, value, words", [
@@ -189,7 +186,7 @@ def test_a_hand_edited_checkpoint_config_is_refused_by_resume(tmp_path, key, val
     # -5) or failed deep inside NumPy ("operands could not be broadcast ... (0,) (4,)")
     path = tmp_path / "c.npz"
     train("CartPole-v1", episodes=3, seed=0, checkpoint_path=path)
-    _edit_config(path, lambda meta: meta["config"].__setitem__(key, value))
+    _edit_meta(path, lambda meta: meta["config"].__setitem__(key, value))
     with pytest.raises(ValueError, match="corrupted or mismatched checkpoint") as info:
         resume(path, episodes=5)
     assert words in str(info.value)
@@ -198,12 +195,12 @@ def test_a_hand_edited_checkpoint_config_is_refused_by_resume(tmp_path, key, val
 def test_a_checkpoint_edited_to_another_env_or_generator_is_refused_by_resume(tmp_path):
     path = tmp_path / "c.npz"
     train("CartPole-v1", episodes=3, seed=0, checkpoint_path=path)
-    _edit_config(path, lambda meta: meta.__setitem__("env_id", "Acrobot-v1"))
+    _edit_meta(path, lambda meta: meta.__setitem__("env_id", "Acrobot-v1"))
     with pytest.raises(ValueError, match="observations of size 4, but this env's "
                                          "observations have size 6"):
         resume(path, episodes=5)
     train("CartPole-v1", episodes=3, seed=0, checkpoint_path=path)
-    _edit_config(path, lambda meta: meta["train_state"]["rng"]["state"].__setitem__(
+    _edit_meta(path, lambda meta: meta["train_state"]["rng"]["state"].__setitem__(
         "state", -1))
     with pytest.raises(ValueError, match="its training state cannot be restored"):
         resume(path, episodes=5)
