@@ -147,7 +147,7 @@ assert np.isclose(ours, sklearn_ce, rtol=1e-10)
 md(r'''
 ## The overflow bug and log-sum-exp
 
-The textbook formula $e^{z}/\sum_j e^{z_j}$ is fine for small logits, but `np.exp(710)` is
+The textbook formula $e^{z}/\sum_j e^{z_j}$ is fine for logits of moderate size, but `np.exp(710)` is
 already `inf` in float64. A linear policy whose weights grew during training, or features
 that were never scaled (raw positions in the hundreds), easily produce logits of $10^3$;
 then the formula computes $\infty/\infty = \mathrm{NaN}$, the NaN spreads into the weights
@@ -219,11 +219,14 @@ md(r'''
 
 1. Show that $\mathrm{diag}(p) - pp^\top$ is positive semi-definite and that its null space
    contains the all-ones vector. What does that say about adding a constant to all logits?
-2. Find the smallest logit at which `bugs.naive_softmax` returns NaN (it computes in
-   float64). Then write $e^z / \sum e^z$ yourself on float32 arrays and find the float32
-   threshold. Why are the logits $[709.5, 709.5]$ handled wrongly without giving NaN?
+2. Find the smallest positive logit $z$ at which `bugs.naive_softmax` returns NaN for the
+   logits $[z, 0]$ (it computes in float64). Then write $e^z / \sum e^z$ yourself on float32
+   arrays and find the float32 threshold. Why are the logits $[709.5, 709.5]$ handled wrongly
+   without giving NaN? Large negative logits fail too: what does the naive formula give for
+   $[-800, -800]$, and why does subtracting the maximum fix that as well?
 3. Add an inverse temperature $\beta$ to the logits, $z = \beta x W$. Derive the score with
-   respect to $\beta$ and check it with `linear_pg.gradcheck.numerical_gradient`.
+   respect to $\beta$ and check it with `linear_pg.gradcheck.numerical_gradient` (it takes a
+   1-D parameter vector: pass `np.array([beta])`).
 
 (That a two-action softmax is a sigmoid policy is notebook 3's first exercise.)
 '''),
