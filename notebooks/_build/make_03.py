@@ -12,8 +12,9 @@ md(r'''
   step by step;
 - the classic mistake $\sigma'(z)/\sigma(z)\,x = (1-p)\,x$, which ignores the action: how the
   gradient check catches it, and why its expectation is not zero;
-- what the mistake does to learning: on CartPole the buggy agent never improves on the
-  random policy (it drifts toward one fixed action) while the fixed one learns.
+- what the mistake does to learning: on CartPole the buggy agent ends up with a nearly
+  deterministic rule that has nothing to do with the reward, and on average does worse than
+  the random policy, while the fixed one learns.
 '''),
 setup('''
 import gymnasium as gym
@@ -97,7 +98,8 @@ md(r'''
 The correct score has expectation zero under the policy,
 $p(1-p)x + (1-p)(0-p)x = 0$; the buggy one has expectation
 $p(1-p)x + (1-p)(1-p)x = (1-p)\,x \neq 0$, a push toward $x$ that does not depend on the
-reward. Monte Carlo at one state:
+reward. Monte Carlo at one state (all rows are the same $x$, so the buggy score is the same
+vector $(1-p)\,x$ on every row, whatever action was sampled):
 '''),
 code('''
 n = 20_000 if QUICK else 200_000
@@ -105,16 +107,19 @@ Xs = np.repeat(X[:1], n, axis=0)
 As = policy.sample(Xs, rng)
 p = policy.prob_one(X[:1])[0]
 S_correct = bugs.sigmoid_score(policy, Xs, As)
+S_buggy = bugs.sigmoid_score_ignoring_action(policy, Xs, As)
 se = S_correct.std(axis=0, ddof=1) / np.sqrt(n)          # the Monte Carlo standard error
-for name, S in (("correct (a - p) x", S_correct),
-                ("buggy (1 - p) x", bugs.sigmoid_score_ignoring_action(policy, Xs, As))):
-    print(f"{name:18s} mean score = {S.mean(axis=0)}")
-    print(f"{'':18s} mean / SE  = {S.mean(axis=0) / se}")
-print(f"(1 - p) x = {(1 - p) * X[0]}")
+print(f"correct (a - p) x: mean score = {S_correct.mean(axis=0)}")
+print(f"                   mean / SE  = {S_correct.mean(axis=0) / se}")
+print(f"buggy (1 - p) x:   mean score = {S_buggy.mean(axis=0)}")
+print(f"(1 - p) x                     = {(1 - p) * X[0]}")
+print(f"buggy mean in units of the correct score's SE = {S_buggy.mean(axis=0) / se}")
 assert np.all(np.abs(S_correct.mean(axis=0) / se) < 4)   # zero within sampling noise
-# The buggy score ignores the action, so every row is the same (1 - p) x: its mean is
-# that push exactly, dozens of standard errors (hundreds in the full run) away from zero.
-assert np.all(np.abs(S.mean(axis=0) / se) > 20)
+# The buggy score ignores the action, so every row is the same (1 - p) x: it has no
+# sampling noise at all (its own standard error is 0), and its mean is that push exactly,
+# dozens of the correct score's standard errors (hundreds in the full run) away from zero.
+assert np.allclose(S_buggy, (1 - p) * X[0], rtol=1e-12, atol=0)
+assert np.all(np.abs(S_buggy.mean(axis=0) / se) > 20)
 '''),
 md(r'''
 ## What the bug does to learning on CartPole
@@ -193,19 +198,24 @@ md(r'''
   contains an action 0, and its non-zero mean pushes the weights in a direction that has
   nothing to do with the reward.
 - With the buggy score the update no longer depends on which action was taken, so it cannot
-  learn which action is better: the CartPole agent never does better than a random policy
-  and falls even sooner. With the right score the same loop, and the library's trainer,
-  learn.
+  learn which action is better. The CartPole agent settles on a nearly deterministic rule
+  that has nothing to do with the reward; on the five seeds here it falls sooner than a
+  random policy (a few other seeds end a little above random, by chance). With the right
+  score the same loop, and the library's trainer, learn.
 
 ## Exercises
 
 1. Show that a two-action `SoftmaxPolicy` with weights $[w_0, w_1]$ gives the same
    probabilities as a `BernoulliPolicy` with $w = w_1 - w_0$. How are their scores related?
 2. Write the symmetric mistake, $-p\,x$ for every action (the score of action 0 only). What
-   does it do on CartPole?
+   does it do on CartPole? Run at least five seeds and compare the means: one or two seeds
+   can land on a rule that happens to balance for a while.
 3. In `train_with_score`, drop the baseline and the standardization, so that every weight
    $G_t$ is positive. What does the buggy score do now, and how fast? Explain with
    $\mathbb{E}[G\,(1-p)\,x]$, and compare with the notebook's loop, whose weights have
-   mean 0.
+   mean 0. Run the correct score without baseline and standardization too, as a control:
+   it does badly as well (all-positive weights make its estimate far noisier, and the
+   natural gradient takes a step of fixed size whatever the noise), so compare how the two
+   fail, not only whether they learn.
 '''),
 ]
