@@ -26,8 +26,9 @@ from linear_pg.rollout import collect
 md(r'''
 ## From the total return to the reward-to-go
 
-Notebook 1 gave $\nabla J = \mathbb{E}\big[\sum_t \nabla\log\pi(a_t\mid s_t)\, R(\tau)\big]$ with
-$R(\tau) = \sum_k \gamma^k r_k$. Split $R(\tau)$ into the rewards before step $t$ and from
+Notebook 1 gave $\nabla J = \mathbb{E}\big[\sum_t \nabla\log\pi(a_t\mid s_t)\, R(\tau)\big]$,
+the score-function gradient of the expected return $R(\tau)$ of an episode; here let
+$R(\tau) = \sum_k \gamma^k r_k$ be the discounted return. Split $R(\tau)$ into the rewards before step $t$ and from
 step $t$ on. For a reward $r_k$ with $k < t$, condition on everything up to $s_t$: $r_k$ is
 then fixed, and only $a_t$ is random, so
 
@@ -169,12 +170,17 @@ axes[0].bar(names, heights, yerr=err, capsize=4, color=["C0", "C1", "C2"])
 axes[0].set_yscale("log")
 axes[0].set_ylabel("total variance of one episode's $g_i$")
 axes[0].set_title("variance of the gradient estimate")
-# projection of each g_i on the mean gradient direction: same centre, different spread
+# projection of each g_i on the mean gradient direction: same mean, different spread
+# (mean +- one standard deviation; the medians differ, as the distributions are skewed)
 direction = per_episode["reward-to-go"].mean(axis=0)
 direction /= np.linalg.norm(direction)
-axes[1].boxplot([per_episode[k] @ direction for k in names], showfliers=False)
-axes[1].set_xticks([1, 2, 3], names)
-axes[1].set_title("$g_i$ projected on the mean gradient")
+proj = [per_episode[k] @ direction for k in names]
+axes[1].errorbar(range(3), [q.mean() for q in proj], yerr=[q.std(ddof=1) for q in proj],
+                 fmt="o", capsize=6, color="k")
+axes[1].axhline(0.0, color="0.7", lw=0.8)
+axes[1].set_xticks(range(3), names)
+axes[1].set_xlim(-0.5, 2.5)
+axes[1].set_title("$g_i$ projected on the mean gradient: mean $\\pm$ std")
 fig.tight_layout()
 fig.savefig(FIG_DIR / "nb05_gradient_variance.png", dpi=120)
 plt.show()
@@ -191,7 +197,10 @@ zero within their standard errors:
 - reward-to-go minus reward-to-go with baseline, $\sum_t \nabla\log\pi(a_t\mid s_t)\, b(s_t)$:
   exactly $\mathbb{E}[\text{score}\cdot b] = 0$.
 
-Each component's mean, divided by its standard error, should look standard normal.
+Each component's mean, divided by its standard error, should look standard normal. With
+two actions the softmax score's two columns are exact negatives of each other (the
+probabilities sum to 1), so the ten numbers on each line below come in pairs of opposite
+sign: five independent numbers, not ten. One of them at 2 to 3 is chance, not bias.
 '''),
 code('''
 def z_scores(diff):
