@@ -58,8 +58,21 @@ and after a small step is $\tfrac12\Delta\theta^\top F\,\Delta\theta$ to second 
 every step changes the policy by about the same KL, $\delta/2$. Maximizing the linear gain
 $\hat g^\top\Delta\theta$ on that ellipsoid gives
 $\Delta\theta = \sqrt{\delta/(\hat g^\top F^{-1}\hat g)}\,F^{-1}\hat g$ (`lr` is $\delta$; the
-library adds a small damping $\lambda I$ to $F$ before solving). That makes the step
-independent of how the policy happens to be parameterized.
+library adds a small damping $\lambda I$ to $F$ before solving, and then fixes the length in
+the damped metric $F + \lambda I$). Without the damping, that makes the step independent of
+how the policy happens to be parameterized; the damping breaks this a little, and notebook 8
+shows a case where that matters.
+
+One more thing the third and fourth variants do, because they have a value function: an
+episode cut by CartPole's 500-step limit did not fail, so the trainer adds
+$\gamma\,\hat v(s_T)$, the value of the state where it was cut, to its last reward before
+computing $G_t$ (`linear_pg.bootstrap_truncated`). The first two variants have no
+$\hat v$ and use the table's weights as written.
+
+Note also that the first two rows differ in more than variance. Notebook 5 shows that the
+total return's weight equals $\gamma^t G_t$ in expectation, not $G_t$: the reward-to-go
+estimator, as used here and almost everywhere, drops the factor $\gamma^t$ and so weighs late
+steps more than the gradient of the discounted return does.
 '''),
 code('''
 print("CartPole preset:", {k: v for k, v in get_preset("CartPole-v1").items()
@@ -124,7 +137,7 @@ def area(rs):
 
 
 assert area(runs["natural gradient"]) > area(runs["reward-to-go + baseline"]) > \\
-    area(runs["total return"])
+    max(area(runs["reward-to-go"]), area(runs["total return"]))
 '''),
 md(r'''
 ## Evaluating the trained policies
@@ -138,7 +151,9 @@ n_eval = 10 if QUICK else 30
 scores = {name: np.array([evaluate(r, episodes=n_eval).mean() for r in rs])
           for name, rs in runs.items()}
 fig, ax = plt.subplots(figsize=(8, 3.5))
-ax.boxplot(list(scores.values()))
+ax.boxplot(list(scores.values()), showfliers=False)
+for i, s in enumerate(scores.values(), start=1):
+    ax.plot(np.full(s.size, i), s, "o", color="k", alpha=0.6)
 ax.set_xticks(range(1, len(scores) + 1), list(scores), fontsize="small")
 ax.set_ylabel(f"mean return of {n_eval} greedy episodes")
 ax.set_title("final policies, one point per seed")
@@ -183,7 +198,7 @@ from linear_pg.estimator import weighted_score_mean
 from linear_pg.optim import NaturalGradient
 
 delta, damping = 0.05, 1e-4
-g = weighted_score_mean(S, batch.rewards, batch.n_episodes)   # any ascent direction will do
+g = weighted_score_mean(S, batch.rewards, batch.n_episodes)   # any vector g will do here
 step = NaturalGradient(delta, damping=damping).step(g, S)
 F_damped = F + damping * np.mean(np.diag(F)) * np.eye(F.shape[0])
 nat = np.linalg.solve(F_damped, g)
@@ -197,14 +212,16 @@ md(r'''
 
 - `train(env_id, ...)` runs REINFORCE with any combination of estimator, baseline and
   optimizer; `train_seeds` repeats it over seeds; `evaluate` measures a final policy.
-- With plain SGD, the value baseline helps clearly, as the variances of notebook 5 predict.
-  Reward-to-go alone is not clearly better than the total return over five seeds here: the
+- With plain SGD, the value baseline gives the best mean over all episodes of the three SGD
+  variants, as the variances of notebook 5 suggest, but its seeds spread widely: its greedy
+  evaluations range from policies that balance for hundreds of steps to ones no better than
+  the other SGD variants'. Reward-to-go alone is not clearly better than the total return over five seeds here: the
   spread between seeds is as large as the difference, and which of the two comes out ahead
   on a given measure changes with the seeds (and even with the machine, whose rounding
-  makes long runs part).
+  makes long runs drift apart).
 - The natural gradient, with a step of fixed length in the Fisher metric, learns fastest
-  here. Its step does not depend on how the policy is parameterized (notebook 8 takes this
-  further).
+  here. Undamped, its step does not depend on how the policy is parameterized; notebook 8
+  shows what the damping that the library adds changes.
 
 ## Exercises
 
