@@ -18,7 +18,9 @@ Each variant is a name and a JSON dict of ``train`` keyword arguments that repla
 preset's (``optimizer_kwargs`` replaces the whole dict), plus one key of this script's own:
 ``"log_std_schedule": [start, end]`` trains with a fixed sigma whose log goes linearly from
 start to end over the episodes (``log_std_mode="fixed"``, set after each update by a
-``callback``), e.g. ``'{"log_std_schedule": [0.5, -0.693]}'`` for e^0.5 down to 0.5.
+``callback``), e.g. ``'{"log_std_schedule": [0.5, -0.693]}'`` for e^0.5 down to 0.5;
+and ``"theta_average": f`` evaluates the mean of the parameters after each update in the
+last fraction f of the episodes (Polyak averaging), e.g. ``'{"theta_average": 0.2}'``.
 The preset itself is always run first; ``sampled-F`` (the previous preset: the sampled
 Fisher matrix at a KL size of 0.03) is run unless ``--variant`` is given. The table has
 each variant's mean over the seeds, its worst seed and its paired difference from the
@@ -49,11 +51,40 @@ def score(variant: dict, seed: int, episodes: int | None, eval_episodes: int,
     kwargs = dict(variant)
     if episodes is not None:
         kwargs["episodes"] = episodes
+    total = kwargs.get("episodes", PRESETS[ENV_ID]["episodes"])
     if "log_std_schedule" in kwargs:
-        kwargs.update(shrinking_sigma(*kwargs.pop("log_std_schedule"),
-                                      kwargs.get("episodes", PRESETS[ENV_ID]["episodes"])))
+        kwargs.update(shrinking_sigma(*kwargs.pop("log_std_schedule"), total))
+    average = None
+    if "theta_average" in kwargs:
+        average = ThetaAverage(kwargs.pop("theta_average"), total)
+        kwargs["callback"] = average
     run = train(ENV_ID, seed=seed, **kwargs)
+    if average is not None:
+        run.policy.theta = average.mean()
     return float(evaluate(run, eval_episodes, seed=EVAL_SEED, n_envs=n_envs).mean())
+
+
+class ThetaAverage:
+    """A ``train`` callback that sums the parameters after every update once more than
+    ``1 - fraction`` of the ``episodes`` have been played; :meth:`mean` is their average."""
+
+    def __init__(self, fraction: float, episodes: int) -> None:
+        if not 0.0 < fraction <= 1.0:
+            raise ValueError(f"theta_average must be in (0, 1], got {fraction!r}")
+        self.start = (1.0 - fraction) * episodes
+        self.total: np.ndarray | None = None
+        self.count = 0
+
+    def __call__(self, run) -> None:
+        if run.n_episodes > self.start:
+            theta = run.policy.theta
+            self.total = theta.copy() if self.total is None else self.total + theta
+            self.count += 1
+
+    def mean(self) -> np.ndarray:
+        if self.total is None:
+            raise ValueError("theta_average: no update fell in the averaged fraction")
+        return self.total / self.count
 
 
 def shrinking_sigma(start: float, end: float, episodes: int) -> dict:

@@ -37,3 +37,26 @@ def test_a_shrinking_sigma_goes_from_start_to_end(variants):
     assert run.policy.log_std_mode == "fixed"
     np.testing.assert_allclose(run.mean_std, np.exp([0.5, -0.25]))    # sigma of each batch
     np.testing.assert_allclose(run.policy.log_std, [-1.0])            # after the last update
+
+
+def test_theta_average_is_the_mean_of_the_averaged_updates(variants):
+    from linear_pg import train
+
+    average = variants.ThetaAverage(0.5, 12)
+    seen = []
+    run = train("Pendulum-v1", episodes=12, batch_episodes=3, seed=0,
+                callback=lambda r: (average(r), seen.append(r.policy.theta.copy())))
+    # four updates, after 3, 6, 9 and 12 episodes: only the last two are past half-way
+    assert average.count == 2
+    np.testing.assert_allclose(average.mean(), (seen[2] + seen[3]) / 2, rtol=0, atol=1e-15)
+    np.testing.assert_array_equal(seen[3], run.policy.theta)
+    with pytest.raises(ValueError, match="theta_average"):
+        variants.ThetaAverage(0.0, 12)
+    with pytest.raises(ValueError, match="no update"):
+        variants.ThetaAverage(0.5, 12).mean()
+
+
+def test_theta_average_is_a_variant_key(variants):
+    table = variants.compare({"last": {}, "avg": {"theta_average": 1.0}}, [0], episodes=6,
+                             eval_episodes=4, n_envs=2, jobs=1)
+    assert np.all(np.isfinite(table)) and table[0, 0] != table[1, 0]
