@@ -180,7 +180,7 @@ axes[1].errorbar(range(3), [q.mean() for q in proj], yerr=[q.std(ddof=1) for q i
 axes[1].axhline(0.0, color="0.7", lw=0.8)
 axes[1].set_xticks(range(3), names)
 axes[1].set_xlim(-0.5, 2.5)
-axes[1].set_title("$g_i$ projected on the mean gradient: mean $\\pm$ std")
+axes[1].set_title(r"$g_i$ projected on the mean gradient: mean $\\pm$ std")
 fig.tight_layout()
 fig.savefig(FIG_DIR / "nb05_gradient_variance.png", dpi=120)
 plt.show()
