@@ -90,7 +90,8 @@ def reward_threshold(env_id: str | None) -> float | None:
 
 def plot_learning_curves(ax: Axes, returns: Sequence[np.ndarray], *,
                          label: str | None = None, color: str | None = None,
-                         window: int = MOVING_AVERAGE_WINDOW) -> None:
+                         window: int = MOVING_AVERAGE_WINDOW,
+                         bounds: tuple[float, float] | None = None) -> None:
     """Draw one group of seeds on ``ax``: faint per-seed curves, mean and 95% band.
 
     Parameters
@@ -104,6 +105,11 @@ def plot_learning_curves(ax: Axes, returns: Sequence[np.ndarray], *,
     color : str, optional
     window : int, default 100
         Moving-average window in episodes.
+    bounds : (low, high), optional
+        The returns an episode can have, e.g. ``(0, 500)`` on CartPole-v1. The band is
+        clipped to them: the mean return cannot leave them, but with few seeds the
+        t-interval can (five seeds at 20, 20, 480, 480 and 480 give a band from -17 to
+        609).
 
     Notes
     -----
@@ -132,16 +138,34 @@ def plot_learning_curves(ax: Axes, returns: Sequence[np.ndarray], *,
                 label=name("each seed (moving average)") if i == 0 else None)
     n = min(c.size for c in curves)
     mean, half = t_interval(np.stack([c[:n] for c in curves]))
+    low, high = mean - half, mean + half
+    if bounds is not None:
+        lo, hi = _check_bounds(bounds)
+        low, high = np.clip(low, lo, hi), np.clip(high, lo, hi)
     x = np.arange(1, n + 1)
     ax.plot(x, mean, color=color, lw=2, label=name(f"mean of {len(curves)} seeds", main=True))
-    ax.fill_between(x, mean - half, mean + half, color=color, alpha=0.25, lw=0,
+    ax.fill_between(x, low, high, color=color, alpha=0.25, lw=0,
                     label=name("95% t-interval of the mean"))
+
+
+def _check_bounds(bounds: object) -> tuple[float, float]:
+    """``bounds`` as two finite floats, low < high, or a ValueError naming it."""
+    try:
+        lo, hi = bounds                                           # type: ignore[misc]
+        lo, hi = float(lo), float(hi)
+    except (TypeError, ValueError):
+        raise ValueError(f"bounds must be a pair of numbers (low, high), "
+                         f"got {bounds!r}") from None
+    if not (np.isfinite(lo) and np.isfinite(hi) and lo < hi):
+        raise ValueError(f"bounds must be finite with low < high, got {bounds!r}")
+    return lo, hi
 
 
 def learning_curve_figure(groups: Mapping[str, Sequence[np.ndarray]], *, title: str = "",
                           threshold: float | None = None,
                           window: int = MOVING_AVERAGE_WINDOW,
-                          threshold_label: str = "reward threshold") -> Figure:
+                          threshold_label: str = "reward threshold",
+                          bounds: tuple[float, float] | None = None) -> Figure:
     """A figure of one or several groups of seeds (e.g. estimator variants) on one axes.
 
     Parameters
@@ -155,6 +179,9 @@ def learning_curve_figure(groups: Mapping[str, Sequence[np.ndarray]], *, title: 
     window : int, default 100
     threshold_label : str, default "reward threshold"
         Its legend entry, followed by the value: ``"target"`` for a return of one's own.
+    bounds : (low, high), optional
+        The returns an episode can have; each group's band is clipped to them (see
+        :func:`plot_learning_curves`).
 
     Returns
     -------
@@ -172,7 +199,7 @@ def learning_curve_figure(groups: Mapping[str, Sequence[np.ndarray]], *, title: 
     compare = len(groups) > 1
     for label, returns in groups.items():
         plot_learning_curves(ax, list(returns), label=label if compare else None,
-                             window=window)
+                             window=window, bounds=bounds)
     if threshold is not None:
         ax.axhline(threshold, color="black", ls="--", lw=1,
                    label=f"{threshold_label} ({threshold:g})")

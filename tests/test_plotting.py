@@ -294,3 +294,23 @@ def test_a_run_not_longer_than_the_window_is_not_called_its_moving_average():
     assert "moving average (100 episodes)" in [t.get_text()
                                                for t in fig.axes[0].get_legend().get_texts()]
     plt.close("all")
+
+
+def test_bounds_clip_the_band_to_the_possible_returns():
+    """Five seeds at 20, 20, 480, 480, 480 have a 95% t-interval of -17 to 609: outside
+    CartPole's possible returns. With bounds=(0, 500) the band stays inside them."""
+    seeds = [np.full(10, v) for v in (20.0, 20.0, 480.0, 480.0, 480.0)]
+
+    def band_range(**kwargs):
+        fig = learning_curve_figure({"a": seeds}, window=2, **kwargs)
+        (band,) = fig.axes[0].collections
+        y = np.concatenate([p.vertices[:, 1] for p in band.get_paths()])
+        plt.close(fig)
+        return y.min(), y.max()
+
+    lo, hi = band_range()
+    assert lo < -16 and hi > 608
+    assert band_range(bounds=(0, 500)) == (0.0, 500.0)
+    for bad in ((500, 0), (0, np.inf), "ab", (1, 2, 3), 5):
+        with pytest.raises(ValueError, match="bounds"):
+            learning_curve_figure({"a": seeds}, bounds=bad)

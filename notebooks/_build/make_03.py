@@ -169,7 +169,8 @@ fig = learning_curve_figure(
     {"trainer, policy='bernoulli'": engine,
      "loop, correct score (a - p) x": loop_fixed,
      "loop, buggy score (1 - p) x": loop_buggy},
-    title="Sigmoid policy on CartPole-v1", threshold=500, window=20)
+    title="Sigmoid policy on CartPole-v1", threshold=500, window=20,
+    bounds=(0, 500))       # CartPole returns: the band is clipped to them
 fig.savefig(FIG_DIR / "nb03_sigmoid_bug_cartpole.png", dpi=120)
 plt.show()
 

@@ -107,13 +107,14 @@ md(r'''
 ## Learning curves over seeds
 
 Each faint line is one seed (a moving average over 20 episodes); the thick line is the mean
-over seeds with a 95% $t$-interval. Curves from one seed alone are misleading: the spread
+over seeds with a 95% $t$-interval, clipped to the returns CartPole can give, 0 to 500 (with
+five seeds the interval itself can reach beyond them). Curves from one seed alone are misleading: the spread
 between seeds is as large as many of the differences people report.
 '''),
 code('''
 fig = learning_curve_figure({k: [r.episode_returns for r in rs] for k, rs in runs.items()},
                             title="Linear softmax policy on CartPole-v1", threshold=500,
-                            window=20)
+                            window=20, bounds=(0, 500))   # the band stays within the returns
 fig.savefig(FIG_DIR / "nb07_cartpole_variants.png", dpi=120)
 plt.show()
 
