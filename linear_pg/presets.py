@@ -89,7 +89,8 @@ PRESETS: dict[str, dict[str, Any]] = {
     # The natural gradient needs a damped Fisher matrix here: most of the 132 bumps are
     # far from the states of one batch, their scores are ~0, F is near-singular in those
     # directions and F^-1 g blows up there (damping 1e-4: mean -958.8, or -841.6 at a KL
-    # size of 0.02; seeds 0-9, the bench's evaluation). With lambda = 0.2 mean(diag F)
+    # size of 0.02; seeds 0-9, the bench's evaluation, Intel Xeon; these runs diverge, and
+    # an AMD EPYC gives -748.0 / -798.2). With lambda = 0.2 mean(diag F)
     # and a KL size of 0.03 it beats Adam (lr 0.1): -152.5 against -156.1 (same seeds
     # and evaluation, with the sampled F of the previous preset, as are the mirror's
     # figures below).
