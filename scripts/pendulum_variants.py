@@ -15,7 +15,8 @@ gymnasium's own Pendulum in a vector env), so that comparisons are paired: the s
 noise is common to all of them and cancels in the differences.
 
 Each variant is a name and a JSON dict of ``train`` keyword arguments that replace the
-preset's (``optimizer_kwargs`` replaces the whole dict), plus one key of this script's own:
+preset's (``optimizer_kwargs`` replaces the whole dict), plus two keys of this script's
+own, each of which sets the ``callback`` (so use one at a time):
 ``"log_std_schedule": [start, end]`` trains with a fixed sigma whose log goes linearly from
 start to end over the episodes (``log_std_mode="fixed"``, set after each update by a
 ``callback``), e.g. ``'{"log_std_schedule": [0.5, -0.693]}'`` for e^0.5 down to 0.5;
@@ -56,6 +57,9 @@ def score(variant: dict, seed: int, episodes: int | None, eval_episodes: int,
         kwargs.update(shrinking_sigma(*kwargs.pop("log_std_schedule"), total))
     average = None
     if "theta_average" in kwargs:
+        if "callback" in kwargs:
+            raise ValueError("theta_average cannot be combined with log_std_schedule or a "
+                             "callback: each sets train's callback")
         average = ThetaAverage(kwargs.pop("theta_average"), total)
         kwargs["callback"] = average
     run = train(ENV_ID, seed=seed, **kwargs)

@@ -60,3 +60,8 @@ def test_theta_average_is_a_variant_key(variants):
     table = variants.compare({"last": {}, "avg": {"theta_average": 1.0}}, [0], episodes=6,
                              eval_episodes=4, n_envs=2, jobs=1)
     assert np.all(np.isfinite(table)) and table[0, 0] != table[1, 0]
+
+
+def test_theta_average_refuses_a_second_callback(variants):
+    with pytest.raises(ValueError, match="cannot be combined"):
+        variants.score({"theta_average": 0.5, "log_std_schedule": [0.5, 0.0]}, 0, 6, 4, 2)
