@@ -154,6 +154,21 @@ def check_real(value: object, name: str, *, low: float | None = None,
     return value
 
 
+def check_interval(bounds: object, name: str, *,
+                   not_a_pair: type[Exception] = TypeError) -> tuple[float, float]:
+    """``bounds`` as two finite floats (low, high) with low < high. Anything that is not a
+    pair of numbers raises ``not_a_pair`` (TypeError unless the caller's API says
+    otherwise), bounds that are not finite or not increasing a ValueError."""
+    try:
+        lo, hi = (float(b) for b in bounds)  # type: ignore[union-attr]
+    except (TypeError, ValueError):
+        raise not_a_pair(f"{name} must be a pair of floats (low, high), "
+                         f"got {bounds!r}") from None
+    if not (np.isfinite(lo) and np.isfinite(hi) and lo < hi):
+        raise ValueError(f"{name} must be finite with low < high, got {bounds!r}")
+    return lo, hi
+
+
 def check_int(value: object, name: str, *, low: int | None = None) -> int:
     """Check an integer scalar with an optional lower bound."""
     if not isinstance(value, numbers.Integral) or isinstance(value, bool):

@@ -31,9 +31,9 @@ from typing import Any, NoReturn
 import numpy as np
 
 from ._json import to_builtin
-from ._validation import describe
+from ._validation import check_interval, describe
 from .features import FEATURE_CLASSES, FeatureMap, features_from_state
-from .policies import POLICY_CLASSES, GaussianPolicy, LinearPolicy
+from .policies import POLICY_CLASSES, LinearPolicy
 from .policies.gaussian import LOG_STD_BOUNDS
 from .rundir import CHECKPOINT_FILE
 
@@ -410,7 +410,7 @@ def _policy_from_meta(cls: type, kind: str, config: dict[str, Any],
         # A policy built before the constructor required init_log_std within the bounds
         # (strictly inside them when learned) still loads: the clamp acts on it either way,
         # and a learned log sigma is theta's, whatever it started from.
-        lo, hi = GaussianPolicy._check_bounds(cfg.get("log_std_bounds", LOG_STD_BOUNDS))
+        lo, hi = check_interval(cfg.get("log_std_bounds", LOG_STD_BOUNDS), "log_std_bounds")
         if cfg.get("log_std_mode", "vector") != "fixed":
             lo, hi = np.nextafter(lo, hi), np.nextafter(hi, lo)
         cfg["init_log_std"] = np.clip(np.asarray(cfg["init_log_std"], float), lo, hi)

@@ -22,7 +22,7 @@ from matplotlib.ticker import MaxNLocator
 from scipy import stats
 
 from ._files import check_output_file
-from ._validation import check_real
+from ._validation import check_interval, check_real
 from .rundir import (
     CHECKPOINT_FILE,
     HISTORY_FILE,
@@ -119,6 +119,8 @@ def plot_learning_curves(ax: Axes, returns: Sequence[np.ndarray], *,
     """
     if len(returns) == 0:
         raise ValueError(f"returns must hold at least one seed's returns for {label!r}")
+    if bounds is not None:
+        bounds = check_interval(bounds, "bounds", not_a_pair=ValueError)
     color = color or ax._get_lines.get_next_color()
 
     def name(what: str, main: bool = False) -> str | None:
@@ -140,25 +142,11 @@ def plot_learning_curves(ax: Axes, returns: Sequence[np.ndarray], *,
     mean, half = t_interval(np.stack([c[:n] for c in curves]))
     low, high = mean - half, mean + half
     if bounds is not None:
-        lo, hi = _check_bounds(bounds)
-        low, high = np.clip(low, lo, hi), np.clip(high, lo, hi)
+        low, high = np.clip(low, *bounds), np.clip(high, *bounds)
     x = np.arange(1, n + 1)
     ax.plot(x, mean, color=color, lw=2, label=name(f"mean of {len(curves)} seeds", main=True))
     ax.fill_between(x, low, high, color=color, alpha=0.25, lw=0,
                     label=name("95% t-interval of the mean"))
-
-
-def _check_bounds(bounds: object) -> tuple[float, float]:
-    """``bounds`` as two finite floats, low < high, or a ValueError naming it."""
-    try:
-        lo, hi = bounds                                           # type: ignore[misc]
-        lo, hi = float(lo), float(hi)
-    except (TypeError, ValueError):
-        raise ValueError(f"bounds must be a pair of numbers (low, high), "
-                         f"got {bounds!r}") from None
-    if not (np.isfinite(lo) and np.isfinite(hi) and lo < hi):
-        raise ValueError(f"bounds must be finite with low < high, got {bounds!r}")
-    return lo, hi
 
 
 def learning_curve_figure(groups: Mapping[str, Sequence[np.ndarray]], *, title: str = "",

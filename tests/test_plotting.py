@@ -314,3 +314,5 @@ def test_bounds_clip_the_band_to_the_possible_returns():
     for bad in ((500, 0), (0, np.inf), "ab", (1, 2, 3), 5):
         with pytest.raises(ValueError, match="bounds"):
             learning_curve_figure({"a": seeds}, bounds=bad)
+        with pytest.raises(ValueError, match="bounds"):      # one seed draws no band
+            learning_curve_figure({"a": seeds[:1]}, bounds=bad)

@@ -14,6 +14,7 @@ from .._validation import (
     check_finite,
     check_generator,
     check_int,
+    check_interval,
 )
 from .base import LinearPolicy, add_per_output, row_outer
 
@@ -90,7 +91,7 @@ class GaussianPolicy(LinearPolicy):
         self.action_dim = check_int(action_dim, "action_dim", low=1)
         self.log_std_mode = check_choice(log_std_mode, "log_std_mode",
                                          ("vector", "fixed", "linear"))
-        lo, hi = self._check_bounds(log_std_bounds)
+        lo, hi = check_interval(log_std_bounds, "log_std_bounds")
         self.log_std_bounds = (lo, hi)
         init = as_float_array(init_log_std, "init_log_std").copy()   # not the caller's array
         if init.ndim == 0:
@@ -119,16 +120,6 @@ class GaussianPolicy(LinearPolicy):
         self._init_weights(self.W, init_scale, seed)
         if self.log_std_mode != "fixed":
             self.log_std[...] = init
-
-    @staticmethod
-    def _check_bounds(bounds: object) -> tuple[float, float]:
-        try:
-            lo, hi = (float(b) for b in bounds)  # type: ignore[union-attr]
-        except (TypeError, ValueError) as err:
-            raise TypeError(f"log_std_bounds must be a pair of floats, got {bounds!r}") from err
-        if not (np.isfinite(lo) and np.isfinite(hi) and lo < hi):
-            raise ValueError(f"log_std_bounds must be finite with low < high, got {bounds!r}")
-        return lo, hi
 
     # ------------------------------------------------------------------ views
     @property
