@@ -297,6 +297,17 @@ def _check_corridor_policy(policy: object) -> LinearPolicy:
     return policy
 
 
+def _check_episodes_end(p_right: float) -> None:
+    """Refuse a p_right whose uncut episodes would last ~2 / min(p, 1 - p) steps or forever."""
+    q = min(p_right, 1.0 - p_right)
+    if q < P_RIGHT_MIN:
+        how_long = "forever" if q == 0.0 else f"for about {2 / q:.2g} steps"
+        raise ValueError(f"with max_episode_steps=None this policy's episodes would not end: "
+                         f"p_right = {p_right:.12g} keeps it in the corridor {how_long} (it "
+                         f"needs {P_RIGHT_MIN:g} <= p_right <= 1 - {P_RIGHT_MIN:g}); give a "
+                         f"max_episode_steps")
+
+
 def p_right_of(policy: LinearPolicy) -> float:
     """pi(right | x = [1]) of a two-action policy on the corridor's single feature."""
     return float(_check_corridor_policy(policy).probs(FEATURES[None, :])[0, RIGHT])
@@ -368,6 +379,8 @@ def sample_episodes(policy: LinearPolicy, n_episodes: int, seed: SeedLike = 0, *
         can be that long: a Bernoulli policy at p_right = 0.01, 3000 episodes of seed 0,
         puts the REINFORCE estimate (reward-to-go) 5.7 standard errors below the exact
         gradient at 1000 steps, 0.3 above it with None (no cut; its longest took 2743).
+        None is refused (ValueError) for a policy with p_right within ``P_RIGHT_MIN`` of 0
+        or 1, whose episodes would not end.
 
     Returns
     -------
@@ -388,6 +401,8 @@ def sample_episodes(policy: LinearPolicy, n_episodes: int, seed: SeedLike = 0, *
     n_episodes = check_int(n_episodes, "n_episodes", low=1)
     rng = as_generator(seed)
     env = ShortCorridorEnv(max_episode_steps=max_episode_steps)
+    if env.max_episode_steps is None:
+        _check_episodes_end(p_right_of(policy))
     observations, actions, rewards, lengths = [], [], [], []
     for _ in range(n_episodes):
         obs, _ = env.reset()

@@ -217,6 +217,16 @@ def test_truncation_after_max_episode_steps():
     np.testing.assert_array_equal(lengths, [7, 7])  # always left: never reaches the goal
 
 
+@pytest.mark.parametrize("kind, w", [("bernoulli", [40.0]), ("bernoulli", [-25.0]),
+                                     ("softmax", [-20.0, 20.0])])
+def test_uncut_sampling_refuses_a_policy_that_never_reaches_the_goal(kind, w):
+    # p_right rounds to 1 (always right: 0 -> 1 -> 0 ...) or is ~1e-11: no end in sight
+    with pytest.raises(ValueError, match="max_episode_steps=None.*would not end"):
+        sample_episodes(_policy(kind, w), 1, 0, max_episode_steps=None)
+    lengths = sample_episodes(_policy(kind, w), 1, 0, max_episode_steps=9)[3]
+    np.testing.assert_array_equal(lengths, [9])   # cut episodes are still fine
+
+
 def test_step_is_validated():
     env = ShortCorridorEnv()
     with pytest.raises(RuntimeError, match="reset"):
