@@ -255,6 +255,11 @@ def test_act_is_the_most_likely_action():
          ["init_log_std", "(2,)"]),
         (lambda: GaussianPolicy(3, 1, log_std_bounds=(1.0, -1.0)), ValueError,
          ["log_std_bounds"]),
+        # sigma = e^800 is inf, and 1 / sigma^2 at e^-800 too: log_prob -inf, score inf
+        (lambda: GaussianPolicy(2, 1, log_std_bounds=(-1000, 1000), init_log_std=800),
+         ValueError, ["log_std_bounds must lie within [-100, 100]", "(-1000, 1000)"]),
+        (lambda: GaussianPolicy(2, 1, log_std_bounds=(-101.0, 0.0)), ValueError,
+         ["log_std_bounds must lie within [-100, 100]"]),
         (lambda: SoftmaxPolicy(3, 2, init_scale=-1.0), ValueError, ["init_scale", ">= 0"]),
         (lambda: SoftmaxPolicy(3, 2, seed="zero"), TypeError, ["seed"]),
         (lambda: setattr(SoftmaxPolicy(3, 2), "theta", np.zeros(5)), ValueError,

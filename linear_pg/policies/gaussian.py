@@ -21,6 +21,11 @@ from .base import LinearPolicy, add_per_output, row_outer
 LOG_STD_BOUNDS = (-5.0, 2.0)
 """Default clamp for log sigma: sigma stays within [0.0067, 7.39]."""
 
+LOG_STD_LIMIT = 100.0
+"""``log_std_bounds`` must lie within [-LOG_STD_LIMIT, LOG_STD_LIMIT]: sigma and 1 / sigma^2
+(in the log-density, score and Fisher matrix) stay finite, with room to spare for the
+squared distance (a - mu)^2 that multiplies 1 / sigma^2."""
+
 LOG_2PI = np.log(2.0 * np.pi)
 
 
@@ -45,6 +50,7 @@ class GaussianPolicy(LinearPolicy):
         inside them unless ``log_std_mode="fixed"`` (on a bound a learned one never moves).
     log_std_bounds : (float, float), default (-5.0, 2.0)
         log sigma is clamped to this range before use; the score of a clamped entry is 0.
+        Within [-100, 100] (``LOG_STD_LIMIT``), where sigma and 1 / sigma^2 are finite.
     init_scale : float, default 0.0
         Standard deviation of the normal initial mean weights W.
     seed : int or np.random.Generator, default 0
@@ -92,6 +98,10 @@ class GaussianPolicy(LinearPolicy):
         self.log_std_mode = check_choice(log_std_mode, "log_std_mode",
                                          ("vector", "fixed", "linear"))
         lo, hi = check_interval(log_std_bounds, "log_std_bounds")
+        if lo < -LOG_STD_LIMIT or hi > LOG_STD_LIMIT:
+            raise ValueError(f"log_std_bounds must lie within [-{LOG_STD_LIMIT:g}, "
+                             f"{LOG_STD_LIMIT:g}] (sigma = exp(log_std) and 1 / sigma^2 must "
+                             f"stay finite), got {log_std_bounds!r}")
         self.log_std_bounds = (lo, hi)
         init = as_float_array(init_log_std, "init_log_std").copy()   # not the caller's array
         if init.ndim == 0:
