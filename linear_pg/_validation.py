@@ -169,13 +169,16 @@ def check_interval(bounds: object, name: str, *,
     return lo, hi
 
 
-def check_int(value: object, name: str, *, low: int | None = None) -> int:
-    """Check an integer scalar with an optional lower bound."""
+def check_int(value: object, name: str, *, low: int | None = None,
+              high: int | None = None) -> int:
+    """Check an integer scalar with optional bounds (both included)."""
     if not isinstance(value, numbers.Integral) or isinstance(value, bool):
         raise TypeError(f"{name} must be an int, got {type(value).__name__}")
     value = int(value)
     if low is not None and value < low:
         raise ValueError(f"{name} must be >= {low}, got {value}")
+    if high is not None and value > high:
+        raise ValueError(f"{name} must be <= {high}, got {value}")
     return value
 
 

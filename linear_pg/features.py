@@ -509,7 +509,8 @@ class RandomRBFFeatures(FeatureMap):
     n_components : int, default 100
     gamma : float, default 0.5
         Kernel width exp(-gamma |u - v|^2) on standardized observations.
-    seed : int, default 0
+    seed : int in [0, 2**32 - 1], default 0
+        The random_state of scikit-learn's RBFSampler.
 
     Notes
     -----
@@ -535,7 +536,7 @@ class RandomRBFFeatures(FeatureMap):
 
         check_int(self.n_components, "n_components", low=1)
         check_real(self.gamma, "gamma", low=0.0, low_open=True)
-        check_int(self.seed, "seed", low=0)
+        check_int(self.seed, "seed", low=0, high=2**32 - 1)    # RBFSampler's random_state
         self.mean_ = obs.mean(axis=0)
         sd = obs.std(axis=0)
         self.scale_ = np.where(sd < 1e-8, 1.0, sd + 1e-8)   # constant: unscaled, as above

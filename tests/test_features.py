@@ -106,6 +106,7 @@ OBS20 = np.random.default_rng(0).normal(size=(20, 3))
      r"\[\(0, 1, 2\)\]"),
     (lambda: RBFFeatures(angle_pairs=[(0.5, 1)]), ValueError, "angle_pairs must be pairs of"),
     (lambda: RandomRBFFeatures(seed=-1), ValueError, "seed must be >= 0, got -1"),
+    (lambda: RandomRBFFeatures(seed=2**32), ValueError, "seed must be <= 4294967295, got 4294"),
     (lambda: RandomRBFFeatures(n_components=0), ValueError, "n_components must be >= 1"),
     (lambda: RandomRBFFeatures(gamma=-1.0), ValueError, "gamma must be > 0.0, got -1.0"),
     (lambda: PolyFeatures(degree=2.5), TypeError, "degree must be an int, got float"),
