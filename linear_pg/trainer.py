@@ -699,11 +699,12 @@ def _collapsed(policy: LinearPolicy, entropy: float, returns: np.ndarray) -> str
     return None
 
 
-def _non_finite_batch(batch: Batch, episodes_before: int) -> str | None:
+def _non_finite_batch(batch: Batch, episodes_before: int,
+                      kind: str = "training") -> str | None:
     """The first non-finite observation, reward or feature vector in the batch (a policy
     that drove the env to overflow, an env that returns NaN, a feature map that takes the
-    log of a negative number), or None; the batch follows ``episodes_before`` training
-    episodes. Episodes and steps are counted from 1.
+    log of a negative number), or None; the batch follows ``episodes_before`` episodes of
+    its ``kind`` ("training" or "evaluation"). Episodes and steps are counted from 1.
 
     Within a step the observation s_t comes before its features x_t and the reward r_t: a
     NaN state makes NaN features, a NaN action and then a NaN reward, and the state is what
@@ -737,8 +738,8 @@ def _non_finite_batch(batch: Batch, episodes_before: int) -> str | None:
     episode = int(np.searchsorted(ends, t, side="right"))
     step = t - (int(ends[episode - 1]) if episode else 0) + 1
     at = "" if rank >= 3 else f"at step {step} "
-    return (f"{what} {at}of training episode {episodes_before + episode + 1} (its batch is "
-            f"left out of the history)")
+    where = f"{what} {at}of {kind} episode {episodes_before + episode + 1}"
+    return where + " (its batch is left out of the history)" if kind == "training" else where
 
 
 def _count(n: int, noun: str) -> str:
@@ -1188,6 +1189,13 @@ def evaluate(run: Run | LinearPolicy, episodes: int = 100, *, mean_action: bool 
         Parallel sub-environments. The episodes' starts come from ``seed`` and ``n_envs``
         together: the same seed with another ``n_envs`` evaluates on other starts (each is
         as valid a sample; compare policies with the same ``seed`` and ``n_envs``).
+
+    Raises
+    ------
+    ValueError
+        If the environment returns a non-finite observation or reward, or the features
+        of an observation are not finite (the message says where), rather than returning
+        NaN returns.
     """
     episodes = check_int(episodes, "episodes", low=1)
     check_bool(mean_action, "mean_action")
@@ -1217,6 +1225,9 @@ def evaluate(run: Run | LinearPolicy, episodes: int = 100, *, mean_action: bool 
                          mean_action=mean_action)
     finally:
         env.close()
+    problem = _non_finite_batch(batch, 0, kind="evaluation")
+    if problem is not None:                 # e.g. env_kwargs={"g": nan}: NaN returns
+        raise ValueError(f"evaluate: {problem}")
     return batch.episode_returns
 
 

@@ -364,6 +364,18 @@ def test_a_non_finite_env_output_stops_training_and_keeps_the_run(tmp_path, n_en
     np.testing.assert_array_equal(back.policy.theta, run.policy.theta)
 
 
+@pytest.mark.filterwarnings("ignore:.*is not within the observation space")
+@pytest.mark.parametrize("n_envs", [1, 2])
+def test_evaluate_refuses_non_finite_env_output(n_envs):
+    # it returned [nan nan], where train stops with a 'diverged' message
+    run = train("Pendulum-v1", episodes=2, seed=0)
+    with pytest.raises(ValueError, match=r"evaluate: the environment returned a non-finite "
+                                         r"observation \[nan, nan, nan\] at step 2 of "
+                                         r"evaluation episode \d"):
+        evaluate(run, episodes=2, env_kwargs={"g": float("nan")}, n_envs=n_envs)
+    assert np.all(np.isfinite(evaluate(run, episodes=2, n_envs=n_envs)))
+
+
 class _LogFeatures(RawFeatures):
     """log(|x| - shift): finite for CartPole's observations until one comes within
     ``shift`` of 0 (shift 0: only an exact 0 gives -inf)."""
