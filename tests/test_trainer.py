@@ -585,6 +585,23 @@ def test_train_seeds_writes_one_checkpoint_per_seed(tmp_path, n_jobs):
         np.testing.assert_array_equal(back.policy.theta, run.policy.theta)
 
 
+def test_train_seeds_workers_follow_the_callers_working_directory(tmp_path, monkeypatch):
+    # joblib reuses its worker processes: started before the caller's chdir, they wrote a
+    # relative checkpoint_path into the old directory and could not import a module that
+    # only the new directory (or a path added since) holds
+    train_seeds("CartPole-v1", 2, n_jobs=2, episodes=2)           # the workers start here
+    (tmp_path / "lpg_test_late.py").write_text(
+        'import gymnasium as gym\n'
+        'gym.register("LinearPGTestLate-v0", max_episode_steps=20,\n'
+        '             entry_point="gymnasium.envs.classic_control:CartPoleEnv")\n')
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.syspath_prepend(str(tmp_path))
+    runs = train_seeds("lpg_test_late:LinearPGTestLate-v0", [0, 1], n_jobs=2, episodes=2,
+                       checkpoint_path="ck-{seed}.npz")
+    assert sorted(p.name for p in tmp_path.glob("ck-*.npz")) == ["ck-0.npz", "ck-1.npz"]
+    assert [load_run(tmp_path / f"ck-{r.seed}.npz").seed for r in runs] == [0, 1]
+
+
 def test_train_seeds_refuses_one_checkpoint_file_for_several_seeds(tmp_path):
     with pytest.raises(ValueError, match=r"would be written by all 2 seeds; put \{seed\}"):
         train_seeds("CartPole-v1", 2, episodes=2, checkpoint_path=tmp_path / "run.npz")
