@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any, NoReturn
 
 from ._files import check_output_file, missing_directories, remove_empty, replacing
+from ._workers import Place, callers_place, take_place
 
 EXIT_BAD_ARGS = 2
 EXIT_BROKEN_PIPE = 141
@@ -346,9 +347,10 @@ def _resume_seed_dir(out: Path, episodes: int | None, checkpoint_every: int, see
 
 
 def _seed_in_worker(task: Callable[[int, Callable[[Any], None]], Any], seed: int,
-                    stop_file: str, parent_pid: int) -> Any:
-    """In a worker process: ``task(seed, callback)``, which trains one seed and writes its
-    directory, with a callback that stops it when the parent asks.
+                    stop_file: str, parent_pid: int, here: Place) -> Any:
+    """In a worker process, from the parent's directory and Python path ``here``
+    (:mod:`linear_pg._workers`): ``task(seed, callback)``, which trains one seed and writes
+    its directory, with a callback that stops it when the parent asks.
 
     The parent asks every worker to stop by creating ``stop_file``: the worker checks for it
     after every update and stops as at Ctrl-C (``stopped_reason="interrupted"``), or does not
@@ -361,6 +363,7 @@ def _seed_in_worker(task: Callable[[int, Callable[[Any], None]], Any], seed: int
 
     if os.getpid() != parent_pid:
         signal.signal(signal.SIGINT, signal.SIG_IGN)
+        take_place(here)
     if os.path.exists(stop_file):
         return None
 
@@ -436,7 +439,8 @@ def _seeds_in_workers(task: Callable[[int, Callable[[Any], None]], Any], out: Pa
     try:
         with _StopOnSigint(stop_file):
             jobs = Parallel(n_jobs=min(n_jobs, len(seeds)), return_as="generator")(
-                delayed(_seed_in_worker)(task, s, stop_file, os.getpid()) for s in seeds)
+                delayed(_seed_in_worker)(task, s, stop_file, os.getpid(), callers_place())
+                for s in seeds)
             for run in jobs:
                 if run is None:
                     continue

@@ -19,8 +19,6 @@ import importlib
 import inspect
 import math
 import numbers
-import os
-import sys
 import time
 import warnings
 from collections.abc import Callable, Iterable, Sequence
@@ -43,6 +41,7 @@ from ._validation import (
     check_keywords,
     check_real,
 )
+from ._workers import Place, callers_place, take_place
 from .baselines import BASELINES, make_baseline
 from .estimator import weighted_score_mean
 from .features import FEATURE_CLASSES, FEATURE_NAMES, FeatureMap, make_features
@@ -1275,23 +1274,18 @@ def train_seeds(env_id: str, seeds: Sequence[int] | int, *, n_jobs: int = 1,
     from joblib import Parallel, delayed
 
     spec = gym.spec(env_id) if isinstance(env_id, str) and env_id in gym.registry else None
-    here = (os.getcwd(), list(sys.path))
+    here = callers_place()
     return Parallel(n_jobs=n_jobs)(delayed(_train_in_worker)(spec, env_id, here, seed=s, **kw)
                                    for s, kw in zip(seeds, per_seed, strict=True))
 
 
-def _train_in_worker(spec: gym.envs.registration.EnvSpec | None, env_id: str,
-                     here: tuple[str, list[str]], **kwargs: Any) -> Run:
-    """:func:`train` in a worker process, which first registers ``spec`` if it does not
-    know ``env_id`` (an env that the user's script registered with ``gymnasium.register``
-    exists only in the parent process), and takes the parent's working directory and
-    Python path ``here``: joblib reuses its workers across calls, so one started before
-    the parent's ``os.chdir`` would write a relative ``checkpoint_path`` in the old
-    directory and not find a ``"module:EnvId-v0"`` module importable only from the new."""
-    cwd, path = here
-    if os.getcwd() != cwd:
-        os.chdir(cwd)
-    sys.path[:0] = [entry for entry in path if entry not in sys.path]
+def _train_in_worker(spec: gym.envs.registration.EnvSpec | None, env_id: str, here: Place,
+                     **kwargs: Any) -> Run:
+    """:func:`train` in a worker process, from the caller's directory and Python path
+    ``here`` (:mod:`linear_pg._workers`), which first registers ``spec`` if it does not
+    know ``env_id``: an env that the user's script registered with ``gymnasium.register``
+    exists only in the parent process."""
+    take_place(here)
     if spec is not None and env_id not in gym.registry:
         gym.registry[env_id] = spec
     return train(env_id, **kwargs)

@@ -761,6 +761,29 @@ def _pool_broken_by_an_early_ctrl_c(monkeypatch, meanwhile=lambda: None):
     monkeypatch.setattr(joblib, "Parallel", parallel)
 
 
+def test_train_jobs_workers_follow_the_callers_working_directory(tmp_path, capsys,
+                                                                 monkeypatch):
+    # main() called in one process (a test, a notebook): joblib's reused workers kept the
+    # directory and Python path they started with, wrote a relative --out elsewhere and
+    # could not import a module:EnvId-v0 found from the new directory
+    first, later = tmp_path / "first", tmp_path / "later"
+    first.mkdir(), later.mkdir()
+    monkeypatch.chdir(first)
+    assert run_cli(["train", "CartPole-v1", "--episodes", "2", "--seeds", "2", "--jobs", "2",
+                    "--out", "out", "--quiet"], capsys)[0] == 0       # the workers start here
+    (later / "lpg_cli_late.py").write_text(
+        'import gymnasium as gym\n'
+        'gym.register("LinearPGCliLate-v0", max_episode_steps=20,\n'
+        '             entry_point="gymnasium.envs.classic_control:CartPoleEnv")\n')
+    monkeypatch.chdir(later)
+    code, _, err = run_cli(["train", "lpg_cli_late:LinearPGCliLate-v0", "--episodes", "2",
+                            "--seeds", "2", "--jobs", "2", "--out", "out", "--quiet"], capsys)
+    assert code == 0, err
+    assert sorted(p.name for p in (later / "out").iterdir() if p.is_dir()) == \
+        ["seed-0", "seed-1"]
+    assert all((later / "out" / s / "checkpoint.npz").is_file() for s in ("seed-0", "seed-1"))
+
+
 def test_a_ctrl_c_that_breaks_the_worker_pool_is_an_interruption(tmp_path, capsys,
                                                                   monkeypatch):
     _pool_broken_by_an_early_ctrl_c(monkeypatch)
