@@ -269,11 +269,14 @@ def clipped_action_score(policy: LinearPolicy, X: object, A: object, low: object
     what the policy sampled: E_a[grad log pi(a)] = 0 holds for the sampled a only. At the
     clipped action the score of a Gaussian whose mean lies near a bound no longer averages
     to 0: every sample beyond the bound is scored as if it had landed on it, so the mean's
-    score is biased by E[clip(a) - mu] / sigma^2, which points away from the bound (and
-    the log-std's is biased too). Which way the mean drifts is that bias times the sign of
-    the weights: away from the bound for positive returns, toward and past it for negative
-    ones. Caught by :func:`linear_pg.check_score_mean`: the sample mean of the score sits
-    many standard errors away from 0. A finite-difference check at the stored (clipped)
+    score is biased by E[clip(a) - mu] / sigma^2, which points into the box: away from
+    the bound while mu is inside it, back toward it from beyond. The log-std's is biased
+    too: negative (sigma shrinks) while mu is inside the box or less than about 0.84 sigma
+    beyond a bound, positive beyond that. Which way the parameters drift is the bias
+    times the sign of the weights: for positive returns the mean goes into the box, for
+    negative ones out of it, toward and past the bound. Caught by
+    :func:`linear_pg.check_score_mean`: the sample mean of the score sits many standard
+    errors away from 0. A finite-difference check at the stored (clipped)
     actions cannot see it: there the score is the right derivative of log pi, at the
     wrong action.
     """

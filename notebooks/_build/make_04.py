@@ -194,9 +194,10 @@ The gradient must use the action the policy actually drew: $a$, not $\mathrm{cli
 Consider a reward that does not depend on the action at all, $R = 1$. Then every policy is
 equally good and the true gradient is zero. With the sampled action the estimate is zero
 within its standard error. With the clipped action, $\mathrm{clip}(a) - \mu$ no longer has
-mean zero: samples above the bound are pulled back, so the score pushes $\mu$ away from the
-bound and shrinks $\sigma$, for no reason at all. The exact size of that bias is a
-one-dimensional integral, computed below with `scipy.integrate.quad`.
+mean zero: samples above the bound are pulled back, so with $\mu$ inside the box near its
+upper bound the score pushes $\mu$ away from the bound and shrinks $\sigma$, for no reason
+at all. The exact size of that bias is a one-dimensional integral, computed below with
+`scipy.integrate.quad`.
 
 `linear_pg.bugs.clipped_action_score` is the buggy score, `sampled_action_score` its
 correct twin. `linear_pg.rollout` avoids the bug by keeping the unclipped sample in the
@@ -268,9 +269,10 @@ md(r'''
   weighted by the return and scaled by $1/\sigma^2$. The identity was checked to rounding.
 - Unweighted, the same regression only chases its own noise: the mean does a random walk.
 - Compute the score at the sampled action, never at the clipped one; otherwise the update
-  has a bias even when actions do not matter: with positive weights (as here) the mean is
-  pushed away from the bound and $\sigma$ shrinks, and with negative ones (all of
-  Pendulum's rewards) the push reverses. `check_score_mean` catches it; a finite-difference
+  has a bias even when actions do not matter: with $\mu$ inside the box near a bound and
+  positive weights (as here), the mean is pushed away from the bound and $\sigma$ shrinks,
+  and with negative weights (all of Pendulum's rewards) the push reverses. Exercise 3 asks
+  what happens with $\mu$ beyond the bound. `check_score_mean` catches it; a finite-difference
   check at the stored actions does not.
 
 ## Exercises
