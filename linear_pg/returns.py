@@ -178,10 +178,14 @@ def bootstrap_truncated(rewards: object, gamma: float, lengths: object, truncate
     if cut.shape != lengths.shape or cut.dtype != bool:
         raise ValueError(f"truncated must be {lengths.size} bools (one per episode), got "
                          f"{describe(truncated)}")
-    values = check_finite(as_float_array(final_values, "final_values"), "final_values")
+    values = as_float_array(final_values, "final_values")
     if values.shape != lengths.shape:
         raise ValueError(f"final_values must have shape ({lengths.size},), one value per "
                          f"episode, got shape {values.shape}")
+    bad = np.flatnonzero(cut & ~np.isfinite(values))      # the others are not used
+    if bad.size:
+        raise ValueError(f"final_values of the truncated episodes must be finite, got "
+                         f"{values[bad[0]]} at index {bad[0]}")
     out = flat.copy()
     if np.any(cut):
         out[np.cumsum(lengths)[cut] - 1] += gamma * values[cut]

@@ -161,3 +161,8 @@ def test_bootstrapping_at_a_time_limit_is_a_building_block():
         bootstrap_truncated(rewards, 0.9, [3, 2], [1, 0], [10.0, 50.0])
     with pytest.raises(ValueError, match=r"final_values must have shape \(2,\)"):
         bootstrap_truncated(rewards, 0.9, [3, 2], [True, False], [10.0])
+    # the value after an episode that terminated is not used (V = 0), so it may be NaN
+    np.testing.assert_array_equal(
+        bootstrap_truncated(rewards, 0.9, [3, 2], [True, False], [10.0, np.nan]), out)
+    with pytest.raises(ValueError, match="final_values of the truncated episodes must be"):
+        bootstrap_truncated(rewards, 0.9, [3, 2], [True, False], [np.inf, 50.0])
