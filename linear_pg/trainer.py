@@ -326,6 +326,9 @@ def make_policy_for_env(space: gym.Space, policy: str, n_features: int, *, seed:
             raise ValueError(f"policy {policy!r} needs a Discrete action space, got {space}; "
                              f"use 'gaussian'")
         return GaussianPolicy(n_features, int(space.shape[0]), seed=seed, **policy_kwargs)
+    if not isinstance(space, gym.Space):
+        raise TypeError(f"space must be a gymnasium action space (e.g. env.action_space), "
+                        f"got {type(space).__name__} {space!r}")
     raise ValueError(f"action space {space} is not supported: need Discrete or a 1-D Box")
 
 
@@ -901,6 +904,9 @@ def train(env_id: str, *, episodes: int | None = None, seed: int = 0,
     checkpoint_path : str, optional
         Save a checkpoint every ``checkpoint_every`` updates and at the end (atomically).
         Every setting must then be storable as JSON (checked before the first episode).
+    checkpoint_every : int >= 1, default 10
+        Updates between two checkpoints (with ``checkpoint_path``); one is also saved when
+        the run ends, completed, interrupted or diverged.
     callback : callable(Run), optional
         Called after each update with the run so far (e.g. to drive a progress bar).
     env_kwargs, policy_kwargs, features_kwargs, optimizer_kwargs : dict, optional

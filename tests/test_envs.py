@@ -255,6 +255,11 @@ def test_a_single_action_is_a_clear_error():
 
     with pytest.raises(ValueError, match=r"Discrete\(1\) has a single action"):
         make_policy_for_env(gym.spaces.Discrete(1), "softmax", 3)
+    # a string said "action space Discrete(2) is not supported: need Discrete ..."
+    with pytest.raises(TypeError, match="space must be a gymnasium action space .* got str"):
+        make_policy_for_env("Discrete(2)", "softmax", 3)
+    with pytest.raises(ValueError, match=r"is not supported: need Discrete or a 1-D Box"):
+        make_policy_for_env(gym.spaces.MultiBinary(2), "softmax", 3)
 
 
 def test_a_module_qualified_id_of_a_preset_env_gets_the_preset():
