@@ -241,6 +241,11 @@ def test_act_is_the_most_likely_action():
         (lambda: GaussianPolicy(3, 1).log_prob(np.ones((2, 3)), [np.inf, 0.0]), ValueError,
          ["A", "finite"]),
         (lambda: GaussianPolicy(3, 1).log_prob(np.ones((1, 3)), ["x"]), TypeError, ["A"]),
+        # these said "A must hold real-valued actions, got dtype object"
+        (lambda: GaussianPolicy(3, 1).log_prob(np.ones((1, 3)), None), TypeError,
+         ["A must be numeric, got None"]),
+        (lambda: GaussianPolicy(3, 2).log_prob(np.ones((1, 3)), [[1.0, 2**2000]]), ValueError,
+         ["A holds a number too large for float64"]),
         (lambda: SoftmaxPolicy(3, 1), ValueError, ["n_actions", ">= 2", "1"]),
         (lambda: SoftmaxPolicy(0, 2), ValueError, ["n_features", ">= 1", "0"]),
         (lambda: SoftmaxPolicy(2.5, 2), TypeError, ["n_features", "int"]),

@@ -220,7 +220,9 @@ class GaussianPolicy(LinearPolicy):
 
     def _actions(self, A: object, n_rows: int) -> np.ndarray:
         arr = as_rectangular_array(A, "A")
-        if arr.dtype.kind not in "iuf":          # not bool, complex, strings or objects
+        if arr.dtype.kind == "O":                # None, text, an int beyond float64 ...
+            arr = as_float_array(A, "A")         # ... named by its message
+        elif arr.dtype.kind not in "iuf":        # not bool, complex or strings
             raise TypeError(f"A must hold real-valued actions, got dtype {arr.dtype}")
         arr = arr.astype(np.float64)
         if arr.ndim == 1 and self.action_dim == 1:
