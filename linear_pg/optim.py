@@ -224,9 +224,9 @@ class Adam(SGD):
             raise ValueError(f"Adam's state t_ must be a whole number >= 0, got {t!r}")
         if "m_" in state:
             m, v = (as_float_array(state[k], f"state[{k!r}]") for k in ("m_", "v_"))
-            if m.ndim != 1 or m.shape != v.shape:
-                raise ValueError(f"Adam's state m_ and v_ must be 1-D of one size, got shapes "
-                                 f"{m.shape} and {v.shape}")
+            if m.ndim != 1 or m.shape != v.shape or m.size == 0:
+                raise ValueError(f"Adam's state m_ and v_ must be 1-D of one size >= 1 (one "
+                                 f"entry per parameter), got shapes {m.shape} and {v.shape}")
             check_finite(m, "state['m_']")
             if not np.all(v >= 0):               # a mean of g^2; NaN fails too
                 raise ValueError(f"Adam's state v_ must be finite and >= 0 (a running mean "

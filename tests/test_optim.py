@@ -371,6 +371,8 @@ def test_get_state_gives_copies_and_set_state_checks_what_it_restores():
     for state, match in (({"t_": 1, "m_": np.ones(2)}, "both m_ and v_ or neither"),
                          ({"t_": -1}, "t_ must be a whole number >= 0"),
                          ({"t_": 1, "m_": np.ones(2), "v_": np.ones(3)}, "1-D of one size"),
+                         # accepted, and the next step failed with "g must have shape (0,)"
+                         ({"t_": 1, "m_": np.ones(0), "v_": np.ones(0)}, "one size >= 1"),
                          # these made every later step NaN
                          ({"t_": 1, "m_": np.array([np.nan, 0.0]), "v_": np.ones(2)},
                           r"state\['m_'\] must be finite"),
