@@ -14,13 +14,16 @@ Layout of the file:
   the number of updates and the random generator's state in ``meta``. ``resume`` goes on
   from it.
 
-Saving writes a temporary file next to the target and then renames it over the target
-(``os.replace``, atomic on POSIX and Windows), so a crash mid-write leaves the previous
-checkpoint intact.
+Saving first builds the archive in memory and reads it back with :func:`load_run`'s own
+checks, so a run that would not load (a history column cut short, a policy of another size
+than its training state) is refused before anything is written. It then writes a temporary
+file next to the target and renames it over the target (``os.replace``, atomic on POSIX and
+Windows), so a crash mid-write leaves the previous checkpoint intact.
 """
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import tempfile
@@ -31,7 +34,7 @@ from typing import Any, NoReturn
 import numpy as np
 
 from ._json import to_builtin
-from ._validation import check_interval, describe
+from ._validation import as_rectangular_array, check_interval, describe
 from .features import FEATURE_CLASSES, FeatureMap, features_from_state
 from .policies import POLICY_CLASSES, LinearPolicy
 from .policies.gaussian import LOG_STD_BOUNDS
@@ -99,12 +102,53 @@ def _train_state_arrays(run: Any) -> dict[str, np.ndarray]:
 
 
 def check_storable(run: Any) -> None:
-    """Raise ValueError unless every setting of ``run`` (a :class:`linear_pg.trainer.Run`)
-    can be saved: a checkpoint and config.json hold them as JSON, so a feature map of your
-    own with a function among its settings, say, cannot be saved. ``train`` checks this
-    before its first episode when it is to save checkpoints. A feature map must also load
-    back as it is (:meth:`linear_pg.features.FeatureMap.check_restorable`)."""
-    _storable_meta(run)
+    """Raise ValueError unless ``run`` (a :class:`linear_pg.trainer.Run`) can be saved and
+    loaded back: a checkpoint and config.json hold its settings as JSON, so a feature map
+    of your own with a function among its settings, say, cannot be saved; a feature map
+    must load back as it is (:meth:`linear_pg.features.FeatureMap.check_restorable`); and
+    the checkpoint must pass every check of :func:`load_run`. ``train`` checks this before
+    its first episode when it is to save checkpoints, ``write_run`` before it writes."""
+    _serialized(run)
+
+
+def _entries(run: Any) -> dict[str, np.ndarray]:
+    """The arrays of ``run``'s checkpoint by entry name (the layout of the module's
+    docstring), or a ValueError for an entry that would hold Python objects."""
+    arrays = {"meta": np.array(json.dumps(_storable_meta(run))), "theta": run.policy.theta}
+    arrays.update({f"features/{k}": v for k, v in run.features.get_state().items()})
+    arrays.update({f"history/{k}": getattr(run, k) for k in HISTORY})
+    arrays.update(_train_state_arrays(run))
+    arrays = {k: as_rectangular_array(v, k) for k, v in arrays.items()}
+    objects = [k for k, v in arrays.items() if v.dtype.hasobject]
+    if objects:
+        raise ValueError(f"run cannot be saved: its entries {objects} are arrays of Python "
+                         f"objects (dtype object), which load_run refuses (unpickling a file "
+                         f"can run any code); give them as arrays of numbers")
+    return arrays
+
+
+_IN_MEMORY = Path("<checkpoint being saved>")
+"""The name a checkpoint checked before it is written has in load_run's messages."""
+
+
+def _serialized(run: Any) -> bytes:
+    """``run``'s checkpoint: the bytes of its .npz archive, checked to load back.
+
+    The bytes are read back with :func:`load_run`'s own checks, given the classes of
+    ``run``'s policy and features (so that maps and policies of your own load), and any
+    refusal is a ValueError with load_run's reason. Reading an archive of a few arrays
+    from memory costs about a millisecond, less than writing the file.
+    """
+    buffer = io.BytesIO()
+    np.savez(buffer, **_entries(run))
+    data = buffer.getvalue()
+    try:
+        checked = _checked(_read_arrays(_IN_MEMORY, data), _IN_MEMORY)
+        _run_from(checked, _IN_MEMORY, (type(run.policy), type(run.features)))
+    except CheckpointError as err:
+        raise ValueError(f"run cannot be saved: load_run would refuse its checkpoint: "
+                         f"{err.reason}") from None
+    return data
 
 
 def _check_json(value: Any, where: str) -> None:
@@ -135,6 +179,11 @@ def _not_json(where: str, value: Any) -> NoReturn:
 def save_checkpoint(run: Any, path: str | os.PathLike) -> Path:
     """Write ``run`` (a :class:`linear_pg.trainer.Run`) to ``path`` atomically; returns the path.
 
+    A run that :func:`load_run` would refuse, such as one whose history columns were cut to
+    different lengths or whose policy was replaced by one that does not fit its features
+    or its training state, is a ValueError saying why, and the file at ``path`` is left
+    as it was.
+
     Examples
     --------
     >>> import tempfile, os
@@ -151,16 +200,12 @@ def save_checkpoint(run: Any, path: str | os.PathLike) -> Path:
     if not isinstance(path, (str, os.PathLike)):
         raise TypeError(f"path must be a str or a path, got {describe(path)}")
     path = Path(path)
-    meta = _storable_meta(run)
-    arrays = {"meta": np.array(json.dumps(meta)), "theta": run.policy.theta}
-    arrays.update({f"features/{k}": v for k, v in run.features.get_state().items()})
-    arrays.update({f"history/{k}": getattr(run, k) for k in HISTORY})
-    arrays.update(_train_state_arrays(run))
+    data = _serialized(run)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
         with os.fdopen(fd, "wb") as f:
-            np.savez(f, **arrays)
+            f.write(data)
             f.flush()
             os.fsync(f.fileno())
         os.chmod(tmp, _new_file_mode())
@@ -184,19 +229,34 @@ def _new_file_mode() -> int:
     return 0o666 & ~umask
 
 
-def _corrupted(path: Path, what: str) -> ValueError:
-    return ValueError(f"corrupted or mismatched checkpoint {str(path)!r}: {what}")
+class CheckpointError(ValueError):
+    """The ValueError for a checkpoint that :func:`load_run` refuses (corrupted, mismatched
+    or inconsistent). Its message names the file; ``reason`` says what is wrong without
+    it, which :func:`save_checkpoint` quotes when it refuses a run that would not load."""
+
+    def __init__(self, message: str, reason: str) -> None:
+        super().__init__(message)
+        self.reason = reason
 
 
-def _read_arrays(path: Path) -> dict[str, np.ndarray]:
-    """Every entry of the .npz archive at ``path`` (no pickles), or a ValueError."""
+def _corrupted(path: Path, what: str) -> CheckpointError:
+    return CheckpointError(f"corrupted or mismatched checkpoint {str(path)!r}: {what}", what)
+
+
+def _inconsistent(path: Path, what: str) -> CheckpointError:
+    return CheckpointError(f"checkpoint {str(path)!r} is inconsistent: {what}", what)
+
+
+def _read_arrays(path: Path, data: bytes | None = None) -> dict[str, np.ndarray]:
+    """Every entry of the .npz archive at ``path`` (no pickles), or a ValueError; ``data``,
+    if given, is the archive's bytes, and ``path`` then only names it."""
     try:
-        data = np.load(path, allow_pickle=False)
-        if not isinstance(data, np.lib.npyio.NpzFile):
-            raise ValueError(f"it holds a single {describe(data)} (a .npy file), not a .npz "
-                             f"archive")
-        with data:
-            return {k: data[k] for k in data.files}
+        archive = np.load(path if data is None else io.BytesIO(data), allow_pickle=False)
+        if not isinstance(archive, np.lib.npyio.NpzFile):
+            raise ValueError(f"it holds a single {describe(archive)} (a .npy file), not a "
+                             f".npz archive")
+        with archive:
+            return {k: archive[k] for k in archive.files}
     except Exception as err:        # any damage: zip flags, a bad .npy header, ...
         why = str(err) or type(err).__name__
         if "Object arrays" in why:
@@ -206,8 +266,8 @@ def _read_arrays(path: Path) -> dict[str, np.ndarray]:
             why = ("it is neither a .npz archive nor a .npy file, and NumPy could only try "
                    "to unpickle it, which a linear_pg checkpoint never needs (not tried: "
                    "unpickling a file can run any code)")
-        raise ValueError(f"checkpoint {str(path)!r} is corrupted or not a linear_pg "
-                         f"checkpoint (.npz): {why}") from err
+        raise CheckpointError(f"checkpoint {str(path)!r} is corrupted or not a linear_pg "
+                              f"checkpoint (.npz): {why}", why) from err
 
 
 def _check_meta(meta: dict[str, Any], path: Path) -> None:
@@ -219,7 +279,8 @@ def _check_meta(meta: dict[str, Any], path: Path) -> None:
         value = meta[key]
         if not isinstance(value, types) or isinstance(value, bool):
             expected = " or ".join("null" if t is type(None) else t.__name__ for t in types)
-            raise _corrupted(path, f"metadata {key!r} must be a {expected}, got "
+            article = "an" if expected[0] in "aeiou" else "a"
+            raise _corrupted(path, f"metadata {key!r} must be {article} {expected}, got "
                                    f"{type(value).__name__} {value!r}")
     if meta["seed"] < 0:
         raise _corrupted(path, f"metadata 'seed' must be >= 0, got {meta['seed']}")
@@ -235,7 +296,8 @@ def _check_history(history: dict[str, np.ndarray], path: Path) -> None:
     """All columns present, 1-D and real; per-episode and per-update columns each of one length."""
     missing = [k for k in HISTORY if k not in history]
     if missing:
-        raise ValueError(f"checkpoint {str(path)!r} lacks history columns {missing}")
+        raise CheckpointError(f"checkpoint {str(path)!r} lacks history columns {missing}",
+                              f"it lacks history columns {missing}")
     for k in HISTORY:
         _check_real_vector(history[k], f"history/{k}", path)
     for group in (EPISODE_HISTORY, tuple(k for k in HISTORY if k not in EPISODE_HISTORY)):
@@ -292,7 +354,11 @@ def load_checkpoint(path: str | os.PathLike) -> dict[str, Any]:
             "; load_run also takes a seed directory (one holding checkpoint.npz)"
         raise ValueError(f"checkpoint {str(path)!r} is a directory, not a checkpoint file"
                          f"{hint}")
-    arrays = _read_arrays(path)
+    return _checked(_read_arrays(path), path)
+
+
+def _checked(arrays: dict[str, np.ndarray], path: Path) -> dict[str, Any]:
+    """:func:`load_checkpoint`'s result from the entries of the archive ``path``, checked."""
     if "meta" not in arrays or "theta" not in arrays:
         raise ValueError(f"checkpoint {str(path)!r} lacks the 'meta' and 'theta' entries of a "
                          f"linear_pg checkpoint, got entries {sorted(arrays)}")
@@ -359,16 +425,23 @@ def load_run(path: str | os.PathLike, *, env_id: str | None = None,
         linear_pg's own must be given here (found by module and name, or by name alone),
         else ValueError: rebuilt as its parent, it would compute something else.
     """
-    from .trainer import Run
-
     own = _check_classes(classes)
     if Path(path).is_dir() and (Path(path) / CHECKPOINT_FILE).is_file():
         path = Path(path) / CHECKPOINT_FILE          # a seed directory
     ck = load_checkpoint(path)
-    meta = ck["meta"]
-    if env_id is not None and meta["env_id"] != env_id:
-        raise ValueError(f"checkpoint {str(path)!r} is for env_id {meta['env_id']!r}, "
+    if env_id is not None and ck["meta"]["env_id"] != env_id:
+        raise ValueError(f"checkpoint {str(path)!r} is for env_id {ck['meta']['env_id']!r}, "
                          f"expected {env_id!r}")
+    return _run_from(ck, Path(path), own)
+
+
+def _run_from(ck: dict[str, Any], path: Path, own: tuple[type, ...]) -> Any:
+    """The Run that ``ck`` (from :func:`load_checkpoint`) describes, its policy and
+    features rebuilt as linear_pg's classes or those of ``own`` that they were saved as;
+    a ValueError if they do not rebuild or do not fit together."""
+    from .trainer import Run
+
+    meta = ck["meta"]
     kind = meta.get("policy_kind")
     policy_cls = _saved_class(meta, "policy_class", POLICY_CLASSES.get(kind),
                               [c for c in own if issubclass(c, LinearPolicy)], path)
@@ -376,25 +449,24 @@ def load_run(path: str | os.PathLike, *, env_id: str | None = None,
                                 FEATURE_CLASSES.get(meta["features_config"].get("name")),
                                 [c for c in own if issubclass(c, FeatureMap)], path)
     if policy_cls is None:
-        raise ValueError(f"checkpoint {str(path)!r} has policy kind {kind!r}, expected one "
-                         f"of {sorted(POLICY_CLASSES)}")
+        what = f"policy kind {kind!r}, expected one of {sorted(POLICY_CLASSES)}"
+        raise CheckpointError(f"checkpoint {str(path)!r} has {what}", f"it has {what}")
     rebuild_errors = (TypeError, ValueError, KeyError, IndexError, AttributeError)
     try:
         policy = _policy_from_meta(policy_cls, kind, meta["policy_config"], ck["theta"])
     except rebuild_errors as err:
-        raise ValueError(f"checkpoint {str(path)!r} is inconsistent: its policy_config and "
-                         f"theta do not rebuild a {policy_cls.__name__}: {err}") from err
+        raise _inconsistent(path, f"its policy_config and theta do not rebuild a "
+                                  f"{policy_cls.__name__}: {err}") from err
     try:
         features = features_from_state(meta["features_config"], ck["features"],
                                        cls=features_cls)
     except rebuild_errors as err:
-        raise ValueError(f"checkpoint {str(path)!r} is inconsistent: its features_config and "
-                         f"features/ entries do not rebuild a "
-                         f"{getattr(features_cls, '__name__', 'feature map')}: {err}") from err
+        raise _inconsistent(path, f"its features_config and features/ entries do not "
+                                  f"rebuild a {getattr(features_cls, '__name__', 'feature map')}"
+                                  f": {err}") from err
     if features.n_features_out_ != policy.n_features:
-        raise ValueError(f"checkpoint {str(path)!r} is inconsistent: the features give "
-                         f"{features.n_features_out_} columns, the policy expects "
-                         f"{policy.n_features}")
+        raise _inconsistent(path, f"the features give {features.n_features_out_} columns, "
+                                  f"the policy expects {policy.n_features}")
     return Run(env_id=meta["env_id"], seed=meta["seed"], config=meta["config"], policy=policy,
                features=features, stopped_reason=meta["stopped_reason"],
                train_state=ck["train_state"], **{k: ck["history"][k] for k in HISTORY})
@@ -449,6 +521,6 @@ def _saved_class(meta: dict[str, Any], key: str, builtin: type | None,
         if len(match) == 1:
             return match[0]
     what = key.split("_")[0]
-    raise ValueError(f"checkpoint {str(path)!r} was saved with {what} of class {saved!r}, "
-                     f"which is not linear_pg's own: load it with load_run(path, "
-                     f"classes=[{name}]) (the command line cannot load it)")
+    reason = (f"was saved with {what} of class {saved!r}, which is not linear_pg's own: load "
+              f"it with load_run(path, classes=[{name}]) (the command line cannot load it)")
+    raise CheckpointError(f"checkpoint {str(path)!r} {reason}", f"it {reason}")

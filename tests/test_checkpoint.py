@@ -82,18 +82,61 @@ def test_mismatched_files(run, tmp_path):
         load_run(tmp_path / "future.npz")
 
 
-def test_failed_save_keeps_previous_checkpoint(run, tmp_path, monkeypatch):
+@pytest.mark.parametrize("failing", [(ck.np, "savez"), (ck.os, "fsync")])
+def test_failed_save_keeps_previous_checkpoint(run, tmp_path, monkeypatch, failing):
+    # the archive is built in memory (savez) and then written to a temporary file (fsync)
     p = save_checkpoint(run, tmp_path / "r.npz")
     before = p.read_bytes()
 
     def boom(*args, **kwargs):
         raise OSError("disk full")
 
-    monkeypatch.setattr(ck.np, "savez", boom)
+    monkeypatch.setattr(*failing, boom)
     with pytest.raises(OSError, match="disk full"):
         save_checkpoint(run, p)
     assert p.read_bytes() == before
     assert sorted(x.name for x in tmp_path.iterdir()) == ["r.npz"]   # no temp file left
+
+
+def _resized_policy(run):
+    run.policy = SoftmaxPolicy(run.policy.n_features, 3)     # theta no longer train_state's
+
+
+@pytest.mark.parametrize("change, match", [
+    (lambda r: setattr(r, "episode_returns", r.episode_returns[-3:]),
+     r"history columns \['episode_returns', 'episode_lengths'\] must have equal lengths"),
+    (lambda r: setattr(r, "features", RawFeatures().fit(np.zeros((2, 3)))),
+     "the features give 4 columns, the policy expects 5"),
+    (_resized_policy, r"'train_state/theta' must have the shape of 'theta' \(15,\)"),
+    (lambda r: setattr(r, "seed", -1), "metadata 'seed' must be >= 0, got -1"),
+    (lambda r: setattr(r, "seed", "3"), "metadata 'seed' must be an int, got str '3'"),
+    (lambda r: setattr(r, "env_id", 5), "metadata 'env_id' must be a str, got int 5"),
+    (lambda r: setattr(r, "stopped_reason", 3), "'stopped_reason' must be a str or null"),
+    (lambda r: setattr(r, "config", [1]), "metadata 'config' must be a dict, got list"),
+    (lambda r: setattr(r, "episode_lengths", np.zeros_like(r.episode_lengths)),
+     "episode_lengths must be whole numbers of steps >= 1"),
+    (lambda r: r.train_state.__setitem__("updates", 99),
+     r"'train_state' must hold 'updates' \(0 to 5\)"),
+    (lambda r: setattr(r, "grad_norm", r.grad_norm.astype(object)),
+     r"its entries \['history/grad_norm'\] are arrays of Python objects"),
+], ids=["returns_cut", "features_misfit", "policy_resized", "seed_negative", "seed_str",
+        "env_id_int", "stopped_reason_int", "config_list", "zero_lengths", "updates_99",
+        "object_history"])
+def test_a_run_that_would_not_load_is_not_saved(tmp_path, change, match):
+    # each was saved, replacing the good checkpoint, and then refused by load_run
+    from linear_pg.rundir import write_run
+
+    path = tmp_path / "c.npz"
+    run = train("CartPole-v1", episodes=5, seed=0, checkpoint_path=path)
+    before = path.read_bytes()
+    change(run)
+    with pytest.raises(ValueError, match="run cannot be saved") as err:
+        save_checkpoint(run, path)
+    assert err.match(match)
+    assert path.read_bytes() == before and sorted(tmp_path.iterdir()) == [path]
+    with pytest.raises(ValueError, match=match):
+        write_run(run, tmp_path / "seed-0")          # refused before anything is written
+    assert sorted(tmp_path.iterdir()) == [path]
 
 
 def _rewrite(run, tmp_path, name, change):
