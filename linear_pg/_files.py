@@ -48,13 +48,7 @@ def check_output_file(path: object, name: str, example: str) -> Path:
         raise TypeError(f"{name} must be a str or an os.PathLike file path, got "
                         f"{type(path).__name__}")
     path = Path(path)
-    if str(path) in ("", ".") or path.is_dir():
-        raise ValueError(f"{name} must be a file path, got {str(path)!r}, which is a "
-                         f"directory (e.g. {str(path / example)!r})")
-    ancestor = _existing_ancestor(path.parent)
-    if not ancestor.is_dir():
-        raise ValueError(f"{name} {str(path)!r} cannot be created: {str(ancestor)!r} is an "
-                         f"existing file, not a directory")
+    check_file_path(path, name, example)
     parent, created = missing_directories(path.parent)
     try:
         parent.mkdir(parents=True, exist_ok=True)
@@ -65,6 +59,18 @@ def check_output_file(path: object, name: str, example: str) -> Path:
     finally:                              # a check leaves nothing behind: the writer makes them
         remove_empty(created)
     return path
+
+
+def check_file_path(path: Path, name: str, example: str) -> None:
+    """ValueError unless ``path`` can name a file: it is not an existing directory (the
+    message suggests ``path / example``), nor does it lie under an existing file."""
+    if str(path) in ("", ".") or path.is_dir():
+        raise ValueError(f"{name} must be a file path, got {str(path)!r}, which is a "
+                         f"directory (e.g. {str(path / example)!r})")
+    ancestor = _existing_ancestor(path.parent)
+    if not ancestor.is_dir():
+        raise ValueError(f"{name} {str(path)!r} cannot be created: {str(ancestor)!r} is an "
+                         f"existing file, not a directory")
 
 
 def missing_directories(directory: str | os.PathLike) -> tuple[Path, list[Path]]:

@@ -33,6 +33,7 @@ from typing import Any, NoReturn
 
 import numpy as np
 
+from ._files import check_file_path
 from ._json import to_builtin
 from ._validation import as_rectangular_array, check_interval, describe
 from .features import FEATURE_CLASSES, FeatureMap, features_from_state
@@ -82,9 +83,26 @@ def _meta(run: Any) -> dict[str, Any]:
     return meta
 
 
+def _check_parts(run: Any) -> None:
+    """TypeError unless ``run``'s policy and features are linear_pg's kinds of object,
+    ValueError unless the features are fitted (a checkpoint stores their fitted state)."""
+    if not isinstance(run.policy, LinearPolicy):
+        raise TypeError(f"run.policy must be a LinearPolicy (linear_pg.policies), got "
+                        f"{describe(run.policy)}")
+    features = run.features
+    if not isinstance(features, FeatureMap):
+        raise TypeError(f"run.features must be a FeatureMap (linear_pg.features), got "
+                        f"{describe(features)}")
+    if not (hasattr(features, "n_features_in_") and features._is_fitted()):
+        raise ValueError(f"run.features must be fitted, got an unfitted "
+                         f"{type(features).__name__}: a checkpoint stores the fitted state; "
+                         f"fit it first (run.features.fit(obs)), as train does")
+
+
 def _storable_meta(run: Any) -> dict[str, Any]:
     """``run``'s ``meta`` entry, once it is known that the checkpoint can be written and
     read back: the settings are JSON and the feature map rebuilds from its state."""
+    _check_parts(run)
     meta = _meta(run)
     run.features.check_restorable()
     return meta
@@ -197,9 +215,8 @@ def save_checkpoint(run: Any, path: str | os.PathLike) -> Path:
 
     if not isinstance(run, Run):
         raise TypeError(f"run must be a linear_pg Run (what train returns), got {describe(run)}")
-    if not isinstance(path, (str, os.PathLike)):
-        raise TypeError(f"path must be a str or a path, got {describe(path)}")
-    path = Path(path)
+    path = _as_path(path)
+    check_file_path(path, "path", CHECKPOINT_FILE)
     data = _serialized(run)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
@@ -237,6 +254,13 @@ class CheckpointError(ValueError):
     def __init__(self, message: str, reason: str) -> None:
         super().__init__(message)
         self.reason = reason
+
+
+def _as_path(path: object) -> Path:
+    """``path`` as a Path, or a TypeError naming it."""
+    if not isinstance(path, (str, os.PathLike)):
+        raise TypeError(f"path must be a str or a path, got {describe(path)}")
+    return Path(path)
 
 
 def _corrupted(path: Path, what: str) -> CheckpointError:
@@ -343,7 +367,7 @@ def load_checkpoint(path: str | os.PathLike) -> dict[str, Any]:
     """Read a checkpoint into ``{"meta": dict, "theta": array, "features": dict,
     "history": dict, "train_state": dict or None}``, with a ValueError for anything that is
     not a valid checkpoint."""
-    path = Path(path)
+    path = _as_path(path)
     if not path.exists():
         raise FileNotFoundError(f"checkpoint {str(path)!r} does not exist")
     if path.is_dir():
@@ -426,13 +450,17 @@ def load_run(path: str | os.PathLike, *, env_id: str | None = None,
         else ValueError: rebuilt as its parent, it would compute something else.
     """
     own = _check_classes(classes)
-    if Path(path).is_dir() and (Path(path) / CHECKPOINT_FILE).is_file():
-        path = Path(path) / CHECKPOINT_FILE          # a seed directory
+    path = _as_path(path)
+    if env_id is not None and not isinstance(env_id, str):
+        raise TypeError(f"env_id must be a str such as 'CartPole-v1', or None, got "
+                        f"{describe(env_id)}")
+    if path.is_dir() and (path / CHECKPOINT_FILE).is_file():
+        path = path / CHECKPOINT_FILE                # a seed directory
     ck = load_checkpoint(path)
     if env_id is not None and ck["meta"]["env_id"] != env_id:
         raise ValueError(f"checkpoint {str(path)!r} is for env_id {ck['meta']['env_id']!r}, "
                          f"expected {env_id!r}")
-    return _run_from(ck, Path(path), own)
+    return _run_from(ck, path, own)
 
 
 def _run_from(ck: dict[str, Any], path: Path, own: tuple[type, ...]) -> Any:

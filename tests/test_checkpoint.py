@@ -239,6 +239,32 @@ def test_save_checkpoint_checks_its_arguments(run, tmp_path):
         save_checkpoint(run, 3)
 
 
+def test_bad_arguments_are_named_not_raw_errors(run, tmp_path):
+    # were AttributeError 'n_features_in_', IsADirectoryError, FileExistsError from mkdir,
+    # pathlib's "expected str, bytes or os.PathLike object", and "expected 5"
+    from dataclasses import replace
+
+    with pytest.raises(ValueError, match="run.features must be fitted, got an unfitted "
+                                         "RawFeatures"):
+        save_checkpoint(replace(run, features=RawFeatures()), tmp_path / "a.npz")
+    with pytest.raises(TypeError, match="run.policy must be a LinearPolicy .*, got str"):
+        save_checkpoint(replace(run, policy="softmax"), tmp_path / "a.npz")
+    with pytest.raises(ValueError, match=r"path must be a file path, got '.*', which is a "
+                                         r"directory \(e.g. '.*checkpoint.npz'\)"):
+        save_checkpoint(run, tmp_path)
+    assert list(tmp_path.iterdir()) == []
+    p = save_checkpoint(run, tmp_path / "r.npz")
+    with pytest.raises(ValueError, match=r"path '.*r.npz/c.npz' cannot be created: '.*r.npz' "
+                                         r"is an existing file, not a directory"):
+        save_checkpoint(run, p / "c.npz")
+    for load in (load_run, load_checkpoint):
+        with pytest.raises(TypeError, match="path must be a str or a path, got NoneType"):
+            load(None)
+    with pytest.raises(TypeError, match="env_id must be a str such as 'CartPole-v1', or None, "
+                                        "got int"):
+        load_run(p, env_id=5)
+
+
 def test_a_npy_file_is_not_a_checkpoint(tmp_path):
     np.save(tmp_path / "a.npy", np.zeros(3))
     with pytest.raises(ValueError, match=r"corrupted or not a linear_pg checkpoint.*\.npy"):

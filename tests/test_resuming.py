@@ -121,6 +121,8 @@ def test_what_cannot_be_resumed_is_a_clear_error(tmp_path):
     _without_train_state(path)
     with pytest.raises(ValueError, match="holds no training state to resume from"):
         resume(path, episodes=6)
+    with pytest.raises(TypeError, match="path must be a str or a path, got NoneType"):
+        resume(None)                  # was pathlib's "expected str, bytes or os.PathLike"
 
 
 def test_a_diverged_run_is_not_resumed(tmp_path, monkeypatch):
