@@ -34,6 +34,7 @@ from ._validation import (
     check_int,
     check_keywords,
     check_real,
+    describe,
 )
 
 FEATURE_NAMES = ("raw", "poly", "standard", "rbf", "random_rbf")
@@ -83,7 +84,9 @@ class FeatureMap(TransformerMixin, BaseEstimator):
     - ``_transform(obs)``: the features, shape (T, n_features_out_), float64;
     - ``_state_keys``: the names of the attributes ``_fit`` learns (arrays), which
       :meth:`get_state` saves and :meth:`set_state` restores (a checkpoint refuses a map
-      that does not load back, :meth:`check_restorable`);
+      that does not load back, :meth:`check_restorable`); optionally ``_check_state()``,
+      which :meth:`set_state` calls to refuse restored arrays that do not fit together
+      (see :meth:`_check_state_array`);
 
     and takes its settings as ``__init__`` keyword arguments stored under their own names
     (scikit-learn's convention, which ``get_params`` and checkpoints rely on). ``train``
@@ -193,7 +196,12 @@ class FeatureMap(TransformerMixin, BaseEstimator):
                              f"(now {self._state_keys})")
 
     def set_state(self, state: dict[str, np.ndarray]) -> FeatureMap:
-        """Restore a state from :meth:`get_state` (the inverse of it)."""
+        """Restore a state from :meth:`get_state` (the inverse of it).
+
+        Raises ValueError for a state this map could not have fitted: a key missing, a
+        non-finite value, or (``_check_state``) an array whose shape does not fit
+        ``n_features_in_`` or the other arrays, or a scale that is not positive.
+        """
         missing = [k for k in ("n_features_in_", *self._state_keys) if k not in state]
         if missing:
             raise ValueError(f"feature state for {self.name!r} is missing {missing}, "
@@ -209,8 +217,33 @@ class FeatureMap(TransformerMixin, BaseEstimator):
                 raise ValueError(f"feature state {k!r} of {self.name!r} holds non-finite "
                                  f"values")
             setattr(self, k, value)
+        self._check_state()
         self._restore()
         return self
+
+    def _check_state(self) -> None:
+        """Raise ValueError unless the arrays :meth:`set_state` restored fit
+        ``n_features_in_`` and each other (none here; maps with fitted arrays override it)."""
+
+    def _check_state_array(self, key: str, shape: tuple[int | None, ...], *,
+                           kinds: str = "iuf", positive: bool = False) -> np.ndarray:
+        """The restored array ``key``, checked to have ``shape`` (None: any length >= 1
+        on that axis) and a dtype of ``kinds`` (NumPy's kind codes), and with ``positive``
+        to hold only values > 0; else a ValueError naming it."""
+        value = getattr(self, key)
+        fits = value.ndim == len(shape) and all(
+            m >= 1 if n is None else m == n for n, m in zip(shape, value.shape, strict=False))
+        if value.dtype.kind not in kinds or not fits:
+            numbers = "integers" if set(kinds) <= set("biu") else "real numbers"
+            sizes = ", ".join("k" if n is None else str(n) for n in shape)
+            expected = f"({sizes}{',' if len(shape) == 1 else ''})"
+            raise ValueError(f"feature state {key!r} of {self.name!r} must be an array of "
+                             f"{numbers} of shape {expected} (n_features_in_ = "
+                             f"{self.n_features_in_}), got {describe(value)}")
+        if positive and not np.all(value > 0):
+            raise ValueError(f"feature state {key!r} of {self.name!r} must be > 0, got "
+                             f"{value[value <= 0][0]} at index {int(np.argmin(value > 0))}")
+        return value
 
     def _restore(self) -> None:
         self.n_features_out_ = self._transform(np.zeros((1, self.n_features_in_))).shape[1]
@@ -307,6 +340,11 @@ class StandardFeatures(FeatureMap):
                              "rescale them first")
         self.scale_ = np.where(sd < eps, 1.0, sd + eps)
         self.n_features_out_ = obs.shape[1] + 1
+
+    def _check_state(self) -> None:
+        n = self.n_features_in_
+        self._check_state_array("mean_", (n,))
+        self._check_state_array("scale_", (n,), positive=True)
 
     def _transform(self, obs: np.ndarray) -> np.ndarray:
         return _with_bias((obs - self.mean_) / self.scale_)
@@ -457,6 +495,25 @@ class RBFFeatures(FeatureMap):
         self.periodic_ = (np.arange(U.shape[1]) < n_ang).astype(np.int64)
         self.n_features_out_ = self.centers_.shape[0] + 1
 
+    def _check_state(self) -> None:
+        n_in, pairs = self.n_features_in_, self.angle_pairs_
+        columns = pairs.ravel()
+        if not (pairs.dtype.kind in "iu" and pairs.ndim == 2 and pairs.shape[1] == 2
+                and np.all((columns >= 0) & (columns < n_in))
+                and np.unique(columns).size == columns.size):
+            raise ValueError(f"feature state 'angle_pairs_' of {self.name!r} must be pairs of "
+                             f"distinct column indices in [0, {n_in}), shape (k, 2), got "
+                             f"{describe(pairs)}: {pairs.tolist()}")
+        n_angles = pairs.shape[0]
+        dims = n_in - n_angles                        # the angles, then the other columns
+        self._check_state_array("centers_", (None, dims))
+        self._check_state_array("bandwidth_", (dims,), positive=True)
+        periodic = self._check_state_array("periodic_", (dims,), kinds="biu")
+        if not np.array_equal(periodic, np.arange(dims) < n_angles):
+            raise ValueError(f"feature state 'periodic_' of {self.name!r} must be 1 for the "
+                             f"{n_angles} angle(s), which come first, and 0 for the other "
+                             f"coordinates, got {periodic.tolist()}")
+
     def _grid_sizes(self, n_coords: int) -> np.ndarray:
         """``n_centers`` as one int >= 1 per coordinate, shape (n_coords,), checked.
 
@@ -545,6 +602,13 @@ class RandomRBFFeatures(FeatureMap):
         self.weights_ = sampler.random_weights_
         self.offset_ = sampler.random_offset_
         self.n_features_out_ = self.n_components + 1
+
+    def _check_state(self) -> None:
+        n = self.n_features_in_
+        self._check_state_array("mean_", (n,))
+        self._check_state_array("scale_", (n,), positive=True)
+        weights = self._check_state_array("weights_", (n, None))
+        self._check_state_array("offset_", (weights.shape[1],))
 
     def _transform(self, obs: np.ndarray) -> np.ndarray:
         U = (obs - self.mean_) / self.scale_

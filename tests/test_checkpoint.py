@@ -209,8 +209,10 @@ def _set_policy_config(key, value):
 
 @pytest.mark.parametrize("change, match", [
     (_set_policy_config("log_std_bounds", None), "log_std_bounds must be a pair of floats"),
-    (_set_array("features/centers_", np.zeros(5)), "index"),
-    (_set_array("features/periodic_", np.zeros((2, 2), dtype=bool)), "index"),
+    (_set_array("features/centers_", np.zeros(5)),
+     r"feature state 'centers_' of 'rbf' must be an array of real numbers of shape \(k, 2\)"),
+    (_set_array("features/periodic_", np.zeros((2, 2), dtype=bool)),
+     r"feature state 'periodic_' of 'rbf' must be an array of integers of shape \(2,\)"),
     (_set_array("features/bandwidth_", np.full(4, np.nan)),
      "feature state 'bandwidth_' of 'rbf' holds non-finite values"),
     (_set_array("features/n_features_in_", np.array(0)),
@@ -220,6 +222,21 @@ def test_inconsistent_entries_are_a_clear_error(run, tmp_path, change, match):
     # each passes the checks of the file's layout, but cannot rebuild the policy or features
     p = _rewrite(run, tmp_path, "bad.npz", change)
     with pytest.raises(ValueError, match="is inconsistent") as err:
+        load_run(p)
+    assert err.match(match)
+
+
+@pytest.mark.parametrize("entries, match", [
+    ({"features/mean_": np.zeros(1), "features/scale_": np.ones(1)},
+     r"feature state 'mean_' of 'standard' must be an array of real numbers of shape \(4,\)"),
+    ({"features/scale_": np.zeros(4)}, "feature state 'scale_' of 'standard' must be > 0"),
+], ids=["size_1", "scale_0"])
+def test_a_feature_state_that_does_not_fit_is_refused_by_load_run(tmp_path, entries, match):
+    # both loaded: mean_ and scale_ of size 1 broadcast, and a scale_ of 0 gave inf features
+    run = train("CartPole-v1", episodes=2, seed=0, features="standard")
+    p = _rewrite(run, tmp_path, "bad.npz", lambda arrays, meta: arrays.update(entries))
+    with pytest.raises(ValueError, match="is inconsistent: its features_config and features/ "
+                                         "entries do not rebuild a StandardFeatures") as err:
         load_run(p)
     assert err.match(match)
 

@@ -40,6 +40,52 @@ def test_one_row_transform_is_a_row_of_the_batch(phi):
                                    rtol=1e-12, atol=1e-12)
 
 
+ANGLES = np.random.default_rng(1).uniform(-np.pi, np.pi, size=50)
+PENDULUM_OBS = np.column_stack([np.cos(ANGLES), np.sin(ANGLES), OBS[:, 0]])   # (cos, sin, w)
+
+
+def _pendulum_rbf():
+    return RBFFeatures(n_centers=3, angle_pairs=[(0, 1)])
+
+
+@pytest.mark.parametrize("phi, key, value, match", [
+    (StandardFeatures(), "mean_", np.zeros(1),
+     r"'mean_' of 'standard' must be an array of real numbers of shape \(3,\) "
+     r"\(n_features_in_ = 3\), got array of shape \(1,\)"),
+    (StandardFeatures(), "scale_", np.ones(1), r"'scale_' of 'standard' .* shape \(3,\)"),
+    (StandardFeatures(), "scale_", np.zeros(3), "'scale_' of 'standard' must be > 0, got 0.0 "
+                                                "at index 0"),
+    (StandardFeatures(), "scale_", np.array([1.0, -2.0, 1.0]), "must be > 0, got -2.0 at "
+                                                               "index 1"),
+    (StandardFeatures(), "mean_", np.array(["a", "b", "c"]), "must be an array of real"),
+    (RandomRBFFeatures(n_components=5), "scale_", np.zeros(3),
+     "'scale_' of 'random_rbf' must be > 0"),
+    (RandomRBFFeatures(n_components=5), "mean_", np.zeros((3, 1)), r"shape \(3,\)"),
+    (RandomRBFFeatures(n_components=5), "weights_", np.zeros((2, 5)),
+     r"'weights_' of 'random_rbf' must be .* of shape \(3, k\)"),
+    (RandomRBFFeatures(n_components=5), "weights_", np.zeros((3, 0)), r"shape \(3, k\)"),
+    (RandomRBFFeatures(n_components=5), "offset_", np.zeros(4),
+     r"'offset_' of 'random_rbf' .* shape \(5,\)"),
+    (_pendulum_rbf(), "centers_", np.zeros(5), r"'centers_' of 'rbf' .* shape \(k, 2\)"),
+    (_pendulum_rbf(), "bandwidth_", np.zeros(2), "'bandwidth_' of 'rbf' must be > 0"),
+    (_pendulum_rbf(), "periodic_", np.array([0, 1]), r"must be 1 for the 1 angle\(s\), which "
+                                                     r"come first, and 0 for the other"),
+    (_pendulum_rbf(), "periodic_", np.ones((2, 2)), r"'periodic_' .* integers of shape \(2,\)"),
+    (_pendulum_rbf(), "angle_pairs_", np.array([[0, 3]]),
+     r"'angle_pairs_' of 'rbf' must be pairs of distinct column indices in \[0, 3\)"),
+    (_pendulum_rbf(), "angle_pairs_", np.array([[0, 0]]), "distinct column indices"),
+    (_pendulum_rbf(), "angle_pairs_", np.array([0, 1]), r"shape \(k, 2\)"),
+])
+def test_a_fitted_state_that_does_not_fit_its_map_is_refused(phi, key, value, match):
+    # StandardFeatures took mean_ and scale_ of size 1 and broadcast them; a scale_ of 0
+    # gave infinite features; the RBF maps failed with IndexError or computed others
+    state = phi.fit(PENDULUM_OBS if isinstance(phi, RBFFeatures) else OBS).get_state()
+    state[key] = value
+    with pytest.raises(ValueError, match=f"feature state '{key}' of '{phi.name}' must be") as err:
+        features_from_state(phi.get_config(), state)
+    assert err.match(match)
+
+
 def test_standard_features_are_standardized():
     X = StandardFeatures().fit(OBS).transform(OBS)
     np.testing.assert_allclose(X[:, :-1].mean(0), 0.0, atol=1e-12)
