@@ -10,6 +10,7 @@ shows its raw returns faintly under the moving average.
 from __future__ import annotations
 
 import os
+import warnings
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -22,7 +23,7 @@ from matplotlib.ticker import MaxNLocator
 from scipy import stats
 
 from ._files import check_output_file
-from ._validation import check_interval, check_real
+from ._validation import as_float_array, check_interval, check_real
 from .rundir import (
     CHECKPOINT_FILE,
     HISTORY_FILE,
@@ -66,8 +67,8 @@ def t_interval(curves: np.ndarray, level: float = 0.95) -> tuple[np.ndarray, np.
     >>> mean
     array([1., 2.])
     """
-    curves = np.asarray(curves, dtype=np.float64)
-    level = check_real(level, "level", low=0.0, low_open=True, high=1.0)
+    curves = as_float_array(curves, "curves")
+    level = check_real(level, "level", low=0.0, low_open=True, high=1.0, high_open=True)
     if curves.ndim != 2 or curves.shape[0] < 2:
         raise ValueError(f"curves must have shape (K, n) with K >= 2 seeds, "
                          f"got shape {curves.shape}")
@@ -175,8 +176,16 @@ def learning_curve_figure(groups: Mapping[str, Sequence[np.ndarray]], *, title: 
     -------
     matplotlib.figure.Figure of FIGSIZE inches at DPI.
     """
+    if not isinstance(groups, Mapping):
+        raise TypeError(f"groups must be a mapping of label -> list of return arrays (one "
+                        f"per seed), e.g. {{'my run': [returns]}}, got "
+                        f"{type(groups).__name__}")
     if len(groups) == 0:
         raise ValueError("groups must hold at least one group of return arrays, got none")
+    if threshold is not None:
+        threshold = check_real(threshold, "threshold")
+        if not np.isfinite(threshold):
+            raise ValueError(f"threshold must be finite, got {threshold}")
     empty = [label for label, returns in groups.items() if len(returns) == 0]
     if empty:
         raise ValueError(f"every group needs at least one return array (one per seed); "
@@ -205,20 +214,28 @@ def learning_curve_figure(groups: Mapping[str, Sequence[np.ndarray]], *, title: 
     return fig
 
 
-def save_figure(fig: Figure, out: str | os.PathLike, formats: Sequence[str] = ("png", "svg")
-                ) -> list[Path]:
+def save_figure(fig: Figure, out: str | os.PathLike,
+                formats: str | Sequence[str] = ("png", "svg")) -> list[Path]:
     """Save ``fig`` once per format as ``out`` with that format's suffix; returns the paths.
+
+    ``formats`` is one format ("png") or several, each one matplotlib writes.
 
     A suffix of ``out`` that is one of ``formats`` is replaced (``fig.png`` -> ``fig.png``,
     ``fig.svg``); any other that is not an image format is part of the name (``cmp.1`` ->
     ``cmp.1.png``), and another image format is an error (``fig.pdf``: the figure is not
     written as PDF).
     """
+    formats = [formats] if isinstance(formats, str) else list(formats)
+    supported = FigureCanvasBase.get_supported_filetypes()
+    unknown = [f for f in formats if not isinstance(f, str) or f not in supported]
+    if not formats or unknown:
+        raise ValueError(f"formats must name image formats such as 'png' or 'svg' (one of "
+                         f"{sorted(supported)}), got {formats!r}")
     out = Path(out)
     suffix = out.suffix.lower().lstrip(".")
     if suffix in formats:
         out = out.with_suffix("")
-    elif suffix in FigureCanvasBase.get_supported_filetypes():
+    elif suffix in supported:
         raise ValueError(f"out {str(out)!r} names a .{suffix} file, but the figure is written "
                          f"as {' and '.join(f'.{f}' for f in formats)}: give a name with one "
                          f"of those suffixes or none")
@@ -242,12 +259,28 @@ def load_returns(path: str | os.PathLike
 
 def _returns(run_dir: Path) -> np.ndarray:
     """A seed directory's episode returns: from history.csv, else from its checkpoint (a
-    run saved with ``train(..., checkpoint_path=...)`` has no history.csv)."""
-    if (run_dir / HISTORY_FILE).is_file():
-        return read_history(run_dir)["return"]
+    run saved with ``train(..., checkpoint_path=...)`` has no history.csv).
+
+    When both are there and history.csv holds another number of episodes than the
+    checkpoint, the checkpoint's returns are drawn, with a warning: it is written
+    atomically and checked, while a history.csv cut short (at a row's end it still reads)
+    would replace a good figure with a shorter or empty one.
+    """
     from .checkpoint import load_checkpoint
 
-    return load_checkpoint(run_dir / CHECKPOINT_FILE)["history"]["episode_returns"]
+    checkpoint = run_dir / CHECKPOINT_FILE
+    if not (run_dir / HISTORY_FILE).is_file():
+        return load_checkpoint(checkpoint)["history"]["episode_returns"]
+    returns = read_history(run_dir)["return"]
+    if checkpoint.is_file():
+        saved = load_checkpoint(checkpoint)["history"]["episode_returns"]
+        if saved.size != returns.size:
+            warnings.warn(f"{str(run_dir / HISTORY_FILE)!r} holds {returns.size} episodes, "
+                          f"the checkpoint beside it {saved.size}: drawing the checkpoint's "
+                          f"(history.csv is damaged, or was not rewritten after the "
+                          f"checkpoint)", UserWarning, stacklevel=2)
+            return saved
+    return returns
 
 
 def group_labels(paths: Sequence[str | os.PathLike],
@@ -277,7 +310,8 @@ def group_labels(paths: Sequence[str | os.PathLike],
     return given if len(set(given)) == len(given) else [str(p) for p in resolved]
 
 
-def plot_run_dirs(paths: Sequence[str | os.PathLike], out: str | os.PathLike | None = None, *,
+def plot_run_dirs(paths: str | os.PathLike | Sequence[str | os.PathLike],
+                  out: str | os.PathLike | None = None, *,
                   labels: Sequence[str] | None = None, title: str | None = None,
                   window: int = MOVING_AVERAGE_WINDOW,
                   threshold: float | None = None) -> list[Path]:
@@ -285,7 +319,7 @@ def plot_run_dirs(paths: Sequence[str | os.PathLike], out: str | os.PathLike | N
 
     Parameters
     ----------
-    paths : sequence of run directories
+    paths : run directory, or sequence of them
         Each is one group: a seed directory or a directory of seed-* directories.
     out : path, optional
         Figure file (its suffix is replaced by .png and .svg). Default, for one path only:
@@ -306,6 +340,8 @@ def plot_run_dirs(paths: Sequence[str | os.PathLike], out: str | os.PathLike | N
     -------
     The paths written, PNG first.
     """
+    if isinstance(paths, str | os.PathLike):
+        paths = [paths]                     # one run directory, not its characters
     if len(paths) == 0:
         raise ValueError("paths must name at least one run directory")
     if len(paths) > 1 and out is None:

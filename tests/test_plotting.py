@@ -316,3 +316,52 @@ def test_bounds_clip_the_band_to_the_possible_returns():
             learning_curve_figure({"a": seeds}, bounds=bad)
         with pytest.raises(ValueError, match="bounds"):      # one seed draws no band
             learning_curve_figure({"a": seeds[:1]}, bounds=bad)
+
+
+def test_a_history_cut_short_is_drawn_from_the_checkpoint(tmp_path, monkeypatch):
+    # a history.csv cut to its header replaced learning_curve.png with empty axes, while
+    # the checkpoint beside it held the whole run
+    run_dir = tmp_path / "cut" / "seed-0"
+    write_run(train("CartPole-v1", episodes=6, seed=0), run_dir)
+    history = run_dir / "history.csv"
+    history.write_text(history.read_text().splitlines()[0] + "\n")
+    with pytest.warns(UserWarning, match=r"history.csv' holds 0 episodes, the checkpoint "
+                                         r"beside it 6: drawing the checkpoint's"):
+        ax = figure_of(monkeypatch, [run_dir]).axes[0]
+    assert max(len(line.get_xdata()) for line in ax.get_lines()) == 6
+    plt.close("all")
+
+
+def test_plot_run_dirs_takes_one_directory_as_it_is(seeds_dir, tmp_path):
+    # a str was iterated character by character: "out is required with several run
+    # directories (17)"
+    paths = plot_run_dirs(str(seeds_dir), tmp_path / "one")
+    assert [p.name for p in paths] == ["one.png", "one.svg"]
+
+
+@pytest.mark.parametrize("call, exc, match", [
+    (lambda: learning_curve_figure([np.ones(3)]), TypeError,
+     r"groups must be a mapping of label -> list of return arrays .* got list"),
+    (lambda: learning_curve_figure({"a": [np.ones(3)]}, threshold="x"), TypeError,
+     "threshold must be a real number"),
+    (lambda: learning_curve_figure({"a": [np.ones(3)]}, threshold=np.nan), ValueError,
+     "threshold must be finite"),
+    (lambda: t_interval([["a", "b"], ["c", "d"]]), TypeError, "curves must be numeric"),
+    (lambda: t_interval(np.ones((2, 2)) * 1j), TypeError, "curves must be real-valued"),
+    (lambda: t_interval(np.ones((2, 2)), level=1.0), ValueError, "level must be < 1.0"),
+])
+def test_figure_arguments_are_checked(call, exc, match):
+    with pytest.raises(exc, match=match):
+        call()
+
+
+def test_save_figure_takes_one_format_or_several(tmp_path):
+    from linear_pg.plotting import save_figure
+
+    fig = learning_curve_figure({"a": [np.ones(3)]})
+    # "png" was read as the formats 'p', 'n', 'g': "Format 'p' is not supported"
+    assert [p.name for p in save_figure(fig, tmp_path / "f", "png")] == ["f.png"]
+    with pytest.raises(ValueError, match=r"formats must name image formats .* got \['pgn'\]"):
+        save_figure(fig, tmp_path / "g", ["pgn"])
+    assert not list(tmp_path.glob("g*"))
+    plt.close(fig)
