@@ -21,6 +21,7 @@ from typing import Any
 
 import numpy as np
 
+from ._files import replacing
 from ._json import comparable, with_defaults
 from ._validation import as_float_array, check_int
 
@@ -69,6 +70,9 @@ def write_run(run: Any, directory: str | os.PathLike,
               ) -> dict[str, Path]:
     """Write a :class:`linear_pg.trainer.Run` as history.csv, config.json and checkpoint.npz.
 
+    Each file is written to a temporary file beside it and renamed over it, so a process
+    killed while writing leaves the earlier file whole, not a truncated one.
+
     config.json holds the env id, seed, stopped_reason, number of episodes, the moving
     average's window, the run's ``config`` (its settings) and the versions of linear_pg,
     NumPy and gymnasium that wrote it (same seed, same returns holds for the same ones).
@@ -98,14 +102,15 @@ def write_run(run: Any, directory: str | os.PathLike,
              "checkpoint": directory / CHECKPOINT_FILE}
     history = run.history()
     history["moving_average"] = moving_average(history["return"], window)
-    with open(paths["history"], "w", newline="") as f:
+    with replacing(paths["history"]) as tmp, open(tmp, "w", newline="") as f:
         writer = csv.writer(f)
         writer.writerow(HISTORY_COLUMNS)
         writer.writerows(zip(*(history[c].tolist() for c in HISTORY_COLUMNS), strict=True))
     config = {"env_id": run.env_id, "seed": run.seed, "stopped_reason": run.stopped_reason,
               "n_episodes": run.n_episodes, "moving_average_window": window,
               "config": run.config, "versions": library_versions()}
-    paths["config"].write_text(json.dumps(config, indent=2) + "\n")
+    with replacing(paths["config"]) as tmp:
+        tmp.write_text(json.dumps(config, indent=2) + "\n")
     if checkpoint:
         save_checkpoint(run, paths["checkpoint"])
     return paths

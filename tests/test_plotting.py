@@ -365,3 +365,30 @@ def test_save_figure_takes_one_format_or_several(tmp_path):
         save_figure(fig, tmp_path / "g", ["pgn"])
     assert not list(tmp_path.glob("g*"))
     plt.close(fig)
+
+
+def test_write_run_replaces_its_files_whole(tmp_path, monkeypatch):
+    # history.csv was written in place: a process stopped while writing it left a file cut
+    # short (the plotting test above shows what that did to the figure)
+    from linear_pg import rundir
+
+    run_dir = tmp_path / "seed-0"
+    write_run(train("CartPole-v1", episodes=3, seed=0), run_dir)
+    before = {name: (run_dir / name).read_bytes() for name in ("history.csv", "config.json")}
+
+    class Stopped(csv.DictWriter):
+        def __init__(self, f):
+            self.f = f
+
+        def writerow(self, row):
+            self.f.write("episode,return\n")
+
+        def writerows(self, rows):
+            raise KeyboardInterrupt                  # a stop in the middle of the file
+
+    monkeypatch.setattr(rundir.csv, "writer", Stopped)
+    with pytest.raises(KeyboardInterrupt):
+        write_run(train("CartPole-v1", episodes=5, seed=1), run_dir)
+    assert {name: (run_dir / name).read_bytes() for name in before} == before
+    assert sorted(p.name for p in run_dir.iterdir()) == ["checkpoint.npz", "config.json",
+                                                         "history.csv"]
