@@ -12,6 +12,7 @@ import contextlib
 import json
 import math
 import os
+import signal
 import sys
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
@@ -19,6 +20,9 @@ from typing import Any, NoReturn
 
 from ._files import check_output_file, missing_directories, remove_empty, replacing
 from ._workers import Place, callers_place, take_place
+
+STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
+"""Signals that stop training as Ctrl-C does: the run so far is saved."""
 
 EXIT_BAD_ARGS = 2
 EXIT_BROKEN_PIPE = 141
@@ -357,12 +361,12 @@ def _seed_in_worker(task: Callable[[int, Callable[[Any], None]], Any], seed: int
     start at all (returns None). A worker process (not ``parent_pid``, which runs the
     seeds itself when n_jobs is 1) ignores SIGINT, which a Ctrl-C in a terminal sends to
     every process of the group: an idle loky worker would die of it and take the whole
-    pool, and the runs in it, down with it.
+    pool, and the runs in it, down with it. It ignores SIGTERM too (a scheduler may send it
+    to the whole group): the parent's handler stops the seeds through ``stop_file``.
     """
-    import signal
-
     if os.getpid() != parent_pid:
-        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        for sig in STOP_SIGNALS:
+            signal.signal(sig, signal.SIG_IGN)
         take_place(here)
     if os.path.exists(stop_file):
         return None
@@ -375,34 +379,51 @@ def _seed_in_worker(task: Callable[[int, Callable[[Any], None]], Any], seed: int
 
 
 class _StopOnSigint:
-    """While active, the first SIGINT creates ``stop_file`` (the workers stop at their next
-    update); the next one raises KeyboardInterrupt as usual (stop at once)."""
+    """While active, the first SIGINT or SIGTERM creates ``stop_file`` (the workers stop at
+    their next update); the next one raises KeyboardInterrupt as usual (stop at once)."""
 
     def __init__(self, stop_file: str) -> None:
-        self.stop_file, self.previous = stop_file, None
+        self.stop_file, self.previous = stop_file, {}
 
     def __enter__(self) -> _StopOnSigint:
-        import signal
         import threading
 
         if threading.current_thread() is threading.main_thread():
-            self.previous = signal.signal(signal.SIGINT, self._handle)
+            self.previous = {sig: signal.signal(sig, self._handle) for sig in STOP_SIGNALS}
         return self
 
     def _handle(self, signum: int, frame: Any) -> None:
-        import signal
-
         Path(self.stop_file).touch()
-        signal.signal(signal.SIGINT, self.previous)
+        self._restore()
         print("linear-pg: interrupted, stopping every seed after its current update and "
               "saving it (Ctrl-C again to stop at once, keeping the last checkpoints)",
               file=sys.stderr)
 
-    def __exit__(self, *exc: object) -> None:
-        import signal
+    def _restore(self) -> None:
+        for sig, handler in self.previous.items():
+            signal.signal(sig, handler)
+        self.previous = {}
 
-        if self.previous is not None:
-            signal.signal(signal.SIGINT, self.previous)
+    def __exit__(self, *exc: object) -> None:
+        self._restore()
+
+
+@contextlib.contextmanager
+def _signals_as_ctrl_c() -> Iterator[None]:
+    """A context in which SIGTERM (``kill``, ``timeout``, a job scheduler) raises
+    KeyboardInterrupt, as Ctrl-C does: a run stops after its current update and is saved,
+    and parallel seeds stop too (killed outright, the parent left its worker processes
+    training on, and a seed directory half old run, half new)."""
+    import threading
+
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.signal(signal.SIGTERM, signal.default_int_handler)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 def _train_seeds_to_dir(env_id: str, out: Path, seeds: list[int], *, n_jobs: int,
@@ -1116,8 +1137,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return int(exit_.code or 0)
     _import_from_cwd()
     try:
-        code = args.func(args)
-        sys.stdout.flush()                # a closed pipe shows here, not at interpreter exit
+        with _signals_as_ctrl_c():
+            code = args.func(args)
+            sys.stdout.flush()            # a closed pipe shows here, not at interpreter exit
         return code
     except BrokenPipeError:               # `linear-pg ... | head -1`: the reader has left
         _silence_stdout()

@@ -696,12 +696,15 @@ def test_module_entry_point_bad_option():
     assert bad.returncode == 2 and len(bad.stderr.strip().splitlines()) == 1
 
 
-def _train_and_interrupt(out, n_sigint, wait_for):
+def _train_and_interrupt(out, n_sigint, wait_for, send=None):
     """`train Pendulum-v1 --seeds 2` in its own process group, sent n SIGINTs (as Ctrl-C in a
-    terminal sends one to every process of the group) once every seed has ``wait_for``."""
+    terminal sends one to every process of the group) once every seed has ``wait_for``;
+    ``send(pid)`` instead, if given, signals it in its own way."""
     import os
     import signal
     import time
+
+    send = send or (lambda pid: os.killpg(pid, signal.SIGINT))
 
     proc = subprocess.Popen([sys.executable, "-m", "linear_pg", "train", "Pendulum-v1",
                              "--episodes", "3000", "--seeds", "2", "--jobs", "2", "--batch", "1",
@@ -714,7 +717,7 @@ def _train_and_interrupt(out, n_sigint, wait_for):
             assert time.monotonic() < deadline, f"no {out}/seed-<k>/{wait_for} after 120 s"
             time.sleep(0.05)
         for _ in range(n_sigint):
-            os.killpg(proc.pid, signal.SIGINT)
+            send(proc.pid)
             time.sleep(0.05)
         stdout, stderr = proc.communicate(timeout=60)
     finally:
@@ -739,6 +742,23 @@ def test_ctrl_c_with_several_seeds_keeps_every_seeds_run_so_far(tmp_path):
         run = load_run_dir(d)               # train's final save, after the interruption
         assert run.stopped_reason == "interrupted" and run.n_episodes == config["n_episodes"]
         assert f"seed-{k}: " in out and "stopped: interrupted" in out
+    assert (tmp_path / "x" / "learning_curve.png").is_file()
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="process groups and SIGTERM are POSIX")
+def test_sigterm_stops_every_seed_as_ctrl_c_does(tmp_path):
+    # `kill`, `timeout` or a job scheduler send SIGTERM to the parent only: it died at once,
+    # and its two workers trained on, orphaned, and wrote their seeds after it had "ended"
+    import os
+    import signal
+
+    code, out, err = _train_and_interrupt(tmp_path / "x", 1, wait_for="",
+                                          send=lambda pid: os.kill(pid, signal.SIGTERM))
+    assert code == 130, err
+    assert "interrupted, stopping every seed after its current update" in err
+    for k in (0, 1):
+        config = json.loads((tmp_path / "x" / f"seed-{k}" / "config.json").read_text())
+        assert config["stopped_reason"] == "interrupted" and config["n_episodes"] < 3000
     assert (tmp_path / "x" / "learning_curve.png").is_file()
 
 
