@@ -1068,7 +1068,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--max-frames", type=_positive_int, metavar="N",
                    help="keep at most N frames (default: the whole episode)")
     p.add_argument("--fps", type=_positive_float,
-                   help="frames per second (default: real time)")
+                   help="frames per second, at most 50 (default: real time)")
     p.add_argument("--scale", type=_positive_float, default=1.0,
                    help="shrink frames by this factor in (0, 1] (default: 1)")
     p.add_argument("--sample", action="store_true", help="sample actions from the policy")

@@ -101,6 +101,21 @@ def gif_path(path: str | os.PathLike) -> Path:
     return path
 
 
+MAX_GIF_FPS = 50.0
+"""The fastest frame rate a GIF plays as asked: 2/100 s per frame."""
+
+
+def _check_fps(fps: object) -> float:
+    """``fps`` as a float in (0, MAX_GIF_FPS], or a ValueError that says why."""
+    fps = check_real(fps, "fps", low=0.0, low_open=True)
+    if fps > MAX_GIF_FPS:
+        raise ValueError(f"fps must be <= {MAX_GIF_FPS:g}, got {fps:g}: a GIF stores frame "
+                         f"times in hundredths of a second, and browsers show shorter frames "
+                         f"slower, not faster (to play faster, keep every n-th frame: "
+                         f"frame_skip, --frame-skip)")
+    return fps
+
+
 def save_gif(frames: list[np.ndarray], path: str | os.PathLike, *, fps: float = 30.0,
              scale: float = 1.0) -> tuple[Path, int]:
     """Write frames as a looping GIF with imageio.
@@ -109,8 +124,10 @@ def save_gif(frames: list[np.ndarray], path: str | os.PathLike, *, fps: float = 
     ----------
     frames : list of uint8 arrays (height, width, 3), at least one
     path : str or Path
-    fps : float, default 30
-        Frames per second of the animation.
+    fps : float in (0, 50], default 30
+        Frames per second of the animation. A GIF counts frame times in hundredths of a
+        second, and browsers play frames under 2/100 s slowly (at about 10 per second),
+        so more than 50 is refused (``MAX_GIF_FPS``).
     scale : float in (0, 1], default 1
         Shrink each frame by this factor (smaller file).
 
@@ -130,7 +147,7 @@ def save_gif(frames: list[np.ndarray], path: str | os.PathLike, *, fps: float = 
     path = gif_path(path)
     if len(frames) == 0:
         raise ValueError("frames must hold at least one frame, got none")
-    fps = check_real(fps, "fps", low=0.0, low_open=True)
+    fps = _check_fps(fps)
     scale = check_real(scale, "scale", low=0.0, low_open=True, high=1.0)
     if scale < 1.0:
         h, w = frames[0].shape[:2]
@@ -158,8 +175,10 @@ def render_gif(run: Any, path: str | os.PathLike, *, seed: int = 0, mean_action:
                ) -> tuple[Path, int, float]:
     """One episode of a trained :class:`linear_pg.trainer.Run` as a GIF.
 
-    ``fps`` defaults to the env's ``render_fps`` divided by ``frame_skip`` (real time).
-    ``env_kwargs`` replace the run's own (the same policy under other physics).
+    ``fps`` defaults to the env's ``render_fps`` divided by ``frame_skip`` (real time),
+    at most 50 (``MAX_GIF_FPS``: a faster env plays slower than real time unless
+    ``frame_skip`` thins its frames). ``env_kwargs`` replace the run's own (the same policy
+    under other physics).
 
     Returns
     -------
@@ -168,6 +187,8 @@ def render_gif(run: Any, path: str | os.PathLike, *, seed: int = 0, mean_action:
     from .trainer import make_env
 
     path = gif_path(path)                  # before the episode is recorded, not after
+    if fps is not None:
+        fps = _check_fps(fps)
     if env_kwargs is None:
         env_kwargs = run.config.get("env_kwargs", {})
     frames, total = record_episode(run.policy, run.features, run.env_id, seed=seed,
@@ -175,7 +196,7 @@ def render_gif(run: Any, path: str | os.PathLike, *, seed: int = 0, mean_action:
                                    max_frames=max_frames, env_kwargs=env_kwargs)
     if fps is None:
         probe = make_env(run.env_id, env_kwargs)
-        fps = probe.metadata.get("render_fps", 30) / frame_skip
+        fps = min(probe.metadata.get("render_fps", 30) / frame_skip, MAX_GIF_FPS)
         probe.close()
     path, n_frames = save_gif(frames, path, fps=fps, scale=scale)
     return path, n_frames, total

@@ -64,3 +64,20 @@ def test_render_gif_checks_the_path_before_recording(monkeypatch):
         render.render_gif(object(), "episode.mp4")
     with pytest.raises(TypeError, match="path must be a str or Path"):
         render.render_gif(object(), 3)
+
+
+def test_a_frame_rate_a_gif_cannot_play_is_refused(tmp_path, monkeypatch):
+    # fps 1000 wrote frames of 0 ms, which browsers play at about 10 per second
+    from linear_pg import render
+    from linear_pg.trainer import train
+
+    assert save_gif([frame(0), frame(9)], tmp_path / "ok.gif", fps=50)[1] == 2
+    assert iio.immeta(tmp_path / "ok.gif", index=0)["duration"] == pytest.approx(20)
+    with pytest.raises(ValueError, match=r"fps must be <= 50, got 1000: a GIF stores frame "
+                                         r"times in hundredths of a second"):
+        save_gif([frame(0), frame(9)], tmp_path / "fast.gif", fps=1000)
+    run = train("CartPole-v1", episodes=2, seed=0)
+    monkeypatch.setattr(render, "record_episode", lambda *a, **k: pytest.fail("recorded"))
+    with pytest.raises(ValueError, match="fps must be <= 50"):   # before the episode
+        render.render_gif(run, tmp_path / "fast.gif", fps=1000)
+    assert not list(tmp_path.glob("fast*"))
