@@ -108,7 +108,7 @@ def benchmark_one(env_id: str, seed: int, *, episodes: int | None = None,
                    reached=value >= spec["threshold"])
         if check_episodes > 0:
             check = evaluate(run, check_episodes, mean_action=True,
-                             seed=run.seed + CHECK_SEED_OFFSET, n_envs=50)
+                             seed=run.seed + CHECK_SEED_OFFSET, n_envs=min(50, check_episodes))
             row.update(check_value=float(np.mean(check)), check_episodes=check_episodes)
     row["final_train_mean_20"] = float(np.mean(run.episode_returns[-20:]))
     return row

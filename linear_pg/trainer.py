@@ -1192,7 +1192,7 @@ def evaluate(run: Run | LinearPolicy, episodes: int = 100, *, mean_action: bool 
         The run's own env_kwargs apply only to its own env: another ``env_id`` starts from
         none. The features must read that env's observations and give the policy its
         inputs.
-    n_envs : int, default 1
+    n_envs : int in [1, episodes], default 1
         Parallel sub-environments. The episodes' starts come from ``seed`` and ``n_envs``
         together: the same seed with another ``n_envs`` evaluates on other starts (each is
         as valid a sample; compare policies with the same ``seed`` and ``n_envs``).
@@ -1205,6 +1205,10 @@ def evaluate(run: Run | LinearPolicy, episodes: int = 100, *, mean_action: bool 
         NaN returns.
     """
     episodes = check_int(episodes, "episodes", low=1)
+    n_envs = check_int(n_envs, "n_envs", low=1)
+    if n_envs > episodes:       # each would be an env made, stepped and never counted
+        raise ValueError(f"n_envs must be <= episodes ({episodes}): the extra "
+                         f"sub-environments would step idle, got n_envs={n_envs}")
     check_bool(mean_action, "mean_action")
     if features is not None and not isinstance(features, FeatureMap):
         raise TypeError(f"features must be a fitted FeatureMap (the one the policy was "
