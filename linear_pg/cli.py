@@ -926,7 +926,7 @@ def build_parser() -> argparse.ArgumentParser:
                  "  python -m linear_pg train CartPole-v1 --out runs/cartpole\n"
                  "  python -m linear_pg train CartPole-v1 --seeds 4 --estimator total_return \\\n"
                  "      --baseline none --optimizer adam --lr 0.01 --out runs/plain\n"
-                 "  python -m linear_pg train Pendulum-v1 --episodes 1000 --n-envs 5\n"
+                 "  python -m linear_pg train Pendulum-v1 --episodes 1000 --n-envs 3\n"
                  "  python -m linear_pg train Pendulum-v1 --env-kwargs '{\"g\": 2.0}' "
                  "--out runs/low-g\n")
     p.add_argument("env", metavar="ENV", help="gymnasium id or preset name")
@@ -1146,6 +1146,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_BROKEN_PIPE
     except (ValueError, TypeError, OSError, gym.error.Error) as err:
         print(f"linear-pg {args.command}: error: {_one_line(err)}", file=sys.stderr)
+        return EXIT_BAD_ARGS
+    except MemoryError as err:            # e.g. --n-envs 100000000: buffers of 763 GiB
+        print(f"linear-pg {args.command}: error: out of memory ({_one_line(err)}); ask for "
+              f"fewer --n-envs, seeds or episodes", file=sys.stderr)
         return EXIT_BAD_ARGS
     except KeyboardInterrupt:
         print(f"linear-pg {args.command}: interrupted", file=sys.stderr)

@@ -1171,3 +1171,27 @@ def test_evaluate_refuses_a_seed_directory_given_twice(runs, capsys):
     code, _, err = run_cli(["evaluate", runs / "two", runs / "two" / "seed-1",
                             "--episodes", "1"], capsys)
     assert_one_line_error(code, err, "same seed directory more than once", "seed-1")
+
+
+def test_running_out_of_memory_is_a_one_line_error(tmp_path, capsys, monkeypatch):
+    # --n-envs 100000000 ended in a traceback ("Unable to allocate 763. GiB"), exit 1
+    from linear_pg import trainer
+
+    def too_big(*args, **kwargs):
+        raise MemoryError("Unable to allocate 763. GiB for an array")
+
+    monkeypatch.setattr(trainer, "train", too_big)
+    code, _, err = run_cli(["train", "CartPole-v1", "--episodes", "3", "--out",
+                            tmp_path / "big", "--quiet"], capsys)
+    assert code == 2 and "Traceback" not in err
+    assert err.strip() == ("linear-pg train: error: out of memory (Unable to allocate 763. GiB "
+                           "for an array); ask for fewer --n-envs, seeds or episodes")
+    assert not (tmp_path / "big").exists()
+
+
+def test_evaluate_refuses_more_sub_environments_than_episodes(runs, capsys):
+    # it made all 100000000 of them for 2 episodes, until the machine ran out of memory
+    code, _, err = run_cli(["evaluate", runs / "one", "--episodes", "2", "--n-envs",
+                            "100000000"], capsys)
+    assert code == 2
+    assert "n_envs must be <= episodes (2)" in err and len(err.strip().splitlines()) == 1
