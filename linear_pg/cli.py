@@ -24,6 +24,8 @@ from ._workers import Place, callers_place, take_place
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
 """Signals that stop training as Ctrl-C does: the run so far is saved."""
 
+EXIT_DIVERGED = 1
+"""The exit code of a train or resume in which a seed diverged (it is saved all the same)."""
 EXIT_BAD_ARGS = 2
 EXIT_BROKEN_PIPE = 141
 """The exit code when the reader of stdout has gone (``| head``): 128 + SIGPIPE, as a
@@ -409,6 +411,22 @@ class _StopOnSigint:
 
 
 @contextlib.contextmanager
+def _warnings_as_lines(command: str) -> Iterator[None]:
+    """A context in which a warning prints as one line, ``linear-pg COMMAND: warning:
+    ...``, like the command's errors, rather than Python's file:line and source line."""
+    import warnings
+
+    def show(message: Warning | str, category: type[Warning], filename: str, lineno: int,
+             file: Any = None, line: str | None = None) -> None:
+        print(f"linear-pg {command}: warning: {_one_line(message)}",
+              file=file if file is not None else sys.stderr)
+
+    with warnings.catch_warnings():
+        warnings.showwarning = show
+        yield
+
+
+@contextlib.contextmanager
 def _signals_as_ctrl_c() -> Iterator[None]:
     """A context in which SIGTERM (``kill``, ``timeout``, a job scheduler) raises
     KeyboardInterrupt, as Ctrl-C does: a run stops after its current update and is saved,
@@ -694,9 +712,13 @@ def cmd_resume(args: argparse.Namespace) -> int:
 
 
 def _exit_code(runs: Sequence[Any]) -> int:
-    """0, or EXIT_INTERRUPTED when a Ctrl-C stopped any of ``runs`` (each saved as it stood):
-    the job is not complete, and a script that goes on with ``&&`` should not go on."""
-    return EXIT_INTERRUPTED if any(r.stopped_reason == "interrupted" for r in runs) else 0
+    """0; EXIT_INTERRUPTED when a Ctrl-C stopped any of ``runs`` (each saved as it stood):
+    the job is not complete, and a script that goes on with ``&&`` should not go on; else
+    EXIT_DIVERGED when any of them diverged (saved with its last finite parameters)."""
+    reasons = [r.stopped_reason or "" for r in runs]
+    if "interrupted" in reasons:
+        return EXIT_INTERRUPTED
+    return EXIT_DIVERGED if any(r.startswith("diverged") for r in reasons) else 0
 
 
 def _figure_dir(run_dir: str | os.PathLike) -> Path:
@@ -1137,7 +1159,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return int(exit_.code or 0)
     _import_from_cwd()
     try:
-        with _signals_as_ctrl_c():
+        with _signals_as_ctrl_c(), _warnings_as_lines(args.command):
             code = args.func(args)
             sys.stdout.flush()            # a closed pipe shows here, not at interpreter exit
         return code

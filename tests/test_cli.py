@@ -633,7 +633,7 @@ def test_a_run_that_diverges_in_its_first_batch_is_summed_up_without_numpy_warni
         warnings.simplefilter("always")
         code, out, _ = run_cli(["train", env_id, "--episodes", "4", "--out", tmp_path,
                                 "--quiet"], capsys)
-    assert code == 0
+    assert code == 1                      # saved, but the training failed
     assert "0 episodes, no training episode kept, stopped: diverged: the environment " \
            "returned a non-finite reward" in out
     assert [str(w.message) for w in caught if "Mean of empty slice" in str(w.message)
@@ -1195,3 +1195,15 @@ def test_evaluate_refuses_more_sub_environments_than_episodes(runs, capsys):
                             "100000000"], capsys)
     assert code == 2
     assert "n_envs must be <= episodes (2)" in err and len(err.strip().splitlines()) == 1
+
+
+def test_a_diverged_run_exits_1_and_its_warning_is_one_line(tmp_path, capsys):
+    # it exited 0, so `train ... && next-step` went on, and the warning came as Python's
+    # "/path/trainer.py:1015: RuntimeWarning: ..." followed by a line of source
+    code, out, err = run_cli(["train", "CartPole-v1", "--episodes", "40", "--optimizer", "sgd",
+                              "--lr", "1e305", "--batch", "2", "--no-normalize-weights",
+                              "--out", tmp_path / "div", "--quiet"], capsys)
+    assert code == 1 and "stopped: diverged:" in out
+    assert err.startswith("linear-pg train: warning: training stopped, diverged:")
+    assert "RuntimeWarning" not in err and ".py:" not in err
+    assert (tmp_path / "div" / "seed-0" / "checkpoint.npz").is_file()     # still saved
