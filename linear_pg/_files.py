@@ -54,8 +54,9 @@ def check_output_file(path: object, name: str, example: str) -> Path:
         parent.mkdir(parents=True, exist_ok=True)
         with tempfile.TemporaryFile(dir=parent):
             pass
-    except OSError as err:
-        raise ValueError(f"{name} {str(path)!r} cannot be written: {err}") from err
+    except OSError as err:               # its strerror: the file name is the probe's own
+        raise ValueError(f"{name} {str(path)!r} cannot be written: "
+                         f"{err.strerror or err} in {str(parent)!r}") from err
     finally:                              # a check leaves nothing behind: the writer makes them
         remove_empty(created)
     return path

@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from ._files import replacing
+from ._files import check_output_file, replacing
 from ._threads import one_blas_thread
 from ._validation import as_generator, check_int, check_real
 from .features import FeatureMap
@@ -89,8 +89,8 @@ def record_episode(policy: LinearPolicy, features: FeatureMap, env_id: str, *,
 
 
 def gif_path(path: str | os.PathLike) -> Path:
-    """``path`` as a Path, or a ValueError unless it names a .gif file (any case): the
-    file written is a GIF whatever its name says."""
+    """``path`` as a Path, or a ValueError unless it names a .gif file (any case) that can
+    be written: the file written is a GIF whatever its name says."""
     if not isinstance(path, (str, os.PathLike)):
         raise TypeError(f"path must be a str or Path ending in .gif, got "
                         f"{type(path).__name__}")
@@ -98,7 +98,7 @@ def gif_path(path: str | os.PathLike) -> Path:
     if path.suffix.lower() != ".gif":
         raise ValueError(f"path must name a .gif file (an animated GIF is written), got "
                          f"{str(path)!r}")
-    return path
+    return check_output_file(path, "path", "episode.gif")   # writable, before the episode
 
 
 MAX_GIF_FPS = 50.0

@@ -81,3 +81,17 @@ def test_a_frame_rate_a_gif_cannot_play_is_refused(tmp_path, monkeypatch):
     with pytest.raises(ValueError, match="fps must be <= 50"):   # before the episode
         render.render_gif(run, tmp_path / "fast.gif", fps=1000)
     assert not list(tmp_path.glob("fast*"))
+
+
+def test_a_gif_path_that_cannot_be_written_is_refused_before_the_episode(tmp_path,
+                                                                          monkeypatch):
+    # a path under an existing file was a raw "[Errno 17] File exists", after the episode
+    from linear_pg import render
+    from linear_pg.trainer import train
+
+    (tmp_path / "a_file").write_text("x")
+    run = train("CartPole-v1", episodes=2, seed=0)
+    monkeypatch.setattr(render, "record_episode", lambda *a, **k: pytest.fail("recorded"))
+    with pytest.raises(ValueError, match=r"path '.*a_file/x.gif' cannot be created: .* is an "
+                                         r"existing file, not a directory"):
+        render.render_gif(run, tmp_path / "a_file" / "x.gif")
