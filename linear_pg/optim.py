@@ -91,6 +91,22 @@ def _decay(value: Any, name: str) -> float:
     return check_real(value, name, low=0.0, high=1.0, high_open=True)
 
 
+SQUARE_LIMIT = 1e150
+"""A finite gradient entry larger than this has a square (or a sum of squares) that can
+overflow float64 (about 1.8e308), which would make Adam's or the natural gradient's step
+silently 0."""
+
+
+def _check_square_fits(g: np.ndarray) -> None:
+    """ValueError for a finite g with an entry beyond ``SQUARE_LIMIT``; a non-finite g
+    passes (its step is non-finite, as documented)."""
+    finite = np.abs(g[np.isfinite(g)])
+    if finite.size and finite.max() > SQUARE_LIMIT:
+        raise ValueError(f"g holds {finite.max():.3g}, beyond {SQUARE_LIMIT:g}: its square "
+                         f"overflows float64 and the step would be 0; scale the weights "
+                         f"(e.g. standardize them) or the rewards")
+
+
 class SGD:
     """delta = lr * g: gradient ascent with a fixed step size.
 
@@ -125,9 +141,18 @@ class SGD:
 
         ``g`` must be a 1-D float vector, of the same size at every step (the first step
         fixes it). It is not required to be finite: a non-finite gradient gives a
-        non-finite delta, which the trainer detects and reports as a divergence.
+        non-finite delta, which the trainer detects and reports as a divergence. A finite
+        one with an entry beyond ``SQUARE_LIMIT`` (1e150) is a ValueError for the
+        optimizers that square it (Adam, the natural gradient): the square would overflow
+        and the step silently be 0.
         """
-        return self._step(self._gradient(g), scores, fisher_matrix)
+        g = self._gradient(g)
+        if self.squares_gradient:
+            _check_square_fits(g)
+        return self._step(g, scores, fisher_matrix)
+
+    squares_gradient = False
+    """Whether the step squares g (Adam's v, the natural gradient's g^T F^-1 g)."""
 
     def _step(self, g: np.ndarray, scores: object, fisher_matrix: object) -> np.ndarray:
         return self.lr * g
@@ -181,6 +206,7 @@ class Adam(SGD):
     """
 
     name = "adam"
+    squares_gradient = True
     beta1 = _Checked(_decay, "Decay of the gradient's moving average, in [0, 1).")
     beta2 = _Checked(_decay, "Decay of the squared gradient's moving average, in [0, 1).")
     eps = _Checked(_positive, "Added to sqrt(v_hat), a float > 0.")
@@ -280,6 +306,7 @@ class NaturalGradient(SGD):
     """
 
     name = "npg"
+    squares_gradient = True
     delta = _Checked(_positive, "The KL size of a step, a float > 0.")
     damping = _Checked(lambda value, name: check_real(value, name, low=0.0),
                        "Multiple of mean(diag F) added to F's diagonal, a float >= 0.")

@@ -507,3 +507,16 @@ def test_each_natural_gradient_mode_takes_its_own_input():
         NaturalGradient().step(g, fisher_matrix=F)
     NaturalGradient(fisher="expected").step(g, fisher_matrix=F)
     NaturalGradient().step(g, A)
+
+
+@pytest.mark.parametrize("make, kwargs", [
+    (lambda: Adam(0.1), {}),
+    (lambda: NaturalGradient(fisher="expected"), {"fisher_matrix": np.eye(2)}),
+])
+def test_a_gradient_whose_square_overflows_is_refused(make, kwargs):
+    # Adam().step([1e200, 1]) returned [0, 0.01] and the natural gradient [0, 0]
+    with pytest.raises(ValueError, match=r"g holds 1e\+200, beyond 1e\+150: its square "
+                                         r"overflows float64"):
+        make().step(np.array([1e200, 1.0]), **kwargs)
+    assert np.all(make().step(np.array([1e149, 1.0]), **kwargs) != 0)
+    np.testing.assert_array_equal(SGD(0.5).step(np.array([1e200, 1.0])), [5e199, 0.5])
