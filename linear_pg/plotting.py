@@ -261,26 +261,45 @@ def _returns(run_dir: Path) -> np.ndarray:
     """A seed directory's episode returns: from history.csv, else from its checkpoint (a
     run saved with ``train(..., checkpoint_path=...)`` has no history.csv).
 
-    When both are there and history.csv holds another number of episodes than the
-    checkpoint, the checkpoint's returns are drawn, with a warning: it is written
-    atomically and checked, while a history.csv cut short (at a row's end it still reads)
-    would replace a good figure with a shorter or empty one.
+    When both are there, either may stand in for the other, with a warning: the
+    checkpoint's returns are drawn when history.csv cannot be read (cut mid-row) or holds
+    another number of episodes (cut at a row's end, or not rewritten after the
+    checkpoint), since the checkpoint is written atomically and checked; history.csv's
+    when the checkpoint cannot be read. Only when neither can is it an error (history's).
     """
     from .checkpoint import load_checkpoint
 
-    checkpoint = run_dir / CHECKPOINT_FILE
-    if not (run_dir / HISTORY_FILE).is_file():
+    history, checkpoint = run_dir / HISTORY_FILE, run_dir / CHECKPOINT_FILE
+    if not history.is_file():
         return load_checkpoint(checkpoint)["history"]["episode_returns"]
-    returns = read_history(run_dir)["return"]
-    if checkpoint.is_file():
+    try:
+        returns = read_history(run_dir)["return"]
+    except ValueError as err:
+        if not checkpoint.is_file():
+            raise
+        returns, problem = None, err
+    if not checkpoint.is_file():
+        return returns
+    try:
         saved = load_checkpoint(checkpoint)["history"]["episode_returns"]
-        if saved.size != returns.size:
-            warnings.warn(f"{str(run_dir / HISTORY_FILE)!r} holds {returns.size} episodes, "
-                          f"the checkpoint beside it {saved.size}: drawing the checkpoint's "
-                          f"(history.csv is damaged, or was not rewritten after the "
-                          f"checkpoint)", UserWarning, stacklevel=2)
-            return saved
-    return returns
+    except ValueError as err:
+        if returns is None:
+            raise problem from err
+        _warn(f"{str(checkpoint)!r} cannot be read ({err}): drawing history.csv's returns")
+        return returns
+    if returns is None:
+        _warn(f"{problem}: drawing the returns of the checkpoint beside it")
+    elif saved.size != returns.size:
+        _warn(f"{str(history)!r} holds {returns.size} episodes, the checkpoint beside it "
+              f"{saved.size}: drawing the checkpoint's (history.csv is damaged, or was not "
+              f"rewritten after the checkpoint)")
+    else:
+        return returns
+    return saved
+
+
+def _warn(message: str) -> None:
+    warnings.warn(message, UserWarning, stacklevel=3)
 
 
 def group_labels(paths: Sequence[str | os.PathLike],

@@ -332,6 +332,29 @@ def test_a_history_cut_short_is_drawn_from_the_checkpoint(tmp_path, monkeypatch)
     plt.close("all")
 
 
+def test_either_file_of_a_run_stands_in_for_the_other_when_damaged(tmp_path, monkeypatch):
+    run_dir = tmp_path / "damaged" / "seed-0"
+    write_run(train("CartPole-v1", episodes=6, seed=0), run_dir)
+    history, checkpoint = run_dir / "history.csv", run_dir / "checkpoint.npz"
+    good_history, good_checkpoint = history.read_text(), checkpoint.read_bytes()
+    # a history cut in the middle of a row: "not numeric", though the checkpoint was whole
+    history.write_text(good_history.rstrip().rsplit(",", 2)[0])
+    with pytest.warns(UserWarning, match="drawing the returns of the checkpoint beside it"):
+        ax = figure_of(monkeypatch, [run_dir]).axes[0]
+    assert max(len(line.get_xdata()) for line in ax.get_lines()) == 6
+    # a damaged checkpoint stopped the plot (at first only its count was wanted)
+    history.write_text(good_history)
+    checkpoint.write_bytes(b"garbage")
+    with pytest.warns(UserWarning, match="cannot be read .*drawing history.csv's returns"):
+        ax = figure_of(monkeypatch, [run_dir]).axes[0]
+    assert max(len(line.get_xdata()) for line in ax.get_lines()) == 6
+    history.write_text(good_history.rstrip().rsplit(",", 2)[0])   # both damaged: an error
+    with pytest.raises(ValueError, match="not numeric"):
+        figure_of(monkeypatch, [run_dir])
+    checkpoint.write_bytes(good_checkpoint)
+    plt.close("all")
+
+
 def test_plot_run_dirs_takes_one_directory_as_it_is(seeds_dir, tmp_path):
     # a str was iterated character by character: "out is required with several run
     # directories (17)"
