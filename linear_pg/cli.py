@@ -353,10 +353,11 @@ def _resume_seed_dir(out: Path, episodes: int | None, checkpoint_every: int, see
 
 
 def _seed_in_worker(task: Callable[[int, Callable[[Any], None]], Any], seed: int,
-                    stop_file: str, parent_pid: int, here: Place) -> Any:
+                    stop_file: str, parent_pid: int, here: Place, command: str) -> Any:
     """In a worker process, from the parent's directory and Python path ``here``
     (:mod:`linear_pg._workers`): ``task(seed, callback)``, which trains one seed and writes
-    its directory, with a callback that stops it when the parent asks.
+    its directory, with a callback that stops it when the parent asks. Its warnings print
+    as one line under ``command``, as the parent's do.
 
     The parent asks every worker to stop by creating ``stop_file``: the worker checks for it
     after every update and stops as at Ctrl-C (``stopped_reason="interrupted"``), or does not
@@ -367,9 +368,12 @@ def _seed_in_worker(task: Callable[[int, Callable[[Any], None]], Any], seed: int
     to the whole group): the parent's handler stops the seeds through ``stop_file``.
     """
     if os.getpid() != parent_pid:
+        import warnings
+
         for sig in STOP_SIGNALS:
             signal.signal(sig, signal.SIG_IGN)
         take_place(here)
+        warnings.showwarning = _warning_as_line(command)
     if os.path.exists(stop_file):
         return None
 
@@ -410,20 +414,35 @@ class _StopOnSigint:
         self._restore()
 
 
-@contextlib.contextmanager
-def _warnings_as_lines(command: str) -> Iterator[None]:
-    """A context in which a warning prints as one line, ``linear-pg COMMAND: warning:
-    ...``, like the command's errors, rather than Python's file:line and source line."""
-    import warnings
+_command = "train"
+"""The command running in this process (set by :func:`_warnings_as_lines`), which the
+worker processes' warnings are printed under."""
 
+
+def _warning_as_line(command: str) -> Callable[..., None]:
+    """A ``warnings.showwarning`` that prints ``linear-pg COMMAND: warning: ...``."""
     def show(message: Warning | str, category: type[Warning], filename: str, lineno: int,
              file: Any = None, line: str | None = None) -> None:
         print(f"linear-pg {command}: warning: {_one_line(message)}",
               file=file if file is not None else sys.stderr)
+    return show
 
-    with warnings.catch_warnings():
-        warnings.showwarning = show
-        yield
+
+@contextlib.contextmanager
+def _warnings_as_lines(command: str) -> Iterator[None]:
+    """A context in which a warning prints as one line, ``linear-pg COMMAND: warning:
+    ...``, like the command's errors, rather than Python's file:line and source line (the
+    worker processes of several seeds print theirs so too: :func:`_seed_in_worker`)."""
+    import warnings
+
+    global _command
+    previous, _command = _command, command
+    try:
+        with warnings.catch_warnings():
+            warnings.showwarning = _warning_as_line(command)
+            yield
+    finally:
+        _command = previous
 
 
 @contextlib.contextmanager
@@ -478,7 +497,8 @@ def _seeds_in_workers(task: Callable[[int, Callable[[Any], None]], Any], out: Pa
     try:
         with _StopOnSigint(stop_file):
             jobs = Parallel(n_jobs=min(n_jobs, len(seeds)), return_as="generator")(
-                delayed(_seed_in_worker)(task, s, stop_file, os.getpid(), callers_place())
+                delayed(_seed_in_worker)(task, s, stop_file, os.getpid(), callers_place(),
+                                         _command)
                 for s in seeds)
             for run in jobs:
                 if run is None:
