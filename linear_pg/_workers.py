@@ -24,8 +24,10 @@ def callers_place() -> Place:
 
 def take_place(place: Place) -> None:
     """In a worker: move to the caller's directory, and put the entries of its Python
-    path that this process lacks in front of this one's."""
+    path that this process lacks in front of this one's. A worker on another machine (a
+    Dask or Ray cluster behind joblib) where that directory does not exist stays where it
+    is."""
     cwd, path = place
-    if os.getcwd() != cwd:
+    if os.getcwd() != cwd and os.path.isdir(cwd):
         os.chdir(cwd)
     sys.path[:0] = [entry for entry in path if entry not in sys.path]
