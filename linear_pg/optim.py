@@ -121,6 +121,8 @@ class SGD:
     needs_fisher = False
     """Whether ``step`` needs the policy's Fisher matrix (the natural gradient with
     ``fisher="expected"``)."""
+    squares_gradient = False
+    """Whether the step squares g (Adam's v, the natural gradient's g^T F^-1 g)."""
 
     lr = _Checked(_positive, "The step size, a float > 0.")
 
@@ -150,9 +152,6 @@ class SGD:
         if self.squares_gradient:
             _check_square_fits(g)
         return self._step(g, scores, fisher_matrix)
-
-    squares_gradient = False
-    """Whether the step squares g (Adam's v, the natural gradient's g^T F^-1 g)."""
 
     def _step(self, g: np.ndarray, scores: object, fisher_matrix: object) -> np.ndarray:
         return self.lr * g
@@ -387,7 +386,10 @@ class NaturalGradient(SGD):
             nat = cho_solve(cho_factor(F), g)
         except LinAlgError:
             nat = np.linalg.lstsq(F, g, rcond=None)[0]
-        gFg = float(g @ nat)
+        with np.errstate(over="ignore", invalid="ignore"):
+            gFg = float(g @ nat)
+        if not (np.isfinite(gFg) and np.all(np.isfinite(nat))):
+            return np.full_like(g, np.nan)    # F^-1 g or g'F^-1 g overflowed: diverged
         if not gFg > 0:      # zero gradient (e.g. every return equal): no step
             return np.zeros_like(g)
         alpha = np.sqrt(self.delta / gFg)

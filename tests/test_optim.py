@@ -520,3 +520,13 @@ def test_a_gradient_whose_square_overflows_is_refused(make, kwargs):
         make().step(np.array([1e200, 1.0]), **kwargs)
     assert np.all(make().step(np.array([1e149, 1.0]), **kwargs) != 0)
     np.testing.assert_array_equal(SGD(0.5).step(np.array([1e200, 1.0])), [5e199, 0.5])
+
+
+def test_a_natural_gradient_whose_length_overflows_is_not_a_zero_step():
+    # g'F^-1 g overflowed to inf, and the step sqrt(delta / inf) F^-1 g came out as [0, 0]
+    step = NaturalGradient(fisher="expected").step(np.array([1e140, 1e149]),
+                                                   fisher_matrix=np.eye(2) * 1e-20)
+    assert np.all(np.isnan(step))              # non-finite: train reports a divergence
+    step = NaturalGradient(fisher="expected", damping=0.0).step(
+        np.array([1e100, 1.0]), fisher_matrix=np.eye(2) * 1e-120)
+    assert np.all(np.isnan(step))
