@@ -202,6 +202,15 @@ def save_checkpoint(run: Any, path: str | os.PathLike) -> Path:
     or its training state, is a ValueError saying why, and the file at ``path`` is left
     as it was.
 
+    Raises
+    ------
+    TypeError
+        If ``run`` is not a Run, its policy or features are not linear_pg's kinds of
+        object, or ``path`` is not a str or path.
+    ValueError
+        If the features are not fitted, ``path`` is a directory or lies under a file, a
+        setting cannot be stored as JSON, or the checkpoint would not load back.
+
     Examples
     --------
     >>> import tempfile, os
@@ -265,6 +274,11 @@ def _as_path(path: object) -> Path:
 
 def _corrupted(path: Path, what: str) -> CheckpointError:
     return CheckpointError(f"corrupted or mismatched checkpoint {str(path)!r}: {what}", what)
+
+
+def _refused(path: Path, what: str) -> CheckpointError:
+    """'checkpoint PATH ``what``' (e.g. "has format_version 9, ..."), with the reason."""
+    return CheckpointError(f"checkpoint {str(path)!r} {what}", f"it {what}")
 
 
 def _inconsistent(path: Path, what: str) -> CheckpointError:
@@ -376,28 +390,26 @@ def load_checkpoint(path: str | os.PathLike) -> dict[str, Any]:
                         for p in path.glob(pattern))[:3]
         hint = (f"; it holds {', '.join(inside)}" if inside else "") + \
             "; load_run also takes a seed directory (one holding checkpoint.npz)"
-        raise ValueError(f"checkpoint {str(path)!r} is a directory, not a checkpoint file"
-                         f"{hint}")
+        raise _refused(path, f"is a directory, not a checkpoint file{hint}")
     return _checked(_read_arrays(path), path)
 
 
 def _checked(arrays: dict[str, np.ndarray], path: Path) -> dict[str, Any]:
     """:func:`load_checkpoint`'s result from the entries of the archive ``path``, checked."""
     if "meta" not in arrays or "theta" not in arrays:
-        raise ValueError(f"checkpoint {str(path)!r} lacks the 'meta' and 'theta' entries of a "
-                         f"linear_pg checkpoint, got entries {sorted(arrays)}")
+        raise _refused(path, f"lacks the 'meta' and 'theta' entries of a linear_pg "
+                             f"checkpoint, got entries {sorted(arrays)}")
     try:
         meta = json.loads(str(arrays["meta"]))
     except json.JSONDecodeError as err:
-        raise ValueError(f"checkpoint {str(path)!r} has unreadable metadata: {err}") from err
+        raise _refused(path, f"has unreadable metadata: {err}") from err
     if not isinstance(meta, dict) or meta.get("format") != FORMAT:
-        raise ValueError(f"checkpoint {str(path)!r} has format "
-                         f"{meta.get('format') if isinstance(meta, dict) else meta!r}, "
-                         f"expected {FORMAT!r}")
+        raise _refused(path, f"has format "
+                             f"{meta.get('format') if isinstance(meta, dict) else meta!r}, "
+                             f"expected {FORMAT!r}")
     if meta.get("format_version") != FORMAT_VERSION:
-        raise ValueError(f"checkpoint {str(path)!r} has format_version "
-                         f"{meta.get('format_version')!r}, this linear_pg reads "
-                         f"{FORMAT_VERSION}")
+        raise _refused(path, f"has format_version {meta.get('format_version')!r}, this "
+                             f"linear_pg reads {FORMAT_VERSION}")
     _check_meta(meta, path)
     _check_real_vector(arrays["theta"], "theta", path)
     history = {k.split("/", 1)[1]: v for k, v in arrays.items() if k.startswith("history/")}
@@ -448,6 +460,16 @@ def load_run(path: str | os.PathLike, *, env_id: str | None = None,
         A checkpoint records the class of its policy and features; one that is not
         linear_pg's own must be given here (found by module and name, or by name alone),
         else ValueError: rebuilt as its parent, it would compute something else.
+
+    Raises
+    ------
+    FileNotFoundError
+        If ``path`` does not exist.
+    TypeError
+        If ``path`` is not a str or path, or ``env_id`` not a str.
+    CheckpointError
+        (a ValueError) If the file is not a linear_pg checkpoint, is corrupted or
+        inconsistent, of another format version, or for another ``env_id``.
     """
     own = _check_classes(classes)
     path = _as_path(path)
@@ -458,8 +480,7 @@ def load_run(path: str | os.PathLike, *, env_id: str | None = None,
         path = path / CHECKPOINT_FILE                # a seed directory
     ck = load_checkpoint(path)
     if env_id is not None and ck["meta"]["env_id"] != env_id:
-        raise ValueError(f"checkpoint {str(path)!r} is for env_id {ck['meta']['env_id']!r}, "
-                         f"expected {env_id!r}")
+        raise _refused(path, f"is for env_id {ck['meta']['env_id']!r}, expected {env_id!r}")
     return _run_from(ck, path, own)
 
 

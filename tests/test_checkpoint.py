@@ -631,3 +631,31 @@ def test_any_damage_to_the_archive_is_a_clear_error(tmp_path):
     np.savez(tmp_path / "o.npz", meta=np.array([{"a": 1}], dtype=object))
     with pytest.raises(ValueError, match="an entry holds Python objects"):
         load_run(tmp_path / "o.npz")
+
+
+def test_every_refusal_of_a_checkpoint_is_a_checkpoint_error(run, tmp_path):
+    # some refusals were plain ValueErrors: a caller catching CheckpointError missed them
+    good = save_checkpoint(run, tmp_path / "good.npz")
+    arrays = dict(np.load(good))
+    meta = json.loads(str(arrays["meta"]))
+
+    def variant(name, **changes):
+        path = tmp_path / name
+        np.savez(path, **{**arrays, **changes})
+        return path
+
+    cases = {
+        "garbage": (tmp_path / "garbage.npz", {}),
+        "directory": (tmp_path, {}),
+        "no meta": (variant("no_meta.npz", meta=np.array("{")), {}),
+        "format": (variant("format.npz", meta=np.array(json.dumps({**meta, "format": "x"}))),
+                   {}),
+        "version": (variant("version.npz",
+                            meta=np.array(json.dumps({**meta, "format_version": 99}))), {}),
+        "env": (good, {"env_id": "CartPole-v1"}),         # the run is Pendulum's
+    }
+    (tmp_path / "garbage.npz").write_bytes(b"not a checkpoint")
+    for name, (path, kwargs) in cases.items():
+        with pytest.raises(ck.CheckpointError, match="checkpoint") as info:
+            load_run(path, **kwargs)
+        assert str(path) in str(info.value), name
