@@ -164,7 +164,10 @@ $\alpha^2$. The baseline weight $w$ is updated step by step, $w \leftarrow w + \
 '''),
 code('''
 def reinforce_corridor(alpha, alpha_w=None, episodes=1000, seed=0):
-    """Returns per episode of REINFORCE on the corridor (with a baseline if alpha_w is set)."""
+    """REINFORCE on the corridor (with a baseline if alpha_w is set).
+
+    Returns the return of each episode, shape (episodes,), and the final p(right).
+    """
     rng = np.random.default_rng(seed)
     policy = SoftmaxPolicy(1, 2)
     policy.W = [[1.47, -1.47]]                  # pi(right) = 0.05: epsilon-greedy left
@@ -182,14 +185,19 @@ def reinforce_corridor(alpha, alpha_w=None, episodes=1000, seed=0):
                 w += alpha_w * delta[t]
         policy.theta = policy.theta + alpha * policy_gradient(policy, X, A, delta)
         returns[i] = rewards.sum()
-    return returns
+    return returns, p_right_of(policy)
+
+
+def runs_of(alpha, alpha_w=None):
+    """reinforce_corridor on seeds 0 .. runs-1: returns (runs, episodes), final p(right) (runs,)."""
+    done = [reinforce_corridor(alpha, alpha_w, episodes, seed=s) for s in range(runs)]
+    return np.array([r for r, _ in done]), np.array([p for _, p in done])
 
 
 runs = 8 if QUICK else 100
 episodes = 200 if QUICK else 1000
-plain = np.array([reinforce_corridor(2**-13, episodes=episodes, seed=s) for s in range(runs)])
-with_b = np.array([reinforce_corridor(2**-9, 2**-6, episodes=episodes, seed=s)
-                   for s in range(runs)])
+plain, plain_p = runs_of(2**-13)
+with_b, with_b_p = runs_of(2**-9, 2**-6)
 '''),
 code('''
 v_star = exact_start_value(p_star)
@@ -230,7 +238,7 @@ after every step (its Figure 13.1). With one update per episode, as here, a larg
 step does better; how much, on the same runs:
 '''),
 code('''
-tuned = np.array([reinforce_corridor(2**-10, episodes=episodes, seed=s) for s in range(runs)])
+tuned, tuned_p = runs_of(2**-10)
 cut = int((tuned <= -1000).sum()), int((with_b <= -1000).sum())   # episodes cut at 1000 steps
 print(f"first {window} episodes: no baseline, 2^-13 {first[0]:.1f}, 2^-10 "
       f"{tuned[:, :window].mean():.1f}; with baseline, 2^-9 {first[1]:.1f}")
@@ -269,7 +277,8 @@ The exact values are for episodes of any length.
 2. Repeat Figure 13.2 with $\alpha = 2^{-12}$ and $2^{-14}$ without baseline (the book's
    Figure 13.1), then $2^{-11}$ and $2^{-9}$ without it and $2^{-8}$ with it. Which step
    sizes are slow, and which unstable? Count the episodes cut at 1000 steps (returns of
-   $-1000$) and the runs that end near $p = 0$.
+   $-1000$) and the runs that end near $p = 0$ (the second value `runs_of` returns is each
+   run's final $p(\text{right})$).
 3. Add discounting, $\gamma = 0.9$, with `exact_start_value(p, gamma)`. Where is the optimum
    now?
 4. Replace the per-episode update by one update per batch of 10 episodes with the same
