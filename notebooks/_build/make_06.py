@@ -14,8 +14,10 @@ md(r'''
   $J \approx -11.66$), beyond the reach of $\varepsilon$-greedy action values;
 - how the exact gradient compares with REINFORCE's Monte Carlo estimate;
 - a reproduction of the book's plot of $J(p)$ in Example 13.1 and of its Figure 13.2:
-  REINFORCE with and without a state-value baseline, in the book's setting (Exercise 2
-  is its Figure 13.1, the step sizes of plain REINFORCE).
+  REINFORCE with and without a state-value baseline, with the book's step sizes and
+  initial policy but one update of $\theta$ per episode where the book makes one per step
+  (Exercise 2 compares the two schedules on the book's Figure 13.1, the step sizes of plain
+  REINFORCE).
 '''),
 setup('''
 from linear_pg import SoftmaxPolicy, policy_gradient, reward_to_go
@@ -148,24 +150,37 @@ assert np.all(np.abs(z) < 4)
 md(r'''
 ## Figure 13.2: REINFORCE with and without a baseline
 
-The book's setting: $\gamma = 1$; initial preferences giving $\pi(\text{right}) \approx 0.05$
+The book's settings, which we use: $\gamma = 1$; initial preferences giving $\pi(\text{right}) \approx 0.05$
 (the $\varepsilon$-greedy-left policy, $J \approx -82$); REINFORCE with step size
 $\alpha = 2^{-13}$; REINFORCE with a baseline with $\alpha^\theta = 2^{-9}$ and a learned
 state-value baseline $\hat v(s, w) = w$ (all states share the feature, so it is one number)
 with $\alpha^w = 2^{-6}$. Each curve is the return per episode averaged over independent
 runs, with the optimum $v_*(S_0) = J(p^*)$ drawn as a line.
 
-Each episode makes one update: $\theta \leftarrow \theta + \alpha \sum_t \delta_t
-\nabla\log\pi(a_t)$ with $\delta_t = G_t$ (no baseline) or $\delta_t = G_t - \hat v$,
-computed with `policy_gradient` on the episode. The book updates $\theta$ after every step
-of the episode; summing those steps at the start-of-episode $\theta$ differs only at order
-$\alpha^2$. The baseline weight $w$ is updated step by step, $w \leftarrow w + \alpha^w
-(G_t - w)$, as in the book.
+One thing differs from the book. Here each episode makes one update, $\theta \leftarrow
+\theta + \alpha \sum_t \delta_t \nabla\log\pi(a_t)$ with $\delta_t = G_t$ (no baseline)
+or $\delta_t = G_t - \hat v$, computed with `policy_gradient` on the episode, every score
+at the $\theta$ that generated the episode. The book updates $\theta$ after every step,
+$\theta \leftarrow \theta + \alpha\, \delta_t \nabla\log\pi(a_t)$, each score at the
+$\theta$ left by the steps before (`per_step=True` below). The two agree to first order in
+$\alpha$, and the cell below checks that they agree at a tiny step. But the second-order
+difference grows like $(\alpha \sum_t |\delta_t|)^2$, and it is small only when
+$\alpha \sum_t |\delta_t|$ is. An episode of $L$ steps has $\sum_t |G_t| = L(L+1)/2$, and
+the first episodes, at $J \approx -82$, are long: on the initial policy's episodes
+$\alpha \sum_t |G_t|$ averages about 1 at $\alpha = 2^{-13}$ and $2^{-12}$ (printed below),
+and more at the larger steps used later. The second-order term is then as large as the
+first-order update, and the two schedules need not be
+stable at the same step sizes. Here the per-episode form is the more stable one: at
+$\alpha = 2^{-12}$ without a baseline it learns smoothly, while per-step runs can jump to
+nearly always-right and stay stuck there for hundreds of episodes (Exercise 2 measures
+both). The baseline weight $w$ is updated step by step, $w \leftarrow w + \alpha^w
+(G_t - w)$, as in the book, in both schedules.
 '''),
 code('''
-def reinforce_corridor(alpha, alpha_w=None, episodes=1000, seed=0):
+def reinforce_corridor(alpha, alpha_w=None, episodes=1000, seed=0, per_step=False):
     """REINFORCE on the corridor (with a baseline if alpha_w is set).
 
+    per_step=False: one update per episode; True: the book's update after every step.
     Returns the return of each episode, shape (episodes,), and the final p(right).
     """
     rng = np.random.default_rng(seed)
@@ -183,16 +198,35 @@ def reinforce_corridor(alpha, alpha_w=None, episodes=1000, seed=0):
             for t, G_t in enumerate(G):
                 delta[t] = G_t - w
                 w += alpha_w * delta[t]
-        policy.theta = policy.theta + alpha * policy_gradient(policy, X, A, delta)
+        if per_step:        # the book: theta moves after each step, each score at the new theta
+            for t in range(len(delta)):
+                score = policy.grad_log_prob(X[t:t + 1], A[t:t + 1])[0]
+                policy.theta = policy.theta + alpha * delta[t] * score
+        else:               # one update, every score at the theta that generated the episode
+            policy.theta = policy.theta + alpha * policy_gradient(policy, X, A, delta)
         returns[i] = rewards.sum()
     return returns, p_right_of(policy)
 
 
-def runs_of(alpha, alpha_w=None):
+def runs_of(alpha, alpha_w=None, per_step=False):
     """reinforce_corridor on seeds 0 .. runs-1: returns (runs, episodes), final p(right) (runs,)."""
-    done = [reinforce_corridor(alpha, alpha_w, episodes, seed=s) for s in range(runs)]
+    done = [reinforce_corridor(alpha, alpha_w, episodes, s, per_step) for s in range(runs)]
     return np.array([r for r, _ in done]), np.array([p for _, p in done])
 
+
+start = SoftmaxPolicy(1, 2)
+start.W = [[1.47, -1.47]]                       # the initial policy of every run
+p0 = p_right_of(start)
+_, _, _, L = sample_episodes(start, 200 if QUICK else 1000, seed=1)
+size = (L * (L + 1) / 2).mean()                 # sum_t |G_t| = 1 + 2 + ... + L
+print(f"initial policy: mean episode length {L.mean():.1f}, mean sum_t |G_t| {size:.0f}; "
+      f"alpha times that: {2**-13 * size:.2f} at 2^-13, {2**-12 * size:.2f} at 2^-12")
+
+# at a tiny step the two schedules agree (to first order in alpha)
+moved = [reinforce_corridor(2**-20, episodes=20, per_step=ps)[1] - p0 for ps in (False, True)]
+print(f"20 episodes at alpha = 2^-20: p(right) moved by {moved[0]:.4e} with one update per "
+      f"episode, {moved[1]:.4e} per step")
+assert abs(moved[1] - moved[0]) < 0.01 * abs(moved[0])
 
 runs = 8 if QUICK else 100
 episodes = 200 if QUICK else 1000
@@ -266,6 +300,9 @@ The exact values are for episodes of any length.
 - The best policy is stochastic; $\varepsilon$-greedy choices are stuck at $-82$ or $-44$.
 - The exact gradient, finite differences of the exact $J$, and the REINFORCE estimate agree
   (the last within its standard error).
+- The book's update after every step and one update per episode agree to first order in
+  $\alpha$, but not on the long first episodes, where $\alpha \sum_t |G_t|$ is about 1:
+  there they can differ in which step sizes are stable.
 - A learned baseline allows a larger step that runs recover from, as in Figure 13.2;
   against plain REINFORCE at the book's step size it learns much faster, though with one
   update per episode a better-tuned plain step size starts as fast.
@@ -274,11 +311,14 @@ The exact values are for episodes of any length.
 
 1. Use a `BernoulliPolicy(1)` instead of the softmax. What is the relation between the two
    parameterizations, and between their exact gradients?
-2. Repeat Figure 13.2 with $\alpha = 2^{-12}$ and $2^{-14}$ without baseline (the book's
-   Figure 13.1), then $2^{-11}$ and $2^{-9}$ without it and $2^{-8}$ with it. Which step
-   sizes are slow, and which unstable? Count the episodes cut at 1000 steps (returns of
-   $-1000$) and the runs that end near $p = 0$ (the second value `runs_of` returns is each
-   run's final $p(\text{right})$).
+2. The book's Figure 13.1 is plain REINFORCE at $\alpha = 2^{-12}$, $2^{-13}$ and
+   $2^{-14}$, with its update after every step. Repeat Figure 13.2 at these step sizes
+   without baseline, with `runs_of(alpha, per_step=True)` (the book's schedule) and with
+   the default one update per episode; then $2^{-11}$ and $2^{-9}$ without baseline and
+   $2^{-8}$ with it. Which step sizes are slow, and which unstable, under each schedule?
+   Count the episodes cut at 1000 steps (returns of $-1000$) and the runs that end near
+   $p = 0$ or $p = 1$ (the second value `runs_of` returns is each run's final
+   $p(\text{right})$). The per-step runs take longer to compute: one score per step.
 3. Add discounting, $\gamma = 0.9$, with `exact_start_value(p, gamma)`. Where is the optimum
    now?
 4. Replace the per-episode update by one update per batch of 10 episodes with the same
