@@ -150,31 +150,31 @@ assert np.all(np.abs(z) < 4)
 md(r'''
 ## Figure 13.2: REINFORCE with and without a baseline
 
-The book's settings, which we use: $\gamma = 1$; initial preferences giving $\pi(\text{right}) \approx 0.05$
-(the $\varepsilon$-greedy-left policy, $J \approx -82$); REINFORCE with step size
-$\alpha = 2^{-13}$; REINFORCE with a baseline with $\alpha^\theta = 2^{-9}$ and a learned
-state-value baseline $\hat v(s, w) = w$ (all states share the feature, so it is one number)
-with $\alpha^w = 2^{-6}$. Each curve is the return per episode averaged over independent
-runs, with the optimum $v_*(S_0) = J(p^*)$ drawn as a line.
+The book's settings, which we use: $\gamma = 1$; initial preferences giving
+$\pi(\text{right}) \approx 0.05$ (the $\varepsilon$-greedy-left policy, $J \approx -82$);
+REINFORCE with step size $\alpha = 2^{-13}$; REINFORCE with a baseline with $\alpha^\theta
+= 2^{-9}$ and a learned state-value baseline $\hat v(s, w) = w$ (all states share the
+feature, so it is one number) with $\alpha^w = 2^{-6}$. Each curve is the return per
+episode averaged over independent runs, with the optimum $v_*(S_0) = J(p^*)$ drawn as a
+line.
 
 One thing differs from the book. Here each episode makes one update, $\theta \leftarrow
-\theta + \alpha \sum_t \delta_t \nabla\log\pi(a_t)$ with $\delta_t = G_t$ (no baseline)
-or $\delta_t = G_t - \hat v$, computed with `policy_gradient` on the episode, every score
-at the $\theta$ that generated the episode. The book updates $\theta$ after every step,
+\theta + \alpha \sum_t \delta_t \nabla\log\pi(a_t)$ with $\delta_t = G_t$ (no baseline) or
+$\delta_t = G_t - \hat v$, computed with `policy_gradient` on the episode, every score at
+the $\theta$ that generated the episode. The book updates $\theta$ after every step,
 $\theta \leftarrow \theta + \alpha\, \delta_t \nabla\log\pi(a_t)$, each score at the
 $\theta$ left by the steps before (`per_step=True` below). The two agree to first order in
 $\alpha$, and the cell below checks that they agree at a tiny step. But the second-order
-difference grows like $(\alpha \sum_t |\delta_t|)^2$, and it is small only when
-$\alpha \sum_t |\delta_t|$ is. An episode of $L$ steps has $\sum_t |G_t| = L(L+1)/2$, and
-the first episodes, at $J \approx -82$, are long: on the initial policy's episodes
-$\alpha \sum_t |G_t|$ averages about 1 at $\alpha = 2^{-13}$ and $2^{-12}$ (printed below),
-and more at the larger steps used later. The second-order term is then as large as the
-first-order update, and the two schedules need not be
-stable at the same step sizes. Here the per-episode form is the more stable one: at
-$\alpha = 2^{-12}$ without a baseline it learns smoothly, while per-step runs can jump to
-nearly always-right and stay stuck there for hundreds of episodes (Exercise 2 measures
-both). The baseline weight $w$ is updated step by step, $w \leftarrow w + \alpha^w
-(G_t - w)$, as in the book, in both schedules.
+difference grows like $(\alpha \sum_t |\delta_t|)^2$, and it is small only when $\alpha
+\sum_t |\delta_t|$ is. An episode of $L$ steps has $\sum_t |G_t| = L(L+1)/2$, and the
+first episodes, at $J \approx -82$, are long: on the initial policy's episodes $\alpha
+\sum_t |G_t|$ averages about 1 at $\alpha = 2^{-13}$ and $2^{-12}$ (printed below), and
+more at the larger steps used later. The second-order term is then as large as the
+first-order update, and the two schedules need not be stable at the same step sizes. Here
+the per-episode form is the more stable one: at $\alpha = 2^{-12}$ without a baseline it
+learns smoothly, while per-step runs can jump to nearly always-right and stay stuck there
+for hundreds of episodes (Exercise 2 measures both). The baseline weight $w$ is updated
+step by step, $w \leftarrow w + \alpha^w (G_t - w)$, as in the book, in both schedules.
 '''),
 code('''
 def reinforce_corridor(alpha, alpha_w=None, episodes=1000, seed=0, per_step=False):
@@ -273,13 +273,33 @@ step does better; how much, on the same runs:
 '''),
 code('''
 tuned, tuned_p = runs_of(2**-10)
-cut = int((tuned <= -1000).sum()), int((with_b <= -1000).sum())   # episodes cut at 1000 steps
+big, big_p = runs_of(2**-9)                     # the baseline run's step size, without it
 print(f"first {window} episodes: no baseline, 2^-13 {first[0]:.1f}, 2^-10 "
       f"{tuned[:, :window].mean():.1f}; with baseline, 2^-9 {first[1]:.1f}")
 print(f"last {window} episodes:  no baseline, 2^-10 {tuned[:, -window:].mean():.1f}")
-print(f"episodes cut at 1000 steps: {cut[0]} without baseline at 2^-10, {cut[1]} with it")
 print(f"all {episodes} episodes, no baseline: 2^-13 {plain.mean():.1f}, 2^-10 {tuned.mean():.1f}")
 assert tuned.mean() > plain.mean() + 5                           # a better plain step size
+
+
+def cut_counts(returns, p_end):
+    """Episodes cut at 1000 steps, runs with one, the last one (0: none), runs ending p < 0.01."""
+    cut = returns <= -1000
+    last = int(np.flatnonzero(cut.any(axis=0))[-1]) + 1 if cut.any() else 0
+    return int(cut.sum()), int(cut.any(axis=1).sum()), last, int((p_end < 0.01).sum())
+
+
+counts = {"no baseline, 2^-10": cut_counts(tuned, tuned_p),
+          "no baseline, 2^-9": cut_counts(big, big_p),
+          "with baseline, 2^-9": cut_counts(with_b, with_b_p)}
+print()
+print(f"{'':20} {'cut episodes':>12} {'runs with one':>14} {'last one':>9} "
+      f"{'runs ending p < 0.01':>21}")
+for name, (n_cut, n_runs, last, n_stuck) in counts.items():
+    print(f"{name:20} {n_cut:12} {n_runs:14} {last:9} {n_stuck:21}")
+if not QUICK:   # the baseline's larger step is one that runs recover from (full settings)
+    no_b, with_it = counts["no baseline, 2^-9"], counts["with baseline, 2^-9"]
+    assert no_b[0] > 10 * with_it[0] and no_b[3] >= 1
+    assert with_it[2] <= window and with_it[3] == 0
 '''),
 md(r'''
 So the book's figure compares plain REINFORCE at the book's step size with the baseline
@@ -288,9 +308,11 @@ here. `sample_episodes` cuts an episode at 1000 steps, and a cut episode shows a
 of $-1000$: the baseline run's first episodes include some (printed above), from runs whose
 first large steps went the wrong way, which pull its early average down. What the
 baseline buys is a larger step that runs recover from: at $2^{-9}$ without it, runs that
-drift toward always-left stay there much longer (on these 100 runs: 1805 cut episodes,
-and one run still stuck at the end, against the baseline run's 76, all early; Exercise 2).
-The exact values are for episodes of any length.
+go wrong stay wrong much longer. With the full settings the table above shows it: at
+$2^{-9}$ about as many runs have a cut episode with the baseline as without it, but
+without it they have 1805 cut episodes in all, one of them in the last episode, and one run
+ends at $p(\text{right}) < 0.01$; with it, 76, none after episode 70, and no run ends
+stuck (Exercise 2 varies the step sizes). The exact values are for episodes of any length.
 
 ## Summary
 
