@@ -240,7 +240,8 @@ ax.plot(plain.mean(axis=0), label="REINFORCE, $\\\\alpha = 2^{-13}$", lw=1)
 ax.plot(with_b.mean(axis=0), label="REINFORCE with baseline, "
         "$\\\\alpha^\\\\theta = 2^{-9}$, $\\\\alpha^w = 2^{-6}$", lw=1)
 ax.axhline(v_star, color="k", ls="--", label=f"$v_*(s_0) = {v_star:.1f}$")
-ax.set_ylim(-90, -10)
+shown = np.concatenate([plain.mean(axis=0), with_b.mean(axis=0), [v_star]])
+ax.set_ylim(shown.min() - 5, shown.max() + 5)   # all of both curves, early dips included
 ax.set_xlabel("episode")
 ax.set_ylabel(f"total reward per episode (mean of {runs} runs)")
 ax.set_title("Short corridor (Sutton & Barto, Figure 13.2)")
