@@ -258,14 +258,25 @@ last_se = (plain[:, -window:].mean(axis=1).std(ddof=1) / np.sqrt(runs),
 print(f"first {window} episodes: no baseline {first[0]:.1f}, with baseline {first[1]:.1f}")
 print(f"last {window} episodes:  no baseline {last[0]:.1f} +- {last_se[0]:.1f}, "
       f"with baseline {last[1]:.1f} +- {last_se[1]:.1f}   (v* = {v_star:.2f})")
+after = episodes // 5                           # the baseline curve has converged by then
+converged = with_b[:, after:]
+point_se = converged.std(axis=0, ddof=1).mean() / np.sqrt(runs)
+print(f"with baseline, episodes {after + 1}-{episodes}: mean curve {converged.mean():.2f}, "
+      f"above v* in {(converged.mean(axis=0) > v_star).mean():.0%} of them; standard error "
+      f"of one point {point_se:.2f}")
+assert abs(converged.mean() - v_star) < point_se                 # the curve straddles v*
 assert last[0] > first[0] + 10 and last[1] > first[1] + 10       # both learn
 assert last[1] > last[0]                                         # the baseline learns faster
 assert last[1] <= v_star + 4 * last_se[1]                        # nobody beats the optimum
 '''),
 md(r'''
 Both methods climb from the $\varepsilon$-greedy-left value toward $v_*$. The *expected*
-return can never exceed $v_*$, which the exact solution guarantees; the averaged curves
-cross it now and then only by sampling noise (the check above allows four standard errors).
+return can never exceed $v_*$, which the exact solution guarantees, but a mean of sampled
+returns can. Once converged, the baseline curve straddles $v_*$, above it in a good part of
+the episodes (printed above), as expected when its true value lies within about one
+standard error of $v_*$: the curve's average over those episodes is closer to $v_*$ than
+the standard error of one of its points. The check above allows four standard errors of the
+last window's mean.
 
 The baseline lets REINFORCE take a step 16 times the size of the curve without it. The
 book chose $\alpha = 2^{-13}$ as the best step size of plain REINFORCE for its updates
