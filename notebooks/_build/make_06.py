@@ -267,7 +267,7 @@ print(f"with baseline, episodes {after + 1}-{episodes}: mean curve {converged.me
 assert abs(converged.mean() - v_star) < point_se                 # the curve straddles v*
 assert last[0] > first[0] + 10 and last[1] > first[1] + 10       # both learn
 assert last[1] > last[0]                                         # the baseline learns faster
-assert last[1] <= v_star + 4 * last_se[1]                        # nobody beats the optimum
+assert last[1] <= v_star + 4 * last_se[1]    # above v* (the expected maximum) only by noise
 '''),
 md(r'''
 Both methods climb from the $\varepsilon$-greedy-left value toward $v_*$. The *expected*
@@ -291,6 +291,8 @@ print(f"first {window} episodes: no baseline, 2^-13 {first[0]:.1f}, 2^-10 "
 print(f"last {window} episodes:  no baseline, 2^-10 {tuned[:, -window:].mean():.1f}")
 print(f"all {episodes} episodes, no baseline: 2^-13 {plain.mean():.1f}, 2^-10 {tuned.mean():.1f}")
 assert tuned.mean() > plain.mean() + 5                           # a better plain step size
+if not QUICK:                                   # 2^-10 starts faster than the baseline run
+    assert tuned[:, :window].mean() > first[1]
 
 
 def cut_counts(returns, p_end):
@@ -315,10 +317,12 @@ if not QUICK:   # the baseline's larger step is one that runs recover from (full
 '''),
 md(r'''
 So the book's figure compares plain REINFORCE at the book's step size with the baseline
-at a larger one; plain REINFORCE at $2^{-10}$ even starts faster than the baseline run
-here. `sample_episodes` cuts an episode at 1000 steps, and a cut episode shows as a return
-of $-1000$: the baseline run's first episodes include some (printed above), from runs whose
-first large steps went the wrong way, which pull its early average down. What the
+at a larger one; with the full settings, plain REINFORCE at $2^{-10}$ even starts faster
+than the baseline run (over the first 100 episodes, printed above; not so on the few runs
+of the quick settings). `sample_episodes` cuts an episode at 1000 steps, and a cut episode
+shows as a return of $-1000$: with the full settings the baseline run's first episodes
+include some (the table above), from runs whose first large steps went the wrong way, which
+pull its early average down. What the
 baseline buys is a larger step that runs recover from: at $2^{-9}$ without it, runs that
 go wrong stay wrong much longer. With the full settings the table above shows it: at
 $2^{-9}$ about as many runs have a cut episode with the baseline as without it, but
@@ -339,7 +343,7 @@ stuck (Exercise 2 varies the step sizes). The exact values are for episodes of a
   there they can differ in which step sizes are stable.
 - A learned baseline allows a larger step that runs recover from, as in Figure 13.2;
   against plain REINFORCE at the book's step size it learns much faster, though with one
-  update per episode a better-tuned plain step size starts as fast.
+  update per episode a better-tuned plain step size starts as fast (full settings).
 
 ## Exercises
 
