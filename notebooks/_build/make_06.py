@@ -123,6 +123,11 @@ Three numbers for the same $\nabla J$:
    use no score at all;
 3. **REINFORCE**: sampled episodes, $\hat g = \frac1N\sum_i\sum_t G_t\nabla\log\pi(a_t)$,
    with its standard error.
+
+With two actions on one constant feature, the score is $\nabla\log\pi(a) = e_a - \pi$,
+whose two components sum to zero. So every gradient here has the form $(-g, g)$, and so do
+the estimate and its standard error: the two z-scores printed are exact opposites, and the
+check $|z| < 4$ is one test, not two.
 '''),
 code('''
 policy = SoftmaxPolicy(1, 2)
@@ -145,6 +150,7 @@ z = (g_hat - exact) / se
 print("z-scores:", z)
 assert np.allclose(exact, fd, rtol=1e-6)
 assert np.allclose(g_hat, per_episode.mean(axis=0))
+assert np.allclose(z[0], -z[1])                 # one number: the scores sum to zero
 assert np.all(np.abs(z) < 4)
 '''),
 md(r'''
