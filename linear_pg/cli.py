@@ -401,8 +401,9 @@ class _StopOnSigint:
     def _handle(self, signum: int, frame: Any) -> None:
         Path(self.stop_file).touch()
         self._restore()
-        print("linear-pg: interrupted, stopping every seed after its current update and "
-              "saving it (Ctrl-C again to stop at once, keeping the last checkpoints)",
+        again = "Ctrl-C again" if signum == signal.SIGINT else "another SIGTERM or a Ctrl-C"
+        print(f"linear-pg: interrupted, stopping every seed after its current update and "
+              f"saving it ({again} to stop at once, keeping the last checkpoints)",
               file=sys.stderr)
 
     def _restore(self) -> None:

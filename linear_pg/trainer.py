@@ -1238,7 +1238,7 @@ def evaluate(run: Run | LinearPolicy, episodes: int = 100, *, mean_action: bool 
         env.close()
     problem = _non_finite_batch(batch, 0, kind="evaluation")
     if problem is not None:                 # e.g. env_kwargs={"g": nan}: NaN returns
-        raise ValueError(f"evaluate: {problem}")
+        raise ValueError(problem)
     return batch.episode_returns
 
 

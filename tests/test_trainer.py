@@ -369,7 +369,7 @@ def test_a_non_finite_env_output_stops_training_and_keeps_the_run(tmp_path, n_en
 def test_evaluate_refuses_non_finite_env_output(n_envs):
     # it returned [nan nan], where train stops with a 'diverged' message
     run = train("Pendulum-v1", episodes=2, seed=0)
-    with pytest.raises(ValueError, match=r"evaluate: the environment returned a non-finite "
+    with pytest.raises(ValueError, match=r"the environment returned a non-finite "
                                          r"observation \[nan, nan, nan\] at step 2 of "
                                          r"evaluation episode \d"):
         evaluate(run, episodes=2, env_kwargs={"g": float("nan")}, n_envs=n_envs)
