@@ -281,7 +281,7 @@ def _train_into(env_id: str, out: Path, seeds: list[int], n_jobs: int, progress:
                 **train_kwargs: Any) -> list[Any]:
     """:func:`train_to_dir` once ``out`` exists."""
     from .rundir import CHECKPOINT_FILE, HISTORY_FILE, seed_dir, write_run
-    from .trainer import train
+    from .trainer import CHECKPOINT_EVERY, train
 
     if (out / HISTORY_FILE).is_file() or (out / CHECKPOINT_FILE).is_file():
         raise ValueError(f"--out {str(out)!r} is the directory of one seed's run; train writes "
@@ -293,8 +293,10 @@ def _train_into(env_id: str, out: Path, seeds: list[int], n_jobs: int, progress:
     if len(seeds) == 1:
         callback = _Progress(f"{env_id} seed {seeds[0]}", enabled=progress)
         try:
+            every = train_kwargs.get("checkpoint_every", CHECKPOINT_EVERY)
             with _quiet_idle_envs():
-                run = train(env_id, seed=seeds[0], callback=callback,
+                run = train(env_id, seed=seeds[0],
+                            callback=_with_history(callback, seed_dir(out, seeds[0]), every),
                             checkpoint_path=_checkpoint_path(out, seeds[0]), **train_kwargs)
         finally:
             callback.close()
@@ -319,6 +321,22 @@ def _check_files_to_write(out: Path, seeds: Sequence[int]) -> None:
         check_output_file(path, "--out", path.name)
 
 
+def _with_history(callback: Callable[[Any], None], directory: Path,
+                  every: int) -> Callable[[Any], None]:
+    """``callback``, followed, after each update that train ends by saving its checkpoint
+    (every ``every``-th), by the run's history.csv and config.json in ``directory``: the
+    seed directory holds one run at every checkpoint. (Killed outright, by SIGKILL or a
+    power cut, it held the new run's checkpoint beside an earlier run's history and
+    config, or, in a fresh directory, the checkpoint alone.)"""
+    from .rundir import write_run
+
+    def call(run: Any) -> None:
+        callback(run)
+        if run.update_episodes.size % every == 0:
+            write_run(run, directory, checkpoint=False)
+    return call
+
+
 def _checkpoint_path(out: Path, seed: int) -> Path:
     from .rundir import CHECKPOINT_FILE, seed_dir
 
@@ -329,10 +347,11 @@ def _train_seed_to_dir(env_id: str, out: Path, train_kwargs: dict[str, Any], see
                        callback: Callable[[Any], None]) -> Any:
     """Train one seed with ``callback``, write ``out/seed-<seed>``, return the Run."""
     from .rundir import seed_dir, write_run
-    from .trainer import train
+    from .trainer import CHECKPOINT_EVERY, train
 
+    every = train_kwargs.get("checkpoint_every", CHECKPOINT_EVERY)
     with _quiet_idle_envs():
-        run = train(env_id, seed=seed, callback=callback,
+        run = train(env_id, seed=seed, callback=_with_history(callback, seed_dir(out, seed), every),
                     checkpoint_path=_checkpoint_path(out, seed), **train_kwargs)
     write_run(run, seed_dir(out, seed), checkpoint=False)          # train saved it
     return run
@@ -347,7 +366,8 @@ def _resume_seed_dir(out: Path, episodes: int | None, checkpoint_every: int, see
 
     path = _checkpoint_path(out, seed)
     run = resume(path, episodes=episodes, checkpoint_path=path,
-                 checkpoint_every=checkpoint_every, callback=callback)
+                 checkpoint_every=checkpoint_every,
+                 callback=_with_history(callback, seed_dir(out, seed), checkpoint_every))
     write_run(run, seed_dir(out, seed), checkpoint=False)          # resume saved it
     return run
 
@@ -765,7 +785,8 @@ def _resume_here(run_dir: Path, args: argparse.Namespace, seed: int) -> Any:
     callback = _Progress(f"resume seed {seed}", enabled=not args.quiet)
     try:
         run = resume(path, episodes=args.episodes, checkpoint_path=path,
-                     checkpoint_every=args.checkpoint_every, callback=callback)
+                     checkpoint_every=args.checkpoint_every,
+                     callback=_with_history(callback, run_dir, args.checkpoint_every))
     finally:
         callback.close()
     write_run(run, run_dir, checkpoint=False)                     # resume saved it

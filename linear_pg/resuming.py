@@ -22,6 +22,7 @@ from ._validation import check_int
 from .checkpoint import load_run
 from .symmetry import Mirror, MirrorAugmentation
 from .trainer import (
+    CHECKPOINT_EVERY,
     LOOP_SETTINGS,
     Learner,
     Run,
@@ -36,7 +37,8 @@ from .trainer import (
 
 @one_blas_thread
 def resume(path: str | os.PathLike, *, episodes: int | None = None,
-           checkpoint_path: str | os.PathLike | None = None, checkpoint_every: int = 10,
+           checkpoint_path: str | os.PathLike | None = None,
+           checkpoint_every: int = CHECKPOINT_EVERY,
            callback: Callable[[Run], None] | None = None,
            classes: Iterable[type] = ()) -> Run:
     """Train the run saved at ``path`` on from its last completed update.

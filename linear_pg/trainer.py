@@ -58,6 +58,9 @@ from .returns import bootstrap_truncated, normalize, reward_to_go, total_return
 from .rollout import Batch, _collect
 from .symmetry import Mirror, MirrorAugmentation, resolve_mirror
 
+CHECKPOINT_EVERY = 10
+"""Updates between two checkpoints, by default (train's ``checkpoint_every``)."""
+
 ESTIMATORS = ("reward_to_go", "total_return")
 POLICY_NAMES = ("softmax", "bernoulli", "gaussian")
 FIT_EPISODES = 5
@@ -834,7 +837,7 @@ def train(env_id: str, *, episodes: int | None = None, seed: int = 0,
           entropy_coef: float | None = None, max_grad_norm: float | None = None,
           lr_schedule: str | None = None, lr_end: float | None = None,
           mean_bound_coef: float | None = None, mirror: bool | Mirror | None = None,
-          checkpoint_path: str | None = None, checkpoint_every: int = 10,
+          checkpoint_path: str | None = None, checkpoint_every: int = CHECKPOINT_EVERY,
           callback: Callable[[Run], None] | None = None,
           env_kwargs: dict[str, Any] | None = None,
           policy_kwargs: dict[str, Any] | None = None,

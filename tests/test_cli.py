@@ -1218,3 +1218,41 @@ def test_a_diverged_run_exits_1_and_its_warning_is_one_line(tmp_path, capsys):
         line for line in several.stderr.splitlines()
         if line.startswith("linear-pg train: warning: training stopped, diverged:")]
     assert len(several.stderr.splitlines()) == 2
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="SIGKILL is POSIX")
+def test_a_run_killed_outright_leaves_one_runs_files(tmp_path, capsys):
+    # killed while training again into a directory, it left the new run's checkpoint beside
+    # the earlier run's history.csv and config.json (plot drew one, evaluate used the other)
+    import os
+    import signal
+    import time
+
+    from linear_pg.checkpoint import load_run
+
+    out = tmp_path / "again"
+    assert run_cli(["train", "CartPole-v1", "--episodes", "20", "--out", out, "--quiet"],
+                   capsys)[0] == 0
+    seed_dir = out / "seed-0"
+    proc = subprocess.Popen([sys.executable, "-m", "linear_pg", "train", "CartPole-v1",
+                             "--episodes", "100000", "--batch", "1", "--checkpoint-every", "3",
+                             "--out", str(out), "--quiet"],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 120
+        while json.loads((seed_dir / "config.json").read_text())["config"]["episodes"] != 100000:
+            assert proc.poll() is None and time.monotonic() < deadline
+            time.sleep(0.05)
+        time.sleep(0.5)
+    finally:
+        os.kill(proc.pid, signal.SIGKILL)
+        proc.wait()
+    config = json.loads((seed_dir / "config.json").read_text())
+    run = load_run(seed_dir)
+    with open(seed_dir / "history.csv") as f:
+        rows = sum(1 for _ in f) - 1
+    assert config["config"]["episodes"] == run.config["episodes"] == 100000
+    # the files of one update of one run (a kill between the files can leave the checkpoint
+    # one period ahead, never another run's)
+    assert config["n_episodes"] == rows
+    assert run.n_episodes - rows in (0, 3)
