@@ -112,10 +112,15 @@ class ScoreMeanReport(CheckVerdict):
                  str(r.worst), self._status(r)) for r in self.rows]
         too_small = (f"at most tol * abs_floor = {self.untested_scale:.1e}" if self.exact
                      else "every score is exactly 0")
-        return "\n".join([f"score mean check: {self.name}  ({how})",
-                          *format_table(header, body),
-                          self._verdict(stat, f"tol {self.threshold:g}" if self.exact
-                                        else f"{self.threshold:g}", too_small)])
+        lines = [f"score mean check: {self.name}  ({how})", *format_table(header, body),
+                 self._verdict(stat, f"tol {self.threshold:g}" if self.exact
+                               else f"{self.threshold:g}", too_small)]
+        if not self.exact and not self.nonfinite and \
+                any(np.isinf(r.max_error) for r in self.rows):
+            lines.append("hint: |z| is inf where every action drawn gave the same non-zero "
+                         "score (standard error 0), as when every action is clipped to one "
+                         "bound: a bias, with no noise to weigh it against")
+        return "\n".join(lines)
 
 
 def check_score_mean(policy: LinearPolicy, X: object,
@@ -140,7 +145,10 @@ def check_score_mean(policy: LinearPolicy, X: object,
         Called as ``score(policy, X_rows, A)`` -> (rows, n_params) with actions drawn from
         the policy (the sampled ones, as a training loop has them; if your loop clips them
         before taking the score, clip inside ``score``). Default
-        ``policy.grad_log_prob``.
+        ``policy.grad_log_prob``. A clipped action biases the mean weights' score only
+        where the policy's mean is off-centre in the box: at a mean of 0 with a fixed
+        sigma the clipping is symmetric and the check passes, so give states whose mean
+        lies near or beyond a bound.
     n_samples : int, default 10_000
         Actions drawn per state for a Gaussian policy, at least ``MIN_N_SAMPLES`` (1,000)
         for the z-test to hold; unused by discrete ones, whose actions are enumerated.

@@ -153,3 +153,19 @@ def test_many_states_are_checked_in_chunks(monkeypatch):
     assert calls == [1000] * 4 and whole and chunked
     # one generator, drawn in the same order: the same actions
     assert [r.max_abs for r in whole.rows] == [r.max_abs for r in chunked.rows]
+
+
+def test_an_infinite_z_is_explained():
+    # every action clipped to one bound: the buggy score is a constant, its standard error
+    # 0, and the report said only "FAIL: max |z| inf > 5"
+    from linear_pg import bugs
+
+    pi = GaussianPolicy(1, 1, log_std_mode="fixed")
+    pi.W = [[10.0]]
+    clipped = lambda p, X, A: bugs.clipped_action_score(p, X, A, -2.0, 2.0)   # noqa: E731
+    report = check_score_mean(pi, np.ones((1, 1)), score=clipped)
+    assert not report and "FAIL: max |z| inf > 5" in str(report)
+    assert "hint: |z| is inf where every action drawn gave the same non-zero score" \
+        in str(report)
+    pi.W = [[1.5]]                                  # some actions clipped: a finite z
+    assert "hint" not in str(check_score_mean(pi, np.ones((1, 1)), score=clipped))
