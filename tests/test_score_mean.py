@@ -158,8 +158,6 @@ def test_many_states_are_checked_in_chunks(monkeypatch):
 def test_an_infinite_z_is_explained():
     # every action clipped to one bound: the buggy score is a constant, its standard error
     # 0, and the report said only "FAIL: max |z| inf > 5"
-    from linear_pg import bugs
-
     pi = GaussianPolicy(1, 1, log_std_mode="fixed")
     pi.W = [[10.0]]
     clipped = lambda p, X, A: bugs.clipped_action_score(p, X, A, -2.0, 2.0)   # noqa: E731
