@@ -751,7 +751,28 @@ def check_grad_log_prob(policy: LinearPolicy, X: object, A: object, *,
     numeric = _kink_aware_jacobian(f, policy.theta.copy(), step, sides)
     report = _compare(label, analytic, numeric, policy.parameter_blocks(), tol, step, abs_floor,
                       _count(sides))
-    return _with_hint(report, policy, analytic, numeric)
+    report = _with_hint(report, policy, analytic, numeric)
+    if not report.passed and not report.hint and not report.nonfinite and report.tested:
+        report.hint = _action_hint(policy, A, analytic, numeric, tol, abs_floor)
+    return report
+
+
+def _action_hint(policy: LinearPolicy, A: object, analytic: np.ndarray, numeric: np.ndarray,
+                 tol: float, abs_floor: float) -> str:
+    """For a discrete policy: a hint when the score fails exactly at the samples of one
+    action and passes at all the others (a score that does not use the action, such as
+    the sigmoid score (1 - p) x, which is right for a = 1 only)."""
+    if policy.kind == "gaussian":
+        return ""
+    actions = np.asarray(A).reshape(-1)
+    err = relative_error(analytic, numeric, _row_floor(analytic, numeric, abs_floor))
+    failed = np.max(np.where(np.isnan(err), np.inf, err), axis=-1) > tol
+    wrong = np.unique(actions[failed])
+    if wrong.size != 1 or failed.all():
+        return ""
+    count = int(failed.sum())
+    return (f"it fails exactly at the {count} of {actions.size} samples whose action is "
+            f"{wrong[0]}, and passes at the others: does your score use the action taken?")
 
 
 def check_policy_gradient(policy: LinearPolicy, X: object, A: object, weights: object,

@@ -582,3 +582,20 @@ def test_one_episodes_sign_flip_is_not_also_called_a_sum():
     report = check_policy_gradient(policy, X, A, w, gradient=lambda *args: (
         -policy_gradient(*args)))
     assert report.hint == "it is -1 times the right gradient: the sign is flipped"
+
+
+def test_a_score_that_forgets_the_action_is_told_so():
+    # the report gave the worst (t, i) only; which samples fail was left to the learner
+    from linear_pg import bugs
+
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((20, 3))
+    policy = BernoulliPolicy(3, init_scale=0.7, seed=1)
+    A = policy.sample(X, rng)
+    report = check_grad_log_prob(policy, X, A, score=bugs.sigmoid_score_ignoring_action)
+    n0 = int((A == 0).sum())
+    assert report.hint == (f"it fails exactly at the {n0} of 20 samples whose action is 0, "
+                           f"and passes at the others: does your score use the action taken?")
+    flipped = check_grad_log_prob(policy, X, A,
+                                  score=lambda p, X, A: -p.grad_log_prob(X, A))
+    assert flipped.hint.startswith("it is -1 times")            # fails at every sample
