@@ -21,8 +21,8 @@ def replacing(path: Path) -> Iterator[Path]:
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     try:
         yield tmp
-        with open(tmp, "rb") as written:  # on disk before the rename, as checkpoints are
-            os.fsync(written.fileno())
+        with open(tmp, "r+b") as written:  # on disk before the rename, as checkpoints are
+            os.fsync(written.fileno())     # (Windows fsyncs only a handle open for writing)
         os.replace(tmp, path)
     except BaseException:
         tmp.unlink(missing_ok=True)
