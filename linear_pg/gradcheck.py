@@ -759,20 +759,25 @@ def check_grad_log_prob(policy: LinearPolicy, X: object, A: object, *,
 
 def _action_hint(policy: LinearPolicy, A: object, analytic: np.ndarray, numeric: np.ndarray,
                  tol: float, abs_floor: float) -> str:
-    """For a discrete policy: a hint when the score fails exactly at the samples of one
-    action and passes at all the others (a score that does not use the action, such as
-    the sigmoid score (1 - p) x, which is right for a = 1 only)."""
+    """For a discrete policy: a hint when the score fails at every sample of one action
+    and passes at all the others, each seen at least twice (a score that does not use
+    the action, such as the sigmoid score (1 - p) x, which is right for a = 1 only)."""
     if policy.kind == "gaussian":
         return ""
     actions = np.asarray(A).reshape(-1)
+    if actions.size != analytic.shape[0]:
+        return ""
     err = relative_error(analytic, numeric, _row_floor(analytic, numeric, abs_floor))
     failed = np.max(np.where(np.isnan(err), np.inf, err), axis=-1) > tol
     wrong = np.unique(actions[failed])
-    if wrong.size != 1 or failed.all():
+    # every sample of that action fails, every other passes, and both kinds are seen twice
+    if wrong.size != 1 or not np.array_equal(failed, actions == wrong[0]) or \
+            min(failed.sum(), (~failed).sum()) < 2:
         return ""
-    count = int(failed.sum())
-    return (f"it fails exactly at the {count} of {actions.size} samples whose action is "
-            f"{wrong[0]}, and passes at the others: does your score use the action taken?")
+    action = int(wrong[0]) if float(wrong[0]).is_integer() else wrong[0]
+    return (f"it fails exactly at the {int(failed.sum())} of {actions.size} samples whose "
+            f"action is {action}, and passes at the others: does your score use the action "
+            f"taken?")
 
 
 def check_policy_gradient(policy: LinearPolicy, X: object, A: object, weights: object,

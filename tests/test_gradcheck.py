@@ -599,3 +599,11 @@ def test_a_score_that_forgets_the_action_is_told_so():
     flipped = check_grad_log_prob(policy, X, A,
                                   score=lambda p, X, A: -p.grad_log_prob(X, A))
     assert flipped.hint.startswith("it is -1 times")            # fails at every sample
+    # a correct score with one bad row is not told it forgets the action (other samples of
+    # the same action pass)
+    def one_bad_row(p, X, A):
+        g = p.grad_log_prob(X, A)
+        g[int(np.flatnonzero(A == 0)[0])] *= 1.5
+        return g
+
+    assert check_grad_log_prob(policy, X, A, score=one_bad_row).hint == ""
