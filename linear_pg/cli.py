@@ -325,15 +325,27 @@ def _with_history(callback: Callable[[Any], None], directory: Path,
                   every: int) -> Callable[[Any], None]:
     """``callback``, followed, after each update that train ends by saving its checkpoint
     (every ``every``-th), by the run's history.csv and config.json in ``directory``: the
-    seed directory holds one run at every checkpoint. (Killed outright, by SIGKILL or a
-    power cut, it held the new run's checkpoint beside an earlier run's history and
-    config, or, in a fresh directory, the checkpoint alone.)"""
+    seed directory holds the files of one run, at most one checkpoint period apart (a
+    kill between the writes leaves history.csv a period ahead). Killed outright, by
+    SIGKILL or a power cut, it held the new run's checkpoint beside an earlier run's
+    history and config, or, in a fresh directory, the checkpoint alone. (Within the first
+    period of a run trained into an earlier run's directory, a kill between the writes can
+    still leave the new history beside the old checkpoint.) A failed write is a warning:
+    the training goes on, and the files are written again later."""
     from .rundir import write_run
 
     def call(run: Any) -> None:
         callback(run)
         if run.update_episodes.size % every == 0:
-            write_run(run, directory, checkpoint=False)
+            try:
+                write_run(run, directory, checkpoint=False)
+            except (OSError, ValueError) as err:    # e.g. history.csv locked by an editor
+                import warnings
+
+                warnings.warn(f"{directory}: could not write history.csv and config.json "
+                              f"after {run.n_episodes} episodes ({_one_line(err)}); training "
+                              f"goes on, and they are written again at the next checkpoint "
+                              f"and at the end", RuntimeWarning, stacklevel=2)
     return call
 
 
@@ -387,13 +399,13 @@ def _seed_in_worker(task: Callable[[int, Callable[[Any], None]], Any], seed: int
     pool, and the runs in it, down with it. It ignores SIGTERM too (a scheduler may send it
     to the whole group): the parent's handler stops the seeds through ``stop_file``.
     """
-    if os.getpid() != parent_pid:
-        import warnings
+    import warnings
 
+    in_worker = os.getpid() != parent_pid
+    if in_worker:
         for sig in STOP_SIGNALS:
             signal.signal(sig, signal.SIG_IGN)
         take_place(here)
-        warnings.showwarning = _warning_as_line(command)
     if os.path.exists(stop_file):
         return None
 
@@ -401,7 +413,10 @@ def _seed_in_worker(task: Callable[[int, Callable[[Any], None]], Any], seed: int
         if os.path.exists(stop_file):
             raise KeyboardInterrupt
 
-    return task(seed, stop_if_asked)
+    with warnings.catch_warnings():       # restored after the task: loky reuses the worker
+        if in_worker:
+            warnings.showwarning = _warning_as_line(command)
+        return task(seed, stop_if_asked)
 
 
 class _StopOnSigint:
@@ -435,7 +450,7 @@ class _StopOnSigint:
         self._restore()
 
 
-_command = "train"
+_running_command = "train"
 """The command running in this process (set by :func:`_warnings_as_lines`), which the
 worker processes' warnings are printed under."""
 
@@ -456,14 +471,14 @@ def _warnings_as_lines(command: str) -> Iterator[None]:
     worker processes of several seeds print theirs so too: :func:`_seed_in_worker`)."""
     import warnings
 
-    global _command
-    previous, _command = _command, command
+    global _running_command
+    previous, _running_command = _running_command, command
     try:
         with warnings.catch_warnings():
             warnings.showwarning = _warning_as_line(command)
             yield
     finally:
-        _command = previous
+        _running_command = previous
 
 
 @contextlib.contextmanager
@@ -519,7 +534,7 @@ def _seeds_in_workers(task: Callable[[int, Callable[[Any], None]], Any], out: Pa
         with _StopOnSigint(stop_file):
             jobs = Parallel(n_jobs=min(n_jobs, len(seeds)), return_as="generator")(
                 delayed(_seed_in_worker)(task, s, stop_file, os.getpid(), callers_place(),
-                                         _command)
+                                         _running_command)
                 for s in seeds)
             for run in jobs:
                 if run is None:
