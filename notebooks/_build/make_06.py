@@ -125,9 +125,9 @@ Three numbers for the same $\nabla J$:
    with its standard error.
 
 With two actions on one constant feature, the score is $\nabla\log\pi(a) = e_a - \pi$,
-whose two components sum to zero. So every gradient here has the form $(-g, g)$, and so do
-the estimate and its standard error: the two z-scores printed are exact opposites, and the
-check $|z| < 4$ is one test, not two.
+whose two components sum to zero. So every gradient here has the form $(-g, g)$, and so
+does the estimate's error; its standard error has the form $(s, s)$. The two z-scores
+printed are therefore exact opposites, and the check $|z| < 4$ is one test, not two.
 '''),
 code('''
 policy = SoftmaxPolicy(1, 2)
@@ -174,8 +174,8 @@ $\alpha$, and the cell below checks that they agree at a tiny step. But the seco
 difference grows like $(\alpha \sum_t |\delta_t|)^2$, and it is small only when $\alpha
 \sum_t |\delta_t|$ is. An episode of $L$ steps has $\sum_t |G_t| = L(L+1)/2$, and the
 first episodes, at $J \approx -82$, are long: on the initial policy's episodes $\alpha
-\sum_t |G_t|$ averages about 1 at $\alpha = 2^{-13}$ and $2^{-12}$ (printed below), and
-more at the larger steps used later. The second-order term is then as large as the
+\sum_t |G_t|$ averages 0.75 at $\alpha = 2^{-13}$ and 1.50 at $2^{-12}$ (printed below),
+and more at the larger steps used later. The second-order term is then as large as the
 first-order update, and the two schedules need not be stable at the same step sizes. Here
 the per-episode form is the more stable one: at $\alpha = 2^{-12}$ without a baseline it
 learns smoothly, while per-step runs can jump to nearly always-right and stay stuck there
