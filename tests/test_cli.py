@@ -1291,3 +1291,12 @@ def test_a_history_that_cannot_be_written_does_not_stop_training(tmp_path, monke
     assert code == 0 and "seed-0: 40 episodes" in out
     assert "could not write history.csv and config.json after 12 episodes" in err
     assert len(calls) > 3                                    # it went on, and wrote again
+
+
+def test_checkpoint_every_defaults_to_the_trainers():
+    from linear_pg.trainer import CHECKPOINT_EVERY
+
+    parser = build_parser()
+    for command in ("train", "resume"):
+        args = parser.parse_args([command, "CartPole-v1" if command == "train" else "runs"])
+        assert args.checkpoint_every == CHECKPOINT_EVERY
