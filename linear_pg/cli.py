@@ -435,8 +435,12 @@ class _StopOnSigint:
 
     def _handle(self, signum: int, frame: Any) -> None:
         Path(self.stop_file).touch()
+        # a second SIGTERM stops as Ctrl-C does only inside main (_signals_as_ctrl_c);
+        # elsewhere its default handler would end the process with nothing kept
+        term_as_ctrl_c = self.previous.get(signal.SIGTERM) is signal.default_int_handler
         self._restore()
-        again = "Ctrl-C again" if signum == signal.SIGINT else "another SIGTERM or a Ctrl-C"
+        again = ("another SIGTERM or a Ctrl-C" if signum == signal.SIGTERM and term_as_ctrl_c
+                 else "Ctrl-C again")
         print(f"linear-pg: interrupted, stopping every seed after its current update and "
               f"saving it ({again} to stop at once, keeping the last checkpoints)",
               file=sys.stderr)

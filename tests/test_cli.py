@@ -1300,3 +1300,20 @@ def test_checkpoint_every_defaults_to_the_trainers():
     for command in ("train", "resume"):
         args = parser.parse_args([command, "CartPole-v1" if command == "train" else "runs"])
         assert args.checkpoint_every == CHECKPOINT_EVERY
+
+
+def test_the_stop_message_promises_only_what_a_second_signal_does(tmp_path, capsys):
+    # outside main a second SIGTERM has its default handler (the process ends, nothing
+    # kept), yet the message offered it as a way to stop at once
+    import signal
+
+    from linear_pg.cli import _signals_as_ctrl_c, _StopOnSigint
+
+    before = signal.getsignal(signal.SIGTERM)
+    with _signals_as_ctrl_c(), _StopOnSigint(str(tmp_path / "a")) as stop:
+        stop._handle(signal.SIGTERM, None)
+    assert "(another SIGTERM or a Ctrl-C to stop at once" in capsys.readouterr().err
+    with _StopOnSigint(str(tmp_path / "b")) as stop:
+        stop._handle(signal.SIGTERM, None)
+    assert "(Ctrl-C again to stop at once" in capsys.readouterr().err
+    assert signal.getsignal(signal.SIGTERM) is before                # restored
