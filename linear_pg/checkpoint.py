@@ -17,8 +17,8 @@ Layout of the file:
 Saving first builds the archive in memory and reads it back with :func:`load_run`'s own
 checks, so a run that would not load (a history column cut short, a policy of another size
 than its training state) is refused before anything is written. It then writes a temporary
-file next to the target and renames it over the target (``os.replace``, atomic on POSIX and
-Windows), so a crash mid-write leaves the previous checkpoint intact.
+file next to the target, fsyncs it and renames it over the target (``os.replace``, atomic
+on POSIX and Windows), so a crash mid-write leaves the previous checkpoint intact.
 """
 
 from __future__ import annotations
@@ -26,14 +26,13 @@ from __future__ import annotations
 import io
 import json
 import os
-import tempfile
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any, NoReturn
 
 import numpy as np
 
-from ._files import check_file_path
+from ._files import check_file_path, replacing
 from ._json import to_builtin
 from ._validation import as_rectangular_array, check_interval, describe
 from .features import FEATURE_CLASSES, FeatureMap, features_from_state
@@ -226,33 +225,17 @@ def save_checkpoint(run: Any, path: str | os.PathLike) -> Path:
         raise TypeError(f"run must be a linear_pg Run (what train returns), got {describe(run)}")
     path = _as_path(path)
     check_file_path(path, "path", CHECKPOINT_FILE)
-    data = _serialized(run)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        os.chmod(tmp, _new_file_mode())
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
+    return _write_archive(_serialized(run), path)
+
+
+def _write_archive(data: bytes, path: Path) -> Path:
+    """Write the checked archive ``data`` (:func:`_serialized`) to ``path`` atomically, as
+    history.csv and config.json are written (:func:`linear_pg._files.replacing`: a
+    temporary file beside it, fsynced, renamed over it, with the permissions of a plain
+    new file); returns the path."""
+    with replacing(path) as tmp:
+        tmp.write_bytes(data)
     return path
-
-
-def _new_file_mode() -> int:
-    """The permissions ``open(path, "w")`` would give a new file: 0o666 less the umask.
-
-    ``tempfile.mkstemp`` creates its file with 0o600, which the atomic rename would keep;
-    the checkpoint should be as readable as the history.csv and config.json beside it.
-    (The umask can only be read by setting it, so it is set and put back at once.)
-    """
-    umask = os.umask(0o077)
-    os.umask(umask)
-    return 0o666 & ~umask
 
 
 class CheckpointError(ValueError):
