@@ -333,10 +333,11 @@ def _with_history(callback: Callable[[Any], None], directory: Path,
     still leave the new history beside the old checkpoint.) A failed write is a warning:
     the training goes on, and the files are written again later."""
     from .rundir import write_run
+    from .trainer import checkpoint_due
 
     def call(run: Any) -> None:
         callback(run)
-        if run.update_episodes.size % every == 0:
+        if checkpoint_due(run, every):
             try:
                 write_run(run, directory, checkpoint=False)
             except (OSError, ValueError) as err:    # e.g. history.csv locked by an editor

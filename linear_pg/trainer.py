@@ -1148,7 +1148,7 @@ def train_loop(run: Run, env: gym.Env | gym.vector.VectorEnv, learner: Learner, 
             run.train_state = learner.state(run)
             if callback is not None:
                 callback(run)
-            if checkpoint_path is not None and run.update_episodes.size % checkpoint_every == 0:
+            if checkpoint_path is not None and checkpoint_due(run, checkpoint_every):
                 _save(run, checkpoint_path)
     except KeyboardInterrupt:
         run.stopped_reason = "interrupted"
@@ -1157,6 +1157,12 @@ def train_loop(run: Run, env: gym.Env | gym.vector.VectorEnv, learner: Learner, 
     if checkpoint_path is not None:
         _save(run, checkpoint_path)
     return run
+
+
+def checkpoint_due(run: Run, every: int) -> bool:
+    """Whether training saves its checkpoint after the update ``run`` has just completed
+    (every ``every``-th update; a resumed run counts its earlier ones)."""
+    return run.update_episodes.size % every == 0
 
 
 def _save(run: Run, path: str) -> None:
