@@ -464,8 +464,9 @@ def _warning_as_line(command: str) -> Callable[..., None]:
     """A ``warnings.showwarning`` that prints ``linear-pg COMMAND: warning: ...``."""
     def show(message: Warning | str, category: type[Warning], filename: str, lineno: int,
              file: Any = None, line: str | None = None) -> None:
-        print(f"linear-pg {command}: warning: {_one_line(message)}",
-              file=file if file is not None else sys.stderr)
+        # one write, newline included: the lines of workers sharing stderr stay whole
+        (file if file is not None else sys.stderr).write(
+            f"linear-pg {command}: warning: {_one_line(message)}\n")
     return show
 
 
