@@ -8,7 +8,7 @@ estimate; :mod:`linear_pg.gradcheck` proves each formula with finite differences
 """
 
 from . import bugs
-from .checkpoint import load_checkpoint, load_run, save_checkpoint
+from .checkpoint import CheckpointError, load_checkpoint, load_run, save_checkpoint
 from .corridor import (
     ShortCorridorEnv,
     exact_policy_gradient,
@@ -78,6 +78,7 @@ __all__ = [
     "RBFFeatures",
     "StandardFeatures",
     "make_features",
+    "CheckpointError",
     "load_checkpoint",
     "load_run",
     "resume",

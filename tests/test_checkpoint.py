@@ -659,3 +659,14 @@ def test_every_refusal_of_a_checkpoint_is_a_checkpoint_error(run, tmp_path):
         with pytest.raises(ck.CheckpointError, match="checkpoint") as info:
             load_run(path, **kwargs)
         assert str(path) in str(info.value), name
+
+
+def test_checkpoint_error_is_exported_from_the_package(tmp_path):
+    # a caller catching load refusals should not need to know the submodule
+    import linear_pg
+
+    assert linear_pg.CheckpointError is ck.CheckpointError
+    assert "CheckpointError" in linear_pg.__all__
+    (tmp_path / "garbage.npz").write_bytes(b"not a checkpoint")
+    with pytest.raises(linear_pg.CheckpointError):
+        load_run(tmp_path / "garbage.npz")
