@@ -70,9 +70,11 @@ class ArgumentParser(argparse.ArgumentParser):
         self.exit(EXIT_BAD_ARGS, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
 
 
-def _number(kind: type, low: float, strict: bool) -> Any:
-    """An argparse type: ``kind(text)`` that must be > low (strict) or >= low."""
+def _number(kind: type, low: float, strict: bool, high: float | None = None) -> Any:
+    """An argparse type: ``kind(text)`` that must be > low (strict) or >= low, and at most
+    ``high`` when it is given."""
     relation = ">" if strict else ">="
+    bounds = f"{relation} {low}" if high is None else f"in [{low + strict}, {high}]"
 
     def parse(text: str) -> Any:
         try:
@@ -80,15 +82,20 @@ def _number(kind: type, low: float, strict: bool) -> Any:
         except ValueError:
             value = None
         if value is None or not (value > low if strict else value >= low) \
-                or value == float("inf"):
-            raise argparse.ArgumentTypeError(f"expected {kind.__name__} {relation} {low}, "
+                or value == float("inf") or (high is not None and value > high):
+            raise argparse.ArgumentTypeError(f"expected {kind.__name__} {bounds}, "
                                              f"got {text!r}")
         return value
 
     return parse
 
 
+# Each seed is a training run and a directory: more than this many is a typo, and listing
+# them would make the command hang before it says anything.
+MAX_SEEDS = 10_000
+
 _positive_int = _number(int, 0, strict=True)
+_seed_count = _number(int, 0, strict=True, high=MAX_SEEDS)
 _nonnegative_int = _number(int, 0, strict=False)
 _positive_float = _number(float, 0.0, strict=True)
 
@@ -1019,7 +1026,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="output directory (default: runs/ENV)")
     p.add_argument("--episodes", type=_positive_int, metavar="N",
                    help="training episodes per seed (default: the preset's)")
-    p.add_argument("--seeds", type=_positive_int, default=1, metavar="K",
+    p.add_argument("--seeds", type=_seed_count, default=1, metavar="K",
                    help="number of seeds, trained in parallel (default: 1)")
     p.add_argument("--seed", type=_nonnegative_int, default=0, metavar="S",
                    help="first seed; the seeds are S, S+1, ..., S+K-1 (default: 0)")
@@ -1186,7 +1193,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="a few seconds: tiny budgets, 1 seed; checks that everything runs "
                         "(timings are rough, sample efficiency is not judged)")
     p.add_argument("--json", metavar="FILE", help="write the full report as JSON")
-    p.add_argument("--seeds", type=_positive_int, metavar="K",
+    p.add_argument("--seeds", type=_seed_count, metavar="K",
                    help="seeds for sample efficiency (default: 10, or 1 with --quick)")
     p.add_argument("--jobs", type=_positive_int, default=os.cpu_count() or 1, metavar="J",
                    help="parallel processes for the sample-efficiency runs "

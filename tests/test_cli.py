@@ -575,6 +575,9 @@ def test_bench_quick_prints_a_table_and_writes_json(tmp_path, capsys):
     (["train", "Pendulum-v1", "--policy", "softmax", "--episodes", "2"], ["softmax"]),
     (["train", "CartPole-v1", "--episodes", "-5"], ["--episodes"]),
     (["train", "CartPole-v1", "--episodes", "0"], ["--episodes"]),
+    # a typo that used to hang: the seeds were listed before anything was said
+    (["train", "CartPole-v1", "--seeds", "100000000000000000000"], ["--seeds", "10000"]),
+    (["bench", "--seeds", "10001"], ["--seeds", "[1, 10000]"]),
     (["train", "CartPole-v1", "--episodes", "2", "--gamma", "1.5"], ["gamma"]),
     (["train", "CartPole-v1", "--lr", "-1"], ["--lr"]),
     (["train", "CartPole-v1", "--policy", "nope"], ["--policy"]),
