@@ -1207,6 +1207,35 @@ def _one_line(err: BaseException) -> str:
     return " ".join(str(err).split()) or type(err).__name__
 
 
+# train's keyword arguments that an option of another name sets (the others are the option's
+# name with "_" for "-")
+_PYTHON_NAMES = {"batch": "batch_episodes"}
+
+
+def _name_options(message: str, args: argparse.Namespace,
+                  command: argparse.ArgumentParser) -> str:
+    """The library's messages name its Python arguments (``lr_end must be <= 1.0``); on the
+    command line, name the option instead (``--lr-end must be <= 1.0``).
+
+    Only options that were given are named, since the library checks only what it was
+    given: a snake_case argument wherever it appears as a whole word, a one-word one
+    (``gamma``) only as the message's first word, where it is the subject (``features``
+    in the middle of a message is the word, not the option).
+    """
+    import re
+
+    for action in command._actions:
+        if not action.option_strings or getattr(args, action.dest, None) in (None, False):
+            continue
+        option = action.option_strings[-1]
+        name = _PYTHON_NAMES.get(action.dest, action.dest)
+        if "_" in name:
+            message = re.sub(rf"\b{name}\b", option, message)
+        elif message.split(" ", 1)[0] == name:
+            message = option + message[len(name):]
+    return message
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line with ``argv`` (default: ``sys.argv[1:]``); returns the exit code.
 
@@ -1237,7 +1266,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         _silence_stdout()
         return EXIT_BROKEN_PIPE
     except (ValueError, TypeError, OSError, gym.error.Error) as err:
-        print(f"linear-pg {args.command}: error: {_one_line(err)}", file=sys.stderr)
+        message = _name_options(_one_line(err), args, parser.commands[args.command])
+        print(f"linear-pg {args.command}: error: {message}", file=sys.stderr)
         return EXIT_BAD_ARGS
     except MemoryError as err:            # e.g. --n-envs 100000000: buffers of 763 GiB
         print(f"linear-pg {args.command}: error: out of memory ({_one_line(err)}); ask for "

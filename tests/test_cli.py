@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from linear_pg import cli
 from linear_pg.cli import build_parser, main, resolve_env
 from linear_pg.plotting import DPI, FIGSIZE
 from linear_pg.rundir import HISTORY_COLUMNS, load_run_dir, read_history
@@ -578,14 +579,14 @@ def test_bench_quick_prints_a_table_and_writes_json(tmp_path, capsys):
     # a typo that used to hang: the seeds were listed before anything was said
     (["train", "CartPole-v1", "--seeds", "100000000000000000000"], ["--seeds", "10000"]),
     (["bench", "--seeds", "10001"], ["--seeds", "[1, 10000]"]),
-    (["train", "CartPole-v1", "--episodes", "2", "--gamma", "1.5"], ["gamma"]),
+    (["train", "CartPole-v1", "--episodes", "2", "--gamma", "1.5"], ["--gamma must"]),
     (["train", "CartPole-v1", "--lr", "-1"], ["--lr"]),
     (["train", "CartPole-v1", "--policy", "nope"], ["--policy"]),
     (["train", "CartPole-v1", "--episodes", "2", "--mirror"], ["mirror", "CartPole-v1"]),
-    (["train", "CartPole-v1", "--episodes", "2", "--lr-end", "2"], ["lr_end", "<= 1"]),
+    (["train", "CartPole-v1", "--episodes", "2", "--lr-end", "2"], ["--lr-end must be <= 1"]),
     (["train", "CartPole-v1", "--lr-schedule", "cosine"], ["--lr-schedule", "cosine"]),
     (["train", "CartPole-v1", "--episodes", "2", "--mean-bound-coef", "-1"],
-     ["mean_bound_coef"]),
+     ["--mean-bound-coef must be"]),
     (["train", "Pendulum-v1", "--env-kwargs", "[9.81]"], ["--env-kwargs", "JSON object",
                                                           "list"]),
     (["train", "Pendulum-v1", "--env-kwargs", "{{g: 2}}"], ["--env-kwargs", "JSON object"]),
@@ -596,7 +597,7 @@ def test_bench_quick_prints_a_table_and_writes_json(tmp_path, capsys):
     (["train", "CartPole-v1", "--out", ""], ["--out", "empty string"]),   # was the cwd
     (["plot", "{tmp}", "--out", ""], ["--out", "empty string"]),
     (["train", "Pendulum-v1", "--episodes", "2", "--env-kwargs", '{{"gravity": 2}}'],
-     ["env_kwargs", "gravity", "not accepted"]),
+     ["--env-kwargs", "gravity", "not accepted"]),
     (["evaluate", "{tmp}/missing"], ["does not exist"]),
     (["evaluate", "{tmp}"], ["not a run directory"]),
     (["render", "{tmp}/missing"], ["does not exist"]),
@@ -610,6 +611,22 @@ def test_bench_quick_prints_a_table_and_writes_json(tmp_path, capsys):
 def test_bad_arguments_end_in_one_line_and_exit_2(args, words, tmp_path, capsys):
     code, _, err = run_cli([a.format(tmp=tmp_path) for a in args], capsys)
     assert_one_line_error(code, err, *words)
+
+
+def test_the_librarys_errors_name_the_option_not_the_python_argument(tmp_path, capsys):
+    # they said lr_end and features_kwargs, which a command-line user never typed
+    code, _, err = run_cli(["train", "CartPole-v1", "--out", str(tmp_path), "--features-kwargs",
+                            '{"n_centers": 3}'], capsys)
+    assert_one_line_error(code, err, "(--features-kwargs) of features 'raw'")
+    assert "features_kwargs" not in err
+    # a one-word argument is named only as the subject: here "features" is just the word
+    code, _, err = run_cli(["train", "CartPole-v1", "--out", str(tmp_path), "--features", "raw",
+                            "--features-kwargs", '{"n_centers": 3}'], capsys)
+    assert_one_line_error(code, err, "(--features-kwargs) of features 'raw'")
+    # an option not given is not named: the message is the library's own
+    assert cli._name_options("gamma must lie in [0, 1]", cli.build_parser().parse_args(
+        ["train", "CartPole-v1"]), cli.build_parser().commands["train"]) \
+        == "gamma must lie in [0, 1]"
 
 
 def test_a_run_that_diverges_in_its_first_batch_is_summed_up_without_numpy_warnings(
@@ -1204,7 +1221,7 @@ def test_evaluate_refuses_more_sub_environments_than_episodes(runs, capsys):
     code, _, err = run_cli(["evaluate", runs / "one", "--episodes", "2", "--n-envs",
                             "100000000"], capsys)
     assert code == 2
-    assert "n_envs must be <= episodes (2)" in err and len(err.strip().splitlines()) == 1
+    assert "--n-envs must be <= episodes (2)" in err and len(err.strip().splitlines()) == 1
 
 
 def test_a_diverged_run_exits_1_and_its_warning_is_one_line(tmp_path, capsys):
