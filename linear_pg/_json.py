@@ -17,11 +17,15 @@ def to_builtin(obj: Any, *, finite_only: bool = False) -> Any:
     --------
     >>> to_builtin({"w": np.array([1.0, 2.0]), "n": np.int64(3), "b": (0.5, 1)})
     {'w': [1.0, 2.0], 'n': 3, 'b': [0.5, 1]}
+    >>> to_builtin({"g": np.array(9.0)})
+    {'g': 9.0}
     >>> to_builtin({"median": float("inf"), "runs": [1.5, float("nan")]}, finite_only=True)
     {'median': None, 'runs': [1.5, None]}
     """
     if isinstance(obj, dict):
         return {str(k): to_builtin(v, finite_only=finite_only) for k, v in obj.items()}
+    if isinstance(obj, np.ndarray) and obj.ndim == 0:
+        obj = obj[()]                    # a 0-d array is a scalar, not a list
     if isinstance(obj, list | tuple | np.ndarray):
         return [to_builtin(v, finite_only=finite_only) for v in obj]
     if isinstance(obj, np.generic):

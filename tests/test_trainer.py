@@ -795,3 +795,13 @@ def test_returns_that_overflow_stop_training_as_diverged():
         run = train(env_id, episodes=5, seed=0, features="raw")
     assert run.stopped_reason.startswith("diverged: the returns of the batch")
     assert run.n_episodes == 0 and np.all(np.isfinite(run.policy.theta))
+
+
+def test_a_zero_dimensional_array_in_a_setting_is_stored_as_a_number(tmp_path):
+    # np.array(9.0) in env_kwargs failed deep inside with "iteration over a 0-d array"
+    from linear_pg import load_run
+
+    run = train("Pendulum-v1", episodes=3, seed=0, env_kwargs={"g": np.array(9.0)},
+                checkpoint_path=tmp_path / "c.npz")
+    assert run.config["env_kwargs"] == {"g": 9.0}
+    assert load_run(tmp_path / "c.npz").config["env_kwargs"] == {"g": 9.0}
