@@ -36,7 +36,14 @@ from .gradcheck import (
     relative_error,
 )
 from .optim import SGD, Adam, NaturalGradient, fisher
-from .policies import BernoulliPolicy, GaussianPolicy, LinearPolicy, SoftmaxPolicy
+from .policies import (
+    BernoulliPolicy,
+    GaussianPolicy,
+    LinearPolicy,
+    PolicyClassError,
+    SoftmaxPolicy,
+    check_policy_class,
+)
 from .resuming import resume
 from .returns import bootstrap_truncated, episode_returns, normalize, reward_to_go, total_return
 from .score_mean import ScoreMeanReport, check_score_mean
@@ -50,6 +57,8 @@ __all__ = [
     "GaussianPolicy",
     "LinearPolicy",
     "SoftmaxPolicy",
+    "PolicyClassError",
+    "check_policy_class",
     "bootstrap_truncated",
     "episode_returns",
     "normalize",

@@ -52,6 +52,7 @@ from .policies import (
     GaussianPolicy,
     LinearPolicy,
     SoftmaxPolicy,
+    check_policy_class,
 )
 from .presets import get_preset, preset_env_kwargs, registered_id, space_bounds
 from .returns import bootstrap_truncated, normalize, reward_to_go, total_return
@@ -376,9 +377,16 @@ def _check_features_fit(phi: FeatureMap, env: gym.Env | gym.vector.VectorEnv,
                          f"{n_obs}; fit it on this env's observations")
 
 
+def _check_own_policy_class(policy: LinearPolicy) -> None:
+    """A policy of a class other than linear_pg's own: its hooks agree with its methods."""
+    if type(policy) not in POLICY_CLASSES.values():
+        check_policy_class(policy)
+
+
 def _check_model_fits(policy: LinearPolicy, phi: FeatureMap,
                       env: gym.Env | gym.vector.VectorEnv) -> None:
     """The features read this env's observations and the policy fits them and its actions."""
+    _check_own_policy_class(policy)
     _check_features_fit(phi, env)
     _check_policy_fits(policy, env_spaces(env)[1], phi.n_features_out_)
 
@@ -963,6 +971,8 @@ def train(env_id: str, *, episodes: int | None = None, seed: int = 0,
             given[part] = value           # a name (or None: the preset's)
             continue
         objects.append(part)
+        if part == "policy":
+            _check_own_policy_class(value)      # before its kind is used
         if given[f"{part}_kwargs"]:
             raise ValueError(f"{part}_kwargs are the settings of a {noun} that train builds "
                              f"from a name; {part} is a {type(value).__name__} object, which "

@@ -2,6 +2,7 @@
 
 from .base import LinearPolicy
 from .bernoulli import BernoulliPolicy, log_sigmoid
+from .contract import PolicyClassError, check_policy_class
 from .gaussian import LOG_STD_BOUNDS, GaussianPolicy
 from .softmax import SoftmaxPolicy, log_softmax, softmax
 
@@ -16,6 +17,8 @@ __all__ = [
     "GaussianPolicy",
     "LOG_STD_BOUNDS",
     "POLICY_CLASSES",
+    "PolicyClassError",
+    "check_policy_class",
     "log_softmax",
     "softmax",
     "log_sigmoid",

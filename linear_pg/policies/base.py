@@ -38,6 +38,31 @@ class LinearPolicy:
     ``linear_pg.rollout.env_action(env.action_space, a[0])``: the index as the space's
     integer (``start`` added), or the Gaussian sample clipped to the Box, while the score
     keeps the sample itself.
+
+    **Writing your own policy.** Subclass the built-in class of your kind (SoftmaxPolicy,
+    BernoulliPolicy, GaussianPolicy) rather than this one: ``kind`` (one of "softmax",
+    "bernoulli", "gaussian") tells the trainer which action spaces the policy fits. Besides
+    the public methods above, the trainer calls unchecked hooks, which the built-in classes
+    define from their own formulas for speed, so a subclass that changes the distribution
+    must override those it changes too:
+
+    - ``_sample(X, rng)`` and ``_sample_one(x, rng)``: the rollouts' samplers (a vector env,
+      a single env one row at a time, drawing from ``rng`` what ``_sample`` draws for one
+      row); ``_act(X)`` and ``_act_one(x)``: evaluation's actions;
+    - ``_score_factors(X, A)``: the score block by block, from which this class builds
+      ``grad_log_prob`` and ``_weighted_score_sum`` (the gradient; the built-ins have their
+      own, faster one: override it too, or set ``_weighted_score_sum =
+      LinearPolicy._weighted_score_sum``);
+    - ``_fisher(X)``: the expected Fisher matrix of the natural gradient;
+    - ``entropy`` and ``grad_entropy``; for the "gaussian" kind, ``mean`` and ``std``
+      (a Gaussian policy is N(mean(x), diag(std(x)^2)));
+    - ``get_config()``: every setting of ``__init__``, since the trainer and checkpoints
+      rebuild the policy with ``type(policy)(**policy.get_config())``.
+
+    :func:`linear_pg.check_policy_class` checks that these agree with each other (``train``,
+    ``resume`` and ``evaluate`` run it on any class that is not linear_pg's own), and
+    :func:`linear_pg.check_grad_log_prob` checks the score against ``log_prob``. A
+    checkpoint of your class loads with ``load_run(path, classes=[YourPolicy])``.
     """
 
     kind: str = "linear"
@@ -91,7 +116,8 @@ class LinearPolicy:
     # ------------------------------------------------------------------ config
     def get_config(self) -> dict[str, Any]:
         """Constructor arguments that rebuild a policy of the same shape (not its theta)."""
-        raise NotImplementedError
+        raise NotImplementedError(f"{type(self).__name__}.get_config(), the arguments that "
+                                  f"rebuild it")
 
     def copy(self) -> LinearPolicy:
         """A deep copy: same configuration and parameters, independent memory."""
@@ -145,7 +171,8 @@ class LinearPolicy:
         return self._fisher(self._rows(X))
 
     def _fisher(self, X: np.ndarray) -> np.ndarray:  # pragma: no cover
-        raise NotImplementedError
+        raise NotImplementedError(f"{type(self).__name__}._fisher(X), the expected Fisher "
+                                  f"matrix of the natural gradient")
 
     def weighted_score_sum(self, X: object, A: object, weights: object) -> np.ndarray:
         """sum_t w_t grad_theta log pi(A_t | X_t), shape (n_params,), without the (T, P) scores.
@@ -174,19 +201,22 @@ class LinearPolicy:
         matrix multiplying x (its score is then x (outer) v_t, the chain rule through
         z = x W) or a bias-like vector (its score is v_t itself).
         """
-        raise NotImplementedError
+        raise NotImplementedError(f"{type(self).__name__}._score_factors(X, A), the score "
+                                  f"block by block")
 
     def _check_actions(self, A: object, n_rows: int) -> np.ndarray:  # pragma: no cover
-        raise NotImplementedError
+        raise NotImplementedError(f"{type(self).__name__}._check_actions(A, n_rows), the "
+                                  f"actions checked and as an array")
 
     # Unchecked twins of sample / act for the rollout's per-step loop, where the features
     # come from the library itself (float64, shape (T, n_features)) and a validation per
     # environment step would cost more than the step.
     def _sample(self, X: np.ndarray, rng: np.random.Generator) -> np.ndarray:  # pragma: no cover
-        raise NotImplementedError
+        raise NotImplementedError(f"{type(self).__name__}._sample(X, rng), the vector env's "
+                                  f"sampler")
 
     def _act(self, X: np.ndarray) -> np.ndarray:  # pragma: no cover
-        raise NotImplementedError
+        raise NotImplementedError(f"{type(self).__name__}._act(X), evaluation's actions")
 
     # One-row twins for a single environment, where X has one row per step and the NumPy
     # call overhead on (1, d) arrays, not the arithmetic, is the cost. They draw from
@@ -194,10 +224,12 @@ class LinearPolicy:
     # seed gives the same episodes either way) and return the action ``_sample`` would:
     # a Python int for a discrete policy, an array (action_dim,) for a Gaussian one.
     def _sample_one(self, x: np.ndarray, rng: np.random.Generator) -> Any:  # pragma: no cover
-        raise NotImplementedError
+        raise NotImplementedError(f"{type(self).__name__}._sample_one(x, rng), the single "
+                                  f"env's sampler")
 
     def _act_one(self, x: np.ndarray) -> Any:  # pragma: no cover
-        raise NotImplementedError
+        raise NotImplementedError(f"{type(self).__name__}._act_one(x), evaluation's action "
+                                  f"in a single env")
 
 
 def check_policy(policy: object) -> LinearPolicy:

@@ -1,0 +1,294 @@
+"""What the trainer needs of a policy class of your own, and a check that it has it.
+
+The trainer does not call only the public methods of a policy. The rollouts sample with
+the unchecked twins ``_sample`` (a vector env: all sub-environments at once) and
+``_sample_one`` (a single env: one row per step), evaluation acts with ``_act`` and
+``_act_one``, the gradient is ``_weighted_score_sum`` (sum_t w_t score_t without the (T, P)
+scores), the natural gradient's Fisher matrix is ``_fisher``, and every copy of a policy (the
+trainer's, a checkpoint's) is rebuilt from ``get_config()``. The built-in classes define
+these hooks from their own formulas, for speed. A subclass that changes the distribution
+(a temperature, a fixed sigma, another mean) in ``log_prob`` and ``grad_log_prob`` only
+would still be sampled and trained as its parent: :func:`check_policy_class` finds that
+before training, and ``train``, ``resume`` and ``evaluate`` run it on every policy whose
+class is not one of linear_pg's own.
+"""
+
+from __future__ import annotations
+
+import copy
+import itertools
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+from .._json import comparable
+from .base import LinearPolicy, check_policy
+
+KINDS = ("softmax", "bernoulli", "gaussian")
+"""What ``policy.kind`` may be: the trainer fits the env's action space by it."""
+
+_PUBLIC = ("sample", "log_prob", "grad_log_prob", "act", "entropy", "grad_entropy", "fisher")
+_MAX_GAUSS_HERMITE_DIM = 3    # 3 ** action_dim quadrature nodes per row
+
+
+class PolicyClassError(ValueError):
+    """A policy class whose methods disagree with each other (see :func:`check_policy_class`)."""
+
+
+def check_policy_class(policy: LinearPolicy, *, seed: int = 0, n_rows: int = 64) -> None:
+    """Check that a policy of your own class is one the trainer can use; else raise.
+
+    At a random theta (a deep copy of ``policy``; ``policy`` itself is not changed) and
+    ``n_rows`` random feature rows, it checks:
+
+    1. ``kind`` is one of ``"softmax"``, ``"bernoulli"``, ``"gaussian"``;
+    2. ``type(policy)(**policy.get_config())`` with the same theta has the same
+       ``log_prob`` and ``get_config()`` (the trainer and checkpoints rebuild policies so);
+    3. ``log_prob`` is a distribution of its kind (a discrete one sums to 1 over the
+       actions; a Gaussian one is the density of N(mean(x), diag(std(x)^2))) and
+       ``entropy`` is that distribution's entropy;
+    4. ``_sample`` and ``_sample_one`` (row by row) draw what ``sample`` draws from the same
+       seed, and what they draw, 1000 times for each of 16 rows, has the frequencies
+       (discrete) or the mean and standard deviation (Gaussian) of ``log_prob``'s
+       distribution within 6 standard errors; ``_act`` and ``_act_one`` give what ``act``
+       gives;
+    5. ``_weighted_score_sum(X, A, w)`` equals ``grad_log_prob(X, A).T @ w``;
+    6. ``fisher(X)`` equals the expectation of s s^T, s = ``grad_log_prob``, over the
+       actions, in a random direction v (F v against E[s (s . v)]): summed over the
+       actions of a discrete policy, by Gauss-Hermite quadrature (exact for the
+       polynomials a Gaussian score gives) for a Gaussian of at most 3 action dimensions
+       (larger ones are not checked).
+
+    It does not check the score against ``log_prob``: :func:`linear_pg.check_grad_log_prob`
+    does (a score that is wrong on purpose, as in :mod:`linear_pg.bugs`, still trains), nor
+    ``grad_entropy``.
+
+    Parameters
+    ----------
+    policy : LinearPolicy
+        The policy to check, usually an instance of your own subclass.
+    seed : int, default 0
+        Seed of the random theta, feature rows, actions and weights.
+    n_rows : int, default 64
+        Number of random feature rows.
+
+    Raises
+    ------
+    PolicyClassError
+        (a ValueError) naming the first method that disagrees, and what to override.
+    TypeError
+        If ``policy`` is not a LinearPolicy.
+
+    Examples
+    --------
+    A softmax with a temperature of 2, written in the two hooks that the base class builds
+    ``log_prob`` and ``grad_log_prob`` from, but still sampled by SoftmaxPolicy's own
+    ``_sample``, which computes softmax(x W):
+
+    >>> from linear_pg import SoftmaxPolicy
+    >>> from linear_pg.policies.softmax import log_softmax, softmax
+    >>> class Tempered(SoftmaxPolicy):
+    ...     def _log_probs(self, X):
+    ...         return log_softmax(X @ self.W / 2)
+    ...     def _score_factors(self, X, A):
+    ...         e_a = A[:, None] == np.arange(self.n_actions)
+    ...         return [((e_a - softmax(X @ self.W / 2)) / 2, True)]
+    >>> check_policy_class(Tempered(3, 2))  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    linear_pg.policies.contract.PolicyClassError: Tempered: _sample draws from another ...
+    """
+    check_policy(policy)
+    name = type(policy).__name__
+    kind = getattr(policy, "kind", None)
+    if kind not in KINDS:
+        raise PolicyClassError(
+            f"{name}.kind must be one of {KINDS}, the kind of distribution it is (the trainer "
+            f"fits the env's action space by it), got {kind!r}; subclassing SoftmaxPolicy, "
+            f"BernoulliPolicy or GaussianPolicy sets it")
+    needed = _PUBLIC + (("mean", "std") if kind == "gaussian" else ())
+    missing = [m for m in needed if not callable(getattr(policy, m, None))]
+    if missing:
+        raise PolicyClassError(f"{name} has no method {', '.join(missing)}: a policy needs "
+                               f"{', '.join(needed)} (LinearPolicy's docstring)")
+    rng = np.random.default_rng(seed)
+    probe = copy.deepcopy(policy)
+    probe.theta = rng.standard_normal(probe.n_params) / np.sqrt(probe.n_features)
+    X = rng.standard_normal((n_rows, probe.n_features))
+    _hook(name, "get_config", lambda: _check_rebuilt(probe, X, rng))
+    _hook(name, "log_prob", lambda: _check_distribution(probe, X, rng))
+    _hook(name, "_sample", lambda: _check_sampling(probe, X, seed))
+    A = _hook(name, "sample", lambda: probe.sample(X, np.random.default_rng(seed)))
+    w = rng.standard_normal(n_rows)
+    _hook(name, "_weighted_score_sum", lambda: _agree(
+        name, "_weighted_score_sum(X, A, w)", probe._weighted_score_sum(X, A, w),
+        "grad_log_prob(X, A).T @ w", probe.grad_log_prob(X, A).T @ w,
+        "the gradient is computed with _weighted_score_sum: override it"
+        + _own_formula(probe, "_weighted_score_sum")
+        + "; LinearPolicy's builds it from _score_factors, as grad_log_prob is built"))
+    _hook(name, "fisher", lambda: _check_fisher(probe, X, rng.standard_normal(probe.n_params)))
+
+
+def _hook(name: str, method: str, check: Callable[[], Any]) -> Any:
+    """``check()``, with a method left unimplemented named in a PolicyClassError."""
+    try:
+        return check()
+    except NotImplementedError as err:
+        missing = str(err) or "a method the trainer calls"
+        raise PolicyClassError(
+            f"{name} does not implement {missing} (found while checking {method}): "
+            f"LinearPolicy's docstring lists what a policy class needs; subclassing "
+            f"SoftmaxPolicy, BernoulliPolicy or GaussianPolicy gives it all") from err
+
+
+def _agree(name: str, what: str, value: object, reference_name: str, reference: object,
+           advice: str, exact: bool = False) -> None:
+    value, reference = np.asarray(value, dtype=np.float64), np.asarray(reference, np.float64)
+    if value.shape == reference.shape:
+        gap = np.abs(value - reference)
+        scale = max(1.0, float(np.max(np.abs(reference), initial=0.0)))
+        if (np.all(gap == 0) if exact else np.all(gap <= 1e-8 * scale)):
+            return
+        shown = f"largest difference {np.max(gap):.3g}"
+    else:
+        shown = f"shape {value.shape} against {reference.shape}"
+    raise PolicyClassError(f"{name}: {what} disagrees with {reference_name} ({shown}); "
+                           f"{advice}")
+
+
+def _check_rebuilt(probe: LinearPolicy, X: np.ndarray, rng: np.random.Generator) -> None:
+    name = type(probe).__name__
+    rebuilt = type(probe)(**probe.get_config())
+    rebuilt.theta = probe.theta
+    A = probe.sample(X, rng)
+    same_config = comparable(rebuilt.get_config()) == comparable(probe.get_config())
+    if not same_config or not np.allclose(rebuilt.log_prob(X, A), probe.log_prob(X, A),
+                                          rtol=1e-12, atol=1e-12):
+        raise PolicyClassError(
+            f"{name}.get_config() does not rebuild it: {name}(**get_config()) with the same "
+            f"theta has {'another config' if not same_config else 'other log-probabilities'}. "
+            f"The trainer and checkpoints rebuild a policy so: every setting that __init__ "
+            f"takes, and any state kept outside theta, must be in get_config()")
+
+
+def _check_distribution(probe: LinearPolicy, X: np.ndarray, rng: np.random.Generator) -> None:
+    name = type(probe).__name__
+    if probe.kind == "gaussian":
+        A = probe.sample(X, rng)
+        mu, sigma = probe.mean(X), probe.std(X)
+        density = -0.5 * (((A - mu) / sigma) ** 2 + np.log(2 * np.pi * sigma**2)).sum(axis=1)
+        _agree(name, "log_prob(X, A)", probe.log_prob(X, A),
+               "the Gaussian density with mean(X) and std(X)", density,
+               "a policy of kind 'gaussian' is N(mean(x), diag(std(x)^2)); override mean and "
+               "std with log_prob, or choose another kind")
+        entropy = (np.log(sigma) + 0.5 * np.log(2 * np.pi * np.e)).sum(axis=1)
+    else:
+        P = np.exp(_all_log_probs(probe, X))
+        _agree(name, "the sum of exp(log_prob) over the actions", P.sum(axis=1),
+               "1", np.ones(X.shape[0]), "log_prob must be a normalized distribution")
+        with np.errstate(divide="ignore", invalid="ignore"):
+            entropy = -np.where(P > 0, P * np.log(P), 0.0).sum(axis=1)
+    _agree(name, "entropy(X)", probe.entropy(X), "the entropy of log_prob's distribution",
+           entropy, "the history's entropy and the entropy bonus use entropy and "
+           "grad_entropy: override them too")
+
+
+def _n_actions(probe: LinearPolicy) -> int:
+    if probe.kind == "bernoulli":
+        return 2
+    if not isinstance(getattr(probe, "n_actions", None), int | np.integer):
+        raise PolicyClassError(f"{type(probe).__name__} is of kind 'softmax' and needs an int "
+                               f"attribute n_actions, its number of actions")
+    return int(probe.n_actions)
+
+
+def _all_log_probs(probe: LinearPolicy, X: np.ndarray) -> np.ndarray:
+    """log pi(a | x_t) for every action a, shape (T, n_actions)."""
+    T = X.shape[0]
+    return np.stack([probe.log_prob(X, np.full(T, a)) for a in range(_n_actions(probe))],
+                    axis=1)
+
+
+def _check_sampling(probe: LinearPolicy, X: np.ndarray, seed: int) -> None:
+    name = type(probe).__name__
+    exact = probe.kind != "gaussian"           # a one-row product may round differently
+    public = probe.sample(X, np.random.default_rng(seed))
+    _agree(name, "_sample (the vector env's sampler)",
+           probe._sample(X, np.random.default_rng(seed)), "sample", public,
+           "the rollouts sample with _sample and _sample_one: override them as you did "
+           "sample", exact)
+    rng = np.random.default_rng(seed)
+    one = np.array([probe._sample_one(x, rng) for x in X]).reshape(public.shape)
+    _agree(name, "_sample_one row by row (the single env's sampler)", one, "sample", public,
+           "the rollouts sample with _sample and _sample_one: override them as you did "
+           "sample, _sample_one drawing from rng what _sample draws for one row", exact)
+    _check_draws(probe, X[:16], seed)
+    acted = probe.act(X)
+    _agree(name, "_act", probe._act(X), "act", acted,
+           "evaluation acts with _act and _act_one: override them as you did act", exact)
+    one = np.array([probe._act_one(x) for x in X]).reshape(acted.shape)
+    _agree(name, "_act_one row by row", one, "act", acted,
+           "evaluation acts with _act and _act_one: override them as you did act", exact)
+
+
+def _check_draws(probe: LinearPolicy, X: np.ndarray, seed: int, n: int = 1000) -> None:
+    """What ``_sample`` draws, n times per row, against ``log_prob``'s distribution: a
+    frequency (discrete) or a mean and standard deviation (Gaussian) more than 6 standard
+    errors from its value is an error (by chance: well under once in a million checks)."""
+    name = type(probe).__name__
+    T = X.shape[0]
+    draws = probe._sample(np.repeat(X, n, axis=0), np.random.default_rng(seed + 1))
+    if probe.kind == "gaussian":
+        draws = np.asarray(draws, np.float64).reshape(T, n, -1)
+        mu, sigma = probe.mean(X), probe.std(X)
+        z_mean = (draws.mean(axis=1) - mu) / (sigma / np.sqrt(n))
+        z_std = (draws.std(axis=1, ddof=1) - sigma) / (sigma / np.sqrt(2 * (n - 1)))
+        z = np.maximum(np.abs(z_mean), np.abs(z_std))
+        what = "the mean and standard deviation of its draws"
+    else:
+        P = np.exp(_all_log_probs(probe, X))
+        counts = np.asarray(draws).reshape(T, n)[:, :, None] == np.arange(P.shape[1])
+        se = np.sqrt(np.maximum(P * (1 - P), 1e-12) / n)
+        z = np.abs(counts.mean(axis=1) - P) / se
+        what = "the frequencies of its actions"
+    if np.max(z) > 6.0:
+        raise PolicyClassError(
+            f"{name}: _sample draws from another distribution than log_prob ({what} are "
+            f"{np.max(z):.1f} standard errors from log_prob's, over {n} draws per row); the "
+            f"rollouts sample with _sample and _sample_one: override them to draw from it")
+
+
+def _check_fisher(probe: LinearPolicy, X: np.ndarray, v: np.ndarray) -> None:
+    """fisher(X) v against E_a[s (s . v)], averaged over the rows: F in the direction v,
+    without a second (P, P) matrix."""
+    name = type(probe).__name__
+    T = X.shape[0]
+    expected = np.zeros(probe.n_params)
+    if probe.kind == "gaussian":
+        m = probe.action_dim
+        if m > _MAX_GAUSS_HERMITE_DIM:
+            return
+        nodes, weights = np.polynomial.hermite_e.hermegauss(3)     # for N(0, 1), x 1/sqrt(2 pi)
+        weights = weights / weights.sum()
+        mu, sigma = probe.mean(X), probe.std(X)
+        for idx in itertools.product(range(3), repeat=m):
+            S = probe.grad_log_prob(X, mu + sigma * nodes[list(idx)])
+            expected += np.prod(weights[list(idx)]) * (S.T @ (S @ v))
+    else:
+        P = np.exp(_all_log_probs(probe, X))
+        for a in range(_n_actions(probe)):
+            S = probe.grad_log_prob(X, np.full(T, a))
+            expected += S.T @ (P[:, a] * (S @ v))
+    _agree(name, "fisher(X) @ v", probe.fisher(X) @ v, "the mean over X of E_a[s (s . v)] "
+           "with s = grad_log_prob", expected / T,
+           "the natural gradient uses fisher (through _fisher): override _fisher as you "
+           "did the score" + _own_formula(probe, "_fisher"))
+
+
+def _own_formula(probe: LinearPolicy, method: str) -> str:
+    """Which parent class's own ``method`` the policy inherits, if any, for a message."""
+    owner = next(c for c in type(probe).__mro__ if method in vars(c))
+    if owner is type(probe) or owner is LinearPolicy:
+        return ""
+    return f" ({owner.__name__}'s own {method} is its formula, for speed)"
