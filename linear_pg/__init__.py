@@ -47,7 +47,15 @@ from .policies import (
 from .resuming import resume
 from .returns import bootstrap_truncated, episode_returns, normalize, reward_to_go, total_return
 from .score_mean import ScoreMeanReport, check_score_mean
-from .trainer import Run, evaluate, make_env, make_policy_for_env, train, train_seeds
+from .trainer import (
+    Run,
+    StopTraining,
+    evaluate,
+    make_env,
+    make_policy_for_env,
+    train,
+    train_seeds,
+)
 
 __version__ = "0.1.0"
 
@@ -97,6 +105,7 @@ __all__ = [
     "SGD",
     "fisher",
     "Run",
+    "StopTraining",
     "evaluate",
     "make_env",
     "make_policy_for_env",

@@ -553,6 +553,6 @@ def _saved_class(meta: dict[str, Any], key: str, builtin: type | None,
         if len(match) == 1:
             return match[0]
     what = key.split("_")[0]
-    reason = (f"was saved with {what} of class {saved!r}, which is not linear_pg's own: load "
-              f"it with load_run(path, classes=[{name}]) (the command line cannot load it)")
+    reason = (f"was saved with {what} of class {saved!r}, which is not linear_pg's own: pass "
+              f"classes=[{name}] to load_run or resume (the command line cannot load it)")
     raise CheckpointError(f"checkpoint {str(path)!r} {reason}", f"it {reason}")

@@ -14,6 +14,7 @@ One update of REINFORCE, as :func:`train` runs it:
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import importlib
 import inspect
@@ -91,7 +92,8 @@ class Run:
         Per update: |g| (before clipping), the batch's mean policy entropy per step, the
         mean sigma of a Gaussian policy (NaN for discrete ones), seconds since the start.
     stopped_reason : str or None
-        None if all episodes ran, "interrupted" (Ctrl-C), or "diverged: ..." .
+        None if all episodes ran, "interrupted" (Ctrl-C), "stopped by the callback" (it
+        raised :class:`StopTraining`), or "diverged: ..." .
     train_state : dict or None
         What the next update would start from (:meth:`Learner.state`, as of the last
         completed update): checkpoints save it, and :func:`linear_pg.resume` goes on from
@@ -919,7 +921,9 @@ def train(env_id: str, *, episodes: int | None = None, seed: int = 0,
         Updates between two checkpoints (with ``checkpoint_path``); one is also saved when
         the run ends, completed, interrupted or diverged.
     callback : callable(Run), optional
-        Called after each update with the run so far (e.g. to drive a progress bar).
+        Called after each update with the run so far (e.g. to drive a progress bar). To
+        stop early, it raises :class:`StopTraining`; any other exception it raises goes on
+        to the caller, after the checkpoint (with ``checkpoint_path``) is saved.
     env_kwargs, policy_kwargs, features_kwargs, optimizer_kwargs : dict, optional
         Passed to ``gymnasium.make``, the policy class, the feature map and the optimizer
         (e.g. ``{"damping": 0.1}`` or ``{"fisher": "expected"}`` for "npg"). Each replaces
@@ -1157,16 +1161,39 @@ def train_loop(run: Run, env: gym.Env | gym.vector.VectorEnv, learner: Learner, 
                 break
             run.train_state = learner.state(run)
             if callback is not None:
-                callback(run)
+                try:
+                    callback(run)
+                except StopTraining as stop:
+                    run.stopped_reason = f"stopped by the callback{_because(stop)}"
+                    break
             if checkpoint_path is not None and checkpoint_due(run, checkpoint_every):
                 _save(run, checkpoint_path)
     except KeyboardInterrupt:
         run.stopped_reason = "interrupted"
+    except BaseException:
+        # an error in a callback or the env: keep what the completed updates did (the run's
+        # history and train_state are those of the last one), then let the error go on;
+        # with no update yet there is nothing to keep (and a file there may be another run)
+        if checkpoint_path is not None and run.update_episodes.size:
+            with contextlib.suppress(Exception):
+                _save(run, checkpoint_path)
+        raise
     finally:
         env.close()
     if checkpoint_path is not None:
         _save(run, checkpoint_path)
     return run
+
+
+class StopTraining(Exception):  # noqa: N818 (a signal, not an error)
+    """Raise it in ``train``'s or ``resume``'s callback to stop training after the update
+    just made: the run is returned (and its checkpoint saved) with ``stopped_reason``
+    "stopped by the callback" (plus ``: message`` when the exception has one), and
+    :func:`linear_pg.resume` can go on from it."""
+
+
+def _because(stop: StopTraining) -> str:
+    return f": {stop}" if str(stop) else ""
 
 
 def checkpoint_due(run: Run, every: int) -> bool:

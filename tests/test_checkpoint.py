@@ -9,6 +9,7 @@ from linear_pg import checkpoint as ck
 from linear_pg.checkpoint import load_checkpoint, load_run, save_checkpoint
 from linear_pg.features import FeatureMap, RawFeatures
 from linear_pg.policies import GaussianPolicy, SoftmaxPolicy
+from linear_pg.resuming import resume
 from linear_pg.trainer import train
 
 
@@ -427,9 +428,11 @@ class Tempered(SoftmaxPolicy):
 def test_a_map_that_keeps_its_parents_name_does_not_load_as_the_parent(tmp_path):
     run = train("CartPole-v1", episodes=2, features=Doubled(), checkpoint_path=tmp_path / "d.npz")
     with pytest.raises(ValueError, match=r"saved with features of class "
-                       r"'test_checkpoint\.Doubled', which is not linear_pg's own: load it "
-                       r"with load_run\(path, classes=\[Doubled\]\)"):
+                       r"'test_checkpoint\.Doubled', which is not linear_pg's own: pass "
+                       r"classes=\[Doubled\] to load_run or resume"):
         load_run(tmp_path / "d.npz")
+    with pytest.raises(ValueError, match=r"pass classes=\[Doubled\] to load_run or resume"):
+        resume(tmp_path / "d.npz", episodes=4)          # it said load_run only
     back = load_run(tmp_path / "d.npz", classes=[Doubled])
     X = np.ones((3, 4))
     assert type(back.features) is Doubled

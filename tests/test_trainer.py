@@ -805,3 +805,55 @@ def test_a_zero_dimensional_array_in_a_setting_is_stored_as_a_number(tmp_path):
                 checkpoint_path=tmp_path / "c.npz")
     assert run.config["env_kwargs"] == {"g": 9.0}
     assert load_run(tmp_path / "c.npz").config["env_kwargs"] == {"g": 9.0}
+
+
+def test_a_callback_stops_training_with_stop_training_and_resume_goes_on(tmp_path):
+    # there was no documented way to stop early; raising anything else lost the run
+    from linear_pg import StopTraining, load_run, resume
+
+    def enough(run):
+        if run.n_episodes >= 15:
+            raise StopTraining("15 episodes are enough")
+
+    run = train("CartPole-v1", episodes=60, seed=2, callback=enough,
+                checkpoint_path=tmp_path / "c.npz")
+    assert run.n_episodes == 15
+    assert run.stopped_reason == "stopped by the callback: 15 episodes are enough"
+    saved = load_run(tmp_path / "c.npz")
+    assert saved.n_episodes == 15 and saved.stopped_reason == run.stopped_reason
+    whole = train("CartPole-v1", episodes=60, seed=2)
+    done = resume(tmp_path / "c.npz")
+    np.testing.assert_array_equal(done.episode_returns, whole.episode_returns)
+    np.testing.assert_array_equal(done.policy.theta, whole.policy.theta)
+
+
+def test_another_exception_in_a_callback_goes_on_after_the_checkpoint_is_saved(tmp_path):
+    # the checkpoint kept the last periodic save (10 updates), not the 15 completed ones
+    from linear_pg import load_run
+
+    class BrokenCallbackError(Exception):
+        pass
+
+    def broken(run):
+        if run.n_episodes >= 15:
+            raise BrokenCallbackError
+
+    with pytest.raises(BrokenCallbackError):
+        train("CartPole-v1", episodes=60, seed=2, callback=broken,
+              checkpoint_path=tmp_path / "c.npz")
+    saved = load_run(tmp_path / "c.npz")
+    assert saved.n_episodes == 15 and saved.stopped_reason is None
+
+
+def test_an_error_before_the_first_update_keeps_the_file_there(tmp_path, monkeypatch):
+    # nothing to keep yet, and the file may be another run's
+    import linear_pg.trainer as trainer
+
+    def env_fails(*args, **kwargs):
+        raise RuntimeError("the env broke")
+
+    monkeypatch.setattr(trainer, "_collect", env_fails)
+    (tmp_path / "other.npz").write_bytes(b"another run")
+    with pytest.raises(RuntimeError, match="the env broke"):
+        train("CartPole-v1", episodes=60, seed=2, checkpoint_path=tmp_path / "other.npz")
+    assert (tmp_path / "other.npz").read_bytes() == b"another run"
