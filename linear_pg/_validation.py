@@ -206,8 +206,16 @@ def check_bool(value: object, name: str) -> bool:
 
 
 def check_choice(value: object, name: str, choices: tuple[str, ...]) -> str:
-    if value not in choices:
-        raise ValueError(f"{name} must be one of {choices}, got {value!r}")
+    """``value`` if it is one of the names ``choices``, else a ValueError that says so.
+
+    Anything but a str is refused as such (an array would make ``in`` ambiguous, and an
+    object such as an optimizer where its name is expected is named by its type).
+    """
+    if not isinstance(value, str) or value not in choices:
+        plain = value is None or isinstance(value, str | bool | int | float)
+        got = repr(value) if plain else (f"an object of type {type(value).__name__} (a name "
+                                         f"is expected)")
+        raise ValueError(f"{name} must be one of {choices}, got {got}")
     return str(value)
 
 

@@ -10,7 +10,7 @@ from linear_pg.features import RawFeatures
 from linear_pg.optim import SGD, Adam, NaturalGradient, clip_grad_norm, fisher, make_optimizer
 from linear_pg.policies import BernoulliPolicy, GaussianPolicy, SoftmaxPolicy
 from linear_pg.rollout import collect_episodes
-from linear_pg.trainer import make_env
+from linear_pg.trainer import make_env, train
 
 
 def test_fisher_is_mean_outer_product_of_scores():
@@ -212,6 +212,18 @@ def test_value_baseline_fits_a_linear_target_and_uses_only_earlier_batches():
     assert np.all(m.predict(X[:3]) == 2.0)
     with pytest.raises(ValueError, match="baseline must be one of"):
         make_baseline("critic")
+
+
+def test_a_choice_given_an_object_or_array_is_told_a_name_is_expected():
+    # an array gave NumPy's "truth value of an array ... is ambiguous"; an optimizer
+    # object its repr with a memory address
+
+    with pytest.raises(ValueError, match=r"baseline must be one of .* got an object of type "
+                                         r"ndarray \(a name is expected\)"):
+        train("CartPole-v1", episodes=2, baseline=np.zeros(3))
+    with pytest.raises(ValueError, match=r"optimizer must be one of .* got an object of type "
+                                         r"Adam \(a name is expected\)"):
+        train("CartPole-v1", episodes=2, optimizer=Adam(5))
 
 
 def test_value_baseline_reduces_gradient_variance():
