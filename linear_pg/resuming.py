@@ -27,6 +27,7 @@ from .trainer import (
     Learner,
     Run,
     _check_model_fits,
+    _check_own_policy_class,
     check_loop_arguments,
     check_settings,
     env_spaces,
@@ -110,6 +111,7 @@ def resume(path: str | os.PathLike, *, episodes: int | None = None,
                                                              checkpoint_every, callback)
     run.config, run.stopped_reason = cfg, None
     run.policy.theta = state["theta"]
+    _check_own_policy_class(run.policy)     # the class's own fault, not the checkpoint's
     env = make_env(run.env_id, cfg["env_kwargs"], cfg.get("n_envs", 1))
     try:
         _check_model_fits(run.policy, run.features, env)

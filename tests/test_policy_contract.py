@@ -246,3 +246,7 @@ def test_resume_and_evaluate_check_the_class_too(tmp_path):
         evaluate(run, 2, seed=0)
     longer = resume(tmp_path / "c.npz", episodes=6, classes=[Complete])
     assert longer.n_episodes == 6
+    # resumed as a class that fails the check: the class is named, not the checkpoint
+    impostor = type("Complete", (Sampled,), {})     # found by its name, fails the check
+    with pytest.raises(PolicyClassError, match="^Complete: _weighted_score_sum"):
+        resume(tmp_path / "c.npz", episodes=8, classes=[impostor])
