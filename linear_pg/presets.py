@@ -112,7 +112,9 @@ PRESETS: dict[str, dict[str, Any]] = {
     # MountainCarContinuous) -153.4 at 10 and -149.8 at 1, and a fixed sigma shrunk linearly
     # in log from e^0.5 to 0.5 / 0.25 over training (the learned one stays at 0.7-1.1)
     # -156.1 / -154.6, and the mean of the parameters over the updates of the last 20% / 40%
-    # of the episodes (Polyak averaging) -148.5 / -148.6.
+    # of the episodes (Polyak averaging) -148.5 / -148.6, and exploration noise correlated
+    # in time (AR(1), rho 0.5 / 0.8 / 0.9, a prototype outside the repo) -148.7 / -149.4 /
+    # -149.8.
     # Every batch also learns from its mirror image (mirror, linear_pg.symmetry): the
     # pendulum is symmetric under (th, v, u) -> (-th, -v, -u), the policy is kept odd, and
     # without it the policy learns a preferred direction of swing that the mean action
