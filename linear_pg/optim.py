@@ -301,7 +301,9 @@ class NaturalGradient(SGD):
     rescale with them; at damping 1e-4, rescaling two features by 10 and 0.1 changes the
     step of the policy's mean by about 10%), and invariant to rescaling the returns unless
     ``eta`` caps it. For a linear policy F is only P x P, so F^-1 g is one Cholesky
-    solve.
+    solve. A gradient so small that g^T F^-1 g underflows (below about 1e-154 for F near
+    the identity) is divided by max|g| first and the step computed from that, so it is
+    the step of a normal-sized gradient, not inf or 0.
     """
 
     name = "npg"
@@ -382,20 +384,37 @@ class NaturalGradient(SGD):
             return np.full_like(g, np.nan)    # a non-finite g, or F overflowed: diverged
         lam = self.damping * max(float(np.mean(np.diag(F))), 1e-12)
         F[np.diag_indices_from(F)] += lam
-        try:
-            nat = cho_solve(cho_factor(F), g)
-        except LinAlgError:
-            nat = np.linalg.lstsq(F, g, rcond=None)[0]
-        with np.errstate(over="ignore", invalid="ignore"):
-            gFg = float(g @ nat)
+        nat, gFg = _solve(F, g)
         if not (np.isfinite(gFg) and np.all(np.isfinite(nat))):
             return np.full_like(g, np.nan)    # F^-1 g or g'F^-1 g overflowed: diverged
-        if not gFg > 0:      # zero gradient (e.g. every return equal): no step
+        if gFg >= np.finfo(np.float64).tiny:
+            with np.errstate(over="ignore", invalid="ignore"):
+                step = self._scaled_step(nat, gFg, 1.0)
+            if np.all(np.isfinite(step)):
+                return step
+        elif not np.any(g):  # zero gradient (e.g. every return equal): no step
             return np.zeros_like(g)
+        return self._rescaled_step(g, F)
+
+    def _scaled_step(self, nat: np.ndarray, gFg: float, scale: float) -> np.ndarray:
+        """alpha F^-1 g from nat = F^-1 (g / scale) and gFg = (g / scale)' nat."""
         alpha = np.sqrt(self.delta / gFg)
         if self.eta is not None:
-            alpha = min(self.eta, alpha)
+            alpha = min(self.eta * scale, alpha)
         return alpha * nat
+
+    def _rescaled_step(self, g: np.ndarray, F: np.ndarray) -> np.ndarray:
+        """The step computed from g / max|g|, for a g so small that g'F^-1 g underflows
+        (to a subnormal or 0: the step came out inf or 0) or a step that overflowed. The
+        KL-sized step does not depend on g's scale; a fixed step ``eta`` F^-1 g is
+        eta * max|g| times F^-1 (g / max|g|)."""
+        scale = float(np.abs(g).max())
+        nat, gFg = _solve(F, g / scale)
+        if not gFg > 0:      # g in F's null space (no damping): no step
+            return np.zeros_like(g)
+        with np.errstate(over="ignore", invalid="ignore"):
+            step = self._scaled_step(nat, gFg, scale)
+        return step if np.all(np.isfinite(step)) else np.full_like(g, np.nan)
 
     def _fisher_matrix(self, g: np.ndarray, scores: np.ndarray | None,
                        fisher_matrix: np.ndarray | None) -> np.ndarray:
@@ -414,6 +433,16 @@ class NaturalGradient(SGD):
             raise ValueError(f"scores must have shape (T, {g.size}) with T >= 1 (one score of "
                              f"{g.size} parameters per step, as g), got shape {S.shape}")
         return _fisher(check_finite(S, "scores"))
+
+
+def _solve(F: np.ndarray, g: np.ndarray) -> tuple[np.ndarray, float]:
+    """F^-1 g (a least-squares solution if F is not positive definite) and g'F^-1 g."""
+    try:
+        nat = cho_solve(cho_factor(F), g)
+    except LinAlgError:
+        nat = np.linalg.lstsq(F, g, rcond=None)[0]
+    with np.errstate(over="ignore", invalid="ignore"):
+        return nat, float(g @ nat)
 
 
 def make_optimizer(name: str, lr: float, **kwargs: float | str | None) -> SGD:

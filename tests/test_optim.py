@@ -542,3 +542,16 @@ def test_a_natural_gradient_whose_length_overflows_is_not_a_zero_step():
     step = NaturalGradient(fisher="expected", damping=0.0).step(
         np.array([1e100, 1.0]), fisher_matrix=np.eye(2) * 1e-120)
     assert np.all(np.isnan(step))
+
+
+@pytest.mark.parametrize("exponent", [-156, -165, -300])
+def test_a_tiny_natural_gradient_has_the_step_of_a_normal_one(exponent):
+    # g'F^-1 g underflowed: at 1e-156 (subnormal) the step was inf, at 1e-165 (0) a zero step
+    S = np.random.default_rng(0).standard_normal((5, 3))
+    g = np.array([1.0, -0.5, 0.25])
+    np.testing.assert_allclose(NaturalGradient().step(g * 10.0**exponent, S),
+                               NaturalGradient().step(g, S), rtol=1e-12)
+    fixed = NaturalGradient(eta=0.5).step(g * 10.0**exponent, S)   # below the cap: eta F^-1 g
+    np.testing.assert_allclose(fixed, 0.5 * np.linalg.solve(fisher(S) + 1e-4 * np.mean(
+        np.diag(fisher(S))) * np.eye(3), g * 10.0**exponent), rtol=1e-10)
+    assert np.all(NaturalGradient().step(np.zeros(3), S) == 0)
