@@ -11,6 +11,8 @@ running state (Adam's moments): a checkpoint written by ``train`` holds it, so t
 
 from __future__ import annotations
 
+import math
+import numbers
 from collections.abc import Callable
 from typing import Any
 
@@ -58,12 +60,56 @@ def _fisher(scores: np.ndarray) -> np.ndarray:
     return scores.T @ scores / scores.shape[0]
 
 
-def clip_grad_norm(g: np.ndarray, max_norm: float | None) -> np.ndarray:
-    """g scaled down to Euclidean norm ``max_norm`` if it is longer (None: unchanged)."""
+def clip_grad_norm(g: object, max_norm: float | None) -> np.ndarray:
+    """g scaled down to Euclidean norm ``max_norm`` if it is longer.
+
+    Parameters
+    ----------
+    g : array-like of float
+        The gradient, as a float64 array (the same object if it is one).
+    max_norm : float > 0, ``math.inf`` or None
+        The longest norm kept; inf or None: no clipping (as ``train``'s ``max_grad_norm``).
+
+    Notes
+    -----
+    A finite g whose sum of squares overflows (entries beyond about 1e154) or underflows
+    has its norm computed from g / max|g|, so it is clipped to ``max_norm`` as any other g,
+    not to zeros.
+
+    Examples
+    --------
+    >>> clip_grad_norm([3.0, 4.0], 1.0)
+    array([0.6, 0.8])
+    """
+    g = as_float_array(g, "g")
+    max_norm = _max_norm(max_norm)
     if max_norm is None:
         return g
-    norm = float(np.linalg.norm(g))
+    with np.errstate(over="ignore", under="ignore"):
+        norm = float(np.linalg.norm(g))
+    if (norm == np.inf or norm < np.finfo(np.float64).tiny) and np.any(g) and \
+            np.all(np.isfinite(g)):
+        return _clip_rescaled(g, max_norm)
     return g * (max_norm / norm) if norm > max_norm else g
+
+
+def _max_norm(value: object) -> float | None:
+    """``clip_grad_norm``'s max_norm as a float > 0, or None for no clipping (None, inf)."""
+    if value is None or (isinstance(value, numbers.Real) and value == math.inf):
+        return None
+    try:
+        return check_real(value, "max_norm", low=0.0, low_open=True)
+    except ValueError as err:
+        raise ValueError(f"{err} (math.inf or None for no clipping)") from None
+
+
+def _clip_rescaled(g: np.ndarray, max_norm: float) -> np.ndarray:
+    """:func:`clip_grad_norm` of a finite, nonzero g whose norm under- or overflows: the
+    norm of g / max|g| (between 1 and sqrt(g.size)) does not."""
+    scale = float(np.abs(g).max())
+    unit = g / scale
+    norm = float(np.linalg.norm(unit))
+    return unit * (max_norm / norm) if norm > max_norm / scale else g
 
 
 class _Checked:

@@ -1,5 +1,7 @@
 """Optimizers, the Fisher matrix, baselines and the entropy gradients."""
 
+import math
+
 import numpy as np
 import pytest
 from hypothesis import given
@@ -555,3 +557,26 @@ def test_a_tiny_natural_gradient_has_the_step_of_a_normal_one(exponent):
     np.testing.assert_allclose(fixed, 0.5 * np.linalg.solve(fisher(S) + 1e-4 * np.mean(
         np.diag(fisher(S))) * np.eye(3), g * 10.0**exponent), rtol=1e-10)
     assert np.all(NaturalGradient().step(np.zeros(3), S) == 0)
+
+
+def test_clip_grad_norm_clips_a_gradient_whose_norm_overflows_and_checks_its_arguments():
+    # the norm of [1e200, 1e200] overflowed to inf and the clipped g was [0, 0]
+    with np.errstate(over="raise", under="raise"):
+        np.testing.assert_allclose(clip_grad_norm(np.array([1e200, 1e200]), 1.0),
+                                   [0.5**0.5, 0.5**0.5])
+        np.testing.assert_array_equal(clip_grad_norm(np.array([1e200, 1e200]), 1e300),
+                                      [1e200, 1e200])
+        np.testing.assert_allclose(clip_grad_norm(np.array([3e-200, 4e-200]), 1e-201),
+                                   [6e-202, 8e-202])
+    np.testing.assert_allclose(clip_grad_norm([3.0, 4.0], 1.0), [0.6, 0.8])   # a list: TypeError
+    np.testing.assert_array_equal(clip_grad_norm([3.0, 4.0], math.inf), [3.0, 4.0])
+    g = np.array([3.0, 4.0])
+    assert clip_grad_norm(g, None) is g and clip_grad_norm(g, 10.0) is g
+    for bad, match in [(-1.0, "max_norm must be > 0.0, got -1.0"),   # flipped g's direction
+                       (np.nan, "max_norm must be finite, got nan"), (0.0, "max_norm must be > 0")]:
+        with pytest.raises(ValueError, match=match):
+            clip_grad_norm(g, bad)
+    with pytest.raises(TypeError, match="max_norm must be a real number, got str"):
+        clip_grad_norm(g, "1")
+    with pytest.raises(TypeError, match="g must be numeric"):
+        clip_grad_norm(["a"], 1.0)
