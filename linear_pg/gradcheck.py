@@ -153,7 +153,9 @@ def numerical_jacobian(f: Callable[[np.ndarray], object], theta: object,
     theta : array of shape (n,)
         Point of evaluation.
     step : float, default 1e-5
-        Relative step: entry i is moved by h_i = step * max(1, |theta_i|).
+        Relative step: entry i is moved by h_i = step * max(1, |theta_i|). A step so small
+        that theta_i +- h_i rounds back to theta_i (below about 2.2e-16, float64's
+        relative spacing) is a ValueError, not a NaN derivative.
 
     Returns
     -------
@@ -177,6 +179,7 @@ def numerical_jacobian(f: Callable[[np.ndarray], object], theta: object,
     theta = _check_theta(theta)
     step = check_real(step, "step", low=0.0, low_open=True)
     h = step * np.maximum(1.0, np.abs(theta))
+    _check_moves(theta, h, step)
     f0 = _output(f, theta.copy())
     J = np.empty(f0.shape + (theta.size,))
     for i in range(theta.size):
@@ -186,6 +189,26 @@ def numerical_jacobian(f: Callable[[np.ndarray], object], theta: object,
         width = plus[i] - minus[i]  # the step as stored, not the nominal 2 h_i
         J[..., i] = (_output(f, plus, f0.shape) - _output(f, minus, f0.shape)) / width
     return J
+
+
+def _check_moves(theta: np.ndarray, h: np.ndarray, step: float) -> None:
+    """ValueError if theta_i + h_i or theta_i - h_i rounds back to theta_i (a difference
+    quotient 0 / 0, NaN) or overflows float64, naming step."""
+    with np.errstate(over="ignore"):
+        plus, minus = theta + h, theta - h
+    stuck = (plus == theta) | (minus == theta)
+    if stuck.any():
+        i = int(np.flatnonzero(stuck)[0])
+        raise ValueError(f"step={step:g} is too small to move theta[{i}] = {theta[i]:g}: "
+                         f"theta[{i}] +- {h[i]:g} rounds back to it in float64 and the "
+                         f"difference would be 0 / 0; step must be at least float64's "
+                         f"relative spacing, {np.finfo(np.float64).eps:.2g} (the default is "
+                         f"{DEFAULT_STEP:g})")
+    over = ~(np.isfinite(plus) & np.isfinite(minus))
+    if over.any():
+        i = int(np.flatnonzero(over)[0])
+        raise ValueError(f"step={step:g} moves theta[{i}] = {theta[i]:g} beyond float64's "
+                         f"range (theta[{i}] +- {h[i]:g} overflows); use a smaller step")
 
 
 def _output(f: Callable[[np.ndarray], object], theta: np.ndarray,

@@ -97,6 +97,21 @@ def test_numerical_jacobian_validates_its_arguments(kwargs, error, message):
         numerical_jacobian(**kwargs)
 
 
+def test_a_step_too_small_to_move_theta_is_refused():
+    # theta + h == theta: the difference quotient was 0 / 0, NaN, and a correct score FAILed
+    with pytest.raises(ValueError, match=r"step=1e-17 is too small to move theta\[0\] = 1: "
+                                         r".*at least float64's relative spacing, 2.2e-16"):
+        numerical_gradient(lambda t: float(t @ t), [1.0, 2.0], step=1e-17)
+    with pytest.raises(ValueError, match=r"step=1e-17 is too small to move theta\[0\]"):
+        numerical_jacobian(lambda t: t, [1.0, 2.0], step=1e-17)
+    policy = SoftmaxPolicy(2, 3, init_scale=1.0)
+    with pytest.raises(ValueError, match="step=1e-17 is too small"):
+        check_grad_log_prob(policy, np.ones((2, 2)), [0, 1], step=1e-17)
+    with pytest.raises(ValueError, match=r"theta\[0\] \+- 1e\+308 overflows"):
+        numerical_gradient(lambda t: 0.0, [1e308], step=1.0)
+    assert numerical_gradient(lambda t: float(t[0]), [1.0], step=2.3e-16) == [1.0]
+
+
 # ---------------------------------------------------------------------- relative error
 
 
