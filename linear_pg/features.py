@@ -65,6 +65,20 @@ def _obs_batch(obs: object, n_dims: int | None, name: str = "obs") -> np.ndarray
     return check_finite(arr, name)
 
 
+def _mean_and_sd(obs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The mean and standard deviation of each column of obs (T, d), for standardizing;
+    a ValueError if either overflows float64 (a scale of inf would map every
+    observation of that column to 0)."""
+    with np.errstate(over="ignore", invalid="ignore"):
+        mean = obs.mean(axis=0)
+        sd = obs.std(axis=0)
+    if not (np.all(np.isfinite(mean)) and np.all(np.isfinite(sd))):
+        raise ValueError("the observations are too large to standardize: their mean or "
+                         "standard deviation overflows float64 (|x| near 1.8e308); "
+                         "rescale them first")
+    return mean, sd
+
+
 def _with_bias(Z: np.ndarray) -> np.ndarray:
     """[Z, 1] as float64, shape (T, k + 1)."""
     out = np.empty((Z.shape[0], Z.shape[1] + 1))
@@ -331,13 +345,7 @@ class StandardFeatures(FeatureMap):
 
     def _fit(self, obs: np.ndarray) -> None:
         eps = check_real(self.eps, "eps", low=0.0, low_open=True)
-        with np.errstate(over="ignore", invalid="ignore"):
-            self.mean_ = obs.mean(axis=0)
-            sd = obs.std(axis=0)
-        if not (np.all(np.isfinite(self.mean_)) and np.all(np.isfinite(sd))):
-            raise ValueError("the observations are too large to standardize: their mean or "
-                             "standard deviation overflows float64 (|x| near 1.8e308); "
-                             "rescale them first")
+        self.mean_, sd = _mean_and_sd(obs)
         self.scale_ = np.where(sd < eps, 1.0, sd + eps)
         self.n_features_out_ = obs.shape[1] + 1
 
@@ -594,8 +602,7 @@ class RandomRBFFeatures(FeatureMap):
         check_int(self.n_components, "n_components", low=1)
         check_real(self.gamma, "gamma", low=0.0, low_open=True)
         check_int(self.seed, "seed", low=0, high=2**32 - 1)    # RBFSampler's random_state
-        self.mean_ = obs.mean(axis=0)
-        sd = obs.std(axis=0)
+        self.mean_, sd = _mean_and_sd(obs)
         self.scale_ = np.where(sd < 1e-8, 1.0, sd + 1e-8)   # constant: unscaled, as above
         sampler = RBFSampler(gamma=self.gamma, n_components=self.n_components,
                              random_state=self.seed).fit((obs - self.mean_) / self.scale_)

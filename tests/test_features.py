@@ -267,6 +267,18 @@ def test_standardizing_observations_whose_spread_overflows_is_refused():
         StandardFeatures().fit([[1e308], [1e308]])
 
 
+@pytest.mark.parametrize("obs", [[[1e200, 0.0], [-1e200, 1.0]], [[1e308], [1e308]]])
+def test_random_rbf_refuses_observations_whose_spread_overflows_as_standard_does(obs):
+    # the sd of [1e200, -1e200] overflowed: RandomRBFFeatures fitted a scale_ of inf
+    # silently, mapped that column to 0 and could not be saved
+    from linear_pg.features import RandomRBFFeatures, StandardFeatures
+
+    for make in (StandardFeatures, RandomRBFFeatures):
+        with pytest.raises(ValueError, match="too large to standardize: their mean or "
+                                             "standard deviation overflows float64"):
+            make().fit(obs)
+
+
 def test_rbf_fitted_where_a_coordinate_never_changes_says_so():
     # fitted on the reset observation alone, all centres of the velocity sat at one value
     with pytest.warns(UserWarning, match="give low and high"):
