@@ -390,6 +390,8 @@ class PolyFeatures(FeatureMap):
         self.n_features_out_ = int(self.poly_.n_output_features_)
 
     def _transform(self, obs: np.ndarray) -> np.ndarray:
+        if obs.shape[0] == 0:    # scikit-learn refuses an empty batch; the other maps don't
+            return np.empty((0, self.n_features_out_))
         return self.poly_.transform(obs)
 
     def _restore(self) -> None:

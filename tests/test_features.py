@@ -185,6 +185,14 @@ def test_rbf_grid_at_the_size_limit_is_accepted():
 
 @pytest.mark.parametrize("phi", [RawFeatures(), StandardFeatures(), PolyFeatures(),
                                  RBFFeatures(n_centers=3), RandomRBFFeatures(n_components=5)])
+def test_every_map_transforms_no_rows_to_no_rows(phi):
+    # PolyFeatures raised scikit-learn's "Found array with 0 sample(s)"
+    X = phi.fit(OBS20).transform(np.zeros((0, 3)))
+    assert X.shape == (0, phi.n_features_out_) and X.dtype == np.float64
+
+
+@pytest.mark.parametrize("phi", [RawFeatures(), StandardFeatures(), PolyFeatures(),
+                                 RBFFeatures(n_centers=3), RandomRBFFeatures(n_components=5)])
 def test_fit_on_no_rows_and_complex_observations_are_errors(phi):
     with pytest.raises(ValueError, match=r"obs must have at least one row to fit on"):
         phi.fit(np.zeros((0, 3)))
