@@ -20,6 +20,7 @@ from __future__ import annotations
 import itertools
 import math
 import warnings
+from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
@@ -214,8 +215,11 @@ class FeatureMap(TransformerMixin, BaseEstimator):
 
         Raises ValueError for a state this map could not have fitted: a key missing, a
         non-finite value, or (``_check_state``) an array whose shape does not fit
-        ``n_features_in_`` or the other arrays, or a scale that is not positive.
+        ``n_features_in_`` or the other arrays, or a scale that is not positive; TypeError
+        for a state that is not a dict.
         """
+        if not isinstance(state, Mapping):
+            raise TypeError(f"state must be a dict from get_state, got {describe(state)}")
         missing = [k for k in ("n_features_in_", *self._state_keys) if k not in state]
         if missing:
             raise ValueError(f"feature state for {self.name!r} is missing {missing}, "

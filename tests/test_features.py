@@ -86,6 +86,15 @@ def test_a_fitted_state_that_does_not_fit_its_map_is_refused(phi, key, value, ma
     assert err.match(match)
 
 
+@pytest.mark.parametrize("make", [RawFeatures, StandardFeatures, PolyFeatures, RBFFeatures,
+                                  RandomRBFFeatures])
+@pytest.mark.parametrize("state", [None, "junk", [("n_features_in_", 3)]])
+def test_set_state_refuses_what_is_not_a_dict(make, state):
+    # StandardFeatures().set_state(None): "argument of type 'NoneType' is not iterable"
+    with pytest.raises(TypeError, match="state must be a dict from get_state, got "):
+        make().set_state(state)
+
+
 def test_standard_features_are_standardized():
     X = StandardFeatures().fit(OBS).transform(OBS)
     np.testing.assert_allclose(X[:, :-1].mean(0), 0.0, atol=1e-12)
