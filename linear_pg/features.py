@@ -462,8 +462,12 @@ class RBFFeatures(FeatureMap):
         return np.stack(angles + others, axis=1)
 
     def _fit(self, obs: np.ndarray) -> None:
-        pairs = np.asarray(self.angle_pairs)
-        if pairs.size and (pairs.ndim != 2 or pairs.shape[1] != 2 or pairs.dtype.kind not in "iu"):
+        try:
+            pairs = np.asarray(self.angle_pairs)
+        except ValueError:       # ragged, e.g. [(0, 1), (2,)]
+            pairs = None
+        if pairs is None or pairs.size and (pairs.ndim != 2 or pairs.shape[1] != 2
+                                            or pairs.dtype.kind not in "iu"):
             raise ValueError(f"angle_pairs must be pairs of column indices (cos, sin), e.g. "
                              f"[(0, 1)], got {self.angle_pairs!r}")
         self.angle_pairs_ = pairs.astype(np.int64).reshape(-1, 2)

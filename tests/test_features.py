@@ -160,6 +160,9 @@ OBS20 = np.random.default_rng(0).normal(size=(20, 3))
      r"angle_pairs must be pairs of column indices \(cos, sin\), e.g. \[\(0, 1\)\], got "
      r"\[\(0, 1, 2\)\]"),
     (lambda: RBFFeatures(angle_pairs=[(0.5, 1)]), ValueError, "angle_pairs must be pairs of"),
+    (lambda: RBFFeatures(angle_pairs=[(0, 1), (2,)]), ValueError,   # NumPy's "inhomogeneous"
+     r"angle_pairs must be pairs of column indices \(cos, sin\), e.g. \[\(0, 1\)\], got "
+     r"\[\(0, 1\), \(2,\)\]"),
     (lambda: RandomRBFFeatures(seed=-1), ValueError, "seed must be >= 0, got -1"),
     (lambda: RandomRBFFeatures(seed=2**32), ValueError, "seed must be <= 4294967295, got 4294"),
     (lambda: RandomRBFFeatures(n_components=0), ValueError, "n_components must be >= 1"),
