@@ -229,7 +229,13 @@ class SGD:
         return {}
 
     def set_state(self, state: dict[str, np.ndarray]) -> None:
-        """Nothing to restore: SGD has no state."""
+        """Nothing to restore: SGD has no state, and ``state`` must be the empty dict that
+        :meth:`get_state` returns (another optimizer's state is refused, not dropped)."""
+        if not isinstance(state, dict):
+            raise TypeError(f"state must be a dict from get_state, got {describe(state)}")
+        if state:
+            raise ValueError(f"{type(self).__name__} has no state: state must be the empty "
+                             f"dict from get_state, got keys {sorted(state)}")
 
 
 class Adam(SGD):

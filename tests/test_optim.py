@@ -400,6 +400,21 @@ def test_get_state_gives_copies_and_set_state_checks_what_it_restores():
         Adam(0.1).set_state(None)
 
 
+@pytest.mark.parametrize("make", [SGD, NaturalGradient])
+def test_an_optimizer_without_state_refuses_a_state_it_cannot_take(make):
+    # SGD().set_state("junk") returned None silently, and Adam's state was dropped
+    make().set_state(make().get_state())
+    with pytest.raises(TypeError, match="state must be a dict from get_state, got str"):
+        make().set_state("junk")
+    with pytest.raises(TypeError, match="state must be a dict from get_state, got NoneType"):
+        make().set_state(None)
+    adam = Adam(0.1)
+    adam.step(np.ones(2))
+    with pytest.raises(ValueError, match=rf"{make.__name__} has no state: state must be the "
+                                         rf"empty dict from get_state, got keys \['m_', 't_'"):
+        make().set_state(adam.get_state())
+
+
 def test_natural_gradient_takes_scores_or_a_symmetric_fisher_matrix():
     # with both, the matrix silently won over the scores whatever fisher= said
     S = np.random.default_rng(0).standard_normal((5, 2))
