@@ -49,7 +49,7 @@ from typing import Any
 import gymnasium as gym
 import numpy as np
 
-from ._validation import check_keywords, describe
+from ._validation import as_float_array, check_keywords, describe
 from .features import FeatureMap, PolyFeatures, RawFeatures, RBFFeatures
 from .policies import GaussianPolicy, LinearPolicy
 from .presets import registered_id
@@ -66,6 +66,16 @@ def _signs(values: object, name: str) -> tuple[float, ...]:
     if a.size == 0 or not np.all(np.isin(a, (-1.0, 1.0))):
         raise ValueError(f"{name} must be a non-empty sequence of +1 and -1, got {values!r}")
     return tuple(float(x) for x in a)
+
+
+def _flip(values: object, signs: tuple[float, ...], name: str, sign_name: str) -> np.ndarray:
+    """values (T, len(signs)) or (len(signs),) times signs, column by column, as float64;
+    else an error naming ``name``."""
+    arr = as_float_array(values, name)
+    if arr.ndim not in (1, 2) or arr.shape[-1] != len(signs):
+        raise ValueError(f"{name} must have shape (T, {len(signs)}) (one column per entry of "
+                         f"{sign_name}), got shape {arr.shape}")
+    return arr * np.asarray(signs)
 
 
 @dataclass(frozen=True)
@@ -97,13 +107,13 @@ class Mirror:
         object.__setattr__(self, "obs_sign", _signs(self.obs_sign, "obs_sign"))
         object.__setattr__(self, "action_sign", _signs(self.action_sign, "action_sign"))
 
-    def observations(self, obs: np.ndarray) -> np.ndarray:
-        """P s for each row of obs (T, obs_dim)."""
-        return obs * np.asarray(self.obs_sign)
+    def observations(self, obs: object) -> np.ndarray:
+        """P s for each row of obs (T, obs_dim), or for one observation (obs_dim,)."""
+        return _flip(obs, self.obs_sign, "obs", "obs_sign")
 
-    def actions(self, A: np.ndarray) -> np.ndarray:
-        """D a for each row of A (T, action_dim)."""
-        return A * np.asarray(self.action_sign)
+    def actions(self, A: object) -> np.ndarray:
+        """D a for each row of A (T, action_dim), or for one action (action_dim,)."""
+        return _flip(A, self.action_sign, "A", "action_sign")
 
     def check_fits(self, env: gym.Env) -> None:
         """Raise ValueError unless the reflection fits the env's spaces (Box actions)."""
@@ -246,9 +256,22 @@ class MirrorAugmentation:
                 np.concatenate([w, w]), 2 * batch.n_episodes)
 
 
-def check_symmetric(log_p: np.ndarray, log_p_mirrored: np.ndarray) -> None:
-    """Raise ValueError unless log pi(D a | P s) = log pi(a | s) on every sample."""
-    err = np.abs(log_p_mirrored - log_p) / (1.0 + np.abs(log_p))
+def check_symmetric(log_p: object, log_p_mirrored: object) -> None:
+    """Raise ValueError unless log pi(D a | P s) = log pi(a | s) on every sample.
+
+    The two arrays hold one log-probability per sample, in the same shape; equal values
+    are equal, also infinite ones (an action of probability 0 and its mirror image).
+    """
+    log_p, log_p_mirrored = (as_float_array(a, name) for a, name in (
+        (log_p, "log_p"), (log_p_mirrored, "log_p_mirrored")))
+    if log_p.shape != log_p_mirrored.shape:
+        raise ValueError(f"log_p and log_p_mirrored must have one shape (a log-probability "
+                         f"per sample, mirrored or not), got shapes {log_p.shape} and "
+                         f"{log_p_mirrored.shape}")
+    with np.errstate(invalid="ignore"):
+        err = np.abs(log_p_mirrored - log_p) / (1.0 + np.abs(log_p))
+    if not np.all(err <= TOL):
+        err = np.where(log_p_mirrored == log_p, 0.0, err)    # -inf - -inf is NaN
     if not np.all(err <= TOL):
         raise ValueError(f"mirror: the policy is not mirror-symmetric on this batch "
                          f"(largest relative difference of log pi(D a | P s) and "

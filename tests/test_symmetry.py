@@ -115,6 +115,33 @@ def test_check_symmetric_refuses_an_asymmetric_policy():
         check_symmetric(np.array([-1.0, -2.0]), np.array([-1.0, -2.5]))
 
 
+def test_check_symmetric_takes_equal_infinities_as_equal_and_names_mismatched_shapes():
+    # -inf on both sides was "not mirror-symmetric ... nan"; shapes (3,) and (2,) were
+    # NumPy's "operands could not be broadcast together"
+    check_symmetric(np.array([-np.inf, -2.0]), np.array([-np.inf, -2.0]))
+    for mirrored in ([-np.inf, -2.5], [-3.0, -2.0], [np.inf, -2.0]):
+        with pytest.raises(ValueError, match="not mirror-symmetric"):
+            check_symmetric(np.array([-np.inf, -2.0]), np.array(mirrored))
+    with pytest.raises(ValueError, match="not mirror-symmetric"):
+        check_symmetric(np.array([np.nan, -2.0]), np.array([np.nan, -2.0]))
+    with pytest.raises(ValueError, match=r"log_p and log_p_mirrored must have one shape .* "
+                                         r"got shapes \(3,\) and \(2,\)"):
+        check_symmetric(np.zeros(3), np.zeros(2))
+
+
+def test_mirror_names_observations_or_actions_it_cannot_reflect():
+    mirror = Mirror((1, -1), (-1,))
+    with pytest.raises(ValueError, match=r"obs must have shape \(T, 2\) \(one column per entry "
+                                         r"of obs_sign\), got shape \(2, 3\)"):
+        mirror.observations(np.zeros((2, 3)))          # a NumPy broadcast error
+    with pytest.raises(ValueError, match=r"A must have shape \(T, 1\)"):
+        mirror.actions(np.zeros((2, 2)))
+    with pytest.raises(TypeError, match="A must be numeric, got text"):
+        mirror.actions(np.array(["a"]))                # NumPy's UFuncTypeError
+    np.testing.assert_array_equal(mirror.observations([[1, 2]]), [[1.0, -2.0]])
+    np.testing.assert_array_equal(mirror.actions(np.array([0.5], dtype=np.float32)), [-0.5])
+
+
 @pytest.mark.parametrize("kwargs, atol", [
     ({"episodes": 30}, 1e-9),                                    # the preset mirrors
     ({"episodes": 6, "features": "poly", "features_kwargs": {"degree": 3}, "mirror": True},
