@@ -71,7 +71,11 @@ class Baseline:
         return {}
 
     def set_state(self, state: dict[str, np.ndarray]) -> None:
-        """Restore :meth:`get_state`."""
+        """Restore :meth:`get_state`: here the empty dict (another baseline's state is
+        refused, not dropped)."""
+        if _state_dict(state):
+            raise ValueError(f"{type(self).__name__} has no state: state must be the empty "
+                             f"dict from get_state, got keys {sorted(state)}")
 
 
 class MeanBaseline(Baseline):

@@ -595,3 +595,14 @@ def test_clip_grad_norm_clips_a_gradient_whose_norm_overflows_and_checks_its_arg
         clip_grad_norm(g, "1")
     with pytest.raises(TypeError, match="g must be numeric"):
         clip_grad_norm(["a"], 1.0)
+
+
+def test_no_baseline_refuses_a_state_it_cannot_take():
+    # Baseline.set_state accepted anything silently, as SGD's did
+    from linear_pg.baselines import Baseline
+
+    Baseline().set_state({})
+    with pytest.raises(TypeError, match="state must be a dict"):
+        Baseline().set_state("junk")
+    with pytest.raises(ValueError, match="Baseline has no state.*'total_'"):
+        Baseline().set_state(MeanBaseline().get_state())
