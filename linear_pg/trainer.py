@@ -379,6 +379,15 @@ def _check_features_fit(phi: FeatureMap, env: gym.Env | gym.vector.VectorEnv,
                          f"{n_obs}; fit it on this env's observations")
 
 
+def _check_mean_bound(coef: float, policy: LinearPolicy) -> None:
+    """The bounds penalty (:func:`mean_bound_grad`) is derived for the mean x W."""
+    if coef > 0 and policy.kind == "gaussian" and type(policy).mean is not GaussianPolicy.mean:
+        raise ValueError(f"mean_bound_coef = {coef} penalizes a mean x W outside the action "
+                         f"box, the mean of GaussianPolicy, but {type(policy).__name__} "
+                         f"overrides mean: pass mean_bound_coef=0 (the preset of this env "
+                         f"sets it)")
+
+
 def _check_own_policy_class(policy: LinearPolicy) -> None:
     """A policy of a class other than linear_pg's own: its hooks agree with its methods."""
     if type(policy) not in POLICY_CLASSES.values():
@@ -1006,6 +1015,7 @@ def train(env_id: str, *, episodes: int | None = None, seed: int = 0,
     else:
         raise TypeError(f"policy must be one of {POLICY_NAMES} or a LinearPolicy, "
                         f"got {type(policy).__name__}")
+    _check_mean_bound(cfg["mean_bound_coef"], pi)
     cfg["policy"] = pi.kind
     cfg["policy_config"] = to_builtin(pi.get_config())
     mirror = resolve_mirror(cfg["mirror"], env_id, env)

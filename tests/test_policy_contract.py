@@ -101,7 +101,7 @@ class Sampled(Hooks):
         return SoftmaxPolicy._act_one(self, x / self.temperature)
 
     def grad_entropy(self, X):
-        return SoftmaxPolicy.grad_entropy(self, np.asarray(X) / self.temperature)
+        return SoftmaxPolicy.grad_entropy(self, X) / self.temperature  # _log_probs is tempered
 
 
 class NoFisher(Sampled):
@@ -114,8 +114,9 @@ class Complete(NoFisher):
 
 
 @pytest.mark.parametrize("cls, words", [
-    (PublicOnly, "_sample (the vector env's sampler) disagrees with sample"),
-    (Hooks, "_sample draws from another distribution than log_prob"),
+    (PublicOnly, "_sample (the vector env's sampler) draws from another distribution than "
+                 "log_prob"),
+    (Hooks, "sample (the public sampler) draws from another distribution than log_prob"),
     (Sampled, "_weighted_score_sum(X, A, w) disagrees with grad_log_prob(X, A).T @ w"),
     (NoFisher, "fisher(X) @ v disagrees"),
 ])
@@ -143,7 +144,7 @@ def test_a_complete_subclass_passes_and_trains_as_itself():
 
 
 def test_train_refuses_a_subclass_whose_sampler_is_its_parents(tmp_path):
-    with pytest.raises(PolicyClassError, match="PublicOnly: _sample"):
+    with pytest.raises(PolicyClassError, match="PublicOnly: _sample "):
         train("CartPole-v1", policy=PublicOnly(5, 2, temperature=1e6), episodes=5,
               checkpoint_path=tmp_path / "c.npz")
     assert not (tmp_path / "c.npz").exists()        # refused before anything ran
@@ -250,3 +251,176 @@ def test_resume_and_evaluate_check_the_class_too(tmp_path):
     impostor = type("Complete", (Sampled,), {})     # found by its name, fails the check
     with pytest.raises(PolicyClassError, match="^Complete: _weighted_score_sum"):
         resume(tmp_path / "c.npz", episodes=8, classes=[impostor])
+
+
+# ------------------------------------------------------------------ a second probe's cases
+def test_an_act_that_is_not_the_most_likely_action_or_the_mean_is_refused():
+    # act was compared only with _act and _act_one, which the parent's act calls
+    class Shifted(Complete):                 # samples tempered, acts as a plain softmax
+        _act, _act_one = SoftmaxPolicy._act, SoftmaxPolicy._act_one
+
+    with pytest.raises(PolicyClassError, match=r"probability of act\(X\)'s actions"):
+        check_policy_class(Shifted(5, 3, temperature=-1.0))
+
+    class Squashed(FixedSigma):              # mean 2 tanh(x W), acting with x W
+        def mean(self, X):
+            return 2 * np.tanh(super().mean(X))
+
+    with pytest.raises(PolicyClassError, match=r"Squashed: log_prob\(X, A\) disagrees|"
+                                               r"act\(X\) disagrees with mean"):
+        check_policy_class(Squashed(3))
+
+
+def test_a_one_row_sampler_must_return_one_action_not_an_array():
+    # it passed (the check reshaped it) and then failed inside env.step
+    class OneArray(Complete):
+        def _sample_one(self, x, rng):
+            return self._sample(x[None, :], rng)             # shape (1,)
+
+    with pytest.raises(PolicyClassError, match=r"_sample_one\(x, \.\.\.\) must return one "
+                                               r"action .* an int"):
+        check_policy_class(OneArray(5, 3, temperature=2.0))
+
+
+def test_a_sampler_with_its_own_stream_passes_one_ignoring_rng_is_refused():
+    # an epsilon-greedy mixture drawing its coin, then its action, was refused because its
+    # one-row sampler did not draw _sample's stream; the rollouts do not need that
+    class EpsGreedy(SoftmaxPolicy):
+        eps = 0.2
+
+        def _log_probs(self, X):
+            return np.log((1 - self.eps) * softmax(X @ self.W) + self.eps / self.n_actions)
+
+        def _score_factors(self, X, A):
+            P = softmax(X @ self.W)
+            mix = (1 - self.eps) * P + self.eps / self.n_actions
+            e_a = A[:, None] == np.arange(self.n_actions)
+            p_a = P[np.arange(len(A)), A][:, None]
+            return [((1 - self.eps) * p_a * (e_a - P) / mix[np.arange(len(A)), A][:, None],
+                     True)]
+
+        _weighted_score_sum = LinearPolicy._weighted_score_sum
+
+        def _sample(self, X, rng):
+            coin = rng.random(len(X)) < self.eps
+            greedy = SoftmaxPolicy._sample(self, X, rng)
+            return np.where(coin, rng.integers(self.n_actions, size=len(X)), greedy)
+
+        def _sample_one(self, x, rng):
+            if rng.random() < self.eps:
+                return int(rng.integers(self.n_actions))
+            return SoftmaxPolicy._sample_one(self, x, rng)
+
+        def _fisher(self, X):
+            T, P = len(X), np.exp(self._log_probs(X))
+            F = 0
+            for a in range(self.n_actions):
+                S = self.grad_log_prob(X, np.full(T, a))
+                F = F + (P[:, a] * S.T) @ S
+            return F / T
+
+        def grad_entropy(self, X):
+            X = self._features(X)
+            T, P = len(X), np.exp(self._log_probs(X))
+            logp = np.log(P)
+            return -sum(((logp[:, a] + 1) * P[:, a])[:, None]
+                        * self.grad_log_prob(X, np.full(T, a)) for a in range(self.n_actions))
+
+    check_policy_class(EpsGreedy(4, 3))
+
+    class GlobalRandom(EpsGreedy):
+        def _sample_one(self, x, rng):
+            return EpsGreedy._sample_one(self, x, np.random.default_rng())
+
+    with pytest.raises(PolicyClassError, match="_sample_one .* draws other actions from the "
+                                               "same seed: it must draw from the rng it is"):
+        check_policy_class(GlobalRandom(4, 3))
+
+
+def test_a_wrong_entropy_gradient_is_refused():
+    class StaleEntropyGradient(Complete):
+        grad_entropy = SoftmaxPolicy.grad_entropy            # the untempered one
+
+    with pytest.raises(PolicyClassError, match=r"grad_entropy\(X\) @ v disagrees"):
+        check_policy_class(StaleEntropyGradient(5, 3, temperature=3.0))
+
+
+def test_a_score_that_is_not_the_gradient_is_a_warning_and_still_trains():
+    class NoChainRule(Complete):             # forgets the 1/tau of the chain rule
+        def _score_factors(self, X, A):
+            e_a = A[:, None] == np.arange(self.n_actions)
+            return [(e_a - softmax(X @ self.W / self.temperature), True)]
+
+        def _fisher(self, X):
+            return _exact_fisher(self, X)
+
+    with pytest.warns(RuntimeWarning, match="grad_log_prob is not the gradient of its "
+                                            "log_prob"):
+        check_policy_class(NoChainRule(5, 3, temperature=3.0))
+
+
+def _exact_fisher(policy, X):
+    T, P = len(X), np.exp(policy._log_probs(X))
+    F = 0
+    for a in range(policy.n_actions):
+        S = policy.grad_log_prob(X, np.full(T, a))
+        F = F + (P[:, a] * S.T) @ S
+    return F / T
+
+
+def test_a_get_config_with_arguments_init_does_not_take_is_a_policy_class_error():
+    class InheritsConfig(GaussianPolicy):     # a fixed sigma, with GaussianPolicy's config
+        def __init__(self, n_features, action_dim=1, *, init_scale=0.0, seed=0):
+            super().__init__(n_features, action_dim, log_std_mode="fixed",
+                             init_scale=init_scale, seed=seed)
+
+    with pytest.raises(PolicyClassError, match=r"InheritsConfig.get_config\(\) does not "
+                                               r"rebuild it: .* fails"):
+        check_policy_class(InheritsConfig(3))
+
+
+class Squashed(FixedSigma):
+    """A Gaussian with mean tanh(x W) and a fixed sigma: a complete class of one's own."""
+
+    def mean(self, X):
+        return np.tanh(super().mean(X))
+
+    def log_prob(self, X, A):
+        X = self._features(X)
+        z = (self._check_actions(A, len(X)) - self.mean(X)) / self.sigma
+        return (-0.5 * z**2 - np.log(self.sigma) - 0.5 * np.log(2 * np.pi)).sum(axis=1)
+
+    def _score_factors(self, X, A):            # d/d(x W) of log pi: (a - mu) / s^2 (1 - mu^2)
+        mu = np.tanh(X @ self.W)
+        return [((A - mu) / self.sigma**2 * (1 - mu**2), True)]
+
+    _weighted_score_sum = LinearPolicy._weighted_score_sum
+
+    def _fisher(self, X):
+        from linear_pg.policies.base import add_per_output
+
+        F = np.zeros((self.n_params, self.n_params))
+        add_per_output(F, X, (1 - np.tanh(X @ self.W) ** 2) ** 2 / self.sigma**2)
+        return F / len(X)
+
+    def _sample(self, X, rng):
+        return np.tanh(X @ self.W) + self.sigma * rng.standard_normal((len(X), self.action_dim))
+
+    def _sample_one(self, x, rng):
+        return np.tanh(x @ self.W) + self.sigma * rng.standard_normal(self.action_dim)
+
+    def _act(self, X):
+        return np.tanh(X @ self.W)
+
+    def _act_one(self, x):
+        return np.tanh(x @ self.W)
+
+
+def test_the_bounds_penalty_refuses_a_gaussian_whose_mean_is_not_x_w():
+    # mean_bound_grad penalizes x W outside the box: for another mean it trained wrongly
+    check_policy_class(Squashed(4, sigma=0.7))
+    with pytest.raises(ValueError, match="mean_bound_coef .* Squashed overrides mean"):
+        train("MountainCarContinuous-v0", policy=Squashed(37, sigma=1.0), episodes=2)
+    run = train("MountainCarContinuous-v0", policy=Squashed(37, sigma=1.0), episodes=2,
+                mean_bound_coef=0.0)
+    assert run.n_episodes == 2

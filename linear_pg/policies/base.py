@@ -46,16 +46,28 @@ class LinearPolicy:
     define from their own formulas for speed, so a subclass that changes the distribution
     must override those it changes too:
 
-    - ``_sample(X, rng)`` and ``_sample_one(x, rng)``: the rollouts' samplers (a vector env,
-      a single env one row at a time, drawing from ``rng`` what ``_sample`` draws for one
-      row); ``_act(X)`` and ``_act_one(x)``: evaluation's actions;
-    - ``_score_factors(X, A)``: the score block by block, from which this class builds
-      ``grad_log_prob`` and ``_weighted_score_sum`` (the gradient; the built-ins have their
-      own, faster one: override it too, or set ``_weighted_score_sum =
-      LinearPolicy._weighted_score_sum``);
+    - ``_sample(X, rng)``: the vector env's sampler, an array of one action per row ((T,)
+      ints, or (T, action_dim) floats); ``_sample_one(x, rng)``: the single env's, for one
+      row x of shape (n_features,), one action (an int, or an array (action_dim,)). Both
+      draw only from ``rng`` (the built-ins draw the same stream in both, so that either
+      env gives the same episodes; yours need not). ``_act(X)`` and ``_act_one(x)``:
+      evaluation's actions, the most likely action or the mean, shaped alike. The public
+      ``sample`` and ``act`` of the built-ins check their input and call these;
+    - ``_score_factors(X, A)``: the score block by block, in theta's order, as a list of
+      ``(V, times_x)`` pairs: V (T, m) is the derivative of log pi with respect to the
+      block's m linear outputs (e.g. the logits x W), and ``times_x`` says whether the block
+      is a weight matrix acting on x (its score is then x (outer) v_t) or a vector (v_t
+      itself). This class builds ``grad_log_prob`` and ``_weighted_score_sum`` (the
+      gradient) from it; the built-ins have their own, faster ``_weighted_score_sum``:
+      override it too, or set ``_weighted_score_sum = LinearPolicy._weighted_score_sum``.
+      SoftmaxPolicy's ``log_prob``, ``probs`` and ``entropy`` come from ``_log_probs(X)``
+      (T, n_actions); BernoulliPolicy's and GaussianPolicy's from ``X @ W`` directly, so
+      override ``log_prob`` there;
     - ``_fisher(X)``: the expected Fisher matrix of the natural gradient;
     - ``entropy`` and ``grad_entropy``; for the "gaussian" kind, ``mean`` and ``std``
-      (a Gaussian policy is N(mean(x), diag(std(x)^2)));
+      (a Gaussian policy is N(mean(x), diag(std(x)^2)); ``mean_bound_coef``, the bounds
+      penalty, and the mirror (``linear_pg.symmetry``) work on ``W`` as the mean x W, so a
+      class with another mean trains with ``mean_bound_coef=0``);
     - ``get_config()``: every setting of ``__init__``, since the trainer and checkpoints
       rebuild the policy with ``type(policy)(**policy.get_config())``.
 

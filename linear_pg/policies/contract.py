@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import copy
 import itertools
+import warnings
 from collections.abc import Callable
 from typing import Any
 
@@ -48,21 +49,26 @@ def check_policy_class(policy: LinearPolicy, *, seed: int = 0, n_rows: int = 64)
     3. ``log_prob`` is a distribution of its kind (a discrete one sums to 1 over the
        actions; a Gaussian one is the density of N(mean(x), diag(std(x)^2))) and
        ``entropy`` is that distribution's entropy;
-    4. ``_sample`` and ``_sample_one`` (row by row) draw what ``sample`` draws from the same
-       seed, and what they draw, 1000 times for each of 16 rows, has the frequencies
-       (discrete) or the mean and standard deviation (Gaussian) of ``log_prob``'s
-       distribution within 6 standard errors; ``_act`` and ``_act_one`` give what ``act``
-       gives;
-    5. ``_weighted_score_sum(X, A, w)`` equals ``grad_log_prob(X, A).T @ w``;
-    6. ``fisher(X)`` equals the expectation of s s^T, s = ``grad_log_prob``, over the
+    4. ``sample``, ``_sample`` and ``_sample_one`` (row by row) return actions of the
+       right type and shape, draw them from the ``rng`` they are given (the same seed, the
+       same draws), and what they draw, 1000 to 20000 times for each of 16 rows, has the
+       frequencies (discrete) or the mean and standard deviation (Gaussian) of
+       ``log_prob``'s distribution within 6 standard errors; ``act`` is the most likely
+       action (discrete) or ``mean`` (Gaussian), and ``_act`` and ``_act_one`` give what
+       ``act`` gives;
+    5. ``grad_entropy`` is the derivative of ``entropy`` (finite differences along a
+       random direction);
+    6. ``_weighted_score_sum(X, A, w)`` equals ``grad_log_prob(X, A).T @ w``;
+    7. ``fisher(X)`` equals the expectation of s s^T, s = ``grad_log_prob``, over the
        actions, in a random direction v (F v against E[s (s . v)]): summed over the
        actions of a discrete policy, by Gauss-Hermite quadrature (exact for the
        polynomials a Gaussian score gives) for a Gaussian of at most 3 action dimensions
        (larger ones are not checked).
 
-    It does not check the score against ``log_prob``: :func:`linear_pg.check_grad_log_prob`
-    does (a score that is wrong on purpose, as in :mod:`linear_pg.bugs`, still trains), nor
-    ``grad_entropy``.
+    A ``grad_log_prob`` that is not the gradient of ``log_prob`` (along a random direction)
+    is a RuntimeWarning, not an error: a score that is wrong on purpose (one of
+    :mod:`linear_pg.bugs`, to watch it train) still trains; :func:`linear_pg.check_grad_log_prob`
+    shows where it differs.
 
     Parameters
     ----------
@@ -97,7 +103,7 @@ def check_policy_class(policy: LinearPolicy, *, seed: int = 0, n_rows: int = 64)
     >>> check_policy_class(Tempered(3, 2))  # doctest: +ELLIPSIS
     Traceback (most recent call last):
     ...
-    linear_pg.policies.contract.PolicyClassError: Tempered: _sample draws from another ...
+    linear_pg.policies.contract.PolicyClassError: Tempered: sample (the public sampler) draws ...
     """
     check_policy(policy)
     name = type(policy).__name__
@@ -118,8 +124,12 @@ def check_policy_class(policy: LinearPolicy, *, seed: int = 0, n_rows: int = 64)
     X = rng.standard_normal((n_rows, probe.n_features))
     _hook(name, "get_config", lambda: _check_rebuilt(probe, X, rng))
     _hook(name, "log_prob", lambda: _check_distribution(probe, X, rng))
-    _hook(name, "_sample", lambda: _check_sampling(probe, X, seed))
-    A = _hook(name, "sample", lambda: probe.sample(X, np.random.default_rng(seed)))
+    _hook(name, "the samplers", lambda: _check_sampling(probe, X, seed))
+    _hook(name, "act", lambda: _check_acting(probe, X))
+    A = probe.sample(X, np.random.default_rng(seed))
+    v = rng.standard_normal(probe.n_params)
+    _hook(name, "grad_entropy", lambda: _check_entropy_gradient(probe, X, v))
+    _hook(name, "grad_log_prob", lambda: _warn_if_score_is_not_the_gradient(probe, X, A, v))
     w = rng.standard_normal(n_rows)
     _hook(name, "_weighted_score_sum", lambda: _agree(
         name, "_weighted_score_sum(X, A, w)", probe._weighted_score_sum(X, A, w),
@@ -143,12 +153,12 @@ def _hook(name: str, method: str, check: Callable[[], Any]) -> Any:
 
 
 def _agree(name: str, what: str, value: object, reference_name: str, reference: object,
-           advice: str, exact: bool = False) -> None:
+           advice: str, exact: bool = False, tol: float = 1e-8) -> None:
     value, reference = np.asarray(value, dtype=np.float64), np.asarray(reference, np.float64)
     if value.shape == reference.shape:
         gap = np.abs(value - reference)
         scale = max(1.0, float(np.max(np.abs(reference), initial=0.0)))
-        if (np.all(gap == 0) if exact else np.all(gap <= 1e-8 * scale)):
+        if (np.all(gap == 0) if exact else np.all(gap <= tol * scale)):
             return
         shown = f"largest difference {np.max(gap):.3g}"
     else:
@@ -159,7 +169,14 @@ def _agree(name: str, what: str, value: object, reference_name: str, reference: 
 
 def _check_rebuilt(probe: LinearPolicy, X: np.ndarray, rng: np.random.Generator) -> None:
     name = type(probe).__name__
-    rebuilt = type(probe)(**probe.get_config())
+    config = probe.get_config()
+    try:
+        rebuilt = type(probe)(**config)
+    except TypeError as err:
+        raise PolicyClassError(
+            f"{name}.get_config() does not rebuild it: {name}(**get_config()) fails ({err}). "
+            f"get_config() must return the arguments of {name}.__init__, every setting "
+            f"(it may have to be overridden with the parent's)") from err
     rebuilt.theta = probe.theta
     A = probe.sample(X, rng)
     same_config = comparable(rebuilt.get_config()) == comparable(probe.get_config())
@@ -210,35 +227,96 @@ def _all_log_probs(probe: LinearPolicy, X: np.ndarray) -> np.ndarray:
                     axis=1)
 
 
+_SAMPLERS = {"sample": "the public sampler", "_sample": "the vector env's sampler",
+             "_sample_one": "the single env's sampler, row by row"}
+
+
 def _check_sampling(probe: LinearPolicy, X: np.ndarray, seed: int) -> None:
+    """Each sampler: the actions' type and shape, the same draws from the same seed, and
+    its draws against log_prob's distribution. The built-in classes also draw the same
+    stream in all three (the same seed gives the same episodes in either env); a class of
+    your own need not."""
+    for method in _SAMPLERS:
+        first = _draws(probe, method, X, np.random.default_rng(seed))
+        if not np.array_equal(first, _draws(probe, method, X, np.random.default_rng(seed))):
+            raise PolicyClassError(
+                f"{type(probe).__name__}.{method} ({_SAMPLERS[method]}) draws other actions "
+                f"from the same seed: it must draw from the rng it is given (not np.random or "
+                f"another generator), so that the same seed gives the same episodes")
+        _check_distribution_of_draws(probe, method, X[:16], seed)
+
+
+def _draws(probe: LinearPolicy, method: str, X: np.ndarray,
+           rng: np.random.Generator) -> np.ndarray:
+    """What sampler ``method`` draws for the rows of X, its type and shape checked."""
+    if method == "_sample_one":
+        return np.array([_one_action(probe, probe._sample_one(x, rng), method) for x in X])
+    A = getattr(probe, method)(X, rng)
+    shape = (X.shape[0],) if probe.kind != "gaussian" else (X.shape[0], probe.action_dim)
+    if not isinstance(A, np.ndarray) or A.shape != shape:
+        raise PolicyClassError(f"{type(probe).__name__}.{method}(X, rng) must return an array "
+                               f"of shape {shape} (one action per row), got {_what(A)}")
+    return A
+
+
+def _one_action(probe: LinearPolicy, a: object, method: str) -> Any:
+    """One row's action as the rollout hands it to the env: an int, or (action_dim,)."""
+    if probe.kind == "gaussian":
+        if isinstance(a, np.ndarray) and a.shape == (probe.action_dim,):
+            return a
+        expected = f"an array of shape ({probe.action_dim},)"
+    else:
+        if isinstance(a, int | np.integer) and not isinstance(a, bool):
+            return a
+        expected = "an int"
+    raise PolicyClassError(f"{type(probe).__name__}.{method}(x, ...) must return one action "
+                           f"for the one row x, {expected}, as the env takes it; got "
+                           f"{_what(a)}")
+
+
+def _what(value: object) -> str:
+    shape = f" of shape {value.shape}" if isinstance(value, np.ndarray) else ""
+    return f"{type(value).__name__}{shape}"
+
+
+def _check_acting(probe: LinearPolicy, X: np.ndarray) -> None:
+    """act: the most likely action (discrete) or the mean (Gaussian); _act and _act_one
+    the same."""
     name = type(probe).__name__
-    exact = probe.kind != "gaussian"           # a one-row product may round differently
-    public = probe.sample(X, np.random.default_rng(seed))
-    _agree(name, "_sample (the vector env's sampler)",
-           probe._sample(X, np.random.default_rng(seed)), "sample", public,
-           "the rollouts sample with _sample and _sample_one: override them as you did "
-           "sample", exact)
-    rng = np.random.default_rng(seed)
-    one = np.array([probe._sample_one(x, rng) for x in X]).reshape(public.shape)
-    _agree(name, "_sample_one row by row (the single env's sampler)", one, "sample", public,
-           "the rollouts sample with _sample and _sample_one: override them as you did "
-           "sample, _sample_one drawing from rng what _sample draws for one row", exact)
-    _check_draws(probe, X[:16], seed)
     acted = probe.act(X)
+    if probe.kind == "gaussian":
+        _agree(name, "act(X)", acted, "mean(X)", probe.mean(X),
+               "evaluation takes the mean action: act must return mean(x)")
+    else:
+        P = np.exp(_all_log_probs(probe, X))
+        A = np.asarray(acted)
+        if A.shape != (X.shape[0],) or not np.all(np.isin(A, np.arange(P.shape[1]))):
+            raise PolicyClassError(f"{name}.act(X) must return one action in "
+                                   f"[0, {P.shape[1]}) per row, got {_what(acted)}")
+        chosen = P[np.arange(X.shape[0]), A.astype(np.int64)]
+        _agree(name, "the probability of act(X)'s actions", chosen,
+               "the largest probability of each row", P.max(axis=1),
+               "evaluation takes the most likely action: act must return an argmax of "
+               "log_prob over the actions")
+    exact = probe.kind != "gaussian"           # a one-row product may round differently
     _agree(name, "_act", probe._act(X), "act", acted,
            "evaluation acts with _act and _act_one: override them as you did act", exact)
-    one = np.array([probe._act_one(x) for x in X]).reshape(acted.shape)
+    one = np.array([_one_action(probe, probe._act_one(x), "_act_one") for x in X])
     _agree(name, "_act_one row by row", one, "act", acted,
            "evaluation acts with _act and _act_one: override them as you did act", exact)
 
 
-def _check_draws(probe: LinearPolicy, X: np.ndarray, seed: int, n: int = 1000) -> None:
-    """What ``_sample`` draws, n times per row, against ``log_prob``'s distribution: a
-    frequency (discrete) or a mean and standard deviation (Gaussian) more than 6 standard
-    errors from its value is an error (by chance: well under once in a million checks)."""
+def _check_distribution_of_draws(probe: LinearPolicy, method: str, X: np.ndarray,
+                                 seed: int) -> None:
+    """What sampler ``method`` draws, n times per row, against ``log_prob``'s distribution:
+    a frequency (discrete) or a mean and standard deviation (Gaussian) more than 6
+    standard errors from its value is an error (by chance: well under once in a million
+    checks). n is 1000 for ``_sample_one`` (a Python call per draw), else as many as fit in
+    about 4 million feature entries (20000 at most), so that small differences show."""
     name = type(probe).__name__
     T = X.shape[0]
-    draws = probe._sample(np.repeat(X, n, axis=0), np.random.default_rng(seed + 1))
+    n = 1000 if method == "_sample_one" else int(np.clip(4e6 / (T * X.shape[1]), 1000, 20000))
+    draws = _draws(probe, method, np.repeat(X, n, axis=0), np.random.default_rng(seed + 1))
     if probe.kind == "gaussian":
         draws = np.asarray(draws, np.float64).reshape(T, n, -1)
         mu, sigma = probe.mean(X), probe.std(X)
@@ -254,9 +332,48 @@ def _check_draws(probe: LinearPolicy, X: np.ndarray, seed: int, n: int = 1000) -
         what = "the frequencies of its actions"
     if np.max(z) > 6.0:
         raise PolicyClassError(
-            f"{name}: _sample draws from another distribution than log_prob ({what} are "
-            f"{np.max(z):.1f} standard errors from log_prob's, over {n} draws per row); the "
-            f"rollouts sample with _sample and _sample_one: override them to draw from it")
+            f"{name}: {method} ({_SAMPLERS[method]}) draws from another distribution than "
+            f"log_prob ({what} are {np.max(z):.1f} standard errors from log_prob's, over "
+            f"{n} draws per row); the rollouts sample with _sample and _sample_one, and the "
+            f"built-in sample calls _sample: override them to draw from it")
+
+
+def _directional(f: Callable[[], np.ndarray], probe: LinearPolicy, v: np.ndarray,
+                 h: float = 1e-6) -> np.ndarray:
+    """(f(theta + h v) - f(theta - h v)) / 2h: the derivative of f along v, per row."""
+    theta = probe.theta.copy()
+    try:
+        probe.theta = theta + h * v
+        plus = f()
+        probe.theta = theta - h * v
+        minus = f()
+    finally:
+        probe.theta = theta
+    return (plus - minus) / (2 * h)
+
+
+def _check_entropy_gradient(probe: LinearPolicy, X: np.ndarray, v: np.ndarray) -> None:
+    name = type(probe).__name__
+    numeric = _directional(lambda: probe.entropy(X), probe, v)
+    _agree(name, "grad_entropy(X) @ v", probe.grad_entropy(X) @ v,
+           "the derivative of entropy(X) along v (finite differences)", numeric,
+           "the entropy bonus (entropy_coef) follows grad_entropy: override it as you did "
+           "entropy", tol=1e-6)
+
+
+def _warn_if_score_is_not_the_gradient(probe: LinearPolicy, X: np.ndarray, A: np.ndarray,
+                                       v: np.ndarray) -> None:
+    """A warning, not an error: a score that is wrong on purpose (a classic bug, to watch it
+    train) is the user's to train with."""
+    numeric = _directional(lambda: probe.log_prob(X, A), probe, v)
+    analytic = probe.grad_log_prob(X, A) @ v
+    scale = max(1.0, float(np.max(np.abs(numeric))))
+    if not np.all(np.abs(analytic - numeric) <= 1e-6 * scale):
+        warnings.warn(
+            f"{type(probe).__name__}.grad_log_prob is not the gradient of its log_prob (along "
+            f"a random direction, largest difference {np.max(np.abs(analytic - numeric)):.3g}"
+            f"); training follows grad_log_prob: check_grad_log_prob(policy, X, A) shows "
+            f"where they differ", RuntimeWarning, stacklevel=4)
 
 
 def _check_fisher(probe: LinearPolicy, X: np.ndarray, v: np.ndarray) -> None:
