@@ -227,6 +227,12 @@ md(r'''
 3. Add an inverse temperature $\beta$ to the logits, $z = \beta x W$. Derive the score with
    respect to $\beta$ and check it with `linear_pg.gradcheck.numerical_gradient` (it takes a
    1-D parameter vector: pass `np.array([beta])`).
+4. Make exercise 3 a policy class with a fixed $\beta$: subclass `SoftmaxPolicy` and override
+   `_log_probs` and `_score_factors` (the docstring of `LinearPolicy`, "Writing your own
+   policy", says what they return). Run `linear_pg.check_policy_class` on it: which method
+   does it name, and why would `train` have sampled and trained a plain softmax without it?
+   Override what it names until it passes, then train your class on CartPole-v1 with
+   $\beta = 0.5$ and $\beta = 2$ and compare the learning curves.
 
 (That a two-action softmax is a sigmoid policy is notebook 3's first exercise.)
 '''),
