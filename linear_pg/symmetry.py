@@ -156,7 +156,9 @@ def resolve_mirror(mirror: object, env_id: str, env: gym.Env) -> Mirror | None:
         env_id = registered_id(env_id)
         if env_id not in MIRRORS:
             raise ValueError(f"mirror=True needs a known reflection of the env; {env_id!r} has "
-                             f"none (known: {sorted(MIRRORS)}); pass a Mirror instead")
+                             f"none (known: {sorted(MIRRORS)}); from Python, pass "
+                             f"mirror=Mirror(obs_sign=..., action_sign=...) instead (the "
+                             f"command line knows only these)")
         mirror = MIRRORS[env_id]
     elif isinstance(mirror, dict):
         check_keywords(Mirror, mirror, "the keys of the mirror dict")
