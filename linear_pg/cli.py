@@ -1227,7 +1227,8 @@ def _name_options(message: str, args: argparse.Namespace,
     for action in command._actions:
         if not action.option_strings or getattr(args, action.dest, None) in (None, False):
             continue
-        option = action.option_strings[-1]
+        option = next((o for o in action.option_strings if o.startswith("--")),
+                      action.option_strings[0])       # --mirror, not --no-mirror
         name = _PYTHON_NAMES.get(action.dest, action.dest)
         if "_" in name:
             message = re.sub(rf"\b{name}\b", option, message)
