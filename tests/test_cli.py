@@ -624,6 +624,11 @@ def test_the_librarys_errors_name_the_option_not_the_python_argument(tmp_path, c
     code, _, err = run_cli(["train", "CartPole-v1", "--out", str(tmp_path), "--features", "raw",
                             "--features-kwargs", '{"n_centers": 3}'], capsys)
     assert_one_line_error(code, err, "(--features-kwargs) of features 'raw'")
+    # a boolean option is named by its positive form, not --no-...
+    parser = cli.build_parser()
+    given = parser.parse_args(["train", "CartPole-v1", "--normalize-weights"])
+    assert cli._name_options("normalize_weights must be a bool", given,
+                             parser.commands["train"]) == "--normalize-weights must be a bool"
     # an option not given is not named: the message is the library's own
     assert cli._name_options("gamma must lie in [0, 1]", cli.build_parser().parse_args(
         ["train", "CartPole-v1"]), cli.build_parser().commands["train"]) \
