@@ -467,6 +467,12 @@ _running_command = "train"
 worker processes' warnings are printed under."""
 
 
+def _print_warning(command: str, text: str) -> None:
+    """The command's own warning, as a Python warning prints: ``linear-pg COMMAND: warning:
+    ...``, in one write."""
+    sys.stderr.write(f"linear-pg {command}: warning: {text}\n")
+
+
 def _warning_as_line(command: str) -> Callable[..., None]:
     """A ``warnings.showwarning`` that prints ``linear-pg COMMAND: warning: ...``."""
     def show(message: Warning | str, category: type[Warning], filename: str, lineno: int,
@@ -680,10 +686,10 @@ def _warn_idle_envs(env_id: str, args: argparse.Namespace) -> None:
         whose = ("--batch" if args.batch is not None else
                  "the preset's --batch" if _preset(env_id) is not None else
                  "the default --batch")
-        print(f"warning: --n-envs {args.n_envs} is more than the episodes per update "
-              f"({whose} {batch}): {args.n_envs - batch} of the {args.n_envs} "
-              f"sub-environments step idle; give --n-envs {batch} or a larger --batch",
-              file=sys.stderr)
+        _print_warning(args.command, f"--n-envs {args.n_envs} is more than the episodes per "
+                                     f"update ({whose} {batch}): {args.n_envs - batch} of the "
+                                     f"{args.n_envs} sub-environments step idle; give --n-envs "
+                                     f"{batch} or a larger --batch")
 
 
 @contextlib.contextmanager
@@ -722,10 +728,10 @@ def _warn_other_settings(out: Path, older: list[Path], config: dict[str, Any]) -
         if differ:
             shown = "; ".join(f"{k} {json.dumps(theirs.get(k))} there, "
                               f"{json.dumps(config.get(k))} here" for k in differ[:3])
-            print(f"warning: {d} was trained with other settings ({shown}"
-                  f"{'; ...' if len(differ) > 3 else ''}): {out}'s figure, evaluate and plot "
-                  f"average it with this run's seeds; give another --out to keep them apart",
-                  file=sys.stderr)
+            _print_warning("train", f"{d} was trained with other settings ({shown}"
+                                    f"{'; ...' if len(differ) > 3 else ''}): {out}'s figure, "
+                                    f"evaluate and plot average it with this run's seeds; give "
+                                    f"another --out to keep them apart")
 
 
 # ---------------------------------------------------------------------------- resume

@@ -1005,8 +1005,8 @@ def test_seeds_trained_with_other_settings_in_one_dir_are_a_warning(tmp_path, ca
     code, _, err = run_cli([*base, "--seed", "2", "--baseline", "value"], capsys)
     assert code == 0
     for seed in (0, 1):
-        assert (f'warning: {out / f"seed-{seed}"} was trained with other settings (baseline '
-                f'"none" there, "value" here)') in err
+        assert (f'linear-pg train: warning: {out / f"seed-{seed}"} was trained with other '
+                f'settings (baseline "none" there, "value" here)') in err   # the prefix was
     code, _, err = run_cli([*base, "--seed", "3", "--baseline", "value"], capsys)
     assert err.count("was trained with other settings") == 2      # seed-2 matches
 
@@ -1110,8 +1110,9 @@ def test_idle_sub_environments_are_said_once_in_the_options_names(tmp_path, caps
                             "--quiet"], capsys)
     assert code == 0
     assert err.count("warning:") == 1 and "UserWarning" not in err
-    assert ("--n-envs 4 is more than the episodes per update (the preset's --batch 1): 3 of "
-            "the 4 sub-environments step idle; give --n-envs 1 or a larger --batch") in err
+    assert ("linear-pg train: warning: --n-envs 4 is more than the episodes per update (the "
+            "preset's --batch 1): 3 of the 4 sub-environments step idle; give --n-envs 1 or a "
+            "larger --batch") in err
     code, _, err = run_cli(["train", "CartPole-v1", "--episodes", "4", "--n-envs", "2",
                             "--batch", "2", "--out", tmp_path / "s", "--quiet"], capsys)
     assert code == 0 and "warning" not in err
