@@ -650,9 +650,9 @@ def cmd_train(args: argparse.Namespace) -> int:
         print(f"linear-pg train: interrupted before any seed saved a run; nothing written "
               f"in {out}", file=sys.stderr)
         return EXIT_INTERRUPTED
+    figures = plot_run_dirs([out])        # before any print: a closed pipe stops at one
     for run in runs:
         print(f"{seed_dir(out, run.seed)}: {run.n_episodes} episodes, {_outcome(run)}")
-    figures = plot_run_dirs([out])
     print(f"wrote history.csv, config.json, checkpoint.npz in each {out}/seed-<k>")
     if args.mirror is None and runs[0].config.get("mirror") is None and \
             (_preset(env_id) or {}).get("mirror"):
@@ -779,10 +779,11 @@ def cmd_resume(args: argparse.Namespace) -> int:
                           f"{', '.join(waiting)}", file=sys.stderr)
                 break
     before = {run_dir: n for run_dir, _, n in todo}
+    figures = plot_run_dirs([_figure_dir(args.run_dir)])  # before any print (a closed pipe)
     for run_dir, run in done:
         print(f"{run_dir}: {before.get(run_dir, '?')} -> {run.n_episodes} episodes, "
               f"{_outcome(run)}")
-    print(f"wrote {', '.join(str(p) for p in plot_run_dirs([_figure_dir(args.run_dir)]))}")
+    print(f"wrote {', '.join(str(p) for p in figures)}")
     return _exit_code([run for _, run in done])
 
 

@@ -2,6 +2,7 @@
 
 import csv
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -463,6 +464,24 @@ def test_a_reader_that_leaves_early_ends_the_command_quietly():
     err = proc.stderr.read().decode()
     proc.stderr.close()
     assert proc.wait(timeout=120) == 141 and err == ""
+
+
+def test_a_reader_that_leaves_early_does_not_cost_the_figure(tmp_path):
+    # `train ... | head -1` with unbuffered output: the second seed's line met the closed
+    # pipe before the figure was written (and resume left a stale figure beside new runs)
+    env = {**os.environ, "PYTHONUNBUFFERED": "1", "MPLBACKEND": "Agg"}
+    for args in (["train", "CartPole-v1", "--episodes", "3", "--seeds", "2", "--jobs", "1",
+                  "--quiet"], ["resume", str(tmp_path / "r"), "--episodes", "5", "--quiet"]):
+        figure = tmp_path / "r" / "learning_curve.png"
+        figure.unlink(missing_ok=True)
+        proc = subprocess.Popen([sys.executable, "-m", "linear_pg", *args,
+                                 *(["--out", str(tmp_path / "r")] if args[0] == "train" else [])],
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
+        proc.stdout.close()                               # before anything is written
+        proc.stderr.read()
+        proc.stderr.close()
+        assert proc.wait(timeout=300) == 141
+        assert figure.is_file(), args[0]
 
 
 def test_gradcheck_exits_nonzero_when_a_check_fails(monkeypatch, capsys):
