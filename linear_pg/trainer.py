@@ -633,6 +633,10 @@ def check_settings(cfg: dict[str, Any]) -> dict[str, Any]:
     cfg["episodes"] = check_int(cfg["episodes"], "episodes", low=1)
     cfg["batch_episodes"] = check_int(cfg["batch_episodes"], "batch_episodes", low=1)
     cfg["n_envs"] = check_int(cfg.get("n_envs", 1), "n_envs", low=1)
+    if cfg["n_envs"] > cfg["episodes"]:      # as evaluate: 1e8 Pendulums were built, slowly
+        raise ValueError(f"n_envs must be <= episodes ({cfg['episodes']}): the extra "
+                         f"sub-environments would never play an episode, got "
+                         f"n_envs={cfg['n_envs']}")
     cfg["gamma"] = check_gamma(cfg["gamma"])
     cfg["lr"] = check_real(cfg["lr"], "lr", low=0.0, low_open=True)
     cfg["entropy_coef"] = check_real(cfg["entropy_coef"], "entropy_coef", low=0.0)

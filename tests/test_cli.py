@@ -1124,7 +1124,7 @@ def test_the_preset_mirror_is_kept_with_its_own_kwargs_and_a_note_says_when_drop
 def test_idle_sub_environments_are_said_once_in_the_options_names(tmp_path, capsys):
     # train's Python warning (trainer.py:NNN: UserWarning: n_envs=4 ... batch_episodes=1)
     # was printed by every seed, in the library's argument names
-    code, _, err = run_cli(["train", "CartPole-v1", "--episodes", "2", "--seeds", "2",
+    code, _, err = run_cli(["train", "CartPole-v1", "--episodes", "4", "--seeds", "2",
                             "--jobs", "1", "--n-envs", "4", "--out", tmp_path / "r",
                             "--quiet"], capsys)
     assert code == 0
@@ -1135,7 +1135,7 @@ def test_idle_sub_environments_are_said_once_in_the_options_names(tmp_path, caps
     code, _, err = run_cli(["train", "CartPole-v1", "--episodes", "4", "--n-envs", "2",
                             "--batch", "2", "--out", tmp_path / "s", "--quiet"], capsys)
     assert code == 0 and "warning" not in err
-    code, _, err = run_cli(["train", "Acrobot-v1", "--episodes", "1", "--n-envs", "7",
+    code, _, err = run_cli(["train", "Acrobot-v1", "--episodes", "7", "--n-envs", "7",
                             "--out", tmp_path / "a", "--quiet"], capsys)
     assert code == 0 and "(the default --batch 5)" in err          # no preset of its own
 

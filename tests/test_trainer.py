@@ -678,11 +678,17 @@ def test_mean_bound_penalty_keeps_mountain_car_means_near_the_box():
     assert out[1] < 0.5 * out[0]      # measured: 0.70 without the penalty, 0.28 with it
 
 
+def test_more_sub_environments_than_episodes_is_refused_before_they_are_made():
+    # n_envs=10**8 on Pendulum built one env after another until memory ran out
+    with pytest.raises(ValueError, match=r"n_envs must be <= episodes \(5\)"):
+        train("Pendulum-v1", episodes=5, n_envs=10**8)
+
+
 def test_more_sub_environments_than_episodes_per_update_is_a_warning():
     # each update starts batch_episodes episodes: the other sub-envs stepped idle, unsaid
     with pytest.warns(UserWarning, match="n_envs=4 is more than batch_episodes=1: each "
                                          "update starts only 1 episode"):
-        train("CartPole-v1", episodes=2, seed=0, n_envs=4)
+        train("CartPole-v1", episodes=4, seed=0, n_envs=4)
     import warnings
 
     with warnings.catch_warnings():
