@@ -1224,22 +1224,26 @@ def _name_options(message: str, args: argparse.Namespace,
     """The library's messages name its Python arguments (``lr_end must be <= 1.0``); on the
     command line, name the option instead (``--lr-end must be <= 1.0``).
 
-    Only options that were given are named, since the library checks only what it was
-    given: a snake_case argument wherever it appears as a whole word, a one-word one
-    (``gamma``) only as the message's first word, where it is the subject (``features``
-    in the middle of a message is the word, not the option).
+    A snake_case argument is named wherever it stands as a word of its own (not inside a
+    path). A one-word one (``gamma``) only when its option was given with a value other
+    than its default, and as the message's first word, where it is the subject
+    (``features`` in the middle of a message is the word, not the option).
     """
     import re
 
     for action in command._actions:
-        if not action.option_strings or getattr(args, action.dest, None) in (None, False):
+        if not action.option_strings:
             continue
         option = next((o for o in action.option_strings if o.startswith("--")),
                       action.option_strings[0])       # --mirror, not --no-mirror
         name = _PYTHON_NAMES.get(action.dest, action.dest)
         if "_" in name:
-            message = re.sub(rf"\b{name}\b", option, message)
-        elif message.split(" ", 1)[0] == name:
+            message = re.sub(rf"(?<![\w/\\.-]){name}(?![\w/\\-])", option, message)
+            message = message.replace(f"{option}, {option}", option)  # "frame_skip, --..."
+            continue
+        value = getattr(args, action.dest, None)
+        given = value not in (None, False) and value != command.get_default(action.dest)
+        if given and message.split(" ", 1)[0] == name:
             message = option + message[len(name):]
     return message
 

@@ -643,6 +643,17 @@ def test_the_librarys_errors_name_the_option_not_the_python_argument(tmp_path, c
     code, _, err = run_cli(["train", "CartPole-v1", "--out", str(tmp_path), "--features", "raw",
                             "--features-kwargs", '{"n_centers": 3}'], capsys)
     assert_one_line_error(code, err, "(--features-kwargs) of features 'raw'")
+    # a message naming the argument and the option said "--frame-skip, --frame-skip"; a
+    # snake_case name is the option's also when not given; not inside a path
+    parser = cli.build_parser()
+    assert cli._name_options("fps must be <= 50 (keep every n-th frame: frame_skip, "
+                             "--frame-skip)", parser.parse_args(["render", "r", "--fps", "51"]),
+                             parser.commands["render"]) \
+        == "--fps must be <= 50 (keep every n-th frame: --frame-skip)"
+    assert cli._name_options("give lr_schedule='linear' too; see runs/lr_schedule/x",
+                             parser.parse_args(["train", "CartPole-v1"]),
+                             parser.commands["train"]) \
+        == "give --lr-schedule='linear' too; see runs/lr_schedule/x"
     # a boolean option is named by its positive form, not --no-...
     parser = cli.build_parser()
     given = parser.parse_args(["train", "CartPole-v1", "--normalize-weights"])
