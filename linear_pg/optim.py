@@ -497,7 +497,7 @@ def _solve(F: np.ndarray, g: np.ndarray) -> tuple[np.ndarray, float]:
         return nat, float(g @ nat)
 
 
-def make_optimizer(name: str, lr: float, **kwargs: float | str | None) -> SGD:
+def make_optimizer(name: str, lr: float, /, **kwargs: float | str | None) -> SGD:
     """"sgd" or "adam" with learning rate ``lr``; "npg" with KL size ``delta = lr``.
 
     Extra keyword arguments go to the optimizer (e.g. ``damping`` or ``fisher`` for "npg"),
@@ -507,6 +507,10 @@ def make_optimizer(name: str, lr: float, **kwargs: float | str | None) -> SGD:
     check_choice(name, "optimizer", OPTIMIZERS)
     lr = check_real(lr, "lr", low=0.0, low_open=True)
     cls = {"sgd": SGD, "adam": Adam, "npg": NaturalGradient}[name]
+    step = sorted({"lr", "delta"} & set(kwargs))
+    if step:                # it was Python's "got multiple values for argument 'lr'"
+        raise TypeError(f"optimizer_kwargs must not set {step}: the step size is lr (the KL "
+                        f"size delta for npg), given as lr")
     check_keywords(cls, kwargs, f"optimizer_kwargs for optimizer {name!r}",
                    owned=("lr", "delta"))
     if name == "npg":

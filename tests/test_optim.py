@@ -606,3 +606,13 @@ def test_no_baseline_refuses_a_state_it_cannot_take():
         Baseline().set_state("junk")
     with pytest.raises(ValueError, match="Baseline has no state.*'total_'"):
         Baseline().set_state(MeanBaseline().get_state())
+
+
+def test_optimizer_kwargs_that_set_the_step_size_are_named():
+    # Python's "make_optimizer() got multiple values for argument 'lr'" came first
+    for kwargs in ({"lr": 1.0}, {"delta": 0.1}):
+        with pytest.raises(TypeError, match=r"optimizer_kwargs must not set \['(lr|delta)'\]: "
+                                            r"the step size is lr"):
+            train("Pendulum-v1", episodes=2, optimizer_kwargs=kwargs)
+    with pytest.raises(TypeError, match=r"must not set \['lr'\]"):
+        make_optimizer("adam", 0.1, lr=1.0)
