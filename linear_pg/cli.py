@@ -12,6 +12,7 @@ import contextlib
 import json
 import math
 import os
+import re
 import signal
 import sys
 from collections.abc import Callable, Iterator, Sequence
@@ -449,7 +450,7 @@ class _StopOnSigint:
         self._restore()
         again = ("another SIGTERM or a Ctrl-C" if signum == signal.SIGTERM and term_as_ctrl_c
                  else "Ctrl-C again")
-        print(f"linear-pg: interrupted, stopping every seed after its current update and "
+        print(f"{_me()} interrupted, stopping every seed after its current update and "
               f"saving it ({again} to stop at once, keeping the last checkpoints)",
               file=sys.stderr)
 
@@ -467,6 +468,15 @@ _running_command = "train"
 worker processes' warnings are printed under."""
 
 
+def _me() -> str:
+    """``linear-pg COMMAND:``, the start of the command's messages."""
+    return f"linear-pg {_running_command}:"
+
+
+_ANSI_STYLE = re.compile(r"\x1b\[[0-9;]*m")
+"""Terminal colour codes, as in gymnasium's "\x1b[33mWARN: ...\x1b[0m"."""
+
+
 def _print_warning(command: str, text: str) -> None:
     """The command's own warning, as a Python warning prints: ``linear-pg COMMAND: warning:
     ...``, in one write."""
@@ -478,8 +488,9 @@ def _warning_as_line(command: str) -> Callable[..., None]:
     def show(message: Warning | str, category: type[Warning], filename: str, lineno: int,
              file: Any = None, line: str | None = None) -> None:
         # one write, newline included: the lines of workers sharing stderr stay whole
+        text = _ANSI_STYLE.sub("", _one_line(message))   # gymnasium colours its warnings
         (file if file is not None else sys.stderr).write(
-            f"linear-pg {command}: warning: {_one_line(message)}\n")
+            f"linear-pg {command}: warning: {text}\n")
     return show
 
 
@@ -571,7 +582,7 @@ def _seeds_in_workers(task: Callable[[int, Callable[[Any], None]], Any], out: Pa
             raise
         # The Ctrl-C reached a worker that was still starting (before it could ignore
         # SIGINT) and killed it, and with it the pool: keep what the others saved.
-        print("linear-pg: a worker process was still starting when Ctrl-C came and stopped "
+        print(f"{_me()} a worker process was still starting when Ctrl-C came and stopped "
               "with it; the seeds that had not finished keep their last checkpoint",
               file=sys.stderr)
         unfinished = [s for s in seeds if s not in {r.seed for r in runs}]
@@ -583,7 +594,7 @@ def _seeds_in_workers(task: Callable[[int, Callable[[Any], None]], Any], out: Pa
         shutil.rmtree(stop_dir, ignore_errors=True)
     skipped = sorted(set(seeds) - {r.seed for r in runs} - reported)
     if skipped:
-        print(f"linear-pg: interrupted before seeds {skipped} started; they have no "
+        print(f"{_me()} interrupted before seeds {skipped} started; they have no "
               f"directory", file=sys.stderr)
     return runs
 
@@ -611,11 +622,11 @@ def _keep_checkpoints(out: Path, seeds: list[int],
     for seed in seeds:
         path = _checkpoint_path(out, seed)
         if not path.is_file():
-            print(f"linear-pg: {seed_dir(out, seed)}: no checkpoint yet, nothing kept",
+            print(f"{_me()} {seed_dir(out, seed)}: no checkpoint yet, nothing kept",
                   file=sys.stderr)
             continue
         if earlier is not None and earlier.get(seed) == _stamp(path):
-            print(f"linear-pg: {seed_dir(out, seed)}: no checkpoint of this run yet; its "
+            print(f"{_me()} {seed_dir(out, seed)}: no checkpoint of this run yet; its "
                   f"earlier files are left as they were", file=sys.stderr)
             continue
         try:
@@ -624,10 +635,10 @@ def _keep_checkpoints(out: Path, seeds: list[int],
                 run.stopped_reason = "interrupted"
             write_run(run, seed_dir(out, seed))
         except (ValueError, OSError) as err:
-            print(f"linear-pg: {seed_dir(out, seed)}: its checkpoint could not be read back "
+            print(f"{_me()} {seed_dir(out, seed)}: its checkpoint could not be read back "
                   f"({_one_line(err)}); kept as it is", file=sys.stderr)
             continue
-        print(f"linear-pg: {seed_dir(out, seed)}: kept its last checkpoint "
+        print(f"{_me()} {seed_dir(out, seed)}: kept its last checkpoint "
               f"({run.n_episodes} episodes)", file=sys.stderr)
         kept.append(run)
     return kept
@@ -775,7 +786,7 @@ def cmd_resume(args: argparse.Namespace) -> int:
             if done[-1][1].stopped_reason == "interrupted":
                 waiting = [str(d) for d, _, _ in todo[len(done):]]
                 if waiting:                             # Ctrl-C: the other seeds wait
-                    print(f"linear-pg: not resumed (interrupted before they started): "
+                    print(f"{_me()} not resumed (interrupted before they started): "
                           f"{', '.join(waiting)}", file=sys.stderr)
                 break
     before = {run_dir: n for run_dir, _, n in todo}
@@ -1229,8 +1240,6 @@ def _name_options(message: str, args: argparse.Namespace,
     than its default, and as the message's first word, where it is the subject
     (``features`` in the middle of a message is the word, not the option).
     """
-    import re
-
     for action in command._actions:
         if not action.option_strings:
             continue

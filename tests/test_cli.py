@@ -466,6 +466,16 @@ def test_a_reader_that_leaves_early_ends_the_command_quietly():
     assert proc.wait(timeout=120) == 141 and err == ""
 
 
+def test_a_warning_loses_its_terminal_colours():
+    # gymnasium's "\x1b[33mWARN: The reward is a NaN value.\x1b[0m" kept its escape codes
+    import io
+
+    out = io.StringIO()
+    cli._warning_as_line("train")("\x1b[33mWARN: The reward is a NaN value.\x1b[0m",
+                                  UserWarning, "f.py", 1, file=out)
+    assert out.getvalue() == "linear-pg train: warning: WARN: The reward is a NaN value.\n"
+
+
 def test_a_reader_that_leaves_early_does_not_cost_the_figure(tmp_path):
     # `train ... | head -1` with unbuffered output: the second seed's line met the closed
     # pipe before the figure was written (and resume left a stale figure beside new runs)
