@@ -886,7 +886,6 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     from .rundir import env_label, find_runs, load_run_dir, repeated_dirs
     from .trainer import _count, evaluate
 
-    how = "sampled actions" if args.sample else "mean action"
     groups = [(d, find_runs(d)) for d in args.run_dirs]   # every DIR checked before any run
     twice = repeated_dirs([r for _, run_dirs in groups for r in run_dirs])
     if twice:
@@ -901,12 +900,19 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
             means.append(returns.mean())
             print(f"{run_dir} ({env_label(run.env_id, _used_env_kwargs(run, args))}, seed "
                   f"{run.seed}): return {_spread(returns)} over "
-                  f"{_count(returns.size, 'episode')}, {how}")
+                  f"{_count(returns.size, 'episode')}, {_acting(run, args.sample)}")
         if len(means) > 1:
             where = f"{d}: " if len(groups) > 1 else ""
             print(f"{where}over {len(means)} seeds: {_spread(np.array(means))} of the "
                   f"per-seed means")
     return 0
+
+
+def _acting(run: Any, sample: bool) -> str:
+    """How evaluate acted: the policy's samples, or its mean or most likely action."""
+    if sample:
+        return "sampled actions"
+    return "mean action" if run.policy.kind == "gaussian" else "most likely action"
 
 
 def _spread(values: Any) -> str:
@@ -1143,8 +1149,8 @@ def build_parser() -> argparse.ArgumentParser:
     p = _command(sub, "evaluate", "mean ± std return of a trained policy",
                  "Load the checkpoint of each seed in each RUN_DIR and run fresh episodes.\n\n"
                  "Acts with the mean (Gaussian) or most likely (discrete) action, or samples\n"
-                 "from the policy with --sample. Prints the mean return ± its sample std, and the "
-                 "standard error of the mean.",
+                 "from the policy with --sample. Prints the mean return ± its sample std, and\n"
+                 "the standard error of the mean.",
                  "  python -m linear_pg evaluate runs/cartpole\n"
                  "  python -m linear_pg evaluate runs/cartpole/seed-0 --episodes 20 --sample\n"
                  "  python -m linear_pg evaluate runs/cartpole runs/plain\n"

@@ -230,7 +230,7 @@ def test_plot_of_several_dirs_needs_out_and_leaves_the_first_figure_alone(runs, 
 def test_evaluate_prints_mean_and_std_per_seed(runs, capsys):
     code, out, _ = run_cli(["evaluate", runs / "two", "--episodes", "3"], capsys)
     assert code == 0
-    assert out.count("(CartPole-v1, seed ") == 2 and "over 3 episodes, mean action" in out
+    assert out.count("(CartPole-v1, seed ") == 2 and "over 3 episodes, most likely action" in out
     assert "over 2 seeds" in out
     code, out, _ = run_cli(["evaluate", runs / "one" / "seed-0", "--episodes", "2",
                             "--sample"], capsys)
