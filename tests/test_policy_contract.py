@@ -312,12 +312,7 @@ def test_a_sampler_with_its_own_stream_passes_one_ignoring_rng_is_refused():
             return SoftmaxPolicy._sample_one(self, x, rng)
 
         def _fisher(self, X):
-            T, P = len(X), np.exp(self._log_probs(X))
-            F = 0
-            for a in range(self.n_actions):
-                S = self.grad_log_prob(X, np.full(T, a))
-                F = F + (P[:, a] * S.T) @ S
-            return F / T
+            return _exact_fisher(self, X)
 
         def grad_entropy(self, X):
             X = self._features(X)
