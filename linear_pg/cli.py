@@ -300,12 +300,19 @@ def _train_into(env_id: str, out: Path, seeds: list[int], n_jobs: int, progress:
     _check_files_to_write(out, seeds)
     if len(seeds) == 1:
         callback = _Progress(f"{env_id} seed {seeds[0]}", enabled=progress)
+        earlier = _stamp(_checkpoint_path(out, seeds[0]))
         try:
             every = train_kwargs.get("checkpoint_every", CHECKPOINT_EVERY)
             with _quiet_idle_envs():
                 run = train(env_id, seed=seeds[0],
                             callback=_with_history(callback, seed_dir(out, seeds[0]), every),
                             checkpoint_path=_checkpoint_path(out, seeds[0]), **train_kwargs)
+        except Exception:
+            # an error in training (the env's, say): train saved the completed updates;
+            # write the seed's history.csv and config.json to match, then let it go on
+            if _stamp(_checkpoint_path(out, seeds[0])) not in (None, earlier):
+                _keep_checkpoints(out, seeds, {seeds[0]: earlier})
+            raise
         finally:
             callback.close()
         write_run(run, seed_dir(out, seeds[0]), checkpoint=False)   # train saved it

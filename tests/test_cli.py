@@ -1385,3 +1385,31 @@ def test_the_stop_message_promises_only_what_a_second_signal_does(tmp_path, caps
         stop._handle(signal.SIGTERM, None)
     assert "(Ctrl-C again to stop at once" in capsys.readouterr().err
     assert signal.getsignal(signal.SIGTERM) is before                # restored
+
+
+def test_an_error_in_training_leaves_the_seed_directory_whole(tmp_path, capsys, monkeypatch):
+    # an env that raised mid-run left checkpoint.npz alone (history.csv and config.json
+    # came only at the end); now they are written from the checkpoint train saved
+    import linear_pg.trainer as trainer
+
+    collect, calls = trainer._collect, []
+
+    def fails_at_the_sixth_batch(*args, **kwargs):
+        calls.append(1)
+        if len(calls) == 6:
+            raise RuntimeError("the env exploded")
+        return collect(*args, **kwargs)
+
+    monkeypatch.setattr(trainer, "_collect", fails_at_the_sixth_batch)
+    out = tmp_path / "boom"
+    with pytest.raises(RuntimeError, match="the env exploded"):
+        main(["train", "CartPole-v1", "--episodes", "30", "--out", str(out), "--quiet"])
+    err = capsys.readouterr().err
+    assert "seed-0: kept its last checkpoint (5 episodes)" in err
+    with open(out / "seed-0" / "history.csv") as f:
+        assert len(list(csv.DictReader(f))) == 5
+    assert json.loads((out / "seed-0" / "config.json").read_text())["seed"] == 0
+    # an error before training (a bad setting) writes nothing and says nothing more
+    code, _, err = run_cli(["train", "CartPole-v1", "--gamma", "2", "--out",
+                            tmp_path / "bad", "--quiet"], capsys)
+    assert code == 2 and "kept" not in err and not (tmp_path / "bad" / "seed-0").exists()
