@@ -595,6 +595,13 @@ def _seeds_in_workers(task: Callable[[int, Callable[[Any], None]], Any], out: Pa
         unfinished = [s for s in seeds if s not in {r.seed for r in runs}]
         runs.extend(_keep_checkpoints(out, unfinished, earlier))
         reported.update(unfinished)
+    except Exception:
+        # an error in a seed's training (the env's, say): the seeds that saved a checkpoint
+        # in this job get their history.csv and config.json from it, then the error goes on
+        saved = [s for s in seeds if s not in {r.seed for r in runs}
+                 and _stamp(_checkpoint_path(out, s)) not in (None, earlier[s])]
+        _keep_checkpoints(out, saved, earlier)
+        raise
     finally:
         if bar is not None:
             bar.close()

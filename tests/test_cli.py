@@ -1413,3 +1413,28 @@ def test_an_error_in_training_leaves_the_seed_directory_whole(tmp_path, capsys, 
     code, _, err = run_cli(["train", "CartPole-v1", "--gamma", "2", "--out",
                             tmp_path / "bad", "--quiet"], capsys)
     assert code == 2 and "kept" not in err and not (tmp_path / "bad" / "seed-0").exists()
+
+
+def test_an_error_in_a_workers_training_leaves_its_seed_directory_whole(tmp_path, capsys,
+                                                                        monkeypatch):
+    # as with one seed: each seed that saved a checkpoint gets its history.csv from it
+    (tmp_path / "lpg_cli_boom.py").write_text(
+        'import gymnasium as gym\n'
+        'from gymnasium.envs.classic_control import CartPoleEnv\n'
+        'class Boom(CartPoleEnv):\n'
+        '    steps = 0\n'
+        '    def step(self, action):\n'
+        '        Boom.steps += 1\n'
+        '        if Boom.steps > 400:\n'
+        '            raise RuntimeError("the env exploded")\n'
+        '        return super().step(action)\n'
+        'gym.register("LinearPGCliBoom-v0", max_episode_steps=20, entry_point=Boom)\n')
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(Exception, match="the env exploded"):
+        main(["train", "lpg_cli_boom:LinearPGCliBoom-v0", "--episodes", "100", "--seeds", "2",
+              "--jobs", "2", "--checkpoint-every", "3", "--out", "out", "--quiet"])
+    err = capsys.readouterr().err
+    for seed in ("seed-0", "seed-1"):
+        assert f"{seed}: kept its last checkpoint" in err
+        assert (tmp_path / "out" / seed / "history.csv").is_file()
+        assert (tmp_path / "out" / seed / "config.json").is_file()
