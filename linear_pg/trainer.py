@@ -54,6 +54,7 @@ from .policies import (
     LinearPolicy,
     SoftmaxPolicy,
     check_policy_class,
+    check_policy_fisher,
 )
 from .presets import get_preset, preset_env_kwargs, registered_id, space_bounds
 from .returns import bootstrap_truncated, normalize, reward_to_go, total_return
@@ -93,7 +94,8 @@ class Run:
         mean sigma of a Gaussian policy (NaN for discrete ones), seconds since the start.
     stopped_reason : str or None
         None if all episodes ran, "interrupted" (Ctrl-C), "stopped by the callback" (it
-        raised :class:`StopTraining`), or "diverged: ..." .
+        raised :class:`StopTraining`), "error: ..." (in the checkpoint saved when an error
+        from the env or a callback stopped training), or "diverged: ..." .
     train_state : dict or None
         What the next update would start from (:meth:`Learner.state`, as of the last
         completed update): checkpoints save it, and :func:`linear_pg.resume` goes on from
@@ -389,9 +391,10 @@ def _check_mean_bound(coef: float, policy: LinearPolicy) -> None:
 
 
 def _check_own_policy_class(policy: LinearPolicy) -> None:
-    """A policy of a class other than linear_pg's own: its hooks agree with its methods."""
+    """A policy of a class other than linear_pg's own: its hooks agree with its methods
+    (the Fisher matrix, a (P, P) matrix, only where an update uses it: see train_loop)."""
     if type(policy) not in POLICY_CLASSES.values():
-        check_policy_class(policy)
+        check_policy_class(policy, fisher=False)
 
 
 def _check_model_fits(policy: LinearPolicy, phi: FeatureMap,
@@ -604,6 +607,10 @@ def _resolve(env_id: str, env: gym.Env, given: dict[str, Any], own_model: bool =
     if cfg["max_grad_norm"] == math.inf:     # None takes the preset's; inf turns it off
         cfg["max_grad_norm"] = None
     check_settings(cfg)
+    if cfg["n_envs"] > cfg["episodes"]:      # as evaluate: 1e8 Pendulums were built, slowly
+        raise ValueError(f"n_envs must be <= episodes ({cfg['episodes']}): the extra "
+                         f"sub-environments would never play an episode, got "
+                         f"n_envs={cfg['n_envs']}")
     # settings given for something this run does not have would be recorded, not used
     if given.get("lr_end") is not None and cfg["lr_schedule"] != "linear":
         raise ValueError(f"lr_end is where lr_schedule='linear' ends; this run's lr_schedule "
@@ -633,10 +640,6 @@ def check_settings(cfg: dict[str, Any]) -> dict[str, Any]:
     cfg["episodes"] = check_int(cfg["episodes"], "episodes", low=1)
     cfg["batch_episodes"] = check_int(cfg["batch_episodes"], "batch_episodes", low=1)
     cfg["n_envs"] = check_int(cfg.get("n_envs", 1), "n_envs", low=1)
-    if cfg["n_envs"] > cfg["episodes"]:      # as evaluate: 1e8 Pendulums were built, slowly
-        raise ValueError(f"n_envs must be <= episodes ({cfg['episodes']}): the extra "
-                         f"sub-environments would never play an episode, got "
-                         f"n_envs={cfg['n_envs']}")
     cfg["gamma"] = check_gamma(cfg["gamma"])
     cfg["lr"] = check_real(cfg["lr"], "lr", low=0.0, low_open=True)
     cfg["entropy_coef"] = check_real(cfg["entropy_coef"], "entropy_coef", low=0.0)
@@ -1118,6 +1121,12 @@ def train_loop(run: Run, env: gym.Env | gym.vector.VectorEnv, learner: Learner, 
     cfg, base, opt, rng = learner.cfg, learner.baseline, learner.optimizer, learner.rng
     augment, bounds = learner.augment, learner.bounds
     pi, phi = run.policy, run.features
+    if opt.needs_fisher and type(pi) not in POLICY_CLASSES.values():
+        try:                              # the natural gradient uses the policy's own F
+            check_policy_fisher(pi)
+        except BaseException:
+            env.close()
+            raise
     start = time.perf_counter() - (float(run.wall_time[-1]) if run.wall_time.size else 0.0)
     run.train_state = learner.state(run)
     try:
@@ -1184,10 +1193,11 @@ def train_loop(run: Run, env: gym.Env | gym.vector.VectorEnv, learner: Learner, 
                 _save(run, checkpoint_path)
     except KeyboardInterrupt:
         run.stopped_reason = "interrupted"
-    except BaseException:
+    except BaseException as err:
         # an error in a callback or the env: keep what the completed updates did (the run's
         # history and train_state are those of the last one), then let the error go on;
         # with no update yet there is nothing to keep (and a file there may be another run)
+        run.stopped_reason = f"error: {type(err).__name__}: {err}"
         if checkpoint_path is not None and run.update_episodes.size:
             with contextlib.suppress(Exception):
                 _save(run, checkpoint_path)

@@ -419,3 +419,24 @@ def test_the_bounds_penalty_refuses_a_gaussian_whose_mean_is_not_x_w():
     run = train("MountainCarContinuous-v0", policy=Squashed(37, sigma=1.0), episodes=2,
                 mean_bound_coef=0.0)
     assert run.n_episodes == 2
+
+
+def test_the_fisher_matrix_is_checked_only_where_an_update_uses_it(tmp_path):
+    # a (P, P) matrix built for every class of one's own, and refused where sgd or adam
+    # never use it (a score wrong on purpose, which should only warn)
+    policy = NoFisher(5, 2, temperature=2.0)
+    train("CartPole-v1", policy=policy, episodes=2, optimizer="adam")
+    with pytest.raises(PolicyClassError, match=r"fisher\(X\) @ v disagrees"):
+        train("CartPole-v1", policy=policy, episodes=2, optimizer="npg",
+              optimizer_kwargs={"fisher": "expected"}, checkpoint_path=tmp_path / "c.npz")
+    assert not (tmp_path / "c.npz").exists()
+    train("CartPole-v1", policy=policy, episodes=2, optimizer="npg",
+          optimizer_kwargs={"fisher": "sampled"})             # F from the scores
+
+
+def test_rare_actions_are_not_a_false_refusal():
+    # an action of probability 1e-5 drawn once in 20000 counted as 6+ standard errors:
+    # a correct inverse-temperature softmax was refused at beta 5 and above
+    for temperature in (0.2, 0.1, 0.05):
+        for seed in range(5):
+            check_policy_class(Complete(5, 6, temperature=temperature), seed=seed)

@@ -684,6 +684,16 @@ def test_more_sub_environments_than_episodes_is_refused_before_they_are_made():
         train("Pendulum-v1", episodes=5, n_envs=10**8)
 
 
+def test_a_run_saved_with_more_sub_environments_than_episodes_still_resumes(tmp_path):
+    # such runs were allowed before the refusal above: resume called them corrupted
+    from linear_pg import resume, save_checkpoint
+
+    run = train("CartPole-v1", episodes=2, seed=0, n_envs=2)
+    run.config["n_envs"] = 4                 # what train(episodes=2, n_envs=4) recorded
+    save_checkpoint(run, tmp_path / "c.npz")
+    assert resume(tmp_path / "c.npz", episodes=6).n_episodes == 6
+
+
 def test_more_sub_environments_than_episodes_per_update_is_a_warning():
     # each update starts batch_episodes episodes: the other sub-envs stepped idle, unsaid
     with pytest.warns(UserWarning, match="n_envs=4 is more than batch_episodes=1: each "
@@ -848,7 +858,7 @@ def test_another_exception_in_a_callback_goes_on_after_the_checkpoint_is_saved(t
         train("CartPole-v1", episodes=60, seed=2, callback=broken,
               checkpoint_path=tmp_path / "c.npz")
     saved = load_run(tmp_path / "c.npz")
-    assert saved.n_episodes == 15 and saved.stopped_reason is None
+    assert saved.n_episodes == 15 and saved.stopped_reason == "error: BrokenCallbackError: "
 
 
 def test_an_error_before_the_first_update_keeps_the_file_there(tmp_path, monkeypatch):

@@ -2,7 +2,7 @@
 
 from .base import LinearPolicy
 from .bernoulli import BernoulliPolicy, log_sigmoid
-from .contract import PolicyClassError, check_policy_class
+from .contract import PolicyClassError, check_policy_class, check_policy_fisher
 from .gaussian import LOG_STD_BOUNDS, GaussianPolicy
 from .softmax import SoftmaxPolicy, log_softmax, softmax
 
@@ -19,6 +19,7 @@ __all__ = [
     "POLICY_CLASSES",
     "PolicyClassError",
     "check_policy_class",
+    "check_policy_fisher",
     "log_softmax",
     "softmax",
     "log_sigmoid",

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import copy
 import itertools
+import math
 import warnings
 from collections.abc import Callable
 from typing import Any
@@ -37,7 +38,8 @@ class PolicyClassError(ValueError):
     """A policy class whose methods disagree with each other (see :func:`check_policy_class`)."""
 
 
-def check_policy_class(policy: LinearPolicy, *, seed: int = 0, n_rows: int = 64) -> None:
+def check_policy_class(policy: LinearPolicy, *, seed: int = 0, n_rows: int = 64,
+                       fisher: bool = True) -> None:
     """Check that a policy of your own class is one the trainer can use; else raise.
 
     At a random theta (a deep copy of ``policy``; ``policy`` itself is not changed) and
@@ -78,6 +80,10 @@ def check_policy_class(policy: LinearPolicy, *, seed: int = 0, n_rows: int = 64)
         Seed of the random theta, feature rows, actions and weights.
     n_rows : int, default 64
         Number of random feature rows.
+    fisher : bool, default True
+        Check ``fisher`` too (point 7), which builds a (P, P) matrix. ``train``, ``resume``
+        and ``evaluate`` check it only for the natural gradient with the policy's own
+        Fisher matrix (``fisher="expected"``), the one update that uses it.
 
     Raises
     ------
@@ -137,7 +143,20 @@ def check_policy_class(policy: LinearPolicy, *, seed: int = 0, n_rows: int = 64)
         "the gradient is computed with _weighted_score_sum: override it"
         + _own_formula(probe, "_weighted_score_sum")
         + "; LinearPolicy's builds it from _score_factors, as grad_log_prob is built"))
-    _hook(name, "fisher", lambda: _check_fisher(probe, X, rng.standard_normal(probe.n_params)))
+    if fisher:
+        _hook(name, "fisher", lambda: _check_fisher(probe, X,
+                                                    rng.standard_normal(probe.n_params)))
+
+
+def check_policy_fisher(policy: LinearPolicy, *, seed: int = 0, n_rows: int = 64) -> None:
+    """Point 7 of :func:`check_policy_class` alone: ``fisher(X)`` against E_a[s s^T]."""
+    check_policy(policy)
+    rng = np.random.default_rng(seed)
+    probe = copy.deepcopy(policy)
+    probe.theta = rng.standard_normal(probe.n_params) / np.sqrt(probe.n_features)
+    X = rng.standard_normal((n_rows, probe.n_features))
+    _hook(type(policy).__name__, "fisher",
+          lambda: _check_fisher(probe, X, rng.standard_normal(probe.n_params)))
 
 
 def _hook(name: str, method: str, check: Callable[[], Any]) -> Any:
@@ -308,34 +327,77 @@ def _check_acting(probe: LinearPolicy, X: np.ndarray) -> None:
 
 def _check_distribution_of_draws(probe: LinearPolicy, method: str, X: np.ndarray,
                                  seed: int) -> None:
-    """What sampler ``method`` draws, n times per row, against ``log_prob``'s distribution:
-    a frequency (discrete) or a mean and standard deviation (Gaussian) more than 6
-    standard errors from its value is an error (by chance: well under once in a million
-    checks). n is 1000 for ``_sample_one`` (a Python call per draw), else as many as fit in
-    about 4 million feature entries (20000 at most), so that small differences show."""
+    """What sampler ``method`` draws, n times per row, against ``log_prob``'s distribution.
+
+    Gaussian: a mean or standard deviation more than 6 standard errors from its value is
+    an error. Discrete: the same for the frequency of each action expected at least 10
+    times (n p (1 - p) >= 10); the rarer actions of a row are pooled and their count
+    tested against its Poisson distribution (a tail below 1e-9, as 6 standard errors).
+    By chance, either fails well under once in a million checks. n is 1000 for
+    ``_sample_one`` (a Python call per draw), else as many as fit in about 4 million
+    feature entries (20000 at most), so that small differences show; the draws are made
+    a block at a time, so that memory stays near 4 million entries whatever the size of x.
+    """
     name = type(probe).__name__
-    T = X.shape[0]
-    n = 1000 if method == "_sample_one" else int(np.clip(4e6 / (T * X.shape[1]), 1000, 20000))
-    draws = _draws(probe, method, np.repeat(X, n, axis=0), np.random.default_rng(seed + 1))
+    T, d = X.shape
+    n = 1000 if method == "_sample_one" else int(np.clip(4e6 / (T * d), 1000, 20000))
+    rng = np.random.default_rng(seed + 1)
+    block = max(1, min(n, int(4e6 // d)))
+    draws = np.stack([np.concatenate([
+        _draws(probe, method, np.repeat(X[t:t + 1], min(block, n - k), axis=0), rng)
+        for k in range(0, n, block)]) for t in range(T)])     # (T, n) or (T, n, m)
     if probe.kind == "gaussian":
         draws = np.asarray(draws, np.float64).reshape(T, n, -1)
         mu, sigma = probe.mean(X), probe.std(X)
         z_mean = (draws.mean(axis=1) - mu) / (sigma / np.sqrt(n))
         z_std = (draws.std(axis=1, ddof=1) - sigma) / (sigma / np.sqrt(2 * (n - 1)))
-        z = np.maximum(np.abs(z_mean), np.abs(z_std))
-        what = "the mean and standard deviation of its draws"
+        off = max(np.max(np.abs(z_mean)), np.max(np.abs(z_std))) > 6.0
+        what = "the mean and standard deviation of its draws are more than 6 standard errors"
     else:
         P = np.exp(_all_log_probs(probe, X))
-        counts = np.asarray(draws).reshape(T, n)[:, :, None] == np.arange(P.shape[1])
-        se = np.sqrt(np.maximum(P * (1 - P), 1e-12) / n)
-        z = np.abs(counts.mean(axis=1) - P) / se
-        what = "the frequencies of its actions"
-    if np.max(z) > 6.0:
+        counts = (draws[:, :, None] == np.arange(P.shape[1])).sum(axis=1)
+        off = _counts_off(counts, P, n)
+        what = "the frequencies of its actions are too far"
+    if off:
         raise PolicyClassError(
             f"{name}: {method} ({_SAMPLERS[method]}) draws from another distribution than "
-            f"log_prob ({what} are {np.max(z):.1f} standard errors from log_prob's, over "
-            f"{n} draws per row); the rollouts sample with _sample and _sample_one, and the "
-            f"built-in sample calls _sample: override them to draw from it")
+            f"log_prob ({what} from log_prob's, over {n} draws per row); the rollouts sample "
+            f"with _sample and _sample_one, and the built-in sample calls _sample: override "
+            f"them to draw from it")
+
+
+def _counts_off(counts: np.ndarray, P: np.ndarray, n: int) -> bool:
+    """Whether the action counts (T, k) of n draws per row are too far from n P: a z of 6
+    for the actions expected often, a Poisson tail of 1e-9 for the rarer ones, pooled."""
+    often = n * P * (1 - P) >= 10
+    z = np.abs(counts - n * P) / np.sqrt(np.where(often, n * P * (1 - P), 1.0))
+    if np.any(z[often] > 6.0):
+        return True
+    for t in range(P.shape[0]):
+        rare = ~often[t]
+        if rare.any() and _poisson_tail(int(counts[t, rare].sum()),
+                                        n * float(P[t, rare].sum())) < 1e-9:
+            return True
+    return False
+
+
+def _poisson_tail(observed: int, expected: float) -> float:
+    """P(X >= observed) if observed > expected, else P(X <= observed), X ~ Poisson."""
+    if expected <= 0.0:
+        return 1.0 if observed == 0 else 0.0
+
+    def pmf(k: int) -> float:
+        return math.exp(k * math.log(expected) - expected - math.lgamma(k + 1))
+
+    if observed <= expected:
+        return min(1.0, sum(pmf(k) for k in range(observed + 1)))
+    total, k = 0.0, observed          # the terms fall from here on: sum until they vanish
+    while True:
+        term = pmf(k)
+        total += term
+        if term < 1e-17 * total:
+            return total
+        k += 1
 
 
 def _directional(f: Callable[[], np.ndarray], probe: LinearPolicy, v: np.ndarray,
@@ -373,7 +435,7 @@ def _warn_if_score_is_not_the_gradient(probe: LinearPolicy, X: np.ndarray, A: np
             f"{type(probe).__name__}.grad_log_prob is not the gradient of its log_prob (along "
             f"a random direction, largest difference {np.max(np.abs(analytic - numeric)):.3g}"
             f"); training follows grad_log_prob: check_grad_log_prob(policy, X, A) shows "
-            f"where they differ", RuntimeWarning, stacklevel=4)
+            f"where they differ", RuntimeWarning, stacklevel=5)   # check_policy_class's caller
 
 
 def _check_fisher(probe: LinearPolicy, X: np.ndarray, v: np.ndarray) -> None:
