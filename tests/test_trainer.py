@@ -684,6 +684,7 @@ def test_more_sub_environments_than_episodes_is_refused_before_they_are_made():
         train("Pendulum-v1", episodes=5, n_envs=10**8)
 
 
+@pytest.mark.filterwarnings("ignore:n_envs=")      # the idle sub-environments: as intended
 def test_a_run_saved_with_more_sub_environments_than_episodes_still_resumes(tmp_path):
     # such runs were allowed before the refusal above: resume called them corrupted
     from linear_pg import resume, save_checkpoint
