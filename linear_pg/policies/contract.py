@@ -124,10 +124,7 @@ def check_policy_class(policy: LinearPolicy, *, seed: int = 0, n_rows: int = 64,
     if missing:
         raise PolicyClassError(f"{name} has no method {', '.join(missing)}: a policy needs "
                                f"{', '.join(needed)} (LinearPolicy's docstring)")
-    rng = np.random.default_rng(seed)
-    probe = copy.deepcopy(policy)
-    probe.theta = rng.standard_normal(probe.n_params) / np.sqrt(probe.n_features)
-    X = rng.standard_normal((n_rows, probe.n_features))
+    probe, X, rng = _probe(policy, seed, n_rows)
     _hook(name, "get_config", lambda: _check_rebuilt(probe, X, rng))
     _hook(name, "log_prob", lambda: _check_distribution(probe, X, rng))
     _hook(name, "the samplers", lambda: _check_sampling(probe, X, seed))
@@ -151,12 +148,19 @@ def check_policy_class(policy: LinearPolicy, *, seed: int = 0, n_rows: int = 64,
 def check_policy_fisher(policy: LinearPolicy, *, seed: int = 0, n_rows: int = 64) -> None:
     """Point 7 of :func:`check_policy_class` alone: ``fisher(X)`` against E_a[s s^T]."""
     check_policy(policy)
+    probe, X, rng = _probe(policy, seed, n_rows)
+    _hook(type(policy).__name__, "fisher",
+          lambda: _check_fisher(probe, X, rng.standard_normal(probe.n_params)))
+
+
+def _probe(policy: LinearPolicy, seed: int, n_rows: int
+           ) -> tuple[LinearPolicy, np.ndarray, np.random.Generator]:
+    """A deep copy of ``policy`` at a random theta, ``n_rows`` random feature rows, and the
+    generator that drew them (for the checks' further draws)."""
     rng = np.random.default_rng(seed)
     probe = copy.deepcopy(policy)
     probe.theta = rng.standard_normal(probe.n_params) / np.sqrt(probe.n_features)
-    X = rng.standard_normal((n_rows, probe.n_features))
-    _hook(type(policy).__name__, "fisher",
-          lambda: _check_fisher(probe, X, rng.standard_normal(probe.n_params)))
+    return probe, rng.standard_normal((n_rows, probe.n_features)), rng
 
 
 def _hook(name: str, method: str, check: Callable[[], Any]) -> Any:
