@@ -317,8 +317,7 @@ def _check_history(history: dict[str, np.ndarray], path: Path) -> None:
     """All columns present, 1-D and real; per-episode and per-update columns each of one length."""
     missing = [k for k in HISTORY if k not in history]
     if missing:
-        raise CheckpointError(f"checkpoint {str(path)!r} lacks history columns {missing}",
-                              f"it lacks history columns {missing}")
+        raise _refused(path, f"lacks history columns {missing}")
     for k in HISTORY:
         _check_real_vector(history[k], f"history/{k}", path)
     for group in (EPISODE_HISTORY, tuple(k for k in HISTORY if k not in EPISODE_HISTORY)):
@@ -481,8 +480,8 @@ def _run_from(ck: dict[str, Any], path: Path, own: tuple[type, ...]) -> Any:
                                 FEATURE_CLASSES.get(meta["features_config"].get("name")),
                                 [c for c in own if issubclass(c, FeatureMap)], path)
     if policy_cls is None:
-        what = f"policy kind {kind!r}, expected one of {sorted(POLICY_CLASSES)}"
-        raise CheckpointError(f"checkpoint {str(path)!r} has {what}", f"it has {what}")
+        raise _refused(path, f"has policy kind {kind!r}, expected one of "
+                             f"{sorted(POLICY_CLASSES)}")
     rebuild_errors = (TypeError, ValueError, KeyError, IndexError, AttributeError)
     try:
         policy = _policy_from_meta(policy_cls, kind, meta["policy_config"], ck["theta"])
@@ -553,6 +552,6 @@ def _saved_class(meta: dict[str, Any], key: str, builtin: type | None,
         if len(match) == 1:
             return match[0]
     what = key.split("_")[0]
-    reason = (f"was saved with {what} of class {saved!r}, which is not linear_pg's own: pass "
-              f"classes=[{name}] to load_run or resume (the command line cannot load it)")
-    raise CheckpointError(f"checkpoint {str(path)!r} {reason}", f"it {reason}")
+    raise _refused(path, f"was saved with {what} of class {saved!r}, which is not "
+                         f"linear_pg's own: pass classes=[{name}] to load_run or resume (the "
+                         f"command line cannot load it)")
