@@ -248,3 +248,18 @@ def check_vector(a: object, length: int, name: str) -> np.ndarray:
     if arr.shape != (length,):
         raise ValueError(f"{name} must have shape ({length},), got shape {arr.shape}")
     return check_finite(arr, name)
+
+
+def check_state_dict(state: object) -> dict:
+    """``state`` if it is a dict, as a ``get_state`` returns, else a TypeError."""
+    if not isinstance(state, dict):
+        raise TypeError(f"state must be a dict from get_state, got {describe(state)}")
+    return state
+
+
+def check_no_state(state: object, owner: object) -> None:
+    """``set_state`` of an object with no state (SGD, no baseline): ``state`` must be the
+    empty dict its ``get_state`` returns; another object's state is refused, not dropped."""
+    if check_state_dict(state):
+        raise ValueError(f"{type(owner).__name__} has no state: state must be the empty dict "
+                         f"from get_state, got keys {sorted(state)}")

@@ -13,7 +13,14 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._validation import as_float_array, check_choice, check_finite, check_keywords, check_real
+from ._validation import (
+    as_float_array,
+    check_choice,
+    check_finite,
+    check_keywords,
+    check_no_state,
+    check_real,
+)
 
 BASELINES = ("none", "mean", "value")
 
@@ -73,9 +80,7 @@ class Baseline:
     def set_state(self, state: dict[str, np.ndarray]) -> None:
         """Restore :meth:`get_state`: here the empty dict (another baseline's state is
         refused, not dropped)."""
-        if _state_dict(state):
-            raise ValueError(f"{type(self).__name__} has no state: state must be the empty "
-                             f"dict from get_state, got keys {sorted(state)}")
+        check_no_state(state, self)
 
 
 class MeanBaseline(Baseline):

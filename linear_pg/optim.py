@@ -24,8 +24,9 @@ from ._validation import (
     check_choice,
     check_finite,
     check_keywords,
+    check_no_state,
     check_real,
-    describe,
+    check_state_dict,
 )
 
 OPTIMIZERS = ("sgd", "adam", "npg")
@@ -231,11 +232,7 @@ class SGD:
     def set_state(self, state: dict[str, np.ndarray]) -> None:
         """Nothing to restore: SGD has no state, and ``state`` must be the empty dict that
         :meth:`get_state` returns (another optimizer's state is refused, not dropped)."""
-        if not isinstance(state, dict):
-            raise TypeError(f"state must be a dict from get_state, got {describe(state)}")
-        if state:
-            raise ValueError(f"{type(self).__name__} has no state: state must be the empty "
-                             f"dict from get_state, got keys {sorted(state)}")
+        check_no_state(state, self)
 
 
 class Adam(SGD):
@@ -291,8 +288,7 @@ class Adam(SGD):
 
     def set_state(self, state: dict[str, np.ndarray]) -> None:
         """Restore :meth:`get_state`: ``t_``, and ``m_`` and ``v_`` together (or neither)."""
-        if not isinstance(state, dict):
-            raise TypeError(f"state must be a dict from get_state, got {describe(state)}")
+        check_state_dict(state)
         if ("m_" in state) != ("v_" in state):
             raise ValueError(f"Adam's state holds both m_ and v_ or neither, got keys "
                              f"{sorted(state)}")
