@@ -381,6 +381,19 @@ def _check_features_fit(phi: FeatureMap, env: gym.Env | gym.vector.VectorEnv,
                          f"{n_obs}; fit it on this env's observations")
 
 
+def _check_n_envs(n_envs: int, episodes: int) -> None:
+    """ValueError if there are more sub-environments than episodes: each extra one would be
+    an env made and stepped that never plays an episode (train's and evaluate's)."""
+    if n_envs > episodes:
+        raise ValueError(f"n_envs must be <= episodes ({episodes}): the extra "
+                         f"sub-environments would never play an episode, got n_envs={n_envs}")
+
+
+def _own_class(policy: LinearPolicy) -> bool:
+    """Whether ``policy`` is of a class other than linear_pg's own (checked before use)."""
+    return type(policy) not in POLICY_CLASSES.values()
+
+
 def _check_mean_bound(coef: float, policy: LinearPolicy) -> None:
     """The bounds penalty (:func:`mean_bound_grad`) is derived for the mean x W."""
     if coef > 0 and policy.kind == "gaussian" and type(policy).mean is not GaussianPolicy.mean:
@@ -393,7 +406,7 @@ def _check_mean_bound(coef: float, policy: LinearPolicy) -> None:
 def _check_own_policy_class(policy: LinearPolicy) -> None:
     """A policy of a class other than linear_pg's own: its hooks agree with its methods
     (the Fisher matrix, a (P, P) matrix, only where an update uses it: see train_loop)."""
-    if type(policy) not in POLICY_CLASSES.values():
+    if _own_class(policy):
         check_policy_class(policy, fisher=False)
 
 
@@ -607,10 +620,7 @@ def _resolve(env_id: str, env: gym.Env, given: dict[str, Any], own_model: bool =
     if cfg["max_grad_norm"] == math.inf:     # None takes the preset's; inf turns it off
         cfg["max_grad_norm"] = None
     check_settings(cfg)
-    if cfg["n_envs"] > cfg["episodes"]:      # as evaluate: 1e8 Pendulums were built, slowly
-        raise ValueError(f"n_envs must be <= episodes ({cfg['episodes']}): the extra "
-                         f"sub-environments would never play an episode, got "
-                         f"n_envs={cfg['n_envs']}")
+    _check_n_envs(cfg["n_envs"], cfg["episodes"])   # 1e8 Pendulums were built, slowly
     # settings given for something this run does not have would be recorded, not used
     if given.get("lr_end") is not None and cfg["lr_schedule"] != "linear":
         raise ValueError(f"lr_end is where lr_schedule='linear' ends; this run's lr_schedule "
@@ -1121,7 +1131,7 @@ def train_loop(run: Run, env: gym.Env | gym.vector.VectorEnv, learner: Learner, 
     cfg, base, opt, rng = learner.cfg, learner.baseline, learner.optimizer, learner.rng
     augment, bounds = learner.augment, learner.bounds
     pi, phi = run.policy, run.features
-    if opt.needs_fisher and type(pi) not in POLICY_CLASSES.values():
+    if opt.needs_fisher and _own_class(pi):
         try:                              # the natural gradient uses the policy's own F
             check_policy_fisher(pi)
         except BaseException:
@@ -1276,9 +1286,7 @@ def evaluate(run: Run | LinearPolicy, episodes: int = 100, *, mean_action: bool 
     """
     episodes = check_int(episodes, "episodes", low=1)
     n_envs = check_int(n_envs, "n_envs", low=1)
-    if n_envs > episodes:       # each would be an env made, stepped and never counted
-        raise ValueError(f"n_envs must be <= episodes ({episodes}): the extra "
-                         f"sub-environments would step idle, got n_envs={n_envs}")
+    _check_n_envs(n_envs, episodes)
     check_bool(mean_action, "mean_action")
     if features is not None and not isinstance(features, FeatureMap):
         raise TypeError(f"features must be a fitted FeatureMap (the one the policy was "
