@@ -289,7 +289,6 @@ def _train_into(env_id: str, out: Path, seeds: list[int], n_jobs: int, progress:
                 **train_kwargs: Any) -> list[Any]:
     """:func:`train_to_dir` once ``out`` exists."""
     from .rundir import CHECKPOINT_FILE, HISTORY_FILE, seed_dir, write_run
-    from .trainer import CHECKPOINT_EVERY, train
 
     if (out / HISTORY_FILE).is_file() or (out / CHECKPOINT_FILE).is_file():
         raise ValueError(f"--out {str(out)!r} is the directory of one seed's run; train writes "
@@ -300,18 +299,13 @@ def _train_into(env_id: str, out: Path, seeds: list[int], n_jobs: int, progress:
     _check_files_to_write(out, seeds)
     if len(seeds) == 1:
         callback = _Progress(f"{env_id} seed {seeds[0]}", enabled=progress)
-        earlier = _stamp(_checkpoint_path(out, seeds[0]))
+        earlier = {seeds[0]: _stamp(_checkpoint_path(out, seeds[0]))}
         try:
-            every = train_kwargs.get("checkpoint_every", CHECKPOINT_EVERY)
-            with _quiet_idle_envs():
-                run = train(env_id, seed=seeds[0],
-                            callback=_with_history(callback, seed_dir(out, seeds[0]), every),
-                            checkpoint_path=_checkpoint_path(out, seeds[0]), **train_kwargs)
+            run = _train_seed(env_id, out, train_kwargs, seeds[0], callback)
         except Exception:
             # an error in training (the env's, say): train saved the completed updates;
             # write the seed's history.csv and config.json to match, then let it go on
-            if _stamp(_checkpoint_path(out, seeds[0])) not in (None, earlier):
-                _keep_checkpoints(out, seeds, {seeds[0]: earlier})
+            _keep_checkpoints(out, _saved_in_this_job(out, seeds, earlier), earlier)
             raise
         finally:
             callback.close()
@@ -371,31 +365,50 @@ def _checkpoint_path(out: Path, seed: int) -> Path:
     return seed_dir(out, seed) / CHECKPOINT_FILE
 
 
-def _train_seed_to_dir(env_id: str, out: Path, train_kwargs: dict[str, Any], seed: int,
-                       callback: Callable[[Any], None]) -> Any:
-    """Train one seed with ``callback``, write ``out/seed-<seed>``, return the Run."""
-    from .rundir import seed_dir, write_run
+def _train_seed(env_id: str, out: Path, train_kwargs: dict[str, Any], seed: int,
+                callback: Callable[[Any], None]) -> Any:
+    """Train one seed with ``callback``, saving its checkpoint and, at each checkpoint, its
+    history.csv and config.json in ``out/seed-<seed>``; return the Run."""
+    from .rundir import seed_dir
     from .trainer import CHECKPOINT_EVERY, train
 
     every = train_kwargs.get("checkpoint_every", CHECKPOINT_EVERY)
     with _quiet_idle_envs():
-        run = train(env_id, seed=seed, callback=_with_history(callback, seed_dir(out, seed), every),
-                    checkpoint_path=_checkpoint_path(out, seed), **train_kwargs)
+        return train(env_id, seed=seed,
+                     callback=_with_history(callback, seed_dir(out, seed), every),
+                     checkpoint_path=_checkpoint_path(out, seed), **train_kwargs)
+
+
+def _train_seed_to_dir(env_id: str, out: Path, train_kwargs: dict[str, Any], seed: int,
+                       callback: Callable[[Any], None]) -> Any:
+    """Train one seed with ``callback``, write ``out/seed-<seed>``, return the Run."""
+    from .rundir import seed_dir, write_run
+
+    run = _train_seed(env_id, out, train_kwargs, seed, callback)
     write_run(run, seed_dir(out, seed), checkpoint=False)          # train saved it
     return run
+
+
+def _resumed(run_dir: Path, episodes: int | None, checkpoint_every: int,
+             callback: Callable[[Any], None]) -> Any:
+    """Resume the seed directory ``run_dir`` from its checkpoint with ``callback``, saving
+    the checkpoint and, at each, history.csv and config.json there; return the Run."""
+    from .resuming import resume
+    from .rundir import CHECKPOINT_FILE
+
+    path = run_dir / CHECKPOINT_FILE
+    return resume(path, episodes=episodes, checkpoint_path=path,
+                  checkpoint_every=checkpoint_every,
+                  callback=_with_history(callback, run_dir, checkpoint_every))
 
 
 def _resume_seed_dir(out: Path, episodes: int | None, checkpoint_every: int, seed: int,
                      callback: Callable[[Any], None]) -> Any:
     """Resume ``out/seed-<seed>`` from its checkpoint with ``callback``, rewrite the
     directory, return the Run."""
-    from .resuming import resume
     from .rundir import seed_dir, write_run
 
-    path = _checkpoint_path(out, seed)
-    run = resume(path, episodes=episodes, checkpoint_path=path,
-                 checkpoint_every=checkpoint_every,
-                 callback=_with_history(callback, seed_dir(out, seed), checkpoint_every))
+    run = _resumed(seed_dir(out, seed), episodes, checkpoint_every, callback)
     write_run(run, seed_dir(out, seed), checkpoint=False)          # resume saved it
     return run
 
@@ -484,20 +497,20 @@ _ANSI_STYLE = re.compile(r"\x1b\[[0-9;]*m")
 """Terminal colour codes, as in gymnasium's "\x1b[33mWARN: ...\x1b[0m"."""
 
 
-def _print_warning(command: str, text: str) -> None:
-    """The command's own warning, as a Python warning prints: ``linear-pg COMMAND: warning:
-    ...``, in one write."""
-    sys.stderr.write(f"linear-pg {command}: warning: {text}\n")
+def _print_warning(command: str, text: str, file: Any = None) -> None:
+    """``linear-pg COMMAND: warning: text`` on ``file`` (stderr), in one write: the lines of
+    workers sharing stderr stay whole. The command's own warnings and Python's (through
+    :func:`_warning_as_line`) print so."""
+    (file if file is not None else sys.stderr).write(
+        f"linear-pg {command}: warning: {text}\n")
 
 
 def _warning_as_line(command: str) -> Callable[..., None]:
     """A ``warnings.showwarning`` that prints ``linear-pg COMMAND: warning: ...``."""
     def show(message: Warning | str, category: type[Warning], filename: str, lineno: int,
              file: Any = None, line: str | None = None) -> None:
-        # one write, newline included: the lines of workers sharing stderr stay whole
-        text = _ANSI_STYLE.sub("", _one_line(message))   # gymnasium colours its warnings
-        (file if file is not None else sys.stderr).write(
-            f"linear-pg {command}: warning: {text}\n")
+        # gymnasium colours its warnings
+        _print_warning(command, _ANSI_STYLE.sub("", _one_line(message)), file)
     return show
 
 
@@ -598,9 +611,8 @@ def _seeds_in_workers(task: Callable[[int, Callable[[Any], None]], Any], out: Pa
     except Exception:
         # an error in a seed's training (the env's, say): the seeds that saved a checkpoint
         # in this job get their history.csv and config.json from it, then the error goes on
-        saved = [s for s in seeds if s not in {r.seed for r in runs}
-                 and _stamp(_checkpoint_path(out, s)) not in (None, earlier[s])]
-        _keep_checkpoints(out, saved, earlier)
+        unfinished = [s for s in seeds if s not in {r.seed for r in runs}]
+        _keep_checkpoints(out, _saved_in_this_job(out, unfinished, earlier), earlier)
         raise
     finally:
         if bar is not None:
@@ -621,6 +633,13 @@ def _stamp(path: Path) -> tuple[int, int, int] | None:
     except OSError:
         return None
     return st.st_ino, st.st_size, st.st_mtime_ns
+
+
+def _saved_in_this_job(out: Path, seeds: list[int],
+                       earlier: dict[int, tuple[int, int, int] | None]) -> list[int]:
+    """The seeds whose checkpoint this job has written: there now, and not the one
+    ``earlier`` recorded (:func:`_stamp`) before it started."""
+    return [s for s in seeds if _stamp(_checkpoint_path(out, s)) not in (None, earlier[s])]
 
 
 def _keep_checkpoints(out: Path, seeds: list[int],
@@ -838,15 +857,11 @@ def _figure_dir(run_dir: str | os.PathLike) -> Path:
 
 def _resume_here(run_dir: Path, args: argparse.Namespace, seed: int) -> Any:
     """Resume one seed directory in this process, with a progress bar."""
-    from .resuming import resume
-    from .rundir import CHECKPOINT_FILE, write_run
+    from .rundir import write_run
 
-    path = run_dir / CHECKPOINT_FILE
     callback = _Progress(f"resume seed {seed}", enabled=not args.quiet)
     try:
-        run = resume(path, episodes=args.episodes, checkpoint_path=path,
-                     checkpoint_every=args.checkpoint_every,
-                     callback=_with_history(callback, run_dir, args.checkpoint_every))
+        run = _resumed(run_dir, args.episodes, args.checkpoint_every, callback)
     finally:
         callback.close()
     write_run(run, run_dir, checkpoint=False)                     # resume saved it
