@@ -26,7 +26,7 @@ from .trainer import (
     LOOP_SETTINGS,
     Learner,
     Run,
-    _check_model_fits,
+    _check_fits,
     _check_own_policy_class,
     check_loop_arguments,
     check_settings,
@@ -114,7 +114,7 @@ def resume(path: str | os.PathLike, *, episodes: int | None = None,
     _check_own_policy_class(run.policy)     # the class's own fault, not the checkpoint's
     env = make_env(run.env_id, cfg["env_kwargs"], cfg.get("n_envs", 1))
     try:
-        _check_model_fits(run.policy, run.features, env)
+        _check_fits(run.policy, run.features, env)          # its class checked above
         learner = _learner(run, env, state)
     except (ValueError, TypeError, KeyError, IndexError, OverflowError) as err:
         env.close()

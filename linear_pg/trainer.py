@@ -412,8 +412,15 @@ def _check_own_policy_class(policy: LinearPolicy) -> None:
 
 def _check_model_fits(policy: LinearPolicy, phi: FeatureMap,
                       env: gym.Env | gym.vector.VectorEnv) -> None:
-    """The features read this env's observations and the policy fits them and its actions."""
+    """A policy of one's own class is one the trainer can use, the features read this
+    env's observations, and the policy fits them and its actions."""
     _check_own_policy_class(policy)
+    _check_fits(policy, phi, env)
+
+
+def _check_fits(policy: LinearPolicy, phi: FeatureMap,
+                env: gym.Env | gym.vector.VectorEnv) -> None:
+    """The features read this env's observations and the policy fits them and its actions."""
     _check_features_fit(phi, env)
     _check_policy_fits(policy, env_spaces(env)[1], phi.n_features_out_)
 
