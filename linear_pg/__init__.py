@@ -5,6 +5,13 @@ computes what multiplies them; :mod:`linear_pg.estimator` turns both into the RE
 estimate; :mod:`linear_pg.gradcheck` proves each formula with finite differences, and
 :mod:`linear_pg.score_mean` checks that a score averages to zero over the policy's actions;
 :mod:`linear_pg.bugs` keeps the classic mistakes beside their correct twins.
+
+Training on gymnasium: :mod:`linear_pg.trainer` runs the loop, with the episodes from
+:mod:`linear_pg.rollout`, the weights and gradient of each update from
+:mod:`linear_pg.update`, and the step from :mod:`linear_pg.optim`; its settings, envs,
+policy and features come from :mod:`linear_pg.settings`, :mod:`linear_pg.envs` and
+:mod:`linear_pg.models`, and :mod:`linear_pg.checkpoint` and :mod:`linear_pg.resuming` save
+and continue a :class:`~linear_pg.run.Run`.
 """
 
 from . import bugs
@@ -15,7 +22,9 @@ from .corridor import (
     exact_start_value,
     optimal_p_right,
 )
+from .envs import make_env
 from .estimator import policy_gradient, surrogate_loss
+from .evaluation import evaluate
 from .features import (
     FeatureMap,
     PolyFeatures,
@@ -35,6 +44,7 @@ from .gradcheck import (
     numerical_jacobian,
     relative_error,
 )
+from .models import make_policy_for_env
 from .optim import SGD, Adam, NaturalGradient, fisher
 from .policies import (
     BernoulliPolicy,
@@ -46,16 +56,10 @@ from .policies import (
 )
 from .resuming import resume
 from .returns import bootstrap_truncated, episode_returns, normalize, reward_to_go, total_return
+from .run import Run
 from .score_mean import ScoreMeanReport, check_score_mean
-from .trainer import (
-    Run,
-    StopTraining,
-    evaluate,
-    make_env,
-    make_policy_for_env,
-    train,
-    train_seeds,
-)
+from .seeds import train_seeds
+from .trainer import StopTraining, train
 
 __version__ = "0.1.0"
 

@@ -31,7 +31,8 @@ from typing import Any
 import numpy as np
 
 from ._validation import check_int
-from .trainer import evaluate, train
+from .evaluation import evaluate
+from .trainer import train
 
 TARGETS: dict[str, dict[str, Any]] = {
     "CartPole-v1": {"episodes": 500, "metric": "episodes_to_solve", "threshold": 475.0,
@@ -63,7 +64,7 @@ def episodes_to_solve(returns: np.ndarray, threshold: float = 475.0,
 
 CHECK_SEED_OFFSET = 2_000_003
 """Seed of the check evaluation: run.seed + this, apart from the training resets and from
-``evaluate``'s default (run.seed + trainer.EVAL_SEED_OFFSET)."""
+``evaluate``'s default (run.seed + evaluation.EVAL_SEED_OFFSET)."""
 
 
 def standard_error(values: np.ndarray) -> float:

@@ -119,7 +119,7 @@ def _train_state_arrays(run: Any) -> dict[str, np.ndarray]:
 
 
 def check_storable(run: Any) -> None:
-    """Raise ValueError unless ``run`` (a :class:`linear_pg.trainer.Run`) can be saved and
+    """Raise ValueError unless ``run`` (a :class:`linear_pg.run.Run`) can be saved and
     loaded back: a checkpoint and config.json hold its settings as JSON, so a feature map
     of your own with a function among its settings, say, cannot be saved; a feature map
     must load back as it is (:meth:`linear_pg.features.FeatureMap.check_restorable`); and
@@ -194,7 +194,7 @@ def _not_json(where: str, value: Any) -> NoReturn:
 
 
 def save_checkpoint(run: Any, path: str | os.PathLike) -> Path:
-    """Write ``run`` (a :class:`linear_pg.trainer.Run`) to ``path`` atomically; returns the path.
+    """Write ``run`` (a :class:`linear_pg.run.Run`) to ``path`` atomically; returns the path.
 
     A run that :func:`load_run` would refuse, such as one whose history columns were cut to
     different lengths or whose policy was replaced by one that does not fit its features
@@ -219,7 +219,7 @@ def save_checkpoint(run: Any, path: str | os.PathLike) -> Path:
     >>> bool(np.array_equal(load_run(p).policy.theta, run.policy.theta))
     True
     """
-    from .trainer import Run
+    from .run import Run
 
     if not isinstance(run, Run):
         raise TypeError(f"run must be a linear_pg Run (what train returns), got {describe(run)}")
@@ -427,7 +427,7 @@ def _read_train_state(meta: dict[str, Any], arrays: dict[str, np.ndarray],
 
 def load_run(path: str | os.PathLike, *, env_id: str | None = None,
              classes: Iterable[type] = ()) -> Any:
-    """Rebuild the :class:`linear_pg.trainer.Run` saved by :func:`save_checkpoint`.
+    """Rebuild the :class:`linear_pg.run.Run` saved by :func:`save_checkpoint`.
 
     Parameters
     ----------
@@ -470,7 +470,7 @@ def _run_from(ck: dict[str, Any], path: Path, own: tuple[type, ...]) -> Any:
     """The Run that ``ck`` (from :func:`load_checkpoint`) describes, its policy and
     features rebuilt as linear_pg's classes or those of ``own`` that they were saved as;
     a ValueError if they do not rebuild or do not fit together."""
-    from .trainer import Run
+    from .run import Run
 
     meta = ck["meta"]
     kind = meta.get("policy_kind")

@@ -717,7 +717,7 @@ def cmd_train(args: argparse.Namespace) -> int:
 def _warn_idle_envs(env_id: str, args: argparse.Namespace) -> None:
     """Before training: say so (in the options' names) when --n-envs is more than the
     episodes per update, instead of train's IdleEnvsWarning from every seed."""
-    from .trainer import resolved_settings
+    from .settings import resolved_settings
 
     if args.n_envs <= 1:
         return
@@ -741,7 +741,7 @@ def _quiet_idle_envs() -> Iterator[None]:
     """A context in which train's IdleEnvsWarning is not shown (the CLI said it once)."""
     import warnings
 
-    from .trainer import IdleEnvsWarning
+    from .settings import IdleEnvsWarning
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", IdleEnvsWarning)
@@ -912,8 +912,9 @@ def plot_out(out: str | None) -> Path | None:
 def cmd_evaluate(args: argparse.Namespace) -> int:
     import numpy as np
 
+    from .divergence import _count
+    from .evaluation import evaluate
     from .rundir import env_label, find_runs, load_run_dir, repeated_dirs
-    from .trainer import _count, evaluate
 
     groups = [(d, find_runs(d)) for d in args.run_dirs]   # every DIR checked before any run
     twice = repeated_dirs([r for _, run_dirs in groups for r in run_dirs])
@@ -1049,8 +1050,9 @@ def build_parser() -> argparse.ArgumentParser:
     """The argparse parser of ``linear-pg`` and all its subcommands."""
     from .baselines import BASELINES
     from .features import FEATURE_NAMES
+    from .models import POLICY_NAMES
     from .optim import OPTIMIZERS
-    from .trainer import ESTIMATORS, LR_SCHEDULES, POLICY_NAMES
+    from .settings import ESTIMATORS, LR_SCHEDULES
 
     parser = ArgumentParser(prog="linear-pg", description=DESCRIPTION, epilog=EXAMPLES,
                             formatter_class=argparse.RawDescriptionHelpFormatter)

@@ -52,7 +52,8 @@ def record_episode(policy: LinearPolicy, features: FeatureMap, env_id: str, *,
     frames : list of uint8 arrays of shape (height, width, 3)
     episode_return : float
     """
-    from .trainer import _check_features_fit, make_env
+    from .envs import make_env
+    from .models import _check_features_fit
 
     frame_skip = check_int(frame_skip, "frame_skip", low=1)
     if max_frames is not None:
@@ -173,7 +174,7 @@ def render_gif(run: Any, path: str | os.PathLike, *, seed: int = 0, mean_action:
                frame_skip: int = 1, max_frames: int | None = None, fps: float | None = None,
                scale: float = 1.0, env_kwargs: dict[str, Any] | None = None
                ) -> tuple[Path, int, float]:
-    """One episode of a trained :class:`linear_pg.trainer.Run` as a GIF.
+    """One episode of a trained :class:`linear_pg.run.Run` as a GIF.
 
     ``fps`` defaults to the env's ``render_fps`` divided by ``frame_skip`` (real time),
     at most 50 (``MAX_GIF_FPS``: a faster env plays slower than real time unless
@@ -184,7 +185,7 @@ def render_gif(run: Any, path: str | os.PathLike, *, seed: int = 0, mean_action:
     -------
     path, number of frames in the GIF, episode return
     """
-    from .trainer import make_env
+    from .envs import make_env
 
     path = gif_path(path)                  # before the episode is recorded, not after
     if fps is not None:

@@ -20,20 +20,12 @@ import numpy as np
 from ._threads import one_blas_thread
 from ._validation import check_int
 from .checkpoint import load_run
+from .envs import env_spaces, make_env
+from .models import _check_fits, _check_own_policy_class
+from .run import Run
+from .settings import check_settings
 from .symmetry import Mirror, MirrorAugmentation
-from .trainer import (
-    CHECKPOINT_EVERY,
-    LOOP_SETTINGS,
-    Learner,
-    Run,
-    _check_fits,
-    _check_own_policy_class,
-    check_loop_arguments,
-    check_settings,
-    env_spaces,
-    make_env,
-    train_loop,
-)
+from .trainer import CHECKPOINT_EVERY, LOOP_SETTINGS, Learner, check_loop_arguments, train_loop
 
 
 @one_blas_thread

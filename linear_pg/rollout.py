@@ -373,7 +373,7 @@ def collect_episodes_vec(venv: gym.vector.VectorEnv, policy: LinearPolicy, featu
 def _check_arguments(env: gym.Env | gym.vector.VectorEnv, policy: object, features: object,
                      n_episodes: object, rng: object, mean_action: object) -> None:
     """The arguments of a rollout, checked before its loop calls unchecked internals."""
-    from .trainer import _check_model_fits  # trainer imports this module
+    from .models import _check_model_fits
 
     if not isinstance(env, gym.Env | gym.vector.VectorEnv):
         raise TypeError(f"env must be a gymnasium Env or VectorEnv, got {type(env).__name__}")

@@ -68,7 +68,7 @@ def seed_dir(out: str | os.PathLike, seed: int) -> Path:
 def write_run(run: Any, directory: str | os.PathLike,
               window: int = MOVING_AVERAGE_WINDOW, *, checkpoint: bool = True
               ) -> dict[str, Path]:
-    """Write a :class:`linear_pg.trainer.Run` as history.csv, config.json and checkpoint.npz.
+    """Write a :class:`linear_pg.run.Run` as history.csv, config.json and checkpoint.npz.
 
     Each file is written to a temporary file beside it and renamed over it, so a process
     killed while writing leaves the earlier file whole, not a truncated one.
@@ -263,7 +263,7 @@ def settings_differ(ours: dict[str, Any], theirs: dict[str, Any]) -> list[str]:
 
 
 def load_run_dir(run_dir: str | os.PathLike) -> Any:
-    """The :class:`linear_pg.trainer.Run` of a seed directory, from its checkpoint."""
+    """The :class:`linear_pg.run.Run` of a seed directory, from its checkpoint."""
     from .checkpoint import load_run
 
     path = Path(run_dir) / CHECKPOINT_FILE

@@ -306,7 +306,7 @@ def test_checkpoint_gets_the_mode_of_a_new_file(run, tmp_path):
 def test_runs_that_stopped_early_still_load(tmp_path):
     import warnings
 
-    from linear_pg.trainer import Run
+    from linear_pg.run import Run
 
     def interrupt(run):
         raise KeyboardInterrupt

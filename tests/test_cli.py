@@ -238,7 +238,7 @@ def test_evaluate_prints_mean_and_std_per_seed(runs, capsys):
 
 
 def test_evaluate_in_other_physics_and_a_vector_env(runs, capsys):
-    from linear_pg.trainer import evaluate
+    from linear_pg.evaluation import evaluate
 
     run = load_run_dir(runs / "one" / "seed-0")
     code, out, _ = run_cli(["evaluate", runs / "one", "--episodes", "4", "--n-envs", "2",
@@ -252,7 +252,7 @@ def test_evaluate_in_other_physics_and_a_vector_env(runs, capsys):
 def test_evaluate_reports_the_sample_std_and_standard_error_across_seeds(runs, capsys):
     # the spread of the per-seed means used NumPy's default ddof=0, unlike the library's
     # standard errors and t-intervals
-    from linear_pg.trainer import evaluate
+    from linear_pg.evaluation import evaluate
 
     code, out, _ = run_cli(["evaluate", runs / "two", "--episodes", "3"], capsys)
     means = np.array([evaluate(load_run_dir(r), 3).mean()
@@ -1165,7 +1165,7 @@ def test_settings_written_with_defaults_or_by_hand_compare_without_crashing():
     # the preset's policy kwargs with a class default written out dropped the mirror; a
     # hand-edited config.json whose policy is a list ended train with "unhashable type"
     from linear_pg.rundir import settings_differ
-    from linear_pg.trainer import resolved_settings
+    from linear_pg.settings import resolved_settings
 
     kwargs = {"log_std_mode": "vector", "init_log_std": 0.5, "init_scale": 0}
     assert resolved_settings("Pendulum-v1", policy_kwargs=kwargs)["mirror"] is True
@@ -1179,7 +1179,7 @@ def test_settings_written_with_defaults_or_by_hand_compare_without_crashing():
 
 def test_resolved_settings_takes_trains_setting_names_only():
     from linear_pg import BernoulliPolicy
-    from linear_pg.trainer import resolved_settings
+    from linear_pg.settings import resolved_settings
 
     with pytest.raises(TypeError, match=r"settings train does not take: \['batch'\]"):
         resolved_settings("CartPole-v1", batch=4)
@@ -1223,7 +1223,7 @@ def test_an_unknown_option_points_at_its_commands_help(capsys):
 
 
 def test_resolved_settings_are_the_settings_train_records():
-    from linear_pg.trainer import resolved_settings
+    from linear_pg.settings import resolved_settings
 
     for env_id in ("CartPole-v1", "Pendulum-v1"):
         resolved = resolved_settings(env_id, seed=3)

@@ -7,9 +7,9 @@ import pytest
 
 from linear_pg import evaluate, train
 from linear_pg.checkpoint import load_run
+from linear_pg.envs import DEFAULT_MAX_EPISODE_STEPS, make_env
 from linear_pg.presets import default_preset, is_one_hot
 from linear_pg.render import record_episode
-from linear_pg.trainer import DEFAULT_MAX_EPISODE_STEPS, make_env
 
 
 class SequenceObservations(gym.Env):
@@ -251,7 +251,7 @@ def test_a_nan_observation_while_fitting_the_features_names_the_environment():
 
 
 def test_a_single_action_is_a_clear_error():
-    from linear_pg.trainer import make_policy_for_env
+    from linear_pg.models import make_policy_for_env
 
     with pytest.raises(ValueError, match=r"Discrete\(1\) has a single action"):
         make_policy_for_env(gym.spaces.Discrete(1), "softmax", 3)
@@ -290,7 +290,7 @@ def test_the_installed_script_imports_an_env_module_from_the_current_directory(e
 
 def test_a_number_argument_of_the_env_given_as_text_is_named():
     # {"g": "x"} failed at Pendulum's first step: "unsupported operand type(s) for /"
-    from linear_pg.trainer import make_env
+    from linear_pg.envs import make_env
 
     with pytest.raises(TypeError, match=r"env_kwargs\['g'\] must be a number \(the default "
                                         r"of 'Pendulum-v1' is 10.0\), got 'x'"):
@@ -301,7 +301,7 @@ def test_a_number_argument_of_the_env_given_as_text_is_named():
     # main_body (int | str = 1) takes a body's name
     from types import SimpleNamespace
 
-    from linear_pg.trainer import _check_number_kwargs
+    from linear_pg.envs import _check_number_kwargs
 
     def body(main_body: int | str = 1, scale: float = 1.0):
         pass

@@ -8,11 +8,12 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from linear_pg.baselines import MeanBaseline, ValueBaseline, make_baseline
+from linear_pg.envs import make_env
 from linear_pg.features import RawFeatures
 from linear_pg.optim import SGD, Adam, NaturalGradient, clip_grad_norm, fisher, make_optimizer
 from linear_pg.policies import BernoulliPolicy, GaussianPolicy, SoftmaxPolicy
 from linear_pg.rollout import collect_episodes
-from linear_pg.trainer import make_env, train
+from linear_pg.trainer import train
 
 
 def test_fisher_is_mean_outer_product_of_scores():

@@ -4,6 +4,7 @@ import gymnasium as gym
 import numpy as np
 import pytest
 
+from linear_pg.envs import make_env
 from linear_pg.features import RawFeatures
 from linear_pg.policies import GaussianPolicy, SoftmaxPolicy
 from linear_pg.rollout import (
@@ -14,7 +15,6 @@ from linear_pg.rollout import (
     collect_episodes_vec,
     env_action,
 )
-from linear_pg.trainer import make_env
 
 
 def _cartpole_policy():

@@ -8,18 +8,15 @@ import pytest
 from threadpoolctl import threadpool_limits
 
 from linear_pg.checkpoint import load_run
+from linear_pg.divergence import _collapsed
+from linear_pg.evaluation import evaluate
 from linear_pg.features import RawFeatures, RBFFeatures
 from linear_pg.optim import SGD
 from linear_pg.policies import BernoulliPolicy, GaussianPolicy, SoftmaxPolicy
-from linear_pg.trainer import (
-    Run,
-    _collapsed,
-    evaluate,
-    lr_factor,
-    mean_bound_grad,
-    train,
-    train_seeds,
-)
+from linear_pg.run import Run
+from linear_pg.seeds import train_seeds
+from linear_pg.trainer import train
+from linear_pg.update import lr_factor, mean_bound_grad
 
 
 def test_cartpole_learns_in_a_short_run():
@@ -543,7 +540,7 @@ def test_train_seeds_bad_seeds(kwargs, exc, match):
     ("a", TypeError, "n_envs must be an int, got str"),
 ])
 def test_make_env_checks_n_envs(n_envs, exc, match):
-    from linear_pg.trainer import make_env
+    from linear_pg.envs import make_env
 
     with pytest.raises(exc, match=match):
         make_env("CartPole-v1", n_envs=n_envs)
@@ -719,7 +716,7 @@ def test_a_recorded_config_trains_the_same_run_again(env_id, kwargs, tmp_path):
     import json
 
     from linear_pg.rundir import write_run
-    from linear_pg.trainer import train_kwargs
+    from linear_pg.settings import train_kwargs
 
     run = train(env_id, episodes=6, seed=2, **kwargs)
     again = train(env_id, seed=2, **run.train_kwargs())
@@ -762,7 +759,7 @@ def test_a_feature_object_and_config_json_as_a_whole_are_replayed(tmp_path):
 
     from linear_pg.features import PolyFeatures, RawFeatures
     from linear_pg.rundir import write_run
-    from linear_pg.trainer import train_kwargs
+    from linear_pg.settings import train_kwargs
 
     for features in (PolyFeatures(degree=3), RawFeatures(scale=[2.0, 1.0, 0.5, 1.0])):
         run = train("CartPole-v1", episodes=4, seed=1, features=features)
@@ -781,7 +778,7 @@ def test_a_feature_object_and_config_json_as_a_whole_are_replayed(tmp_path):
 def test_a_hand_edited_config_meets_trains_own_messages():
     # train_kwargs built the feature class from features_kwargs, whose TypeError
     # ("unexpected keyword argument") came before train's message
-    from linear_pg.trainer import train_kwargs
+    from linear_pg.settings import train_kwargs
 
     config = dict(train("CartPole-v1", episodes=2, seed=0).config, features_kwargs={"bogus": 1})
     with pytest.raises(TypeError, match=r"the settings \(features_kwargs\) of features 'raw' "

@@ -21,7 +21,7 @@ import math
 from linear_pg.optim import fisher
 from linear_pg.plotting import learning_curve_figure
 from linear_pg.presets import get_preset
-from linear_pg.trainer import evaluate, train_seeds
+from linear_pg import evaluate, train_seeds
 '''),
 md(r'''
 ## The setting
@@ -180,8 +180,8 @@ Then one natural-gradient step on this batch, checked against its derivation: it
 multiple of $(F + \lambda I)^{-1}\hat g$, and its length in that metric is $\delta$.
 '''),
 code('''
+from linear_pg.envs import make_env
 from linear_pg.rollout import collect
-from linear_pg.trainer import make_env
 
 run = runs["natural gradient"][0]
 env = make_env("CartPole-v1")

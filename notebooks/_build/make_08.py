@@ -24,7 +24,7 @@ from IPython.display import Image, display
 from linear_pg.plotting import learning_curve_figure
 from linear_pg.presets import get_preset
 from linear_pg.render import render_gif
-from linear_pg.trainer import evaluate, train_seeds
+from linear_pg import evaluate, train_seeds
 '''),
 md(r'''
 ## Pendulum with gravity
@@ -162,11 +162,11 @@ batch's (expected) $F$, and how much one step with each damping changes the mean
 on the batch's states and on a grid over the whole state space.
 '''),
 code('''
+from linear_pg.envs import make_env
 from linear_pg.estimator import policy_gradient
 from linear_pg.optim import NaturalGradient, fisher
 from linear_pg.returns import normalize, reward_to_go
 from linear_pg.rollout import collect
-from linear_pg.trainer import make_env
 
 env = make_env("Pendulum-v1", run.config["env_kwargs"])
 batch = collect(env, run.policy, run.features, 5, np.random.default_rng(7))
@@ -311,7 +311,7 @@ Two more settings of the preset matter for the *greedy* policy that is evaluated
 $\sigma$ large the mean $\mu$ can drift far outside $[-1, 1]$, where the clip hides it from
 the return, so no gradient pulls it back, and the greedy action then pays the full action
 cost. A penalty $\tfrac{c}{2}\,|\mu - \mathrm{clip}(\mu)|^2$ on the part of the mean outside the box
-(`mean_bound_coef`, its gradient in `linear_pg.trainer.mean_bound_grad`) keeps $\mu$ near the
+(`mean_bound_coef`, its gradient in `linear_pg.update.mean_bound_grad`) keeps $\mu$ near the
 box, and a step size that decays linearly to zero (`lr_schedule="linear"`) lets the final
 policy settle.
 
