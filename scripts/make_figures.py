@@ -23,7 +23,7 @@ from pathlib import Path
 
 import gymnasium as gym
 
-from linear_pg.cli import train_to_dir
+from linear_pg.jobs import train_to_dir
 from linear_pg.plotting import plot_run_dirs
 from linear_pg.presets import PRESETS
 from linear_pg.render import render_gif

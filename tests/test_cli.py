@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from linear_pg import cli
+from linear_pg import _console, cli
 from linear_pg.cli import build_parser, main, resolve_env
 from linear_pg.plotting import DPI, FIGSIZE
 from linear_pg.rundir import HISTORY_COLUMNS, load_run_dir, read_history
@@ -471,7 +471,7 @@ def test_a_warning_loses_its_terminal_colours():
     import io
 
     out = io.StringIO()
-    cli._warning_as_line("train")("\x1b[33mWARN: The reward is a NaN value.\x1b[0m",
+    _console._warning_as_line("train")("\x1b[33mWARN: The reward is a NaN value.\x1b[0m",
                                   UserWarning, "f.py", 1, file=out)
     assert out.getvalue() == "linear-pg train: warning: WARN: The reward is a NaN value.\n"
 
@@ -926,7 +926,7 @@ def test_an_earlier_runs_checkpoint_is_not_kept_as_this_jobs(runs, tmp_path, cap
 def test_a_hard_stop_keeps_each_seeds_last_checkpoint(tmp_path, capsys):
     """After a second Ctrl-C the parent rebuilds unfinished seeds from their checkpoints."""
     from linear_pg.checkpoint import save_checkpoint
-    from linear_pg.cli import _keep_checkpoints
+    from linear_pg.jobs import _keep_checkpoints
     from linear_pg.rundir import read_config, read_history
     from linear_pg.trainer import train
 
@@ -1193,7 +1193,7 @@ def test_the_progress_bar_into_a_log_is_a_few_lines(capsys):
     # into a file or pipe, tqdm redrew it at every update: 30 KB for the README's first run
     from types import SimpleNamespace
 
-    from linear_pg.cli import _Progress
+    from linear_pg.jobs import _Progress
 
     bar = _Progress("CartPole-v1 seed 0")
     for n in range(1, 301):
@@ -1241,10 +1241,9 @@ def test_evaluate_refuses_a_seed_directory_given_twice(runs, capsys):
 
 
 def test_the_running_command_is_a_name_not_the_parser_helper():
-    # the global that worker warnings are printed under was shadowed by def _command
-    from linear_pg import cli
-
-    assert cli._running_command == "train"
+    # the global that worker warnings are printed under was once shadowed by the parser's
+    # def _command; it now lives in _console, apart from the parser's helpers
+    assert _console._running_command == "train"
 
 
 def test_running_out_of_memory_is_a_one_line_error(tmp_path, capsys, monkeypatch):
@@ -1375,7 +1374,8 @@ def test_the_stop_message_promises_only_what_a_second_signal_does(tmp_path, caps
     # kept), yet the message offered it as a way to stop at once
     import signal
 
-    from linear_pg.cli import _signals_as_ctrl_c, _StopOnSigint
+    from linear_pg._console import _signals_as_ctrl_c
+    from linear_pg.jobs import _StopOnSigint
 
     before = signal.getsignal(signal.SIGTERM)
     with _signals_as_ctrl_c(), _StopOnSigint(str(tmp_path / "a")) as stop:
