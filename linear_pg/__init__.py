@@ -15,6 +15,7 @@ and continue a :class:`~linear_pg.run.Run`.
 """
 
 from . import bugs
+from .check_report import GradCheckReport, relative_error
 from .checkpoint import CheckpointError, load_checkpoint, load_run, save_checkpoint
 from .corridor import (
     ShortCorridorEnv,
@@ -34,15 +35,12 @@ from .features import (
     StandardFeatures,
     make_features,
 )
+from .finite_diff import numerical_gradient, numerical_jacobian
 from .gradcheck import (
-    GradCheckReport,
     check_all_policies,
     check_function,
     check_grad_log_prob,
     check_policy_gradient,
-    numerical_gradient,
-    numerical_jacobian,
-    relative_error,
 )
 from .models import make_policy_for_env
 from .optim import SGD, Adam, NaturalGradient, fisher

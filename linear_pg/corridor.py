@@ -28,7 +28,8 @@ import numpy as np
 from gymnasium import spaces
 
 from ._validation import SeedLike, as_generator, check_gamma, check_int, check_real
-from .gradcheck import DEFAULT_STEP, as_function_of_theta, numerical_gradient
+from .finite_diff import DEFAULT_STEP, numerical_gradient
+from .gradcheck import as_function_of_theta
 from .policies import BernoulliPolicy, SoftmaxPolicy
 from .policies.base import LinearPolicy
 

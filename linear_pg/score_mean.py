@@ -53,16 +53,9 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ._validation import SeedLike, as_generator, check_features, check_int, check_real
-from .gradcheck import (
-    DEFAULT_ABS_FLOOR,
-    CheckVerdict,
-    GradCheckRow,
-    _analytic,
-    _check_callable,
-    _describe,
-    format_table,
-    theta_layout,
-)
+from .check_report import DEFAULT_ABS_FLOOR, CheckVerdict, GradCheckRow, format_table, theta_layout
+from .finite_diff import _check_callable
+from .gradcheck import _analytic, _describe
 from .policies.base import LinearPolicy, check_policy
 
 DEFAULT_N_SAMPLES = 10_000

@@ -9,6 +9,7 @@ from gymnasium.utils.env_checker import check_env
 from scipy.optimize import minimize_scalar
 
 from linear_pg import BernoulliPolicy, GaussianPolicy, SoftmaxPolicy
+from linear_pg.check_report import relative_error
 from linear_pg.corridor import (
     ENV_ID,
     GOAL,
@@ -23,7 +24,6 @@ from linear_pg.corridor import (
     sample_episodes,
 )
 from linear_pg.estimator import policy_gradient
-from linear_pg.gradcheck import relative_error
 from linear_pg.returns import episode_starts, reward_to_go
 
 

@@ -12,17 +12,14 @@ from linear_pg import (
     check_score_mean,
     policy_gradient,
 )
+from linear_pg.check_report import GradCheckError, GradCheckReport, relative_error
+from linear_pg.finite_diff import numerical_gradient, numerical_jacobian
 from linear_pg.gradcheck import (
-    GradCheckError,
-    GradCheckReport,
     as_function_of_theta,
     check_all_policies,
     check_function,
     check_grad_log_prob,
     check_policy_gradient,
-    numerical_gradient,
-    numerical_jacobian,
-    relative_error,
 )
 
 # ---------------------------------------------------------------------- finite differences

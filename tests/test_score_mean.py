@@ -12,7 +12,7 @@ from linear_pg import (
     bugs,
     check_score_mean,
 )
-from linear_pg.gradcheck import GradCheckError
+from linear_pg.check_report import GradCheckError
 
 X = np.random.default_rng(0).standard_normal((4, 3))
 
