@@ -617,3 +617,16 @@ def test_optimizer_kwargs_that_set_the_step_size_are_named():
             train("Pendulum-v1", episodes=2, optimizer_kwargs=kwargs)
     with pytest.raises(TypeError, match=r"must not set \['lr'\]"):
         make_optimizer("adam", 0.1, lr=1.0)
+
+
+def test_clip_grad_norm_of_an_overflowing_or_underflowing_norm_compares_the_true_norm():
+    # the rescaled path computes the norm of g / max|g| (between 1 and sqrt(n)); it must
+    # compare max|g| times that with max_norm, not the unit norm itself
+    with np.errstate(over="raise", under="raise"):
+        # |g| = 1.41e200 > 10: clipped to norm 10 (the unit norm 1.41 is below 10)
+        np.testing.assert_allclose(clip_grad_norm(np.array([1e200, 1e200]), 10.0),
+                                   [10 / 2**0.5, 10 / 2**0.5], rtol=1e-12)
+        # |g| = 5e-200 < 1: kept as it is (the unit norm 1.25 is above 1), never scaled up
+        np.testing.assert_array_equal(clip_grad_norm(np.array([3e-200, 4e-200]), 1.0),
+                                      [3e-200, 4e-200])
+
