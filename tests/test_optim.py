@@ -630,3 +630,27 @@ def test_clip_grad_norm_of_an_overflowing_or_underflowing_norm_compares_the_true
         np.testing.assert_array_equal(clip_grad_norm(np.array([3e-200, 4e-200]), 1.0),
                                       [3e-200, 4e-200])
 
+
+def test_mean_baseline_forgets_targets_and_counts_alike():
+    # b = sum_k decay^k sum(G_k) / sum_k decay^k |G_k|: the mean of the earlier targets,
+    # an older batch's weighed by decay. decay 0.5: (0.5 * 4 * 2 + 2 * 6) / (0.5 * 4 + 2) = 4
+    X4, X2 = np.ones((4, 1)), np.ones((2, 1))
+    b = MeanBaseline(decay=0.5)
+    b.update(X4, np.full(4, 2.0))
+    b.update(X2, np.full(2, 6.0))
+    np.testing.assert_allclose(b.predict(X2), [4.0, 4.0], rtol=1e-15)
+    last = MeanBaseline(decay=0.0)              # only the previous batch
+    last.update(X4, np.full(4, 2.0))
+    last.update(X2, np.full(2, 6.0))
+    np.testing.assert_allclose(last.predict(X2), [6.0, 6.0], rtol=1e-15)
+
+
+@pytest.mark.parametrize("scale", [1e-3, 1.0, 1e3])
+def test_value_baseline_ridge_is_relative_to_the_features_scale(scale):
+    # one feature: v = sum x g / (sum x^2 + lambda) with lambda = ridge * sum x^2 (the mean
+    # of diag(X^T X) for d = 1), so the fit is G / (1 + ridge) at any scale of x
+    X = scale * np.array([[1.0], [2.0], [3.0]])
+    G = np.array([1.0, 2.0, 3.0])
+    b = ValueBaseline(ridge=0.1)
+    b.update(X, G)
+    np.testing.assert_allclose(b.predict(X), G / 1.1, rtol=1e-12)
