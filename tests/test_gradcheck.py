@@ -365,6 +365,25 @@ def test_small_gradients_are_tested_in_absolute_terms():
     assert not tiny.tested and not tiny and "nothing was tested" in str(tiny)
 
 
+
+def test_a_score_a_few_millionths_off_fails_at_the_default_tolerance():
+    # the default tol is 1e-6: a score scaled by 1 + 5e-6 (a relative error of 5e-6, far
+    # above the ~1e-10 of the central difference) fails, and passes only with tol=1e-5
+    policy = SoftmaxPolicy(3, 4, init_scale=0.7, seed=1)
+    rng = np.random.default_rng(2)
+    X = rng.standard_normal((6, 3))
+    A = policy.sample(X, rng)
+
+    def off(pi, X, A):
+        return (1 + 5e-6) * pi.grad_log_prob(X, A)
+
+    assert check_grad_log_prob(policy, X, A)
+    report = check_grad_log_prob(policy, X, A, score=off)
+    assert not report and report.max_error == pytest.approx(5e-6, rel=1e-3)
+    assert check_grad_log_prob(policy, X, A, score=off, tol=1e-5)
+    assert not check_function("f", lambda t: t @ t, lambda t: 2 * (1 + 5e-6) * t,
+                              np.array([1.0, -2.0, 3.0]))
+
 def test_a_gradient_of_the_wrong_width_is_told_the_blocks():
     policy = GaussianPolicy(2, 1)                 # theta: W (2 entries), then log_std (1)
     X, A = np.ones((3, 2)), np.zeros(3)
