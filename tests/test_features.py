@@ -118,6 +118,19 @@ def test_rbf_angles_are_periodic():
     assert phi.n_features_out_ == 8 * 5 + 1
 
 
+
+def test_rbf_centres_span_low_to_high_and_a_bump_has_the_grid_spacing_as_its_sd():
+    # 5 centres on [0, 4]: at 0, 1, 2, 3, 4 (spacing 1, the sd of each bump at width 1);
+    # at the centre 2 the bumps are exp(-d^2 / 2) of the distance d to each centre
+    phi = RBFFeatures(n_centers=5, low=[0.0], high=[4.0]).fit(np.zeros((1, 1)))
+    np.testing.assert_allclose(phi.transform([[2.0]]),
+                               [np.r_[np.exp(-0.5 * np.array([4, 1, 0, 1, 4])), 1.0]],
+                               rtol=1e-15)
+    wide = RBFFeatures(n_centers=5, low=[0.0], high=[4.0], width=2.0).fit(np.zeros((1, 1)))
+    np.testing.assert_allclose(wide.transform([[3.0]])[0, :-1],
+                               np.exp(-0.5 * (np.array([3, 2, 1, 0, -1]) / 2.0) ** 2),
+                               rtol=1e-15)
+
 def test_errors_are_clear():
     with pytest.raises(ValueError, match="features must be one of"):
         make_features("nope")
@@ -310,3 +323,15 @@ def test_rbf_fitted_where_a_coordinate_never_changes_says_so():
         warnings.simplefilter("error")
         RBFFeatures(n_centers=[12, 11], angle_pairs=[(0, 1)], low=[-8.0], high=[8.0]).fit(
             np.array([[1.0, 0.0, -0.46]]))
+
+
+def test_random_rbf_inner_products_approximate_the_rbf_kernel():
+    # Rahimi and Recht: with u the standardized observation, x(u) . x(v) (the bias left
+    # out) estimates exp(-gamma |u - v|^2), with a standard error of about 1 / sqrt(2 n)
+    obs = np.random.default_rng(0).normal(loc=[1.0, -2.0, 0.0], scale=[0.5, 3.0, 1.0],
+                                          size=(400, 3))
+    n, gamma = 4000, 0.5
+    Z = RandomRBFFeatures(n_components=n, gamma=gamma, seed=1).fit(obs).transform(obs[:6])[:, :-1]
+    U = (obs[:6] - obs.mean(axis=0)) / obs.std(axis=0)
+    kernel = np.exp(-gamma * ((U[:, None, :] - U[None, :, :]) ** 2).sum(axis=2))
+    np.testing.assert_allclose(Z @ Z.T, kernel, atol=0.06)
