@@ -7,16 +7,18 @@ import numpy as np
 import pytest
 from threadpoolctl import threadpool_limits
 
+from linear_pg.baselines import Baseline, MeanBaseline
 from linear_pg.checkpoint import load_run
 from linear_pg.divergence import _collapsed
 from linear_pg.evaluation import evaluate
 from linear_pg.features import RawFeatures, RBFFeatures
 from linear_pg.optim import SGD
 from linear_pg.policies import BernoulliPolicy, GaussianPolicy, SoftmaxPolicy
+from linear_pg.rollout import Batch
 from linear_pg.run import Run
 from linear_pg.seeds import train_seeds
 from linear_pg.trainer import train
-from linear_pg.update import lr_factor, mean_bound_grad
+from linear_pg.update import _weights, bootstrap_with_baseline, lr_factor, mean_bound_grad
 
 
 def test_cartpole_learns_in_a_short_run():
@@ -871,3 +873,69 @@ def test_an_error_before_the_first_update_keeps_the_file_there(tmp_path, monkeyp
     with pytest.raises(RuntimeError, match="the env broke"):
         train("CartPole-v1", episodes=60, seed=2, checkpoint_path=tmp_path / "other.npz")
     assert (tmp_path / "other.npz").read_bytes() == b"another run"
+
+
+def _two_episodes():
+    """Episode 0 (2 steps) cut off by the time limit, episode 1 (3 steps) terminated; all
+    rewards 1. The state after each episode's last step (final_X) differs from the last
+    state seen in it."""
+    X = np.array([[0.0, 1.0], [1.0, 1.0], [0.0, 1.0], [0.0, 1.0], [0.0, 1.0]])
+    final_X = np.array([[2.0, 1.0], [4.0, 1.0]])
+    return Batch(obs=X[:, :1], X=X, actions=np.zeros(5, np.int64), rewards=np.ones(5),
+                 lengths=np.array([2, 3]), terminated=np.array([False, True]),
+                 final_X=final_X, final_obs=final_X[:, :1])
+
+
+def test_bootstrapping_adds_gamma_v_of_the_state_after_a_truncated_episode_only():
+    class Linear(Baseline):
+        def _predict(self, X):
+            return X @ np.array([3.0, 0.5])
+
+    batch = _two_episodes()
+    # V(final_X[0]) = 6.5 (not V(X[1]) = 3.5, the last state seen): r_1 = 1 + 0.9 * 6.5;
+    # episode 1 terminated, V = 0 there: its rewards are left alone
+    np.testing.assert_allclose(bootstrap_with_baseline(batch, Linear(), 0.9),
+                               [1.0, 6.85, 1.0, 1.0, 1.0], rtol=1e-15)
+    np.testing.assert_array_equal(batch.rewards, np.ones(5))          # a copy
+
+
+@pytest.mark.parametrize("estimator", ["reward_to_go", "total_return"])
+def test_weights_are_the_bootstrapped_return_minus_the_earlier_batches_baseline(estimator):
+    baseline = MeanBaseline()
+    baseline.update(np.ones((2, 2)), np.array([4.0, 4.0]))        # b = 4, from earlier data
+    cfg = {"gamma": 0.9, "estimator": estimator, "normalize_weights": False}
+    w = _weights(cfg, _two_episodes(), baseline)
+    # bootstrapped rewards (1, 1 + 0.9 * 4, 1, 1, 1); by hand, reward-to-go
+    # G = (1 + 0.9 * 4.6, 4.6, 1 + 0.9 + 0.81, 1 + 0.9, 1) = (5.14, 4.6, 2.71, 1.9, 1)
+    G = np.array([5.14, 4.6, 2.71, 1.9, 1.0])
+    R = G if estimator == "reward_to_go" else np.array([5.14, 5.14, 2.71, 2.71, 2.71])
+    np.testing.assert_allclose(w, R - 4.0, rtol=1e-12)             # b before this batch
+    # the baseline learns the reward-to-go of this batch afterwards, for the next one
+    np.testing.assert_allclose(baseline.predict(np.ones((1, 2))), [G.mean()], rtol=1e-12)
+
+
+def test_the_entropy_bonus_adds_its_gradient_summed_over_the_episodes(monkeypatch):
+    # g = REINFORCE + c * sum_t grad H(x_t) / N: the same first batch trained with c = 0
+    # and c = 0.5 gives gradients that differ by exactly 0.5 * sum_t grad H(x_t) / N
+    import linear_pg.trainer as trainer
+
+    batches, grads, collect = [], [], trainer._collect
+
+    def collect_spy(*args, **kwargs):
+        batches.append(collect(*args, **kwargs))
+        return batches[-1]
+
+    def clip_spy(g, max_norm):
+        grads.append(g.copy())
+        return g
+
+    monkeypatch.setattr(trainer, "_collect", collect_spy)
+    monkeypatch.setattr(trainer, "clip_grad_norm", clip_spy)
+    pi = SoftmaxPolicy(5, 2, init_scale=1.0, seed=3)      # not uniform: grad H != 0
+    for coef in (0.0, 0.5):
+        train("CartPole-v1", episodes=3, batch_episodes=3, seed=0, policy=pi.copy(),
+              optimizer="sgd", lr=0.01, entropy_coef=coef)
+    np.testing.assert_array_equal(batches[0].X, batches[1].X)          # one batch twice
+    bonus = 0.5 * pi.grad_entropy(batches[0].X).sum(axis=0) / 3
+    assert np.linalg.norm(bonus) > 1e-3
+    np.testing.assert_allclose(grads[1] - grads[0], bonus, rtol=1e-9, atol=1e-12)
