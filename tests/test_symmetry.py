@@ -109,6 +109,27 @@ def test_mirrored_sample_has_the_same_probability_and_the_reflected_score():
     np.testing.assert_allclose(Sm[:, d:], S[:, d:], atol=1e-12)   # the log-std part
 
 
+
+def test_samples_append_the_mirror_image_with_the_same_weights_over_twice_the_episodes():
+    # g = 1/(2N) sum_t w_t [score(a_t | s_t) + score(D a_t | P s_t)]: the mirrored half has
+    # the real half's weights (the same rewards-to-go) and the episodes count twice
+    from types import SimpleNamespace
+
+    phi = grid()
+    pi = GaussianPolicy(phi.n_features_out_, 1, init_scale=1.0, init_log_std=-0.3, seed=1)
+    aug = MirrorAugmentation(PENDULUM, phi, pi)
+    aug.project(pi)
+    obs = pendulum_obs(6, seed=3)
+    X = phi.transform(obs)
+    A = pi.sample(X, np.random.default_rng(0))
+    w = np.arange(1.0, 7.0)
+    batch = SimpleNamespace(obs=obs, X=X, actions=A, n_episodes=2)
+    Xs, As, ws, n = aug.samples(pi, batch, w)
+    np.testing.assert_array_equal(Xs, np.concatenate([X, phi.transform(obs * [1, -1, -1])]))
+    np.testing.assert_array_equal(As, np.concatenate([A, -A]))
+    np.testing.assert_array_equal(ws, np.concatenate([w, w]))
+    assert n == 4
+
 def test_check_symmetric_refuses_an_asymmetric_policy():
     check_symmetric(np.array([-1.0, -2.0]), np.array([-1.0, -2.0]))
     with pytest.raises(ValueError, match="not mirror-symmetric"):
