@@ -60,7 +60,8 @@ def _warning_as_line(command: str) -> Callable[..., None]:
 def _warnings_as_lines(command: str) -> Iterator[None]:
     """A context in which a warning prints as one line, ``linear-pg COMMAND: warning:
     ...``, like the command's errors, rather than Python's file:line and source line (the
-    worker processes of several seeds print theirs so too: :func:`_seed_in_worker`)."""
+    worker processes of several seeds print theirs so too:
+    :func:`linear_pg.jobs._seed_in_worker`)."""
     import warnings
 
     global _running_command

@@ -1,8 +1,11 @@
-"""The Examples blocks in the library's docstrings run and print what they show."""
+"""The Examples blocks in the library's docstrings run and print what they show, and the
+objects they cross-reference exist."""
 
 import doctest
 import importlib
+import inspect
 import pkgutil
+import re
 
 import pytest
 
@@ -19,3 +22,41 @@ def test_docstring_examples(name):
     module = importlib.import_module(name)
     result = doctest.testmod(module, optionflags=doctest.NORMALIZE_WHITESPACE)
     assert result.failed == 0, f"{result.failed} docstring example(s) failed in {name}"
+
+
+# :func:`name`, :class:`~linear_pg.Run`, :meth:`title <target>`, ...
+ROLE = re.compile(r":(?:func|class|mod|meth|attr|data|exc):`~?([^`]+)`")
+
+
+def _resolves(path):
+    """Whether ``a.b.c`` is an importable module followed by attributes (a dataclass
+    field counts as an attribute of its class)."""
+    parts = path.split(".")
+    for i in range(len(parts), 0, -1):
+        try:
+            obj = importlib.import_module(".".join(parts[:i]))
+        except ImportError:
+            continue
+        for part in parts[i:]:
+            if part in getattr(obj, "__dataclass_fields__", {}):
+                return part == parts[-1]
+            if not hasattr(obj, part):
+                return False
+            obj = getattr(obj, part)
+        return True
+    return False
+
+
+@pytest.mark.parametrize("name", MODULES)
+def test_docstring_cross_references_exist(name):
+    # a function moved to another module leaves its old :func: references dangling
+    module = importlib.import_module(name)
+    classes = [n for n, obj in vars(module).items() if inspect.isclass(obj)]
+    missing = []
+    for text in ROLE.findall(inspect.getsource(module)):
+        target = text.rpartition("<")[2].rstrip(">").strip()    # "title <target>"
+        where = [target] if target.startswith("linear_pg") else \
+            [f"{name}.{target}", f"linear_pg.{target}"] + [f"{name}.{c}.{target}" for c in classes]
+        if not any(_resolves(w) for w in where):
+            missing.append(text)
+    assert not missing, f"{name} cross-references objects that do not exist: {missing}"
