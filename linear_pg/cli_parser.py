@@ -38,11 +38,13 @@ examples:
 Run `python -m linear_pg COMMAND --help` for the options of a command.
 """
 
+
 class ArgumentParser(argparse.ArgumentParser):
     """argparse, but a usage error is one line on stderr (and exit code 2)."""
 
     def error(self, message: str) -> NoReturn:
         self.exit(EXIT_BAD_ARGS, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
 
 def _number(kind: type, low: float, strict: bool, high: float | None = None) -> Any:
     """An argparse type: ``kind(text)`` that must be > low (strict) or >= low, and at most
@@ -63,6 +65,7 @@ def _number(kind: type, low: float, strict: bool, high: float | None = None) -> 
 
     return parse
 
+
 MAX_SEEDS = 10_000
 """The most seeds a command takes: each seed is a training run and a directory, more is a
 typo, and listing them would make the command hang before it says anything."""
@@ -74,6 +77,7 @@ _seed_count = _number(int, 0, strict=True, high=MAX_SEEDS)
 _nonnegative_int = _number(int, 0, strict=False)
 
 _positive_float = _number(float, 0.0, strict=True)
+
 
 def _json_object(text: str) -> dict[str, Any]:
     """--env-kwargs: a JSON object such as '{"g": 9.81}'."""
@@ -98,21 +102,25 @@ def _json_object(text: str) -> dict[str, Any]:
                                          f"got {type(value).__name__} {text!r}")
     return value
 
+
 def _nonempty(text: str) -> str:
     """--out: a path, not the empty string (which would mean the current directory)."""
     if not text.strip():
         raise argparse.ArgumentTypeError("expected a path, got an empty string")
     return text
 
+
 def _clip_norm(text: str) -> float:
     """--max-grad-norm: a float > 0, or "inf" for no clipping (where the preset clips)."""
     return math.inf if text.strip().lower() == "inf" else _positive_float(text)
+
 
 def _command(sub: Any, name: str, help: str, description: str, examples: str
              ) -> argparse.ArgumentParser:
     return sub.add_parser(name, help=help, description=description,
                           epilog="examples:\n" + examples,
                           formatter_class=argparse.RawDescriptionHelpFormatter)
+
 
 def build_parser() -> argparse.ArgumentParser:
     """The argparse parser of ``linear-pg`` and all its subcommands."""

@@ -187,6 +187,7 @@ def test_train_max_grad_norm_inf_turns_the_presets_clip_off(tmp_path, capsys):
     code, _, err = run_cli(["train", "cartpole", "--max-grad-norm", "-1"], capsys)
     assert code == 2 and "--max-grad-norm" in err
 
+
 def test_resolve_env_accepts_preset_short_names():
     assert resolve_env("cartpole") == "CartPole-v1"
     assert resolve_env("Pendulum") == "Pendulum-v1"

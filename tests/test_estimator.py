@@ -23,7 +23,6 @@ def test_estimate_is_weighted_sum_of_scores_over_episodes():
                                expected * 3 / 12, rtol=1e-14)
 
 
-
 def test_the_trainers_form_from_the_scores_is_the_same_estimate():
     # the natural gradient's path builds the (T, P) scores and averages over the episodes
     # with weighted_score_mean: the same g as policy_gradient, not an average over steps
@@ -31,6 +30,7 @@ def test_the_trainers_form_from_the_scores_is_the_same_estimate():
     S = pi.grad_log_prob(X, A)
     np.testing.assert_allclose(weighted_score_mean(S, w, 3),
                                policy_gradient(pi, X, A, w, lengths=[5, 4, 3]), rtol=1e-12)
+
 
 def test_surrogate_gradient_is_minus_the_estimate():
     pi, X, A, w = batch(1)

@@ -118,7 +118,6 @@ def test_rbf_angles_are_periodic():
     assert phi.n_features_out_ == 8 * 5 + 1
 
 
-
 def test_rbf_centres_span_low_to_high_and_a_bump_has_the_grid_spacing_as_its_sd():
     # 5 centres on [0, 4]: at 0, 1, 2, 3, 4 (spacing 1, the sd of each bump at width 1);
     # at the centre 2 the bumps are exp(-d^2 / 2) of the distance d to each centre
@@ -130,6 +129,7 @@ def test_rbf_centres_span_low_to_high_and_a_bump_has_the_grid_spacing_as_its_sd(
     np.testing.assert_allclose(wide.transform([[3.0]])[0, :-1],
                                np.exp(-0.5 * (np.array([3, 2, 1, 0, -1]) / 2.0) ** 2),
                                rtol=1e-15)
+
 
 def test_errors_are_clear():
     with pytest.raises(ValueError, match="features must be one of"):

@@ -365,7 +365,6 @@ def test_small_gradients_are_tested_in_absolute_terms():
     assert not tiny.tested and not tiny and "nothing was tested" in str(tiny)
 
 
-
 def test_a_score_a_few_millionths_off_fails_at_the_default_tolerance():
     # the default tol is 1e-6: a score scaled by 1 + 5e-6 (a relative error of 5e-6, far
     # above the ~1e-10 of the central difference) fails, and passes only with tol=1e-5
@@ -383,6 +382,7 @@ def test_a_score_a_few_millionths_off_fails_at_the_default_tolerance():
     assert check_grad_log_prob(policy, X, A, score=off, tol=1e-5)
     assert not check_function("f", lambda t: t @ t, lambda t: 2 * (1 + 5e-6) * t,
                               np.array([1.0, -2.0, 3.0]))
+
 
 def test_a_gradient_of_the_wrong_width_is_told_the_blocks():
     policy = GaussianPolicy(2, 1)                 # theta: W (2 entries), then log_std (1)
@@ -632,6 +632,7 @@ def test_a_score_that_forgets_the_action_is_told_so():
     assert flipped.hint.startswith("it is -1 times")            # fails at every sample
     # a correct score with one bad row is not told it forgets the action (other samples of
     # the same action pass)
+
     def one_bad_row(p, X, A):
         g = p.grad_log_prob(X, A)
         g[int(np.flatnonzero(A == 0)[0])] *= 1.5

@@ -61,7 +61,6 @@ def test_gaussian_actions_are_clipped_for_the_env_only():
     assert np.abs(b.actions).max() > 2.0                   # the sample, unclipped, is kept
 
 
-
 def test_vector_env_keeps_the_unclipped_gaussian_sample_too():
     phi = RawFeatures().fit(np.zeros((1, 3)))
     pi = GaussianPolicy(4, 1, init_log_std=np.log(5.0))   # sigma 5 >> the bound 2
@@ -83,6 +82,7 @@ def test_a_box_action_is_clipped_on_its_way_to_the_env():
     ints = gym.spaces.Box(0, 4, shape=(1,), dtype=np.int64)   # rounded, after the clip
     np.testing.assert_array_equal(env_action(ints, np.array([2.6])), [3])
     np.testing.assert_array_equal(env_action(ints, np.array([-7.2])), [0])
+
 
 def test_vector_pendulum_batch():
     phi = RawFeatures().fit(np.zeros((1, 3)))
@@ -116,7 +116,6 @@ def test_vector_episodes_are_handed_out_until_the_batch_is_started():
     np.testing.assert_array_equal(b.terminated, failed)
 
 
-
 def test_single_env_marks_terminated_episodes_and_keeps_the_state_after_the_last_step():
     pi, phi = _cartpole_policy()
     pi.W[:, 1] = [0.0, 1.0, 10.0, 2.0, 0.0]      # a better controller: one reaches the limit
@@ -127,6 +126,7 @@ def test_single_env_marks_terminated_episodes_and_keeps_the_state_after_the_last
     failed = (np.abs(b.final_X[:, 0]) > 2.4) | (np.abs(b.final_X[:, 2]) > 12 * np.pi / 180)
     np.testing.assert_array_equal(b.terminated, failed)
     np.testing.assert_array_equal(b.final_X, phi.transform(b.final_obs))
+
 
 def test_the_same_seed_gives_the_same_vector_batch():
     pi, phi = _cartpole_policy()

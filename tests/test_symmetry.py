@@ -87,14 +87,21 @@ def test_projection_makes_a_linear_log_std_invariant():
     check_symmetric(pi.log_prob(X, A), pi.log_prob(Xm, PENDULUM.actions(A)))
 
 
-def test_mirrored_sample_has_the_same_probability_and_the_reflected_score():
-    # For a symmetric policy, log pi(D a | P s) = log pi(a | s), and its score is the
-    # real sample's score with W's rows permuted and signed: the mirrored half of the
-    # estimate is exactly the reflection of the real half.
+def symmetric_pendulum_policy():
+    """The grid, a Gaussian policy on it projected onto the mirror-symmetric ones, and the
+    augmentation that projected it."""
     phi = grid()
     pi = GaussianPolicy(phi.n_features_out_, 1, init_scale=1.0, init_log_std=-0.3, seed=1)
     aug = MirrorAugmentation(PENDULUM, phi, pi)
     aug.project(pi)
+    return phi, pi, aug
+
+
+def test_mirrored_sample_has_the_same_probability_and_the_reflected_score():
+    # For a symmetric policy, log pi(D a | P s) = log pi(a | s), and its score is the
+    # real sample's score with W's rows permuted and signed: the mirrored half of the
+    # estimate is exactly the reflection of the real half.
+    phi, pi, aug = symmetric_pendulum_policy()
     obs = pendulum_obs(200, seed=2)
     X, Xm = phi.transform(obs), phi.transform(PENDULUM.observations(obs))
     A = pi.sample(X, np.random.default_rng(0))
@@ -109,16 +116,12 @@ def test_mirrored_sample_has_the_same_probability_and_the_reflected_score():
     np.testing.assert_allclose(Sm[:, d:], S[:, d:], atol=1e-12)   # the log-std part
 
 
-
 def test_samples_append_the_mirror_image_with_the_same_weights_over_twice_the_episodes():
     # g = 1/(2N) sum_t w_t [score(a_t | s_t) + score(D a_t | P s_t)]: the mirrored half has
     # the real half's weights (the same rewards-to-go) and the episodes count twice
     from types import SimpleNamespace
 
-    phi = grid()
-    pi = GaussianPolicy(phi.n_features_out_, 1, init_scale=1.0, init_log_std=-0.3, seed=1)
-    aug = MirrorAugmentation(PENDULUM, phi, pi)
-    aug.project(pi)
+    phi, pi, aug = symmetric_pendulum_policy()
     obs = pendulum_obs(6, seed=3)
     X = phi.transform(obs)
     A = pi.sample(X, np.random.default_rng(0))
@@ -129,6 +132,7 @@ def test_samples_append_the_mirror_image_with_the_same_weights_over_twice_the_ep
     np.testing.assert_array_equal(As, np.concatenate([A, -A]))
     np.testing.assert_array_equal(ws, np.concatenate([w, w]))
     assert n == 4
+
 
 def test_check_symmetric_refuses_an_asymmetric_policy():
     check_symmetric(np.array([-1.0, -2.0]), np.array([-1.0, -2.0]))

@@ -187,6 +187,7 @@ def test_evaluate_a_run_with_other_features_uses_them(cartpole_run):
     other = RawFeatures(scale=[1e-3, 1e3, 1e3, 1e3]).fit(np.zeros((2, 4)))
     assert not np.array_equal(evaluate(cartpole_run, 3, features=other), own)
 
+
 def test_vector_env_training_runs():
     run = train("CartPole-v1", episodes=9, seed=0, n_envs=3, batch_episodes=3)
     assert run.episode_returns.shape == (9,)
@@ -292,6 +293,7 @@ def test_max_grad_norm_inf_turns_the_presets_clip_off(monkeypatch):
     off = train("CartPole-v1", episodes=2, seed=0, max_grad_norm=math.inf)
     assert off.config["max_grad_norm"] is None
     assert seen == [100.0] * 4 + [None] * 2
+
 
 def test_callback_and_interrupt_keep_history():
     seen = []
