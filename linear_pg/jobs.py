@@ -399,11 +399,15 @@ def _seeds_in_workers(task: Callable[[int, Callable[[Any], None]], Any], out: Pa
         unfinished = [s for s in seeds if s not in {r.seed for r in runs}]
         runs.extend(_keep_checkpoints(out, unfinished, earlier))
         reported.update(unfinished)
-    except Exception:
+    except Exception as err:
         # an error in a seed's training (the env's, say): the seeds that saved a checkpoint
-        # in this job get their history.csv and config.json from it, then the error goes on
+        # in this job get their history.csv and config.json from it, then the error goes on.
+        # The seed that failed saved "error: ..." itself; the others, stopped with the job
+        # while they trained, are told apart from a Ctrl-C
         unfinished = [s for s in seeds if s not in {r.seed for r in runs}]
-        _keep_checkpoints(out, _saved_in_this_job(out, unfinished, earlier), earlier)
+        _keep_checkpoints(out, _saved_in_this_job(out, unfinished, earlier), earlier,
+                          reason=f"interrupted: the job stopped at another seed's error "
+                                 f"({type(err).__name__})")
         raise
     finally:
         if bar is not None:
@@ -434,11 +438,13 @@ def _saved_in_this_job(out: Path, seeds: list[int],
 
 
 def _keep_checkpoints(out: Path, seeds: list[int],
-                      earlier: dict[int, tuple[int, int, int] | None] | None = None
-                      ) -> list[Any]:
+                      earlier: dict[int, tuple[int, int, int] | None] | None = None,
+                      reason: str = "interrupted") -> list[Any]:
     """After a hard stop: write each seed's directory from its last checkpoint, and say so;
     returns the Runs kept. A checkpoint that is still the one ``earlier`` recorded before
-    this job started is an earlier run's, not this job's: it is left as it was."""
+    this job started is an earlier run's, not this job's: it is left as it was. A run
+    saved in the middle of its training (a periodic checkpoint) is recorded as stopped
+    for ``reason``; one that saved its own reason keeps it."""
     from .checkpoint import load_run
     from .rundir import seed_dir, write_run
 
@@ -456,7 +462,7 @@ def _keep_checkpoints(out: Path, seeds: list[int],
         try:
             run = load_run(path)
             if run.stopped_reason is None and run.n_episodes < run.config["episodes"]:
-                run.stopped_reason = "interrupted"
+                run.stopped_reason = reason
             write_run(run, seed_dir(out, seed))
         except (ValueError, OSError) as err:
             print(f"{_me()} {seed_dir(out, seed)}: its checkpoint could not be read back "

@@ -38,6 +38,8 @@ class Run:
         None if all episodes ran, "interrupted" (Ctrl-C), "stopped by the callback" (it
         raised :class:`~linear_pg.StopTraining`), "error: ..." (in the checkpoint saved
         when an error from the env or a callback stopped training), or "diverged: ..." .
+        On the command line, a seed stopped because another seed of its job failed is
+        "interrupted: the job stopped at another seed's error (Type)".
     train_state : dict or None
         What the next update would start from (:meth:`linear_pg.trainer.Learner.state`,
         as of the last completed update): checkpoints save it, and

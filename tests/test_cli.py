@@ -943,6 +943,26 @@ def test_a_hard_stop_keeps_each_seeds_last_checkpoint(tmp_path, capsys):
     assert not (tmp_path / "seed-1").exists()
 
 
+def test_a_seed_stopped_by_another_seeds_error_is_not_labelled_a_ctrl_c(tmp_path, capsys):
+    # several seeds in workers: one fails, the job stops the others in mid-training; their
+    # periodic checkpoints say why, while a run that saved its own reason keeps it
+    from linear_pg.checkpoint import save_checkpoint
+    from linear_pg.jobs import _keep_checkpoints
+    from linear_pg.rundir import read_config
+    from linear_pg.trainer import train
+
+    for seed, reason in ((0, None), (1, "error: RuntimeError: the env exploded")):
+        run = train("CartPole-v1", episodes=4, seed=seed, batch_episodes=2)
+        run.config["episodes"], run.stopped_reason = 100, reason
+        save_checkpoint(run, tmp_path / f"seed-{seed}" / "checkpoint.npz")
+    _keep_checkpoints(tmp_path, [0, 1], reason="interrupted: the job stopped at another "
+                                               "seed's error (RuntimeError)")
+    assert read_config(tmp_path / "seed-0")["stopped_reason"] == \
+        "interrupted: the job stopped at another seed's error (RuntimeError)"
+    assert read_config(tmp_path / "seed-1")["stopped_reason"] == \
+        "error: RuntimeError: the env exploded"
+
+
 # ---------------------------------------------------------------------------- resume
 def test_resume_trains_interrupted_seeds_on_and_skips_finished_ones(tmp_path, capsys):
     from linear_pg.rundir import seed_dir, write_run
@@ -1438,8 +1458,14 @@ def test_an_error_in_a_workers_training_leaves_its_seed_directory_whole(tmp_path
     # a seed may not have started (both can land in one worker, whose env count is shared)
     saved = [s for s in ("seed-0", "seed-1") if (tmp_path / "out" / s / "checkpoint.npz").is_file()]
     assert saved
+    reasons = []
     for seed in saved:
         assert f"{seed}: kept its last checkpoint" in err
         config = json.loads((tmp_path / "out" / seed / "config.json").read_text())
-        assert config["stopped_reason"] == "error: RuntimeError: the env exploded"
+        reasons.append(config["stopped_reason"])
         assert (tmp_path / "out" / seed / "history.csv").is_file()
+    # the seed that failed says so; one that the failure stopped while it trained (each
+    # worker counts its own steps, so both may fail, or one first) says that, not "interrupted"
+    assert "error: RuntimeError: the env exploded" in reasons
+    assert set(reasons) <= {"error: RuntimeError: the env exploded",
+                            "interrupted: the job stopped at another seed's error (RuntimeError)"}
