@@ -26,11 +26,11 @@ as shells report it."""
 
 
 _running_command = "train"
-"""The command running in this process (set by :func:`_warnings_as_lines`), which the
+"""The command running in this process (set by :func:`warnings_as_lines`), which the
 worker processes' warnings are printed under."""
 
 
-def _me() -> str:
+def command_prefix() -> str:
     """``linear-pg COMMAND:``, the start of the command's messages."""
     return f"linear-pg {_running_command}:"
 
@@ -39,25 +39,25 @@ _ANSI_STYLE = re.compile(r"\x1b\[[0-9;]*m")
 """Terminal colour codes, as in gymnasium's "\x1b[33mWARN: ...\x1b[0m"."""
 
 
-def _print_warning(command: str, text: str, file: Any = None) -> None:
+def print_warning(command: str, text: str, file: Any = None) -> None:
     """``linear-pg COMMAND: warning: text`` on ``file`` (stderr), in one write: the lines of
     workers sharing stderr stay whole. The command's own warnings and Python's (through
-    :func:`_warning_as_line`) print so."""
+    :func:`warning_as_line`) print so."""
     (file if file is not None else sys.stderr).write(
         f"linear-pg {command}: warning: {text}\n")
 
 
-def _warning_as_line(command: str) -> Callable[..., None]:
+def warning_as_line(command: str) -> Callable[..., None]:
     """A ``warnings.showwarning`` that prints ``linear-pg COMMAND: warning: ...``."""
     def show(message: Warning | str, category: type[Warning], filename: str, lineno: int,
              file: Any = None, line: str | None = None) -> None:
         # gymnasium colours its warnings
-        _print_warning(command, _ANSI_STYLE.sub("", _one_line(message)), file)
+        print_warning(command, _ANSI_STYLE.sub("", one_line(message)), file)
     return show
 
 
 @contextlib.contextmanager
-def _warnings_as_lines(command: str) -> Iterator[None]:
+def warnings_as_lines(command: str) -> Iterator[None]:
     """A context in which a warning prints as one line, ``linear-pg COMMAND: warning:
     ...``, like the command's errors, rather than Python's file:line and source line (the
     worker processes of several seeds print theirs so too:
@@ -68,14 +68,14 @@ def _warnings_as_lines(command: str) -> Iterator[None]:
     previous, _running_command = _running_command, command
     try:
         with warnings.catch_warnings():
-            warnings.showwarning = _warning_as_line(command)
+            warnings.showwarning = warning_as_line(command)
             yield
     finally:
         _running_command = previous
 
 
 @contextlib.contextmanager
-def _signals_as_ctrl_c() -> Iterator[None]:
+def signals_as_ctrl_c() -> Iterator[None]:
     """A context in which SIGTERM (``kill``, ``timeout``, a job scheduler) raises
     KeyboardInterrupt, as Ctrl-C does: a run stops after its current update and is saved,
     and parallel seeds stop too (killed outright, the parent left its worker processes
@@ -92,5 +92,5 @@ def _signals_as_ctrl_c() -> Iterator[None]:
         signal.signal(signal.SIGTERM, previous)
 
 
-def _one_line(err: BaseException) -> str:
+def one_line(err: BaseException) -> str:
     return " ".join(str(err).split()) or type(err).__name__

@@ -80,7 +80,7 @@ def relative_error(analytic: object, numeric: object, floor: object = 0.0) -> np
         return np.where(denom > 0, diff / np.where(denom > 0, denom, 1.0), diff)
 
 
-def _row_floor(analytic: np.ndarray, numeric: np.ndarray, abs_floor: float) -> np.ndarray:
+def row_floor(analytic: np.ndarray, numeric: np.ndarray, abs_floor: float) -> np.ndarray:
     """floor_t = max(abs_floor, max_i |a_ti|, max_i |n_ti|) over the last axis, kept as (..., 1)."""
     # fmax ignores NaN: a NaN entry fails through its own error, not through the floor
     size = np.fmax(np.fmax.reduce(np.abs(analytic), axis=-1, keepdims=True),
@@ -271,9 +271,9 @@ class GradCheckReport(CheckVerdict):
         return "\n".join(lines)
 
 
-def _compare(name: str, analytic: np.ndarray, numeric: np.ndarray,
-             blocks: list[tuple[str, slice]], tol: float, step: float,
-             abs_floor: float, one_sided: int = 0) -> GradCheckReport:
+def compare_gradients(name: str, analytic: np.ndarray, numeric: np.ndarray,
+                      blocks: list[tuple[str, slice]], tol: float, step: float,
+                      abs_floor: float, one_sided: int = 0) -> GradCheckReport:
     """Build the report from two arrays of the same shape (..., n_params)."""
     if analytic.shape != numeric.shape:
         raise ValueError(f"the analytic gradient must have shape {numeric.shape} (that of the "
@@ -283,7 +283,7 @@ def _compare(name: str, analytic: np.ndarray, numeric: np.ndarray,
     if analytic.size == 0:
         raise ValueError(f"nothing to compare: the gradient has shape {analytic.shape} "
                          f"(give at least one sample)")
-    err = relative_error(analytic, numeric, _row_floor(analytic, numeric, abs_floor))
+    err = relative_error(analytic, numeric, row_floor(analytic, numeric, abs_floor))
     ranked = np.where(np.isnan(err), np.inf, err)
     rows = []
     for block, sl in blocks:
@@ -310,9 +310,9 @@ def _compare(name: str, analytic: np.ndarray, numeric: np.ndarray,
                            abs_floor=abs_floor, scale=scale, nonfinite=nonfinite)
 
 
-def _with_hint(report: GradCheckReport, policy: LinearPolicy | None, analytic: np.ndarray,
-               numeric: np.ndarray, divisors: tuple[str, dict[str, float]] | None = None
-               ) -> GradCheckReport:
+def with_hint(report: GradCheckReport, policy: LinearPolicy | None, analytic: np.ndarray,
+              numeric: np.ndarray, divisors: tuple[str, dict[str, float]] | None = None
+              ) -> GradCheckReport:
     """``report``, with a hint when a failed gradient is the right one rearranged (its W
     part flattened in the transposed order) or multiplied by a constant."""
     if report.passed or report.nonfinite or not report.tested:
@@ -337,8 +337,8 @@ def _factor_hint(report: GradCheckReport, analytic: np.ndarray, numeric: np.ndar
     if not np.isfinite(c) or c == 0.0 or abs(c - 1.0) < 1e-9:
         return ""
     blocks = [(row.block, slice(None)) for row in report.rows[:1]]
-    if not _compare("", analytic, c * numeric, blocks, report.tol, report.step,
-                    report.abs_floor).passed:
+    if not compare_gradients("", analytic, c * numeric, blocks, report.tol, report.step,
+                             report.abs_floor).passed:
         return ""
     text = f"it is {c:.6g} times the right gradient"
     sign = "the sign is flipped" if c < 0 else ""
@@ -364,8 +364,8 @@ def _layout_hint(report: GradCheckReport, policy: LinearPolicy, analytic: np.nda
     swapped = analytic.copy()
     w = swapped[..., : d * k]
     swapped[..., : d * k] = np.swapaxes(w.reshape(*w.shape[:-1], k, d), -1, -2).reshape(w.shape)
-    again = _compare("", swapped, numeric, policy.parameter_blocks(), report.tol, report.step,
-                     report.abs_floor)
+    again = compare_gradients("", swapped, numeric, policy.parameter_blocks(), report.tol,
+                              report.step, report.abs_floor)
     if not again.passed:
         return ""
     return (f"it passes with its W part read in the transposed order: theta holds "

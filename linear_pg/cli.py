@@ -23,21 +23,21 @@ from ._console import (
     EXIT_BROKEN_PIPE,
     EXIT_DIVERGED,
     EXIT_INTERRUPTED,
-    _me,
-    _one_line,
-    _print_warning,
-    _signals_as_ctrl_c,
-    _warnings_as_lines,
+    command_prefix,
+    one_line,
+    print_warning,
+    signals_as_ctrl_c,
+    warnings_as_lines,
 )
 from ._files import check_output_file, replacing
 from .cli_parser import build_parser
 from .jobs import (
     PLOT_FILE,
-    _Progress,
-    _resume_seed_dir,
-    _resumed,
-    _runs_in,
-    _seeds_in_workers,
+    Progress,
+    resume_seed_dir,
+    resumed_seed,
+    runs_in,
+    seeds_in_workers,
     train_to_dir,
 )
 
@@ -82,7 +82,7 @@ def cmd_train(args: argparse.Namespace) -> int:
     out = Path(args.out) if args.out is not None else Path("runs") / env_id
     seeds = range(args.seed, args.seed + args.seeds)
     n_jobs = args.jobs if args.jobs is not None else min(args.seeds, os.cpu_count() or 1)
-    held = {d.name for d in _runs_in(out)}
+    held = {d.name for d in runs_in(out)}
     replaced = [seed_dir(out, s).name for s in seeds if seed_dir(out, s).name in held]
     _warn_idle_envs(env_id, args)
     runs = train_to_dir(env_id, out, seeds, n_jobs=n_jobs, progress=not args.quiet,
@@ -127,10 +127,10 @@ def _warn_idle_envs(env_id: str, args: argparse.Namespace) -> None:
         whose = ("--batch" if args.batch is not None else
                  "the preset's --batch" if _preset(env_id) is not None else
                  "the default --batch")
-        _print_warning(args.command, f"--n-envs {args.n_envs} is more than the episodes per "
-                                     f"update ({whose} {batch}): {args.n_envs - batch} of the "
-                                     f"{args.n_envs} sub-environments step idle; give --n-envs "
-                                     f"{batch} or a larger --batch")
+        print_warning(args.command, f"--n-envs {args.n_envs} is more than the episodes per "
+                                    f"update ({whose} {batch}): {args.n_envs - batch} of the "
+                                    f"{args.n_envs} sub-environments step idle; give --n-envs "
+                                    f"{batch} or a larger --batch")
 
 
 def _preset(env_id: str) -> dict[str, Any] | None:
@@ -157,10 +157,10 @@ def _warn_other_settings(out: Path, older: list[Path], config: dict[str, Any]) -
         if differ:
             shown = "; ".join(f"{k} {json.dumps(theirs.get(k))} there, "
                               f"{json.dumps(config.get(k))} here" for k in differ[:3])
-            _print_warning("train", f"{d} was trained with other settings ({shown}"
-                                    f"{'; ...' if len(differ) > 3 else ''}): {out}'s figure, "
-                                    f"evaluate and plot average it with this run's seeds; give "
-                                    f"another --out to keep them apart")
+            print_warning("train", f"{d} was trained with other settings ({shown}"
+                                   f"{'; ...' if len(differ) > 3 else ''}): {out}'s figure, "
+                                   f"evaluate and plot average it with this run's seeds; give "
+                                   f"another --out to keep them apart")
 
 
 # ---------------------------------------------------------------------------- resume
@@ -193,9 +193,9 @@ def cmd_resume(args: argparse.Namespace) -> int:
     # worker processes write out/seed-<seed>: only for directories named by distinct seeds
     if n_jobs > 1 and len(todo) > 1 and len(set(seeds)) == len(seeds) and \
             all(d == seed_dir(out, seed) for d, seed, _ in todo):
-        task = functools.partial(_resume_seed_dir, out, args.episodes, args.checkpoint_every)
-        runs = _seeds_in_workers(task, out, seeds, n_jobs=n_jobs, progress=not args.quiet,
-                                 desc="resume")
+        task = functools.partial(resume_seed_dir, out, args.episodes, args.checkpoint_every)
+        runs = seeds_in_workers(task, out, seeds, n_jobs=n_jobs, progress=not args.quiet,
+                                desc="resume")
         done = [(seed_dir(out, run.seed), run) for run in runs]
     else:
         done = []
@@ -204,7 +204,7 @@ def cmd_resume(args: argparse.Namespace) -> int:
             if done[-1][1].stopped_reason == "interrupted":
                 waiting = [str(d) for d, _, _ in todo[len(done):]]
                 if waiting:                             # Ctrl-C: the other seeds wait
-                    print(f"{_me()} not resumed (interrupted before they started): "
+                    print(f"{command_prefix()} not resumed (interrupted before they started): "
                           f"{', '.join(waiting)}", file=sys.stderr)
                 break
     before = {run_dir: n for run_dir, _, n in todo}
@@ -235,7 +235,7 @@ def _figure_dir(run_dir: str | os.PathLike) -> Path:
     run_dir = Path(run_dir)
     parent = run_dir.parent if run_dir.name else run_dir.resolve().parent   # "." too
     if re.match(r"^seed-\d+$", run_dir.resolve().name) and \
-            run_dir.resolve() in {d.resolve() for d in _runs_in(parent)}:
+            run_dir.resolve() in {d.resolve() for d in runs_in(parent)}:
         return parent
     return run_dir
 
@@ -244,9 +244,9 @@ def _resume_here(run_dir: Path, args: argparse.Namespace, seed: int) -> Any:
     """Resume one seed directory in this process, with a progress bar."""
     from .rundir import write_run
 
-    callback = _Progress(f"resume seed {seed}", enabled=not args.quiet)
+    callback = Progress(f"resume seed {seed}", enabled=not args.quiet)
     try:
-        run = _resumed(run_dir, args.episodes, args.checkpoint_every, callback)
+        run = resumed_seed(run_dir, args.episodes, args.checkpoint_every, callback)
     finally:
         callback.close()
     write_run(run, run_dir, checkpoint=False)                     # resume saved it
@@ -294,7 +294,7 @@ def plot_out(out: str | None) -> Path | None:
 def cmd_evaluate(args: argparse.Namespace) -> int:
     import numpy as np
 
-    from .divergence import _count
+    from .divergence import count_noun
     from .evaluation import evaluate
     from .rundir import env_label, find_runs, load_run_dir, repeated_dirs
 
@@ -312,7 +312,7 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
             means.append(returns.mean())
             print(f"{run_dir} ({env_label(run.env_id, _used_env_kwargs(run, args))}, seed "
                   f"{run.seed}): return {_spread(returns)} over "
-                  f"{_count(returns.size, 'episode')}, {_acting(run, args.sample)}")
+                  f"{count_noun(returns.size, 'episode')}, {_acting(run, args.sample)}")
         if len(means) > 1:
             where = f"{d}: " if len(groups) > 1 else ""
             print(f"{where}over {len(means)} seeds: {_spread(np.array(means))} of the "
@@ -481,7 +481,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return int(exit_.code or 0)
     _import_from_cwd()
     try:
-        with _signals_as_ctrl_c(), _warnings_as_lines(args.command):
+        with signals_as_ctrl_c(), warnings_as_lines(args.command):
             code = COMMANDS[args.command](args)
             sys.stdout.flush()            # a closed pipe shows here, not at interpreter exit
         return code
@@ -489,11 +489,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         _silence_stdout()
         return EXIT_BROKEN_PIPE
     except (ValueError, TypeError, OSError, gym.error.Error) as err:
-        message = _name_options(_one_line(err), args, parser.commands[args.command])
+        message = _name_options(one_line(err), args, parser.commands[args.command])
         print(f"linear-pg {args.command}: error: {message}", file=sys.stderr)
         return EXIT_BAD_ARGS
     except MemoryError as err:            # e.g. --n-envs 100000000: buffers of 763 GiB
-        print(f"linear-pg {args.command}: error: out of memory ({_one_line(err)}); ask for "
+        print(f"linear-pg {args.command}: error: out of memory ({one_line(err)}); ask for "
               f"fewer --n-envs, seeds or episodes", file=sys.stderr)
         return EXIT_BAD_ARGS
     except KeyboardInterrupt:

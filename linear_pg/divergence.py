@@ -18,7 +18,7 @@ if TYPE_CHECKING:
     from .run import Run
 
 
-def _collapsed(policy: LinearPolicy, entropy: float, returns: np.ndarray) -> str | None:
+def collapse_reason(policy: LinearPolicy, entropy: float, returns: np.ndarray) -> str | None:
     """Why learning cannot go on, or None.
 
     A policy has collapsed when it is (numerically) deterministic, so its scores and hence
@@ -41,8 +41,8 @@ def _collapsed(policy: LinearPolicy, entropy: float, returns: np.ndarray) -> str
     return None
 
 
-def _non_finite_batch(batch: Batch, episodes_before: int,
-                      kind: str = "training") -> str | None:
+def non_finite_batch(batch: Batch, episodes_before: int,
+                     kind: str = "training") -> str | None:
     """The first non-finite observation, reward or feature vector in the batch (a policy
     that drove the env to overflow, an env that returns NaN, a feature map that takes the
     log of a negative number), or None; the batch follows ``episodes_before`` episodes of
@@ -84,7 +84,7 @@ def _non_finite_batch(batch: Batch, episodes_before: int,
     return where + " (its batch is left out of the history)" if kind == "training" else where
 
 
-def _count(n: int, noun: str) -> str:
+def count_noun(n: int, noun: str) -> str:
     """'1 episode', '2 episodes'."""
     return f"{n} {noun}{'' if n == 1 else 's'}"
 
@@ -94,9 +94,9 @@ def _shown(obs: np.ndarray) -> str:
     return str(obs.tolist()) if obs.size <= 12 else np.array2string(obs, threshold=12)
 
 
-def _non_finite_step_input(g: np.ndarray, scores: np.ndarray | None,
-                           fisher_matrix: np.ndarray | None,
-                           grad_norm: float = 0.0) -> str | None:
+def non_finite_step_input(g: np.ndarray, scores: np.ndarray | None,
+                          fisher_matrix: np.ndarray | None,
+                          grad_norm: float = 0.0) -> str | None:
     """'a non-finite gradient' (or scores, or Fisher matrix) if what the optimizer would
     step with is not finite (e.g. features so large that their squares overflow), or
     'a gradient whose norm overflows' (returns near 1e200 without standardized weights:
@@ -109,7 +109,7 @@ def _non_finite_step_input(g: np.ndarray, scores: np.ndarray | None,
     return None
 
 
-def _stop_diverged(run: Run, problem: str) -> None:
+def stop_diverged(run: Run, problem: str) -> None:
     """Mark ``run`` as stopped by ``problem``, with a warning; its policy keeps the last
     finite parameters and its history the completed updates."""
     run.stopped_reason = f"diverged: {problem}"

@@ -156,7 +156,7 @@ def observation_size(env: gym.Env | gym.vector.VectorEnv) -> int:
     return int(np.prod(env_spaces(env)[0].shape))
 
 
-def _check_n_envs(n_envs: int, episodes: int) -> None:
+def check_n_envs(n_envs: int, episodes: int) -> None:
     """ValueError if there are more sub-environments than episodes: each extra one would be
     an env made and stepped that never plays an episode (train's and evaluate's)."""
     if n_envs > episodes:

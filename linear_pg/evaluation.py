@@ -8,10 +8,10 @@ import numpy as np
 
 from ._threads import one_blas_thread
 from ._validation import as_generator, check_bool, check_int
-from .divergence import _non_finite_batch
-from .envs import _check_n_envs, make_env
+from .divergence import non_finite_batch
+from .envs import check_n_envs, make_env
 from .features import FeatureMap
-from .models import _check_model_fits
+from .models import check_model_fits
 from .policies import LinearPolicy
 from .rollout import _collect
 from .run import Run
@@ -59,7 +59,7 @@ def evaluate(run: Run | LinearPolicy, episodes: int = 100, *, mean_action: bool 
     """
     episodes = check_int(episodes, "episodes", low=1)
     n_envs = check_int(n_envs, "n_envs", low=1)
-    _check_n_envs(n_envs, episodes)
+    check_n_envs(n_envs, episodes)
     check_bool(mean_action, "mean_action")
     if features is not None and not isinstance(features, FeatureMap):
         raise TypeError(f"features must be a fitted FeatureMap (the one the policy was "
@@ -82,12 +82,12 @@ def evaluate(run: Run | LinearPolicy, episodes: int = 100, *, mean_action: bool 
         raise TypeError(f"run must be a Run or a LinearPolicy, got {type(run).__name__}")
     env = make_env(env_id, env_kwargs, n_envs)
     try:
-        _check_model_fits(policy, phi, env)
+        check_model_fits(policy, phi, env)
         batch = _collect(env, policy, phi, episodes, as_generator(seed),
                          mean_action=mean_action)
     finally:
         env.close()
-    problem = _non_finite_batch(batch, 0, kind="evaluation")
+    problem = non_finite_batch(batch, 0, kind="evaluation")
     if problem is not None:                 # e.g. env_kwargs={"g": nan}: NaN returns
         raise ValueError(problem)
     return batch.episode_returns

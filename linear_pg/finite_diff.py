@@ -59,14 +59,14 @@ from ._validation import as_float_array, check_finite, check_real, describe
 DEFAULT_STEP = 1e-5
 
 
-def _check_theta(theta: object) -> np.ndarray:
+def check_theta(theta: object) -> np.ndarray:
     arr = as_float_array(theta, "theta")
     if arr.ndim != 1 or arr.size == 0:
         raise ValueError(f"theta must be a non-empty 1-D array, got shape {arr.shape}")
     return check_finite(arr, "theta").copy()
 
 
-def _check_callable(f: object, name: str, call: str | None = None) -> None:
+def check_callable(f: object, name: str, call: str | None = None) -> None:
     """``f`` is callable; with ``call`` (e.g. "score(policy, X, A)"), also with those arguments.
 
     A function that cannot take the arguments it will be called with is named here, with
@@ -128,8 +128,8 @@ def numerical_jacobian(f: Callable[[np.ndarray], object], theta: object,
     array([[2., 0.],
            [0., 6.]])
     """
-    _check_callable(f, "f")
-    theta = _check_theta(theta)
+    check_callable(f, "f")
+    theta = check_theta(theta)
     step = check_real(step, "step", low=0.0, low_open=True)
     h = step * np.maximum(1.0, np.abs(theta))
     _check_moves(theta, h, step)
@@ -213,8 +213,8 @@ def _one_sided_derivative(f: Callable[[np.ndarray], object], theta: np.ndarray, 
     return -(a + b) / (a * b) * f0 + b / (a * (b - a)) * f_a - a / (b * (b - a)) * f_b
 
 
-def _kink_aware_jacobian(f: Callable[[np.ndarray], object], theta: np.ndarray, step: float,
-                         sides: np.ndarray | None) -> np.ndarray:
+def kink_aware_jacobian(f: Callable[[np.ndarray], object], theta: np.ndarray, step: float,
+                        sides: np.ndarray | None) -> np.ndarray:
     """:func:`numerical_jacobian` of a per-row f, shape (T, n), with one-sided differences
     where ``sides`` (T, n) says so and the central difference everywhere else."""
     J = numerical_jacobian(f, theta, step)

@@ -23,17 +23,17 @@ from .check_report import (
     GradCheckError,
     GradCheckReport,
     GradCheckRow,
-    _compare,
-    _row_floor,
-    _with_hint,
+    compare_gradients,
     relative_error,
+    row_floor,
+    with_hint,
 )
 from .estimator import _divisor, policy_gradient, surrogate_loss
 from .finite_diff import (
     DEFAULT_STEP,
-    _check_callable,
-    _check_theta,
-    _kink_aware_jacobian,
+    check_callable,
+    check_theta,
+    kink_aware_jacobian,
     numerical_gradient,
     numerical_jacobian,
 )
@@ -158,14 +158,14 @@ def check_function(name: str, f: Callable[[np.ndarray], object],
     """
     if not isinstance(name, str):
         raise TypeError(f"name must be a str, got {type(name).__name__}")
-    _check_callable(grad, "grad", "grad(theta)")
+    check_callable(grad, "grad", "grad(theta)")
     tol, step, abs_floor = _check_settings(tol, step, abs_floor)
-    theta = _check_theta(theta)
+    theta = check_theta(theta)
     numeric = numerical_jacobian(f, theta, step)
     analytic = _analytic(grad(theta.copy()), "grad")
-    report = _compare(name, analytic, numeric, [(name, slice(None))], tol, step, abs_floor)
+    report = compare_gradients(name, analytic, numeric, [(name, slice(None))], tol, step, abs_floor)
     report.advice = "check at a theta where the gradient is not ~0"
-    return _with_hint(report, None, analytic, numeric)
+    return with_hint(report, None, analytic, numeric)
 
 
 def check_grad_log_prob(policy: LinearPolicy, X: object, A: object, *,
@@ -214,17 +214,17 @@ def check_grad_log_prob(policy: LinearPolicy, X: object, A: object, *,
         analytic = policy.grad_log_prob(X, A)
         label = f"{_describe(policy)}.grad_log_prob"
     else:
-        _check_callable(score, "score", "score(policy, X, A)")
+        check_callable(score, "score", "score(policy, X, A)")
         policy.log_prob(X, A)  # validate X and A with the policy's own messages
         analytic = score(policy, X, A)
         label = f"{getattr(score, '__name__', 'score')} on {_describe(policy)}"
     analytic = _analytic(analytic, "score")
     f = as_function_of_theta(policy, lambda: policy.log_prob(X, A))
     sides = _clamp_sides(policy, X, policy.theta, step)
-    numeric = _kink_aware_jacobian(f, policy.theta.copy(), step, sides)
-    report = _compare(label, analytic, numeric, policy.parameter_blocks(), tol, step, abs_floor,
-                      _count(sides))
-    report = _with_hint(report, policy, analytic, numeric)
+    numeric = kink_aware_jacobian(f, policy.theta.copy(), step, sides)
+    report = compare_gradients(label, analytic, numeric, policy.parameter_blocks(), tol, step,
+                               abs_floor, _count(sides))
+    report = with_hint(report, policy, analytic, numeric)
     if not report.passed and not report.hint and not report.nonfinite and report.tested:
         report.hint = _action_hint(policy, A, analytic, numeric, tol, abs_floor)
     return report
@@ -240,7 +240,7 @@ def _action_hint(policy: LinearPolicy, A: object, analytic: np.ndarray, numeric:
     actions = np.asarray(A).reshape(-1)
     if actions.size != analytic.shape[0]:
         return ""
-    err = relative_error(analytic, numeric, _row_floor(analytic, numeric, abs_floor))
+    err = relative_error(analytic, numeric, row_floor(analytic, numeric, abs_floor))
     failed = np.max(np.where(np.isnan(err), np.inf, err), axis=-1) > tol
     wrong = np.unique(actions[failed])
     # every sample of that action fails, every other passes, and both kinds are seen twice
@@ -296,7 +296,7 @@ def check_policy_gradient(policy: LinearPolicy, X: object, A: object, weights: o
     tol, step, abs_floor = _check_settings(tol, step, abs_floor)
     if gradient is None:
         gradient = policy_gradient
-    _check_callable(gradient, "gradient", "gradient(policy, X, A, weights, lengths, average)")
+    check_callable(gradient, "gradient", "gradient(policy, X, A, weights, lengths, average)")
     surrogate_loss(policy, X, A, weights, lengths, average)  # validate all inputs once
     analytic = _analytic(gradient(policy, X, A, weights, lengths, average), "gradient")
     sides = _clamp_sides(policy, X, policy.theta, step)
@@ -308,15 +308,15 @@ def check_policy_gradient(policy: LinearPolicy, X: object, A: object, weights: o
         w = np.asarray(weights, dtype=np.float64)
         n = _divisor(w.size, lengths, average)
         terms = as_function_of_theta(policy, lambda: -w * policy.log_prob(X, A) / n)
-        numeric = -_kink_aware_jacobian(terms, policy.theta.copy(), step, sides).sum(axis=0)
+        numeric = -kink_aware_jacobian(terms, policy.theta.copy(), step, sides).sum(axis=0)
     label = f"{getattr(gradient, '__name__', 'gradient')} on {_describe(policy)}"
-    report = _compare(label, analytic, numeric, policy.parameter_blocks(), tol, step, abs_floor,
-                      _count(sides))
+    report = compare_gradients(label, analytic, numeric, policy.parameter_blocks(), tol, step,
+                               abs_floor, _count(sides))
     n_steps = int(np.size(weights))
     n_episodes = _divisor(n_steps, lengths, "episodes")
     expected = "the N episodes" if average == "episodes" else "the T steps"
     divisors = {"1": 1.0, "the N episodes": float(n_episodes), "the T steps": float(n_steps)}
-    return _with_hint(report, policy, analytic, numeric, (expected, divisors))
+    return with_hint(report, policy, analytic, numeric, (expected, divisors))
 
 
 def check_all_policies(seed: int | np.random.Generator = 0, *, n_samples: int = 16,

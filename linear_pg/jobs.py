@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from . import _console
-from ._console import _me, _one_line, _warning_as_line
+from ._console import command_prefix, one_line, warning_as_line
 from ._files import check_output_file, missing_directories, remove_empty
 from ._workers import Place, callers_place, take_place
 
@@ -26,7 +26,7 @@ PLOT_FILE = "learning_curve"
 """The name of a run directory's learning-curve figure (.png and .svg)."""
 
 
-class _Progress:
+class Progress:
     """A train callback driving a tqdm bar: episodes done and the 100-episode mean return.
 
     The bar is created at the first update, so an error raised before training starts
@@ -87,7 +87,7 @@ def check_same_env(out: Path, env_id: str, env_kwargs: dict[str, Any] | None = N
     from .presets import preset_env_kwargs, registered_id
     from .rundir import env_label, recorded_env
 
-    runs = _runs_in(out)
+    runs = runs_in(out)
     if not runs:                        # nothing, or other files but no runs: nothing to mix
         return
     if env_kwargs is None:
@@ -107,7 +107,7 @@ def check_same_env(out: Path, env_id: str, env_kwargs: dict[str, Any] | None = N
                          f"would replace or plot together with them: choose another {name}")
 
 
-def _runs_in(out: Path) -> list[Path]:
+def runs_in(out: Path) -> list[Path]:
     """The seed directories of runs under ``out``; none if it holds no run (or no ``out``)."""
     from .rundir import find_runs
 
@@ -155,7 +155,7 @@ def _train_into(env_id: str, out: Path, seeds: list[int], n_jobs: int, progress:
     seeds = list(seeds)
     _check_files_to_write(out, seeds)
     if len(seeds) == 1:
-        callback = _Progress(f"{env_id} seed {seeds[0]}", enabled=progress)
+        callback = Progress(f"{env_id} seed {seeds[0]}", enabled=progress)
         earlier = {seeds[0]: _stamp(_checkpoint_path(out, seeds[0]))}
         try:
             run = _train_seed(env_id, out, train_kwargs, seeds[0], callback)
@@ -210,7 +210,7 @@ def _with_history(callback: Callable[[Any], None], directory: Path,
                 import warnings
 
                 warnings.warn(f"{directory}: could not write history.csv and config.json "
-                              f"after {run.n_episodes} episodes ({_one_line(err)}); training "
+                              f"after {run.n_episodes} episodes ({one_line(err)}); training "
                               f"goes on, and they are written again at the next checkpoint "
                               f"and at the end", RuntimeWarning, stacklevel=2)
     return call
@@ -246,8 +246,8 @@ def _train_seed_to_dir(env_id: str, out: Path, train_kwargs: dict[str, Any], see
     return run
 
 
-def _resumed(run_dir: Path, episodes: int | None, checkpoint_every: int,
-             callback: Callable[[Any], None]) -> Any:
+def resumed_seed(run_dir: Path, episodes: int | None, checkpoint_every: int,
+                 callback: Callable[[Any], None]) -> Any:
     """Resume the seed directory ``run_dir`` from its checkpoint with ``callback``, saving
     the checkpoint and, at each, history.csv and config.json there; return the Run."""
     from .resuming import resume
@@ -259,13 +259,13 @@ def _resumed(run_dir: Path, episodes: int | None, checkpoint_every: int,
                   callback=_with_history(callback, run_dir, checkpoint_every))
 
 
-def _resume_seed_dir(out: Path, episodes: int | None, checkpoint_every: int, seed: int,
-                     callback: Callable[[Any], None]) -> Any:
+def resume_seed_dir(out: Path, episodes: int | None, checkpoint_every: int, seed: int,
+                    callback: Callable[[Any], None]) -> Any:
     """Resume ``out/seed-<seed>`` from its checkpoint with ``callback``, rewrite the
     directory, return the Run."""
     from .rundir import seed_dir, write_run
 
-    run = _resumed(seed_dir(out, seed), episodes, checkpoint_every, callback)
+    run = resumed_seed(seed_dir(out, seed), episodes, checkpoint_every, callback)
     write_run(run, seed_dir(out, seed), checkpoint=False)          # resume saved it
     return run
 
@@ -301,7 +301,7 @@ def _seed_in_worker(task: Callable[[int, Callable[[Any], None]], Any], seed: int
 
     with warnings.catch_warnings():       # restored after the task: loky reuses the worker
         if in_worker:
-            warnings.showwarning = _warning_as_line(command)
+            warnings.showwarning = warning_as_line(command)
         return task(seed, stop_if_asked)
 
 
@@ -321,13 +321,13 @@ class _StopOnSigint:
 
     def _handle(self, signum: int, frame: Any) -> None:
         Path(self.stop_file).touch()
-        # a second SIGTERM stops as Ctrl-C does only inside main (_signals_as_ctrl_c);
+        # a second SIGTERM stops as Ctrl-C does only inside main (signals_as_ctrl_c);
         # elsewhere its default handler would end the process with nothing kept
         term_as_ctrl_c = self.previous.get(signal.SIGTERM) is signal.default_int_handler
         self._restore()
         again = ("another SIGTERM or a Ctrl-C" if signum == signal.SIGTERM and term_as_ctrl_c
                  else "Ctrl-C again")
-        print(f"{_me()} interrupted, stopping every seed after its current update and "
+        print(f"{command_prefix()} interrupted, stopping every seed after its current update and "
               f"saving it ({again} to stop at once, keeping the last checkpoints)",
               file=sys.stderr)
 
@@ -342,16 +342,16 @@ class _StopOnSigint:
 
 def _train_seeds_to_dir(env_id: str, out: Path, seeds: list[int], *, n_jobs: int,
                         progress: bool, **train_kwargs: Any) -> list[Any]:
-    """Several seeds trained in parallel processes (:func:`_seeds_in_workers`)."""
+    """Several seeds trained in parallel processes (:func:`seeds_in_workers`)."""
     import functools
 
-    return _seeds_in_workers(functools.partial(_train_seed_to_dir, env_id, out, train_kwargs),
-                             out, seeds, n_jobs=n_jobs, progress=progress, desc=env_id)
+    return seeds_in_workers(functools.partial(_train_seed_to_dir, env_id, out, train_kwargs),
+                            out, seeds, n_jobs=n_jobs, progress=progress, desc=env_id)
 
 
-def _seeds_in_workers(task: Callable[[int, Callable[[Any], None]], Any], out: Path,
-                      seeds: list[int], *, n_jobs: int, progress: bool,
-                      desc: str) -> list[Any]:
+def seeds_in_workers(task: Callable[[int, Callable[[Any], None]], Any], out: Path,
+                     seeds: list[int], *, n_jobs: int, progress: bool,
+                     desc: str) -> list[Any]:
     """``task(seed, callback)`` for every seed in parallel processes, each writing its own
     directory ``out/seed-<k>``; returns the Runs of the seeds that ran.
 
@@ -393,8 +393,8 @@ def _seeds_in_workers(task: Callable[[int, Callable[[Any], None]], Any], out: Pa
             raise
         # The Ctrl-C reached a worker that was still starting (before it could ignore
         # SIGINT) and killed it, and with it the pool: keep what the others saved.
-        print(f"{_me()} a worker process was still starting when Ctrl-C came and stopped "
-              "with it; the seeds that had not finished keep their last checkpoint",
+        print(f"{command_prefix()} a worker process was still starting when Ctrl-C came and "
+              "stopped with it; the seeds that had not finished keep their last checkpoint",
               file=sys.stderr)
         unfinished = [s for s in seeds if s not in {r.seed for r in runs}]
         runs.extend(_keep_checkpoints(out, unfinished, earlier))
@@ -415,7 +415,7 @@ def _seeds_in_workers(task: Callable[[int, Callable[[Any], None]], Any], out: Pa
         shutil.rmtree(stop_dir, ignore_errors=True)
     skipped = sorted(set(seeds) - {r.seed for r in runs} - reported)
     if skipped:
-        print(f"{_me()} interrupted before seeds {skipped} started; they have no "
+        print(f"{command_prefix()} interrupted before seeds {skipped} started; they have no "
               f"directory", file=sys.stderr)
     return runs
 
@@ -452,11 +452,11 @@ def _keep_checkpoints(out: Path, seeds: list[int],
     for seed in seeds:
         path = _checkpoint_path(out, seed)
         if not path.is_file():
-            print(f"{_me()} {seed_dir(out, seed)}: no checkpoint yet, nothing kept",
+            print(f"{command_prefix()} {seed_dir(out, seed)}: no checkpoint yet, nothing kept",
                   file=sys.stderr)
             continue
         if earlier is not None and earlier.get(seed) == _stamp(path):
-            print(f"{_me()} {seed_dir(out, seed)}: no checkpoint of this run yet; its "
+            print(f"{command_prefix()} {seed_dir(out, seed)}: no checkpoint of this run yet; its "
                   f"earlier files are left as they were", file=sys.stderr)
             continue
         try:
@@ -465,10 +465,10 @@ def _keep_checkpoints(out: Path, seeds: list[int],
                 run.stopped_reason = reason
             write_run(run, seed_dir(out, seed))
         except (ValueError, OSError) as err:
-            print(f"{_me()} {seed_dir(out, seed)}: its checkpoint could not be read back "
-                  f"({_one_line(err)}); kept as it is", file=sys.stderr)
+            print(f"{command_prefix()} {seed_dir(out, seed)}: its checkpoint could not be read "
+                  f"back ({one_line(err)}); kept as it is", file=sys.stderr)
             continue
-        print(f"{_me()} {seed_dir(out, seed)}: kept its last checkpoint "
+        print(f"{command_prefix()} {seed_dir(out, seed)}: kept its last checkpoint "
               f"({run.n_episodes} episodes)", file=sys.stderr)
         kept.append(run)
     return kept

@@ -64,7 +64,7 @@ def make_policy_for_env(space: gym.Space, policy: str, n_features: int, *, seed:
     raise ValueError(f"action space {space} is not supported: need Discrete or a 1-D Box")
 
 
-def _check_policy_fits(policy: LinearPolicy, space: gym.Space, n_features: int) -> None:
+def check_policy_fits(policy: LinearPolicy, space: gym.Space, n_features: int) -> None:
     expected = make_policy_for_env(space, policy.kind, n_features)
     if policy.get_config().get("n_actions", None) != expected.get_config().get("n_actions") \
             or getattr(policy, "action_dim", None) != getattr(expected, "action_dim", None) \
@@ -78,8 +78,8 @@ POLICY_ARGUMENTS = ("n_features", "n_actions", "action_dim", "seed")
 policy_kwargs)."""
 
 
-def _check_features_fit(phi: FeatureMap, env: gym.Env | gym.vector.VectorEnv,
-                        name: str = "features") -> None:
+def check_features_fit(phi: FeatureMap, env: gym.Env | gym.vector.VectorEnv,
+                       name: str = "features") -> None:
     """A fitted feature map that reads observations of this env's size, else an error."""
     if not phi._is_fitted():
         raise ValueError(f"{name} {type(phi).__name__} is not fitted: fit it on this env's "
@@ -91,12 +91,12 @@ def _check_features_fit(phi: FeatureMap, env: gym.Env | gym.vector.VectorEnv,
                          f"{n_obs}; fit it on this env's observations")
 
 
-def _own_class(policy: LinearPolicy) -> bool:
+def is_own_class(policy: LinearPolicy) -> bool:
     """Whether ``policy`` is of a class other than linear_pg's own (checked before use)."""
     return type(policy) not in POLICY_CLASSES.values()
 
 
-def _check_mean_bound(coef: float, policy: LinearPolicy) -> None:
+def check_mean_bound(coef: float, policy: LinearPolicy) -> None:
     """The bounds penalty (:func:`linear_pg.update.mean_bound_grad`) is derived for the mean x W."""
     if coef > 0 and policy.kind == "gaussian" and type(policy).mean is not GaussianPolicy.mean:
         raise ValueError(f"mean_bound_coef = {coef} penalizes a mean x W outside the action "
@@ -105,26 +105,26 @@ def _check_mean_bound(coef: float, policy: LinearPolicy) -> None:
                          f"sets it)")
 
 
-def _check_own_policy_class(policy: LinearPolicy) -> None:
+def check_own_policy_class(policy: LinearPolicy) -> None:
     """A policy of a class other than linear_pg's own: its hooks agree with its methods
     (the Fisher matrix, a (P, P) matrix, only where an update uses it: see train_loop)."""
-    if _own_class(policy):
+    if is_own_class(policy):
         check_policy_class(policy, fisher=False)
 
 
-def _check_model_fits(policy: LinearPolicy, phi: FeatureMap,
-                      env: gym.Env | gym.vector.VectorEnv) -> None:
+def check_model_fits(policy: LinearPolicy, phi: FeatureMap,
+                     env: gym.Env | gym.vector.VectorEnv) -> None:
     """A policy of one's own class is one the trainer can use, the features read this
     env's observations, and the policy fits them and its actions."""
-    _check_own_policy_class(policy)
-    _check_fits(policy, phi, env)
+    check_own_policy_class(policy)
+    check_fit_to_env(policy, phi, env)
 
 
-def _check_fits(policy: LinearPolicy, phi: FeatureMap,
-                env: gym.Env | gym.vector.VectorEnv) -> None:
+def check_fit_to_env(policy: LinearPolicy, phi: FeatureMap,
+                     env: gym.Env | gym.vector.VectorEnv) -> None:
     """The features read this env's observations and the policy fits them and its actions."""
-    _check_features_fit(phi, env)
-    _check_policy_fits(policy, env_spaces(env)[1], phi.n_features_out_)
+    check_features_fit(phi, env)
+    check_policy_fits(policy, env_spaces(env)[1], phi.n_features_out_)
 
 
 def _random_observations(env: gym.Env, rng: np.random.Generator, n_episodes: int) -> np.ndarray:

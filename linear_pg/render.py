@@ -53,7 +53,7 @@ def record_episode(policy: LinearPolicy, features: FeatureMap, env_id: str, *,
     episode_return : float
     """
     from .envs import make_env
-    from .models import _check_features_fit
+    from .models import check_features_fit
 
     frame_skip = check_int(frame_skip, "frame_skip", low=1)
     if max_frames is not None:
@@ -65,7 +65,7 @@ def record_episode(policy: LinearPolicy, features: FeatureMap, env_id: str, *,
         if "rgb_array" not in modes:
             raise ValueError(f"{env_id!r} cannot render frames: its render modes are "
                              f"{list(modes)}, without 'rgb_array'")
-        _check_features_fit(features, probe)
+        check_features_fit(features, probe)
     finally:
         probe.close()
     env = make_env(env_id, {**(env_kwargs or {}), "render_mode": "rgb_array"})

@@ -21,7 +21,7 @@ from ._threads import one_blas_thread
 from ._validation import check_int
 from .checkpoint import load_run
 from .envs import env_spaces, make_env
-from .models import _check_fits, _check_own_policy_class
+from .models import check_fit_to_env, check_own_policy_class
 from .run import Run
 from .settings import check_settings
 from .symmetry import Mirror, MirrorAugmentation
@@ -103,10 +103,10 @@ def resume(path: str | os.PathLike, *, episodes: int | None = None,
                                                              checkpoint_every, callback)
     run.config, run.stopped_reason = cfg, None
     run.policy.theta = state["theta"]
-    _check_own_policy_class(run.policy)     # the class's own fault, not the checkpoint's
+    check_own_policy_class(run.policy)     # the class's own fault, not the checkpoint's
     env = make_env(run.env_id, cfg["env_kwargs"], cfg.get("n_envs", 1))
     try:
-        _check_fits(run.policy, run.features, env)          # its class checked above
+        check_fit_to_env(run.policy, run.features, env)          # its class checked above
         learner = _learner(run, env, state)
     except (ValueError, TypeError, KeyError, IndexError, OverflowError) as err:
         env.close()

@@ -373,7 +373,7 @@ def collect_episodes_vec(venv: gym.vector.VectorEnv, policy: LinearPolicy, featu
 def _check_arguments(env: gym.Env | gym.vector.VectorEnv, policy: object, features: object,
                      n_episodes: object, rng: object, mean_action: object) -> None:
     """The arguments of a rollout, checked before its loop calls unchecked internals."""
-    from .models import _check_model_fits
+    from .models import check_model_fits
 
     if not isinstance(env, gym.Env | gym.vector.VectorEnv):
         raise TypeError(f"env must be a gymnasium Env or VectorEnv, got {type(env).__name__}")
@@ -384,4 +384,4 @@ def _check_arguments(env: gym.Env | gym.vector.VectorEnv, policy: object, featur
     check_int(n_episodes, "n_episodes", low=1)
     check_generator(rng)
     check_bool(mean_action, "mean_action")
-    _check_model_fits(policy, features, env)
+    check_model_fits(policy, features, env)

@@ -54,7 +54,7 @@ import numpy as np
 
 from ._validation import SeedLike, as_generator, check_features, check_int, check_real
 from .check_report import DEFAULT_ABS_FLOOR, CheckVerdict, GradCheckRow, format_table, theta_layout
-from .finite_diff import _check_callable
+from .finite_diff import check_callable
 from .gradcheck import _analytic, _describe
 from .policies.base import LinearPolicy, check_policy
 
@@ -192,7 +192,7 @@ def check_score_mean(policy: LinearPolicy, X: object,
         label = f"{_describe(policy)}.grad_log_prob"
         score = _own_score
     else:
-        _check_callable(score, "score", "score(policy, X, A)")
+        check_callable(score, "score", "score(policy, X, A)")
         label = f"{getattr(score, '__name__', 'score')} on {_describe(policy)}"
     nonfinite: list[str] = []
     if hasattr(policy, "probs"):

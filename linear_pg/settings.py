@@ -14,7 +14,7 @@ import numpy as np
 from ._json import comparable, to_builtin, with_defaults
 from ._validation import check_bool, check_choice, check_gamma, check_int, check_real
 from .baselines import BASELINES
-from .envs import _check_n_envs, check_kwargs, make_env
+from .envs import check_kwargs, check_n_envs, make_env
 from .features import FEATURE_CLASSES, FeatureMap
 from .models import POLICY_ARGUMENTS, POLICY_NAMES
 from .optim import OPTIMIZERS
@@ -63,7 +63,7 @@ def resolved_settings(env_id: str, **settings: Any) -> dict[str, Any]:
     env_kwargs = settings.get("env_kwargs")
     env = make_env(env_id, env_kwargs if env_kwargs is not None else preset_env_kwargs(env_id))
     try:
-        return _resolve(env_id, env, settings)
+        return resolve_config(env_id, env, settings)
     finally:
         env.close()
 
@@ -143,8 +143,8 @@ def _other_kwargs(part: str, preset: dict[str, Any], given: dict[str, Any]) -> b
         comparable(with_defaults(cls, preset.get(f"{part}_kwargs", {})))
 
 
-def _resolve(env_id: str, env: gym.Env, given: dict[str, Any], own_model: bool = False,
-             policy_kind: str | None = None) -> dict[str, Any]:
+def resolve_config(env_id: str, env: gym.Env, given: dict[str, Any], own_model: bool = False,
+                   policy_kind: str | None = None) -> dict[str, Any]:
     """The preset of ``env_id`` overridden by the user's non-None settings.
 
     ``own_model``: the user passed a policy or feature object. A preset's ``mirror`` was
@@ -182,7 +182,7 @@ def _resolve(env_id: str, env: gym.Env, given: dict[str, Any], own_model: bool =
     if cfg["max_grad_norm"] == math.inf:     # None takes the preset's; inf turns it off
         cfg["max_grad_norm"] = None
     check_settings(cfg)
-    _check_n_envs(cfg["n_envs"], cfg["episodes"])   # 1e8 Pendulums were built, slowly
+    check_n_envs(cfg["n_envs"], cfg["episodes"])   # 1e8 Pendulums were built, slowly
     # settings given for something this run does not have would be recorded, not used
     if given.get("lr_end") is not None and cfg["lr_schedule"] != "linear":
         raise ValueError(f"lr_end is where lr_schedule='linear' ends; this run's lr_schedule "

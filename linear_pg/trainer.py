@@ -39,23 +39,23 @@ from ._threads import one_blas_thread
 from ._validation import check_int
 from .baselines import make_baseline
 from .divergence import (
-    _collapsed,
-    _count,
-    _non_finite_batch,
-    _non_finite_step_input,
-    _stop_diverged,
+    collapse_reason,
+    count_noun,
+    non_finite_batch,
+    non_finite_step_input,
+    stop_diverged,
 )
 from .envs import env_spaces, make_env
 from .features import FEATURE_NAMES, FeatureMap
 from .models import (
     POLICY_NAMES,
-    _check_features_fit,
-    _check_mean_bound,
-    _check_own_policy_class,
-    _check_policy_fits,
-    _own_class,
+    check_features_fit,
+    check_mean_bound,
+    check_own_policy_class,
+    check_policy_fits,
     fit_feature_map,
     fit_features,
+    is_own_class,
     make_policy_for_env,
 )
 from .optim import clip_grad_norm, make_optimizer
@@ -63,9 +63,9 @@ from .policies import LinearPolicy, check_policy_fisher
 from .presets import preset_env_kwargs
 from .rollout import _collect
 from .run import Run
-from .settings import IdleEnvsWarning, _resolve
+from .settings import IdleEnvsWarning, resolve_config
 from .symmetry import Mirror, MirrorAugmentation, resolve_mirror
-from .update import _reinforce_gradient, _weights, lr_factor, mean_bound_grad
+from .update import lr_factor, mean_bound_grad, reinforce_gradient, score_weights
 
 CHECKPOINT_EVERY = 10
 """Updates between two checkpoints, by default (train's ``checkpoint_every``)."""
@@ -210,21 +210,21 @@ def train(env_id: str, *, episodes: int | None = None, seed: int = 0,
             continue
         objects.append(part)
         if part == "policy":
-            _check_own_policy_class(value)      # before its kind is used
+            check_own_policy_class(value)      # before its kind is used
         if given[f"{part}_kwargs"]:
             raise ValueError(f"{part}_kwargs are the settings of a {noun} that train builds "
                              f"from a name; {part} is a {type(value).__name__} object, which "
                              f"is used as it is: give its settings to its constructor instead "
                              f"(got {part}_kwargs={given[f'{part}_kwargs']!r})")
-    cfg = _resolve(env_id, env, given, own_model=bool(objects),
-                   policy_kind=policy.kind if "policy" in objects else None)
+    cfg = resolve_config(env_id, env, given, own_model=bool(objects),
+                         policy_kind=policy.kind if "policy" in objects else None)
     rng = np.random.default_rng(seed)
 
     if isinstance(features, FeatureMap) and not features._is_fitted():
         phi = fit_feature_map(features, env, rng)
     elif isinstance(features, FeatureMap):
         phi = features
-        _check_features_fit(phi, env)
+        check_features_fit(phi, env)
     elif features is None or isinstance(features, str):
         phi = fit_features(cfg["features"], env, rng, **cfg["features_kwargs"])
     else:
@@ -232,7 +232,7 @@ def train(env_id: str, *, episodes: int | None = None, seed: int = 0,
                         f"got {type(features).__name__}")
     cfg["features"] = phi.get_config()
     if isinstance(policy, LinearPolicy):
-        _check_policy_fits(policy, env.action_space, phi.n_features_out_)
+        check_policy_fits(policy, env.action_space, phi.n_features_out_)
         pi = policy.copy()
     elif policy is None or isinstance(policy, str):
         pi = make_policy_for_env(env.action_space, cfg["policy"], phi.n_features_out_,
@@ -240,7 +240,7 @@ def train(env_id: str, *, episodes: int | None = None, seed: int = 0,
     else:
         raise TypeError(f"policy must be one of {POLICY_NAMES} or a LinearPolicy, "
                         f"got {type(policy).__name__}")
-    _check_mean_bound(cfg["mean_bound_coef"], pi)
+    check_mean_bound(cfg["mean_bound_coef"], pi)
     cfg["policy"] = pi.kind
     cfg["policy_config"] = to_builtin(pi.get_config())
     mirror = resolve_mirror(cfg["mirror"], env_id, env)
@@ -339,7 +339,7 @@ def train_loop(run: Run, env: gym.Env | gym.vector.VectorEnv, learner: Learner, 
     cfg, base, opt, rng = learner.cfg, learner.baseline, learner.optimizer, learner.rng
     augment, bounds = learner.augment, learner.bounds
     pi, phi = run.policy, run.features
-    if opt.needs_fisher and _own_class(pi):
+    if opt.needs_fisher and is_own_class(pi):
         try:                              # the natural gradient uses the policy's own F
             check_policy_fisher(pi)
         except BaseException:
@@ -353,16 +353,16 @@ def train_loop(run: Run, env: gym.Env | gym.vector.VectorEnv, learner: Learner, 
             opt.set_lr(cfg["lr"] * lr_factor(cfg["lr_schedule"],
                                              run.n_episodes / cfg["episodes"], cfg["lr_end"]))
             batch = _collect(env, pi, phi, n, rng)
-            problem = _non_finite_batch(batch, run.n_episodes)
+            problem = non_finite_batch(batch, run.n_episodes)
             if problem is not None:
-                _stop_diverged(run, problem)
+                stop_diverged(run, problem)
                 break
-            w = _weights(cfg, batch, base)
+            w = score_weights(cfg, batch, base)
             if w is None:
-                _stop_diverged(run, f"the returns of the batch after "
-                                    f"{_count(run.n_episodes, 'episode')} overflow float64 "
-                                    f"(rewards up to {np.max(np.abs(batch.rewards)):.3g}; its "
-                                    f"batch is left out of the history)")
+                stop_diverged(run, f"the returns of the batch after "
+                                   f"{count_noun(run.n_episodes, 'episode')} overflow float64 "
+                                   f"(rewards up to {np.max(np.abs(batch.rewards)):.3g}; its "
+                                   f"batch is left out of the history)")
                 break
             try:
                 X, A, w, n_eps = (batch.X, batch.actions, w, batch.n_episodes) \
@@ -372,9 +372,9 @@ def train_loop(run: Run, env: gym.Env | gym.vector.VectorEnv, learner: Learner, 
                     raise                     # from the start: the setup is wrong
                 # later, after projections that keep it exact: rounding in a policy grown
                 # huge, i.e. a diverging run
-                _stop_diverged(run, f"{err} (after {_count(run.n_episodes, 'episode')})")
+                stop_diverged(run, f"{err} (after {count_noun(run.n_episodes, 'episode')})")
                 break
-            g, S = _reinforce_gradient(pi, X, A, w, n_eps, opt.needs_scores)
+            g, S = reinforce_gradient(pi, X, A, w, n_eps, opt.needs_scores)
             if cfg["entropy_coef"] > 0:
                 g = g + cfg["entropy_coef"] * pi.grad_entropy(X).sum(0) / n_eps
             if cfg["mean_bound_coef"] > 0 and bounds is not None:
@@ -386,7 +386,7 @@ def train_loop(run: Run, env: gym.Env | gym.vector.VectorEnv, learner: Learner, 
                      else math.nan, "wall_time": time.perf_counter() - start}
             run._append(batch.episode_returns, batch.lengths, stats)
             F = pi._fisher(X) if opt.needs_fisher else None
-            problem = _non_finite_step_input(g, S, F, grad_norm)
+            problem = non_finite_step_input(g, S, F, grad_norm)
             if problem is None:
                 # the unchecked step: S and F are the policy's own, built above
                 step = opt._step(opt._gradient(clip_grad_norm(g, cfg["max_grad_norm"])), S, F)
@@ -396,9 +396,9 @@ def train_loop(run: Run, env: gym.Env | gym.vector.VectorEnv, learner: Learner, 
                 pi.theta = new_theta
                 if augment is not None:
                     augment.project(pi)
-                problem = _collapsed(pi, entropy, batch.episode_returns)
+                problem = collapse_reason(pi, entropy, batch.episode_returns)
             if problem is not None:
-                _stop_diverged(run, f"{problem} after {_count(run.n_episodes, 'episode')}")
+                stop_diverged(run, f"{problem} after {count_noun(run.n_episodes, 'episode')}")
                 break
             run.train_state = learner.state(run)
             if callback is not None:

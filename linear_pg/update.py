@@ -29,7 +29,7 @@ def bootstrap_with_baseline(batch: Any, baseline: Any, gamma: float) -> np.ndarr
     return bootstrap_truncated(batch.rewards, gamma, batch.lengths, truncated, values)
 
 
-def _weights(cfg: dict[str, Any], batch: Any, baseline: Any) -> np.ndarray | None:
+def score_weights(cfg: dict[str, Any], batch: Any, baseline: Any) -> np.ndarray | None:
     """What multiplies each score: return (to go) minus the baseline, maybe standardized;
     None if the returns or weights overflow float64 (finite rewards whose sum is not)."""
     rewards = bootstrap_with_baseline(batch, baseline, cfg["gamma"])
@@ -42,14 +42,14 @@ def _weights(cfg: dict[str, Any], batch: Any, baseline: Any) -> np.ndarray | Non
         w = R - baseline._predict(batch.X)  # b fitted on earlier batches only
     if not (np.all(np.isfinite(G)) and np.all(np.isfinite(w))):
         return None
-    # unchecked, as opt._step below: X passed _non_finite_batch and G was just checked
+    # unchecked, as opt._step below: X passed non_finite_batch and G was just checked
     baseline._update(batch.X, G)
     return normalize(w) if cfg["normalize_weights"] else w
 
 
-def _reinforce_gradient(policy: LinearPolicy, X: np.ndarray, A: np.ndarray, w: np.ndarray,
-                        n_episodes: int, keep_scores: bool
-                        ) -> tuple[np.ndarray, np.ndarray | None]:
+def reinforce_gradient(policy: LinearPolicy, X: np.ndarray, A: np.ndarray, w: np.ndarray,
+                       n_episodes: int, keep_scores: bool
+                       ) -> tuple[np.ndarray, np.ndarray | None]:
     """g = (1/N) sum_t w_t score_t over N episodes' samples, and the (T, P) scores if kept.
 
     The natural gradient needs the per-sample scores for its Fisher matrix; the other

@@ -472,8 +472,8 @@ def test_a_warning_loses_its_terminal_colours():
     import io
 
     out = io.StringIO()
-    _console._warning_as_line("train")("\x1b[33mWARN: The reward is a NaN value.\x1b[0m",
-                                  UserWarning, "f.py", 1, file=out)
+    _console.warning_as_line("train")("\x1b[33mWARN: The reward is a NaN value.\x1b[0m",
+                                 UserWarning, "f.py", 1, file=out)
     assert out.getvalue() == "linear-pg train: warning: WARN: The reward is a NaN value.\n"
 
 
@@ -1214,9 +1214,9 @@ def test_the_progress_bar_into_a_log_is_a_few_lines(capsys):
     # into a file or pipe, tqdm redrew it at every update: 30 KB for the README's first run
     from types import SimpleNamespace
 
-    from linear_pg.jobs import _Progress
+    from linear_pg.jobs import Progress
 
-    bar = _Progress("CartPole-v1 seed 0")
+    bar = Progress("CartPole-v1 seed 0")
     for n in range(1, 301):
         bar(SimpleNamespace(config={"episodes": 300}, n_episodes=n,
                             episode_returns=np.ones(n)))
@@ -1225,7 +1225,7 @@ def test_the_progress_bar_into_a_log_is_a_few_lines(capsys):
     frames = [line for line in err.replace("\r", "\n").splitlines() if line.strip()]
     assert 1 <= len(frames) <= 3 and "300/300" in frames[-1]
     # the mean return shown is that of the episodes counted (it lagged one update)
-    bar = _Progress("x")
+    bar = Progress("x")
     for n in (1, 2):
         bar(SimpleNamespace(config={"episodes": 2}, n_episodes=n,
                             episode_returns=np.arange(1.0, n + 1)))
@@ -1395,11 +1395,11 @@ def test_the_stop_message_promises_only_what_a_second_signal_does(tmp_path, caps
     # kept), yet the message offered it as a way to stop at once
     import signal
 
-    from linear_pg._console import _signals_as_ctrl_c
+    from linear_pg._console import signals_as_ctrl_c
     from linear_pg.jobs import _StopOnSigint
 
     before = signal.getsignal(signal.SIGTERM)
-    with _signals_as_ctrl_c(), _StopOnSigint(str(tmp_path / "a")) as stop:
+    with signals_as_ctrl_c(), _StopOnSigint(str(tmp_path / "a")) as stop:
         stop._handle(signal.SIGTERM, None)
     assert "(another SIGTERM or a Ctrl-C to stop at once" in capsys.readouterr().err
     with _StopOnSigint(str(tmp_path / "b")) as stop:

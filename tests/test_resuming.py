@@ -127,7 +127,7 @@ def test_what_cannot_be_resumed_is_a_clear_error(tmp_path):
 
 def test_a_diverged_run_is_not_resumed(tmp_path, monkeypatch):
     path = tmp_path / "c.npz"
-    monkeypatch.setattr(linear_pg.trainer, "_collapsed",
+    monkeypatch.setattr(linear_pg.trainer, "collapse_reason",
                         lambda *args: "a test's collapse")
     with pytest.warns(RuntimeWarning, match="training stopped, diverged"):
         run = train("CartPole-v1", episodes=6, seed=0, checkpoint_path=path)

@@ -9,7 +9,7 @@ from threadpoolctl import threadpool_limits
 
 from linear_pg.baselines import Baseline, MeanBaseline
 from linear_pg.checkpoint import load_run
-from linear_pg.divergence import _collapsed
+from linear_pg.divergence import collapse_reason
 from linear_pg.evaluation import evaluate
 from linear_pg.features import RawFeatures, RBFFeatures
 from linear_pg.optim import SGD
@@ -18,7 +18,7 @@ from linear_pg.rollout import Batch
 from linear_pg.run import Run
 from linear_pg.seeds import train_seeds
 from linear_pg.trainer import train
-from linear_pg.update import _weights, bootstrap_with_baseline, lr_factor, mean_bound_grad
+from linear_pg.update import bootstrap_with_baseline, lr_factor, mean_bound_grad, score_weights
 
 
 def test_cartpole_learns_in_a_short_run():
@@ -638,13 +638,13 @@ def test_gaussian_at_its_sigma_floor_is_not_collapsed_but_a_deterministic_softma
     X = np.ones((4, 3))
     gauss = GaussianPolicy(3)
     gauss.log_std[...] = -10.0                            # clamped to the lower bound
-    assert _collapsed(gauss, float(np.mean(gauss.entropy(X))), np.array([1.0, 2.0])) is None
+    assert collapse_reason(gauss, float(np.mean(gauss.entropy(X))), np.array([1.0, 2.0])) is None
     soft = SoftmaxPolicy(3, 2)
     soft.W[:, 0] = 100.0
     ent = float(np.mean(soft.entropy(X)))
-    assert "collapsed" in _collapsed(soft, ent, np.array([1.0, 2.0]))
-    assert _collapsed(soft, ent, np.array([3.0, 3.0])) is None   # finished, not broken
-    assert "not finite" in _collapsed(gauss, float("nan"), np.array([1.0, 2.0]))
+    assert "collapsed" in collapse_reason(soft, ent, np.array([1.0, 2.0]))
+    assert collapse_reason(soft, ent, np.array([3.0, 3.0])) is None   # finished, not broken
+    assert "not finite" in collapse_reason(gauss, float("nan"), np.array([1.0, 2.0]))
 
 
 def test_mean_bound_grad_is_the_gradient_of_the_penalty_and_zero_inside_the_box():
@@ -906,7 +906,7 @@ def test_weights_are_the_bootstrapped_return_minus_the_earlier_batches_baseline(
     baseline = MeanBaseline()
     baseline.update(np.ones((2, 2)), np.array([4.0, 4.0]))        # b = 4, from earlier data
     cfg = {"gamma": 0.9, "estimator": estimator, "normalize_weights": False}
-    w = _weights(cfg, _two_episodes(), baseline)
+    w = score_weights(cfg, _two_episodes(), baseline)
     # bootstrapped rewards (1, 1 + 0.9 * 4, 1, 1, 1); by hand, reward-to-go
     # G = (1 + 0.9 * 4.6, 4.6, 1 + 0.9 + 0.81, 1 + 0.9, 1) = (5.14, 4.6, 2.71, 1.9, 1)
     G = np.array([5.14, 4.6, 2.71, 1.9, 1.0])
