@@ -42,7 +42,7 @@ def score_weights(cfg: dict[str, Any], batch: Any, baseline: Any) -> np.ndarray 
         w = R - baseline._predict(batch.X)  # b fitted on earlier batches only
     if not (np.all(np.isfinite(G)) and np.all(np.isfinite(w))):
         return None
-    # unchecked, as opt._step below: X passed non_finite_batch and G was just checked
+    # unchecked, as the trainer's opt._step: X passed non_finite_batch, G was just checked
     baseline._update(batch.X, G)
     return normalize(w) if cfg["normalize_weights"] else w
 
