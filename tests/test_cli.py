@@ -473,7 +473,7 @@ def test_a_warning_loses_its_terminal_colours():
 
     out = io.StringIO()
     _console.warning_as_line("train")("\x1b[33mWARN: The reward is a NaN value.\x1b[0m",
-                                 UserWarning, "f.py", 1, file=out)
+                                      UserWarning, "f.py", 1, file=out)
     assert out.getvalue() == "linear-pg train: warning: WARN: The reward is a NaN value.\n"
 
 
