@@ -71,7 +71,7 @@ __all__ = ["ScoreMeanReport", "check_score_mean"]
 
 @dataclass
 class ScoreMeanReport(CheckVerdict):
-    """Outcome of :func:`check_score_mean`: one :class:`~linear_pg.gradcheck.GradCheckRow`
+    """Outcome of :func:`check_score_mean`: one :class:`~linear_pg.check_report.GradCheckRow`
     per parameter block, whose ``max_abs`` is the largest |E[score]| and whose
     ``max_error`` is the statistic judged (the relative size of the exact mean, or the
     largest |z| of the sampled one). Truthy only when the check passed.
