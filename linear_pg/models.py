@@ -107,7 +107,8 @@ def check_mean_bound(coef: float, policy: LinearPolicy) -> None:
 
 def check_own_policy_class(policy: LinearPolicy) -> None:
     """A policy of a class other than linear_pg's own: its hooks agree with its methods
-    (the Fisher matrix, a (P, P) matrix, only where an update uses it: see train_loop)."""
+    (the Fisher matrix, a (P, P) matrix, only where an update uses it: see
+    :func:`linear_pg.trainer.train_loop`)."""
     if is_own_class(policy):
         check_policy_class(policy, fisher=False)
 
