@@ -97,8 +97,8 @@ def _clamp_sides(policy: LinearPolicy, X: object, theta: np.ndarray,
     """Which difference to use for each (row t, parameter i): 0 central, +1 / -1 one-sided.
 
     Non-zero only for a Gaussian policy's log-std parameters, on rows whose raw log-std is
-    within 2 h_i |d l / d theta_i| of a clamp bound (see :mod:`linear_pg.finite_diff`); None when
-    there is no such entry.
+    within 2 h_i |d l / d theta_i| of a clamp bound (see :mod:`linear_pg.finite_diff`);
+    None when there is no such entry.
     """
     if not isinstance(policy, GaussianPolicy) or policy.log_std_mode == "fixed":
         return None
