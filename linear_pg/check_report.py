@@ -28,8 +28,6 @@ from .finite_diff import DEFAULT_STEP
 from .policies.base import LinearPolicy
 
 DEFAULT_TOL = 1e-6
-
-
 DEFAULT_ABS_FLOOR = 1e-3
 
 

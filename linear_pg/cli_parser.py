@@ -71,11 +71,8 @@ MAX_SEEDS = 10_000
 typo, and listing them would make the command hang before it says anything."""
 
 _positive_int = _number(int, 0, strict=True)
-
 _seed_count = _number(int, 0, strict=True, high=MAX_SEEDS)
-
 _nonnegative_int = _number(int, 0, strict=False)
-
 _positive_float = _number(float, 0.0, strict=True)
 
 

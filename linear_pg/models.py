@@ -24,8 +24,6 @@ from .policies import (
 from .presets import space_bounds
 
 POLICY_NAMES = ("softmax", "bernoulli", "gaussian")
-
-
 FIT_EPISODES = 5
 """Random-action episodes used to fit data-dependent features (not counted as training)."""
 

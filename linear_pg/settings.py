@@ -22,8 +22,6 @@ from .policies import POLICY_CLASSES, LinearPolicy
 from .presets import get_preset, preset_env_kwargs
 
 ESTIMATORS = ("reward_to_go", "total_return")
-
-
 LR_SCHEDULES = ("constant", "linear")
 
 
