@@ -11,7 +11,8 @@ One update of REINFORCE, as :func:`train` runs it:
    whose Fisher matrix comes from the batch's scores or, with ``fisher="expected"``, from
    the policy itself at the batch's states.
 
-Steps 2 and 3 are :mod:`linear_pg.update`; what stops a run that cannot go on is
+The weights of step 2 and the REINFORCE sum of step 3 (with the bounds penalty's gradient
+and the step-size schedule) are :mod:`linear_pg.update`; what stops a run that cannot go on is
 :mod:`linear_pg.divergence`. Before the first update, :func:`train` takes its settings from
 :mod:`linear_pg.settings` (the env's preset overridden by the caller's), the env from
 :mod:`linear_pg.envs`, and the policy and features from :mod:`linear_pg.models`; it returns a
@@ -132,13 +133,13 @@ def train(env_id: str, *, episodes: int | None = None, seed: int = 0,
     lr_schedule : {"constant", "linear"}, optional
         How the step size changes during training (default "constant"): "linear" decays
         it from ``lr`` at the first update to ``lr_end * lr`` at the end (see
-        :func:`lr_factor`); for "npg" it is the KL size delta that decays.
+        :func:`linear_pg.update.lr_factor`); for "npg" it is the KL size delta that decays.
     lr_end : float in [0, 1], optional
         Final fraction of ``lr`` for the "linear" schedule (default 0).
     mean_bound_coef : float >= 0, optional
         Weight c of a penalty (c / 2) |mu - clip(mu)|^2 per step on a Gaussian mean outside
         a bounded action box (default 0, off), added to the gradient like the entropy
-        bonus; see :func:`mean_bound_grad`.
+        bonus; see :func:`linear_pg.update.mean_bound_grad`.
     mirror : bool or Mirror, optional
         Learn from every episode's mirror image too (:mod:`linear_pg.symmetry`; Gaussian
         policies on "raw", "poly" or "rbf" features): True uses the env's known reflection

@@ -30,13 +30,22 @@ ROLE = re.compile(r":(?:func|class|mod|meth|attr|data|exc):`~?([^`]+)`")
 
 def _resolves(path):
     """Whether ``a.b.c`` is an importable module followed by attributes (a dataclass
-    field counts as an attribute of its class)."""
+    field counts as an attribute of its class), where a function or class named through a
+    module of the package is defined in that module: ``linear_pg.trainer.make_env`` would
+    import (the trainer imports it) but names the wrong home. A package's namespace
+    (``linear_pg.X``, ``linear_pg.policies.X``) is its public API and may name anything it
+    exports."""
     parts = path.split(".")
     for i in range(len(parts), 0, -1):
         try:
             obj = importlib.import_module(".".join(parts[:i]))
         except ImportError:
             continue
+        home = ".".join(parts[:i])
+        first = getattr(obj, parts[i], None) if i < len(parts) else None
+        if (inspect.isfunction(first) or inspect.isclass(first)) \
+                and not hasattr(obj, "__path__") and first.__module__ != home:
+            return False
         for part in parts[i:]:
             if part in getattr(obj, "__dataclass_fields__", {}):
                 return part == parts[-1]
