@@ -1261,10 +1261,14 @@ def test_evaluate_refuses_a_seed_directory_given_twice(runs, capsys):
     assert_one_line_error(code, err, "same seed directory more than once", "seed-1")
 
 
-def test_the_running_command_is_a_name_not_the_parser_helper():
-    # the global that worker warnings are printed under was once shadowed by the parser's
-    # def _command; it now lives in _console, apart from the parser's helpers
-    assert _console._running_command == "train"
+def test_warnings_print_under_the_running_command_and_it_is_restored_after():
+    # worker processes print their warnings under the command the parent is running
+    # (_console._running_command, once shadowed by the parser's def _command)
+    assert _console.command_prefix() == "linear-pg train:"
+    with _console.warnings_as_lines("resume"):
+        assert _console.command_prefix() == "linear-pg resume:"
+        assert _console._running_command == "resume"
+    assert _console.command_prefix() == "linear-pg train:"
 
 
 def test_running_out_of_memory_is_a_one_line_error(tmp_path, capsys, monkeypatch):
