@@ -161,6 +161,34 @@ class LinearPolicy:
             )
 
     # ------------------------------------------------------------------ API
+    # What every policy provides; each built-in class defines these from its own formulas
+    # (check_policy_class reports a class that leaves one undefined).
+    def log_prob(self, X: object, A: object) -> np.ndarray:  # pragma: no cover
+        """log pi(A_t | X_t) for each row, shape (T,)."""
+        raise NotImplementedError(f"{type(self).__name__}.log_prob(X, A), log pi(a | x) of "
+                                  f"each row")
+
+    def sample(self, X: object, rng: np.random.Generator) -> np.ndarray:  # pragma: no cover
+        """One action per row drawn from pi(. | X_t) with ``rng``: (T,) ints for a discrete
+        policy, (T, action_dim) floats for a Gaussian."""
+        raise NotImplementedError(f"{type(self).__name__}.sample(X, rng), one action per row "
+                                  f"drawn with rng")
+
+    def act(self, X: object) -> np.ndarray:  # pragma: no cover
+        """The most likely action (discrete) or the mean (Gaussian) of each row."""
+        raise NotImplementedError(f"{type(self).__name__}.act(X), the most likely action or "
+                                  f"the mean of each row")
+
+    def entropy(self, X: object) -> np.ndarray:  # pragma: no cover
+        """The entropy of pi(. | X_t) for each row, shape (T,)."""
+        raise NotImplementedError(f"{type(self).__name__}.entropy(X), the entropy of each "
+                                  f"row's action distribution")
+
+    def grad_entropy(self, X: object) -> np.ndarray:  # pragma: no cover
+        """grad_theta H(pi(. | X_t)) for each row, shape (T, n_params)."""
+        raise NotImplementedError(f"{type(self).__name__}.grad_entropy(X), the gradient of "
+                                  f"each row's entropy")
+
     def score(self, X: object, A: object) -> np.ndarray:
         """Alias of :meth:`grad_log_prob`: the per-sample score, shape (T, n_params)."""
         return self.grad_log_prob(X, A)

@@ -31,6 +31,9 @@ KINDS = ("softmax", "bernoulli", "gaussian")
 """What ``policy.kind`` may be: the trainer fits the env's action space by it."""
 
 _PUBLIC = ("sample", "log_prob", "grad_log_prob", "act", "entropy", "grad_entropy", "fisher")
+LINEAR_POLICY_STUBS = {m: getattr(LinearPolicy, m)
+                       for m in ("log_prob", "sample", "act", "entropy", "grad_entropy")}
+"""LinearPolicy's placeholders of the API, which only raise NotImplementedError."""
 _MAX_GAUSS_HERMITE_DIM = 3    # 3 ** action_dim quadrature nodes per row
 
 
@@ -120,7 +123,8 @@ def check_policy_class(policy: LinearPolicy, *, seed: int = 0, n_rows: int = 64,
             f"fits the env's action space by it), got {kind!r}; subclassing SoftmaxPolicy, "
             f"BernoulliPolicy or GaussianPolicy sets it")
     needed = _PUBLIC + (("mean", "std") if kind == "gaussian" else ())
-    missing = [m for m in needed if not callable(getattr(policy, m, None))]
+    missing = [m for m in needed if not callable(getattr(policy, m, None))
+               or getattr(type(policy), m, None) is LINEAR_POLICY_STUBS.get(m)]
     if missing:
         raise PolicyClassError(f"{name} has no method {', '.join(missing)}: a policy needs "
                                f"{', '.join(needed)} (LinearPolicy's docstring)")
