@@ -38,6 +38,11 @@ def describe(a: object) -> str:
     return f"{type(a).__name__}"
 
 
+def count_noun(n: int, noun: str) -> str:
+    """'1 episode', '2 episodes'."""
+    return f"{n} {noun}{'' if n == 1 else 's'}"
+
+
 def check_generator(rng: object, name: str = "rng") -> np.random.Generator:
     """Check that ``rng`` is a ``np.random.Generator`` (sampling draws from it in place).
 

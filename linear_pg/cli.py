@@ -294,7 +294,7 @@ def plot_out(out: str | None) -> Path | None:
 def cmd_evaluate(args: argparse.Namespace) -> int:
     import numpy as np
 
-    from .divergence import count_noun
+    from ._validation import count_noun
     from .evaluation import evaluate
     from .rundir import env_label, find_runs, load_run_dir, repeated_dirs
 

@@ -84,11 +84,6 @@ def non_finite_batch(batch: Batch, episodes_before: int,
     return where + " (its batch is left out of the history)" if kind == "training" else where
 
 
-def count_noun(n: int, noun: str) -> str:
-    """'1 episode', '2 episodes'."""
-    return f"{n} {noun}{'' if n == 1 else 's'}"
-
-
 def _shown(obs: np.ndarray) -> str:
     """An observation for a message: its list, or a summary of a long one (one-hot)."""
     return str(obs.tolist()) if obs.size <= 12 else np.array2string(obs, threshold=12)

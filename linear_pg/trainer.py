@@ -37,11 +37,10 @@ import numpy as np
 from ._files import check_output_file
 from ._json import to_builtin
 from ._threads import one_blas_thread
-from ._validation import check_int
+from ._validation import check_int, count_noun
 from .baselines import make_baseline
 from .divergence import (
     collapse_reason,
-    count_noun,
     non_finite_batch,
     non_finite_step_input,
     stop_diverged,
