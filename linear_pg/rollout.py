@@ -16,6 +16,7 @@ import numpy as np
 
 from ._validation import check_bool, check_generator, check_int
 from .features import FeatureMap
+from .models import check_model_fits
 from .policies.base import LinearPolicy, check_policy
 
 
@@ -373,8 +374,6 @@ def collect_episodes_vec(venv: gym.vector.VectorEnv, policy: LinearPolicy, featu
 def _check_arguments(env: gym.Env | gym.vector.VectorEnv, policy: object, features: object,
                      n_episodes: object, rng: object, mean_action: object) -> None:
     """The arguments of a rollout, checked before its loop calls unchecked internals."""
-    from .models import check_model_fits
-
     if not isinstance(env, gym.Env | gym.vector.VectorEnv):
         raise TypeError(f"env must be a gymnasium Env or VectorEnv, got {type(env).__name__}")
     check_policy(policy)
