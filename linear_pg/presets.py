@@ -123,7 +123,8 @@ PRESETS: dict[str, dict[str, Any]] = {
     # term tanh(2 v) (E* - E) / 30 as well, -147.7 on 0-9 (+0.7 +- 0.7). F averaged over
     # batches (EMA, a prototype outside the repo), beta / damping 0.9 / 0.2, 0.9 / 0.05,
     # 0.97 / 0.05: -149.8 / -148.4 / -149.2 on 0-9. Random initial weights (init_scale
-    # 0.1 / 0.3, with the mirror): -148.6 / -149.0 on 0-9.
+    # 0.1 / 0.3, with the mirror): -148.6 / -149.0 on 0-9. Unstandardized weights -149.4,
+    # the batch-mean baseline -306.2 (six seeds below -250) on 0-9.
     # Every batch also learns from its mirror image (mirror, linear_pg.symmetry): the
     # pendulum is symmetric under (th, v, u) -> (-th, -v, -u), the policy is kept odd, and
     # without it the policy learns a preferred direction of swing that the mean action
