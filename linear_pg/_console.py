@@ -1,5 +1,5 @@
-"""What the command line prints besides results: ``linear-pg COMMAND:`` messages, warnings
-as one line each, and SIGTERM stopping a command as Ctrl-C does.
+"""What the command line says besides its results: its exit codes, ``linear-pg COMMAND:``
+messages, warnings as one line each, and SIGTERM stopping a command as Ctrl-C does.
 """
 
 from __future__ import annotations
@@ -13,17 +13,13 @@ from typing import Any
 
 EXIT_DIVERGED = 1
 """The exit code of a train or resume in which a seed diverged (it is saved all the same)."""
-
 EXIT_BAD_ARGS = 2
-
 EXIT_BROKEN_PIPE = 141
 """The exit code when the reader of stdout has gone (``| head``): 128 + SIGPIPE, as a
 process killed by it reports."""
-
 EXIT_INTERRUPTED = 130
 """The exit code of a command that a Ctrl-C stopped, whatever it saved first: 128 + SIGINT,
 as shells report it."""
-
 
 _running_command = "train"
 """The command running in this process (set by :func:`warnings_as_lines`), which the
