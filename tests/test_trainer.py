@@ -559,6 +559,28 @@ def test_train_seeds_parallel_equals_sequential():
         np.testing.assert_array_equal(p.policy.theta, s.policy.theta)
 
 
+def test_train_seeds_runs_on_the_joblib_backend_the_caller_chooses():
+    # the promise behind "switch to Dask or Ray with joblib.parallel_config": train_seeds
+    # names no backend itself. The threading backend runs the seeds in this process, so the
+    # callback sees where they ran; the runs are those of a sequential loop.
+    import threading
+
+    import joblib
+
+    where = []
+
+    def record(run):
+        where.append((run.seed, threading.current_thread() is threading.main_thread()))
+
+    with joblib.parallel_config(backend="threading"):
+        par = train_seeds("CartPole-v1", [0, 1], n_jobs=2, episodes=4, batch_episodes=2,
+                          callback=record)
+    assert sorted(where) == [(0, False), (0, False), (1, False), (1, False)]
+    seq = train_seeds("CartPole-v1", 2, episodes=4, batch_episodes=2)
+    for p, s in zip(par, seq, strict=True):
+        np.testing.assert_array_equal(p.policy.theta, s.policy.theta)
+
+
 def test_train_seeds_trains_an_env_the_script_registered_in_its_workers():
     import gymnasium as gym
     from gymnasium.envs.classic_control import CartPoleEnv
