@@ -88,5 +88,5 @@ def signals_as_ctrl_c() -> Iterator[None]:
         signal.signal(signal.SIGTERM, previous)
 
 
-def one_line(err: BaseException) -> str:
+def one_line(err: BaseException | str) -> str:
     return " ".join(str(err).split()) or type(err).__name__

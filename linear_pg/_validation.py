@@ -10,8 +10,10 @@ from __future__ import annotations
 import inspect
 import numbers
 from collections.abc import Iterable
+from typing import Any, cast
 
 import numpy as np
+import numpy.typing as npt
 
 SeedLike = int | np.random.Generator | None
 
@@ -36,6 +38,12 @@ def describe(a: object) -> str:
     if isinstance(a, np.ndarray):
         return f"array of shape {a.shape} and dtype {a.dtype}"
     return f"{type(a).__name__}"
+
+
+def shape_of(a: object) -> tuple[int, ...]:
+    """``np.shape(a)`` of an input of any type, for error messages (NumPy takes any object:
+    one that is not array-like is a 0-d array, shape ())."""
+    return np.shape(cast("npt.ArrayLike", a))    # the stub asks for an array-like
 
 
 def count_noun(n: int, noun: str) -> str:
@@ -121,7 +129,7 @@ def check_features(X: object, n_features: int, name: str = "X") -> np.ndarray:
     if arr.ndim != 2 or arr.shape[1] != n_features:
         raise ValueError(
             f"{name} must have shape (T, {n_features}) (n_features={n_features}), "
-            f"got shape {np.shape(X)}"
+            f"got shape {shape_of(X)}"
         )
     return check_finite(arr, name)
 
@@ -130,7 +138,7 @@ def check_gamma(gamma: object) -> float:
     """Check that the discount factor lies in [0, 1]."""
     if not isinstance(gamma, numbers.Real) or isinstance(gamma, bool):
         raise TypeError(f"gamma must be a real number in [0, 1], got {type(gamma).__name__}")
-    if isinstance(gamma, numbers.Integral) and not 0 <= gamma <= 1:
+    if isinstance(gamma, numbers.Integral) and not 0 <= int(gamma) <= 1:
         raise ValueError(f"gamma must lie in [0, 1], got {gamma}")   # float() may overflow
     gamma = float(gamma)
     if not 0.0 <= gamma <= 1.0:
@@ -165,7 +173,8 @@ def check_interval(bounds: object, name: str, *,
     pair of numbers raises ``not_a_pair`` (TypeError unless the caller's API says
     otherwise), bounds that are not finite or not increasing a ValueError."""
     try:
-        lo, hi = (float(b) for b in bounds)  # type: ignore[union-attr]
+        # bounds may be any object: a non-iterable one is the TypeError caught below
+        lo, hi = (float(b) for b in bounds)  # type: ignore[attr-defined]
     except (TypeError, ValueError):
         raise not_a_pair(f"{name} must be a pair of floats (low, high), "
                          f"got {bounds!r}") from None
@@ -187,7 +196,7 @@ def check_int(value: object, name: str, *, low: int | None = None,
     return value
 
 
-def check_keywords(cls: type, given: Iterable[str], what: str,
+def check_keywords(cls: type[Any], given: Iterable[str], what: str,
                    owned: tuple[str, ...] = ()) -> None:
     """Keyword arguments for ``cls(...)``: a TypeError listing the accepted names if
     ``given`` has one that ``cls.__init__`` does not take (``owned``: names the caller sets
@@ -265,6 +274,7 @@ def check_state_dict(state: object) -> dict:
 def check_no_state(state: object, owner: object) -> None:
     """``set_state`` of an object with no state (SGD, no baseline): ``state`` must be the
     empty dict its ``get_state`` returns; another object's state is refused, not dropped."""
-    if check_state_dict(state):
+    checked = check_state_dict(state)
+    if checked:
         raise ValueError(f"{type(owner).__name__} has no state: state must be the empty dict "
-                         f"from get_state, got keys {sorted(state)}")
+                         f"from get_state, got keys {sorted(checked)}")

@@ -9,6 +9,7 @@ per-episode reward arrays is accepted too.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import TypeGuard
 
 import numpy as np
 from scipy.signal import lfilter
@@ -49,7 +50,7 @@ def _flat_rewards(rewards: object, lengths: object) -> tuple[np.ndarray, np.ndar
     return flat, check_lengths(lengths, flat.size)
 
 
-def _is_list_of_episodes(rewards: object) -> bool:
+def _is_list_of_episodes(rewards: object) -> TypeGuard[Sequence[object]]:
     """Whether ``rewards`` is a sequence of per-episode arrays (not a flat list of numbers)."""
     return isinstance(rewards, Sequence) and not isinstance(rewards, str) \
         and any(np.ndim(r) >= 1 for r in rewards)

@@ -16,6 +16,7 @@ from .._validation import (
     as_float_array,
     check_finite,
     describe,
+    shape_of,
 )
 
 
@@ -26,7 +27,7 @@ def obs_batch(obs: object, n_dims: int | None, name: str = "obs") -> np.ndarray:
         arr = arr[None, :]
     if arr.ndim != 2 or (n_dims is not None and arr.shape[1] != n_dims):
         expected = f"(T, {n_dims})" if n_dims is not None else "(T, obs_dim)"
-        raise ValueError(f"{name} must have shape {expected}, got shape {np.shape(obs)}")
+        raise ValueError(f"{name} must have shape {expected}, got shape {shape_of(obs)}")
     return check_finite(arr, name)
 
 

@@ -16,6 +16,7 @@ from .._validation import (
     check_real,
     check_shaped,
     check_vector,
+    shape_of,
 )
 
 
@@ -317,7 +318,7 @@ def check_discrete_actions(A: object, n_actions: int, n_rows: int) -> np.ndarray
     if arr.ndim != 1 or arr.shape[0] != n_rows:
         raise ValueError(
             f"A must be a 1-D array of {n_rows} integer actions (one per row of X), "
-            f"got shape {np.shape(A)}"
+            f"got shape {shape_of(A)}"
         )
     kind = arr.dtype.kind                      # i/u: integers, f: floats, b: bool, ...
     if kind not in "iuf":

@@ -15,6 +15,7 @@ from .._validation import (
     check_generator,
     check_int,
     check_interval,
+    shape_of,
 )
 from .base import LinearPolicy, add_per_output, row_outer
 
@@ -232,7 +233,7 @@ class GaussianPolicy(LinearPolicy):
         if arr.shape != (n_rows, self.action_dim):
             raise ValueError(
                 f"A must have shape ({n_rows}, {self.action_dim}) (one {self.action_dim}-dim "
-                f"action per row of X), got shape {np.shape(A)}"
+                f"action per row of X), got shape {shape_of(A)}"
             )
         return check_finite(arr, "A")
 
