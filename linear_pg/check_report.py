@@ -356,7 +356,10 @@ def _layout_hint(report: GradCheckReport, policy: LinearPolicy, analytic: np.nda
                  numeric: np.ndarray) -> str:
     """A hint if the gradient fails only because its W part is flattened in the transposed
     order (W.T.ravel(), the (k, d) layout of a k x d weight matrix)."""
-    d, k = np.shape(policy.W)[0], int(np.prod(np.shape(policy.W)[1:]))
+    W = getattr(policy, "W", None)          # a class of one's own may name no W
+    if not isinstance(W, np.ndarray):
+        return ""
+    d, k = W.shape[0], int(np.prod(W.shape[1:]))
     if d < 2 or k < 2:
         return ""
     swapped = analytic.copy()
@@ -367,5 +370,5 @@ def _layout_hint(report: GradCheckReport, policy: LinearPolicy, analytic: np.nda
     if not again.passed:
         return ""
     return (f"it passes with its W part read in the transposed order: theta holds "
-            f"W.ravel() in C order, W of shape {np.shape(policy.W)} (features first), so "
+            f"W.ravel() in C order, W of shape {W.shape} (features first), so "
             f"entry i * {k} + a is d/dW[i, a]; yours has d/dW[i, a] at a * {d} + i")

@@ -8,6 +8,7 @@ from hypothesis import strategies as st
 from linear_pg import (
     BernoulliPolicy,
     GaussianPolicy,
+    LinearPolicy,
     SoftmaxPolicy,
     check_score_mean,
     policy_gradient,
@@ -559,6 +560,27 @@ def test_a_score_flattened_in_the_transposed_order_is_told_so():
     assert "transposed" not in check_grad_log_prob(policy, X, A, score=_wrong_score).hint
     from linear_pg import bugs
     assert not check_grad_log_prob(policy, X, A, score=bugs.softmax_score_wrong_row).hint
+
+
+def test_a_policy_without_w_gets_its_report_rather_than_an_attribute_error():
+    class Logits(LinearPolicy):             # a class of one's own, its weights not named W
+        kind, n_actions = "softmax", 3
+
+        def __init__(self):
+            super().__init__(2, 6)
+
+        def get_config(self):
+            return {}
+
+        def log_prob(self, X, A):
+            Z = self._features(X) @ self.theta.reshape(2, 3)
+            return (Z - np.log(np.exp(Z).sum(axis=1, keepdims=True)))[np.arange(len(A)), A]
+
+    policy = Logits()
+    policy.theta = np.arange(6.0) / 10
+    X, A = np.random.default_rng(0).standard_normal((5, 2)), np.array([0, 1, 2, 0, 1])
+    report = check_grad_log_prob(policy, X, A, score=lambda policy, X, A: np.ones((5, 6)))
+    assert not report and "transposed" not in report.hint
 
 
 @pytest.mark.parametrize("factor, words", [
