@@ -288,7 +288,7 @@ def expected_visits(p_right: float) -> np.ndarray:
     return np.linalg.solve((np.eye(N_STATES) - P).T, np.eye(N_STATES)[0])
 
 
-def _check_corridor_policy(policy: object) -> LinearPolicy:
+def _check_corridor_policy(policy: object) -> SoftmaxPolicy | BernoulliPolicy:
     if not isinstance(policy, (SoftmaxPolicy, BernoulliPolicy)):
         raise TypeError(f"policy must be a SoftmaxPolicy(1, 2) or a BernoulliPolicy(1) (two "
                         f"actions on the feature x = [1]), got {type(policy).__name__}")

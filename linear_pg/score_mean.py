@@ -196,7 +196,8 @@ def check_score_mean(policy: LinearPolicy, X: object,
         label = f"{getattr(score, '__name__', 'score')} on {_describe(policy)}"
     nonfinite: list[str] = []
     if hasattr(policy, "probs"):
-        mean, stat, scale = _exact_mean(policy, X, score, abs_floor, nonfinite)
+        mean, stat, scale = _exact_mean(policy, X, policy.probs(X), score, abs_floor,
+                                        nonfinite)
         threshold, exact, n_samples = tol, True, 0
     else:
         mean, stat, scale = _sampled_mean(policy, X, score, n_samples, as_generator(seed),
@@ -240,14 +241,14 @@ def _scores(policy: LinearPolicy, X: np.ndarray, A: np.ndarray,
     return S
 
 
-def _exact_mean(policy: LinearPolicy, X: np.ndarray, score: Callable[..., object],
-                abs_floor: float, nonfinite: list[str]
+def _exact_mean(policy: LinearPolicy, X: np.ndarray, P: np.ndarray,
+                score: Callable[..., object], abs_floor: float, nonfinite: list[str]
                 ) -> tuple[np.ndarray, np.ndarray, float]:
-    """(E[score] per state, its size relative to the state's scores, largest |score|).
+    """(E[score] per state, its size relative to the state's scores, largest |score|), from
+    the policy's action probabilities P (T, k).
 
     One action at a time: memory (T, n_params), whatever the number of actions.
     """
-    P = policy.probs(X)                                     # (T, k)
     mean = np.zeros((X.shape[0], policy.n_params))
     size = np.zeros((X.shape[0], 1))                        # largest |score| per state
     for a in range(P.shape[1]):

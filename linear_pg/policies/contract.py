@@ -20,7 +20,7 @@ import itertools
 import math
 import warnings
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Protocol, cast
 
 import numpy as np
 
@@ -35,6 +35,22 @@ LINEAR_POLICY_STUBS = {m: getattr(LinearPolicy, m)
                        for m in ("log_prob", "sample", "act", "entropy", "grad_entropy")}
 """LinearPolicy's placeholders of the API, which only raise NotImplementedError."""
 _MAX_GAUSS_HERMITE_DIM = 3    # 3 ** action_dim quadrature nodes per row
+
+
+class GaussianKind(Protocol):
+    """What a policy of kind "gaussian" has besides LinearPolicy's API, as GaussianPolicy
+    names it (:func:`check_policy_class` checks that ``mean`` and ``std`` are there)."""
+
+    action_dim: int
+
+    def mean(self, X: object) -> np.ndarray: ...
+
+    def std(self, X: object) -> np.ndarray: ...
+
+
+def as_gaussian(policy: LinearPolicy) -> GaussianKind:
+    """``policy``, whose kind the caller found to be "gaussian", typed as such (no check)."""
+    return cast(GaussianKind, policy)
 
 
 class PolicyClassError(ValueError):
@@ -220,7 +236,8 @@ def _check_distribution(probe: LinearPolicy, X: np.ndarray, rng: np.random.Gener
     name = type(probe).__name__
     if probe.kind == "gaussian":
         A = probe.sample(X, rng)
-        mu, sigma = probe.mean(X), probe.std(X)
+        gauss = as_gaussian(probe)
+        mu, sigma = gauss.mean(X), gauss.std(X)
         density = -0.5 * (((A - mu) / sigma) ** 2 + np.log(2 * np.pi * sigma**2)).sum(axis=1)
         _agree(name, "log_prob(X, A)", probe.log_prob(X, A),
                "the Gaussian density with mean(X) and std(X)", density,
@@ -241,10 +258,11 @@ def _check_distribution(probe: LinearPolicy, X: np.ndarray, rng: np.random.Gener
 def _n_actions(probe: LinearPolicy) -> int:
     if probe.kind == "bernoulli":
         return 2
-    if not isinstance(getattr(probe, "n_actions", None), int | np.integer):
+    n_actions = getattr(probe, "n_actions", None)
+    if not isinstance(n_actions, int | np.integer):
         raise PolicyClassError(f"{type(probe).__name__} is of kind 'softmax' and needs an int "
                                f"attribute n_actions, its number of actions")
-    return int(probe.n_actions)
+    return int(n_actions)
 
 
 def _all_log_probs(probe: LinearPolicy, X: np.ndarray) -> np.ndarray:
@@ -279,7 +297,8 @@ def _draws(probe: LinearPolicy, method: str, X: np.ndarray,
     if method == "_sample_one":
         return np.array([_one_action(probe, probe._sample_one(x, rng), method) for x in X])
     A = getattr(probe, method)(X, rng)
-    shape = (X.shape[0],) if probe.kind != "gaussian" else (X.shape[0], probe.action_dim)
+    shape = (X.shape[0],) if probe.kind != "gaussian" else \
+        (X.shape[0], as_gaussian(probe).action_dim)
     if not isinstance(A, np.ndarray) or A.shape != shape:
         raise PolicyClassError(f"{type(probe).__name__}.{method}(X, rng) must return an array "
                                f"of shape {shape} (one action per row), got {_what(A)}")
@@ -289,9 +308,10 @@ def _draws(probe: LinearPolicy, method: str, X: np.ndarray,
 def _one_action(probe: LinearPolicy, a: object, method: str) -> Any:
     """One row's action as the rollout hands it to the env: an int, or (action_dim,)."""
     if probe.kind == "gaussian":
-        if isinstance(a, np.ndarray) and a.shape == (probe.action_dim,):
+        m = as_gaussian(probe).action_dim
+        if isinstance(a, np.ndarray) and a.shape == (m,):
             return a
-        expected = f"an array of shape ({probe.action_dim},)"
+        expected = f"an array of shape ({m},)"
     else:
         if isinstance(a, int | np.integer) and not isinstance(a, bool):
             return a
@@ -312,7 +332,7 @@ def _check_acting(probe: LinearPolicy, X: np.ndarray) -> None:
     name = type(probe).__name__
     acted = probe.act(X)
     if probe.kind == "gaussian":
-        _agree(name, "act(X)", acted, "mean(X)", probe.mean(X),
+        _agree(name, "act(X)", acted, "mean(X)", as_gaussian(probe).mean(X),
                "evaluation takes the mean action: act must return mean(x)")
     else:
         P = np.exp(_all_log_probs(probe, X))
@@ -356,7 +376,8 @@ def _check_distribution_of_draws(probe: LinearPolicy, method: str, X: np.ndarray
         for k in range(0, n, block)]) for t in range(T)])     # (T, n) or (T, n, m)
     if probe.kind == "gaussian":
         draws = np.asarray(draws, np.float64).reshape(T, n, -1)
-        mu, sigma = probe.mean(X), probe.std(X)
+        gauss = as_gaussian(probe)
+        mu, sigma = gauss.mean(X), gauss.std(X)
         z_mean = (draws.mean(axis=1) - mu) / (sigma / np.sqrt(n))
         z_std = (draws.std(axis=1, ddof=1) - sigma) / (sigma / np.sqrt(2 * (n - 1)))
         off = max(np.max(np.abs(z_mean)), np.max(np.abs(z_std))) > 6.0
@@ -453,12 +474,13 @@ def _check_fisher(probe: LinearPolicy, X: np.ndarray, v: np.ndarray) -> None:
     T = X.shape[0]
     expected = np.zeros(probe.n_params)
     if probe.kind == "gaussian":
-        m = probe.action_dim
+        gauss = as_gaussian(probe)
+        m = gauss.action_dim
         if m > _MAX_GAUSS_HERMITE_DIM:
             return
         nodes, weights = np.polynomial.hermite_e.hermegauss(3)     # for N(0, 1), x 1/sqrt(2 pi)
         weights = weights / weights.sum()
-        mu, sigma = probe.mean(X), probe.std(X)
+        mu, sigma = gauss.mean(X), gauss.std(X)
         for idx in itertools.product(range(3), repeat=m):
             S = probe.grad_log_prob(X, mu + sigma * nodes[list(idx)])
             expected += np.prod(weights[list(idx)]) * (S.T @ (S @ v))
