@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import importlib
 import inspect
-from typing import Any
+from typing import Any, Literal, overload
 
 import gymnasium as gym
 import numpy as np
@@ -18,6 +18,12 @@ DEFAULT_MAX_EPISODE_STEPS = 1000
 """Time limit given to an env registered without one (see :func:`make_env`)."""
 
 
+@overload
+def make_env(env_id: str, env_kwargs: dict[str, Any] | None = None,
+             n_envs: Literal[1] = 1) -> gym.Env: ...
+@overload
+def make_env(env_id: str, env_kwargs: dict[str, Any] | None,
+             n_envs: int) -> gym.Env | gym.vector.VectorEnv: ...
 def make_env(env_id: str, env_kwargs: dict[str, Any] | None = None,
              n_envs: int = 1) -> gym.Env | gym.vector.VectorEnv:
     """``gymnasium.make`` (or ``make_vec`` for n_envs > 1) with a clear error for an id it
@@ -52,6 +58,7 @@ def make_env(env_id: str, env_kwargs: dict[str, Any] | None = None,
     _check_number_kwargs(spec, given)
     if spec.max_episode_steps is None:
         kwargs.setdefault("max_episode_steps", DEFAULT_MAX_EPISODE_STEPS)
+    env: gym.Env | gym.vector.VectorEnv
     try:
         if n_envs == 1:
             env = gym.make(env_id, **kwargs)
@@ -153,7 +160,8 @@ def check_kwargs(kwargs: object, name: str) -> dict[str, Any]:
 
 def observation_size(env: gym.Env | gym.vector.VectorEnv) -> int:
     """Length of the (flat) observation vector the features receive from ``env``."""
-    return int(np.prod(env_spaces(env)[0].shape))
+    # gymnasium types shape Optional (a Graph or Sequence space has none): int(None) raises
+    return int(np.prod(env_spaces(env)[0].shape))  # type: ignore[arg-type]
 
 
 def check_n_envs(n_envs: int, episodes: int) -> None:

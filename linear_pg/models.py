@@ -4,7 +4,7 @@ observations, and checked to fit both.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 import gymnasium as gym
 import numpy as np
@@ -130,15 +130,15 @@ def check_fit_to_env(policy: LinearPolicy, phi: FeatureMap,
 
 def _random_observations(env: gym.Env, rng: np.random.Generator, n_episodes: int) -> np.ndarray:
     env.action_space.seed(int(rng.integers(2**31 - 1)))
-    obs = []
+    seen = []
     for _ in range(n_episodes):
         s, _ = env.reset(seed=int(rng.integers(2**31 - 1)))
         done = False
         while not done:
-            obs.append(s)
+            seen.append(s)
             s, _, term, trunc, _ = env.step(env.action_space.sample())
             done = term or trunc
-    obs = np.asarray(obs, dtype=np.float64)
+    obs = np.asarray(seen, dtype=np.float64)
     bad = np.flatnonzero(~np.all(np.isfinite(obs), axis=1))
     if bad.size:
         raise ValueError(f"the environment returned a non-finite observation "
@@ -159,7 +159,8 @@ def fit_features(name: str, env: gym.Env, rng: np.random.Generator,
     kwargs = dict(features_kwargs)
     if name == "rbf":
         kwargs["angle_pairs"] = tuple(tuple(p) for p in kwargs.get("angle_pairs", ()))
-        bounds = space_bounds(env.observation_space)
+        # make_env's envs observe a flat Box (FlattenObservation's, if not their own)
+        bounds = space_bounds(cast(gym.spaces.Box, env.observation_space))
         if bounds is not None and kwargs.get("low") is None:
             used = {c for p in kwargs["angle_pairs"] for c in p}
             keep = [c for c in range(bounds[0].size) if c not in used]

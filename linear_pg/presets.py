@@ -15,7 +15,7 @@ action spaces.
 from __future__ import annotations
 
 import copy
-from typing import Any
+from typing import Any, overload
 
 import gymnasium as gym
 import numpy as np
@@ -271,6 +271,10 @@ def preset_env_kwargs(env_id: object) -> dict[str, Any]:
     return {}
 
 
+@overload
+def registered_id(env_id: str) -> str: ...
+@overload
+def registered_id(env_id: object) -> object: ...
 def registered_id(env_id: object) -> object:
     """The id gymnasium registered: ``"CartPole-v1"`` for ``"module:CartPole-v1"`` (the
     form that imports a module first), any other id as it is."""

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any, cast
 
 import gymnasium as gym
 import numpy as np
@@ -74,8 +75,8 @@ def env_action(space: gym.Space, a: object) -> np.ndarray | np.integer:
     for the score.
     """
     if isinstance(space, gym.spaces.Discrete):
-        a = _to_env(space)(np.asarray(a, dtype=np.int64))
-        return space.dtype.type(a) if a.ndim == 0 else a
+        index = _to_env(space)(np.asarray(a, dtype=np.int64))
+        return space.dtype.type(index) if index.ndim == 0 else index
     return _to_env(space)(np.asarray(a, dtype=np.float64))
 
 
@@ -89,14 +90,14 @@ def _chooser(policy: LinearPolicy, rng: np.random.Generator,
 
 
 def _chooser_one(policy: LinearPolicy, rng: np.random.Generator,
-                 mean_action: bool) -> Callable[[np.ndarray], object]:
+                 mean_action: bool) -> Callable[[np.ndarray], Any]:
     """The per-step action rule of a single env: the one-row twins of ``_chooser``'s."""
     if mean_action:
         return policy._act_one
     return lambda x: policy._sample_one(x, rng)
 
 
-def _to_env(space: gym.Space) -> Callable[[object], object]:
+def _to_env(space: gym.Space) -> Callable[[Any], Any]:
     """The rule of :func:`env_action` for one space, looked up once (the single-env loop
     calls it every step, on the policy's own actions, without conversion).
 
@@ -107,13 +108,14 @@ def _to_env(space: gym.Space) -> Callable[[object], object]:
     if isinstance(space, gym.spaces.Discrete):
         start = int(space.start)
         return (lambda a: a + start) if start else (lambda a: a)
-    low, high, dtype = space.low, space.high, space.dtype
+    box = cast(gym.spaces.Box, space)    # a policy fits Discrete and Box spaces only
+    low, high, dtype = box.low, box.high, box.dtype
     if np.issubdtype(dtype, np.integer):  # to the nearest allowed value, not toward 0
         return lambda a: np.rint(np.minimum(np.maximum(a, low), high)).astype(dtype)
     return lambda a: np.minimum(np.maximum(a, low), high).astype(dtype)
 
 
-def _to_env_one(space: gym.Space) -> Callable[[object], object]:
+def _to_env_one(space: gym.Space) -> Callable[[Any], Any]:
     """The single-env loop's version of :func:`_to_env`: the same actions, as NumPy scalars.
 
     For a ``Discrete`` space the env receives the NumPy integer of its dtype (what
@@ -130,7 +132,7 @@ def _episode_seed(rng: np.random.Generator) -> int:
     return int(rng.integers(2**31 - 1))
 
 
-def _batch(obs: np.ndarray, X: np.ndarray, A: np.ndarray, R: np.ndarray, lengths: object,
+def _batch(obs: np.ndarray, X: np.ndarray, A: np.ndarray, R: object, lengths: object,
            terminated: object, final_X: np.ndarray, final_obs: np.ndarray) -> Batch:
     return Batch(obs=obs, X=X, actions=A, rewards=np.asarray(R, dtype=np.float64),
                  lengths=np.asarray(lengths, dtype=np.int64),
@@ -376,11 +378,11 @@ def _check_arguments(env: gym.Env | gym.vector.VectorEnv, policy: object, featur
     """The arguments of a rollout, checked before its loop calls unchecked internals."""
     if not isinstance(env, gym.Env | gym.vector.VectorEnv):
         raise TypeError(f"env must be a gymnasium Env or VectorEnv, got {type(env).__name__}")
-    check_policy(policy)
+    pi = check_policy(policy)
     if not isinstance(features, FeatureMap):
         raise TypeError(f"features must be a fitted linear_pg FeatureMap, got "
                         f"{type(features).__name__}")
     check_int(n_episodes, "n_episodes", low=1)
     check_generator(rng)
     check_bool(mean_action, "mean_action")
-    check_model_fits(policy, features, env)
+    check_model_fits(pi, features, env)

@@ -112,14 +112,14 @@ def train_kwargs(config: dict[str, Any]) -> dict[str, Any]:
     kwargs["features"] = features.get("name") if isinstance(features, dict) else features
     if isinstance(features, dict) and features.get("name") in FEATURE_CLASSES:
         # an object of a built-in class was recorded with its settings, not its kwargs
-        settings = {k: v for k, v in features.items() if k != "name"}
+        recorded = {k: v for k, v in features.items() if k != "name"}
         try:
             built = FEATURE_CLASSES[features["name"]](**kwargs.get("features_kwargs") or {})
         except TypeError:           # a hand-edited file: train says what is wrong with it
             built = None
         if built is not None and \
-                comparable(to_builtin(built.get_params())) != comparable(settings):
-            kwargs["features_kwargs"] = settings
+                comparable(to_builtin(built.get_params())) != comparable(recorded):
+            kwargs["features_kwargs"] = recorded
     if kwargs.get("max_grad_norm") is None:
         kwargs["max_grad_norm"] = math.inf          # recorded None: no clipping
     if kwargs.get("mirror") is None:

@@ -117,7 +117,8 @@ class Mirror:
 
     def check_fits(self, env: gym.Env) -> None:
         """Raise ValueError unless the reflection fits the env's spaces (Box actions)."""
-        obs_dim = int(np.prod(env.observation_space.shape))
+        # gymnasium types shape Optional (a Graph or Sequence space has none): int(None) raises
+        obs_dim = int(np.prod(env.observation_space.shape))  # type: ignore[arg-type]
         if len(self.obs_sign) != obs_dim:
             raise ValueError(f"mirror.obs_sign must have one sign per observation coordinate "
                              f"({obs_dim}), got {len(self.obs_sign)}")

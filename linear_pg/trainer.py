@@ -25,11 +25,13 @@ from __future__ import annotations
 import contextlib
 import copy
 import math
+import os
 import time
 import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from pathlib import Path
+from typing import Any, cast
 
 import gymnasium as gym
 import numpy as np
@@ -59,7 +61,8 @@ from .models import (
     make_policy_for_env,
 )
 from .optim import clip_grad_norm, make_optimizer
-from .policies import LinearPolicy, check_policy_fisher
+from .policies import GaussianPolicy, LinearPolicy, check_policy_fisher
+from .policies.contract import as_gaussian
 from .presets import preset_env_kwargs
 from .rollout import _collect
 from .run import Run
@@ -81,7 +84,8 @@ def train(env_id: str, *, episodes: int | None = None, seed: int = 0,
           entropy_coef: float | None = None, max_grad_norm: float | None = None,
           lr_schedule: str | None = None, lr_end: float | None = None,
           mean_bound_coef: float | None = None, mirror: bool | Mirror | None = None,
-          checkpoint_path: str | None = None, checkpoint_every: int = CHECKPOINT_EVERY,
+          checkpoint_path: str | os.PathLike | None = None,
+          checkpoint_every: int = CHECKPOINT_EVERY,
           callback: Callable[[Run], None] | None = None,
           env_kwargs: dict[str, Any] | None = None,
           policy_kwargs: dict[str, Any] | None = None,
@@ -148,7 +152,7 @@ def train(env_id: str, *, episodes: int | None = None, seed: int = 0,
         Default (None): the preset's, which is dropped with features, a policy, or
         ``features_kwargs`` / ``policy_kwargs`` other than the preset's (its exactness was
         checked for those only); give ``mirror=True`` to keep it.
-    checkpoint_path : str, optional
+    checkpoint_path : str or os.PathLike, optional
         Save a checkpoint every ``checkpoint_every`` updates and at the end (atomically).
         Every setting must then be storable as JSON (checked before the first episode).
     checkpoint_every : int >= 1, default 10
@@ -193,15 +197,17 @@ def train(env_id: str, *, episodes: int | None = None, seed: int = 0,
     checkpoint_path, checkpoint_every = check_loop_arguments(checkpoint_path,
                                                              checkpoint_every, callback)
     probe_kwargs = env_kwargs if env_kwargs is not None else preset_env_kwargs(env_id)
+    env: gym.Env | gym.vector.VectorEnv          # a vector env for n_envs > 1, made below
     env = make_env(env_id, probe_kwargs)
-    given = {"episodes": episodes, "estimator": estimator, "baseline": baseline,
-             "normalize_weights": normalize_weights, "optimizer": optimizer, "lr": lr,
-             "gamma": gamma, "batch_episodes": batch_episodes, "n_envs": n_envs,
-             "entropy_coef": entropy_coef, "max_grad_norm": max_grad_norm,
-             "lr_schedule": lr_schedule, "lr_end": lr_end,
-             "mean_bound_coef": mean_bound_coef, "mirror": mirror,
-             "env_kwargs": env_kwargs, "policy_kwargs": policy_kwargs,
-             "features_kwargs": features_kwargs, "optimizer_kwargs": optimizer_kwargs}
+    given: dict[str, Any] = {
+        "episodes": episodes, "estimator": estimator, "baseline": baseline,
+        "normalize_weights": normalize_weights, "optimizer": optimizer, "lr": lr,
+        "gamma": gamma, "batch_episodes": batch_episodes, "n_envs": n_envs,
+        "entropy_coef": entropy_coef, "max_grad_norm": max_grad_norm,
+        "lr_schedule": lr_schedule, "lr_end": lr_end,
+        "mean_bound_coef": mean_bound_coef, "mirror": mirror,
+        "env_kwargs": env_kwargs, "policy_kwargs": policy_kwargs,
+        "features_kwargs": features_kwargs, "optimizer_kwargs": optimizer_kwargs}
     objects = []                          # a policy or feature map given as an object
     for part, value, cls, noun in (("policy", policy, LinearPolicy, "policy"),
                                    ("features", features, FeatureMap, "feature map")):
@@ -217,7 +223,7 @@ def train(env_id: str, *, episodes: int | None = None, seed: int = 0,
                              f"is used as it is: give its settings to its constructor instead "
                              f"(got {part}_kwargs={given[f'{part}_kwargs']!r})")
     cfg = resolve_config(env_id, env, given, own_model=bool(objects),
-                         policy_kind=policy.kind if "policy" in objects else None)
+                         policy_kind=policy.kind if isinstance(policy, LinearPolicy) else None)
     rng = np.random.default_rng(seed)
 
     if isinstance(features, FeatureMap) and not features._is_fitted():
@@ -247,7 +253,7 @@ def train(env_id: str, *, episodes: int | None = None, seed: int = 0,
     cfg["mirror"] = None if mirror is None else mirror.to_dict()
     augment = None if mirror is None else MirrorAugmentation(mirror, phi, pi)
     if augment is not None:
-        augment.project(pi)
+        augment.project(cast(GaussianPolicy, pi))    # augment exists for a Gaussian only
     if n_envs > 1:
         if n_envs > cfg["batch_episodes"]:
             idle = n_envs - cfg["batch_episodes"]
@@ -313,7 +319,7 @@ class Learner:
 
 
 def check_loop_arguments(checkpoint_path: object, checkpoint_every: object,
-                         callback: object) -> tuple[Any, int]:
+                         callback: object) -> tuple[Path | None, int]:
     """(checkpoint_path checked and its directory created, checkpoint_every) for
     :func:`train_loop`, or a clear error (before any training)."""
     checkpoint_every = check_int(checkpoint_every, "checkpoint_every", low=1)
@@ -327,7 +333,7 @@ def check_loop_arguments(checkpoint_path: object, checkpoint_every: object,
 
 
 def train_loop(run: Run, env: gym.Env | gym.vector.VectorEnv, learner: Learner, *,
-               checkpoint_path: str | None, checkpoint_every: int,
+               checkpoint_path: Path | None, checkpoint_every: int,
                callback: Callable[[Run], None] | None) -> Run:
     """Update ``run.policy`` batch after batch until ``cfg["episodes"]`` (shared by
     :func:`train` and :func:`linear_pg.resume`); closes ``env``.
@@ -382,8 +388,9 @@ def train_loop(run: Run, env: gym.Env | gym.vector.VectorEnv, learner: Learner, 
             grad_norm = float(np.linalg.norm(g))
             entropy = float(np.mean(pi.entropy(batch.X)))
             stats = {"grad_norm": grad_norm, "entropy": entropy,
-                     "mean_std": float(np.mean(pi.std(batch.X))) if pi.kind == "gaussian"
-                     else math.nan, "wall_time": time.perf_counter() - start}
+                     "mean_std": float(np.mean(as_gaussian(pi).std(batch.X)))
+                     if pi.kind == "gaussian" else math.nan,
+                     "wall_time": time.perf_counter() - start}
             run._append(batch.episode_returns, batch.lengths, stats)
             F = pi._fisher(X) if opt.needs_fisher else None
             problem = non_finite_step_input(g, S, F, grad_norm)
@@ -395,7 +402,7 @@ def train_loop(run: Run, env: gym.Env | gym.vector.VectorEnv, learner: Learner, 
             if problem is None:
                 pi.theta = new_theta
                 if augment is not None:
-                    augment.project(pi)
+                    augment.project(cast(GaussianPolicy, pi))  # augment exists for a Gaussian only
                 problem = collapse_reason(pi, entropy, batch.episode_returns)
             if problem is not None:
                 stop_diverged(run, f"{problem} after {count_noun(run.n_episodes, 'episode')}")
@@ -444,7 +451,7 @@ def checkpoint_due(run: Run, every: int) -> bool:
     return run.update_episodes.size % every == 0
 
 
-def _save(run: Run, path: str) -> None:
+def _save(run: Run, path: Path) -> None:
     from .checkpoint import save_checkpoint
 
     save_checkpoint(run, path)
