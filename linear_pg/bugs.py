@@ -24,6 +24,7 @@ from typing import Any, NamedTuple
 
 import gymnasium as gym
 import numpy as np
+import numpy.typing as npt
 
 from ._validation import (
     as_float_array,
@@ -303,7 +304,7 @@ def _random_action(space: gym.Space, rng: np.random.Generator) -> Any:
     raise TypeError(f"env.action_space must be Discrete or a bounded Box, got {space}")
 
 
-def step_then_explore(env: gym.Env, policy: LinearPolicy, x: object,
+def step_then_explore(env: gym.Env, policy: LinearPolicy, x: npt.ArrayLike,
                       rng: np.random.Generator, epsilon: float) -> tuple[Any, tuple]:
     """BUG: the exploratory action replaces the recorded one after the environment stepped.
 
@@ -325,7 +326,7 @@ def step_then_explore(env: gym.Env, policy: LinearPolicy, x: object,
     return a, result
 
 
-def explore_then_step(env: gym.Env, policy: LinearPolicy, x: object,
+def explore_then_step(env: gym.Env, policy: LinearPolicy, x: npt.ArrayLike,
                       rng: np.random.Generator, epsilon: float) -> tuple[Any, tuple]:
     """Correct twin: choose (maybe explore), then step with exactly the recorded action.
 
@@ -346,7 +347,7 @@ def explore_then_step(env: gym.Env, policy: LinearPolicy, x: object,
     return a, env.step(env_action(env.action_space, a))
 
 
-def exploration_weight(policy: LinearPolicy, x: object, action: object, epsilon: float,
+def exploration_weight(policy: LinearPolicy, x: npt.ArrayLike, action: object, epsilon: float,
                        action_space: gym.Space) -> float:
     """Importance weight pi(a | x) / mu(a | x) of an action from the epsilon-mixture.
 
@@ -358,6 +359,7 @@ def exploration_weight(policy: LinearPolicy, x: object, action: object, epsilon:
     :func:`explore_then_step`.
     """
     epsilon = check_real(epsilon, "epsilon", low=0.0, high=1.0)
+    A: list[int] | np.ndarray                 # the one action, as log_prob takes it
     if isinstance(action_space, gym.spaces.Discrete):
         n = int(action_space.n)
         if not isinstance(policy, SoftmaxPolicy | BernoulliPolicy):

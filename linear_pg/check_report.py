@@ -19,6 +19,7 @@ scores smaller than that are compared to tol * abs_floor.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -86,7 +87,7 @@ def row_floor(analytic: np.ndarray, numeric: np.ndarray, abs_floor: float) -> np
     return np.fmax(size, abs_floor)
 
 
-def format_table(header: tuple[str, ...], body: list[tuple[str, ...]]) -> list[str]:
+def format_table(header: tuple[str, ...], body: Sequence[tuple[str, ...]]) -> list[str]:
     """Lines of a plain-text table; the columns between the first and the last two are
     numbers, aligned right."""
     widths = [max(len(line[j]) for line in [header, *body]) for j in range(len(header))]

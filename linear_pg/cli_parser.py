@@ -42,6 +42,9 @@ Run `python -m linear_pg COMMAND --help` for the options of a command.
 class ArgumentParser(argparse.ArgumentParser):
     """argparse, but a usage error is one line on stderr (and exit code 2)."""
 
+    commands: dict[str, ArgumentParser]
+    """The top-level parser's subcommand parsers by name (set by :func:`build_parser`)."""
+
     def error(self, message: str) -> NoReturn:
         self.exit(EXIT_BAD_ARGS, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
 
@@ -119,7 +122,7 @@ def _command(sub: Any, name: str, help: str, description: str, examples: str
                           formatter_class=argparse.RawDescriptionHelpFormatter)
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser() -> ArgumentParser:
     """The argparse parser of ``linear-pg`` and all its subcommands."""
     from .baselines import BASELINES
     from .features import FEATURE_NAMES

@@ -12,8 +12,10 @@ is :mod:`linear_pg.finite_diff`.
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import cast
 
 import numpy as np
+import numpy.typing as npt
 
 from ._validation import as_float_array, check_real
 from .check_report import (
@@ -211,14 +213,14 @@ def check_grad_log_prob(policy: LinearPolicy, X: object, A: object, *,
     check_policy(policy)
     tol, step, abs_floor = _check_settings(tol, step, abs_floor)
     if score is None:
-        analytic = policy.grad_log_prob(X, A)
+        returned: object = policy.grad_log_prob(X, A)
         label = f"{_describe(policy)}.grad_log_prob"
     else:
         check_callable(score, "score", "score(policy, X, A)")
         policy.log_prob(X, A)  # validate X and A with the policy's own messages
-        analytic = score(policy, X, A)
+        returned = score(policy, X, A)
         label = f"{getattr(score, '__name__', 'score')} on {_describe(policy)}"
-    analytic = _analytic(analytic, "score")
+    analytic = _analytic(returned, "score")
     f = as_function_of_theta(policy, lambda: policy.log_prob(X, A))
     sides = _clamp_sides(policy, X, policy.theta, step)
     numeric = kink_aware_jacobian(f, policy.theta.copy(), step, sides)
@@ -312,7 +314,7 @@ def check_policy_gradient(policy: LinearPolicy, X: object, A: object, weights: o
     label = f"{getattr(gradient, '__name__', 'gradient')} on {_describe(policy)}"
     report = compare_gradients(label, analytic, numeric, policy.parameter_blocks(), tol, step,
                                abs_floor, _count(sides))
-    n_steps = int(np.size(weights))
+    n_steps = int(np.size(cast("npt.ArrayLike", weights)))   # surrogate_loss checked it
     n_episodes = _divisor(n_steps, lengths, "episodes")
     expected = "the N episodes" if average == "episodes" else "the T steps"
     divisors = {"1": 1.0, "the N episodes": float(n_episodes), "the T steps": float(n_steps)}

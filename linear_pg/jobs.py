@@ -12,12 +12,15 @@ import signal
 import sys
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from . import _console
 from ._console import command_prefix, one_line, warning_as_line
 from ._files import check_output_file, missing_directories, remove_empty
 from ._workers import Place, callers_place, take_place
+
+if TYPE_CHECKING:
+    from tqdm import tqdm
 
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
 """Signals that stop training as Ctrl-C does: the run so far is saved."""
@@ -33,6 +36,8 @@ class Progress:
     (a bad argument) leaves stderr with its one-line message only. Into a file or pipe it
     is redrawn every 30 s at most, so that a log holds a few lines, not thousands.
     """
+
+    bar: tqdm | None
 
     def __init__(self, desc: str, enabled: bool = True) -> None:
         self.desc, self.enabled, self.bar = desc, enabled, None
@@ -308,6 +313,9 @@ def _seed_in_worker(task: Callable[[int, Callable[[Any], None]], Any], seed: int
 class _StopOnSigint:
     """While active, the first SIGINT or SIGTERM creates ``stop_file`` (the workers stop at
     their next update); the next one raises KeyboardInterrupt as usual (stop at once)."""
+
+    previous: dict[signal.Signals, Any]
+    """The handlers that ``signal.signal`` replaced, to restore."""
 
     def __init__(self, stop_file: str) -> None:
         self.stop_file, self.previous = stop_file, {}

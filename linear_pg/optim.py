@@ -369,12 +369,12 @@ class NaturalGradient(SGD):
         self.delta, self.damping, self.eta, self.fisher = delta, damping, eta, fisher
 
     @property
-    def needs_scores(self) -> bool:
+    def needs_scores(self) -> bool:  # type: ignore[override]  # read-only: follows fisher
         """True with ``fisher="sampled"``: F is estimated from the scores."""
         return self.fisher == "sampled"
 
     @property
-    def needs_fisher(self) -> bool:
+    def needs_fisher(self) -> bool:  # type: ignore[override]  # read-only: follows fisher
         """True with ``fisher="expected"``: F is the policy's own, passed in."""
         return self.fisher == "expected"
 
@@ -464,8 +464,8 @@ class NaturalGradient(SGD):
             step = self._scaled_step(nat, gFg, scale)
         return step if np.all(np.isfinite(step)) else np.full_like(g, np.nan)
 
-    def _fisher_matrix(self, g: np.ndarray, scores: np.ndarray | None,
-                       fisher_matrix: np.ndarray | None) -> np.ndarray:
+    def _fisher_matrix(self, g: np.ndarray, scores: object,
+                       fisher_matrix: object) -> np.ndarray:
         """A fresh copy of F (the damping is added to it in place)."""
         if fisher_matrix is not None:
             F = np.array(as_float_array(fisher_matrix, "fisher_matrix"))
@@ -493,7 +493,7 @@ def _solve(F: np.ndarray, g: np.ndarray) -> tuple[np.ndarray, float]:
         return nat, float(g @ nat)
 
 
-def make_optimizer(name: str, lr: float, /, **kwargs: float | str | None) -> SGD:
+def make_optimizer(name: str, lr: float, /, **kwargs: Any) -> SGD:
     """"sgd" or "adam" with learning rate ``lr``; "npg" with KL size ``delta = lr``.
 
     Extra keyword arguments go to the optimizer (e.g. ``damping`` or ``fisher`` for "npg"),

@@ -13,7 +13,7 @@ import os
 import warnings
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 from matplotlib.axes import Axes
@@ -122,7 +122,8 @@ def plot_learning_curves(ax: Axes, returns: Sequence[np.ndarray], *,
         raise ValueError(f"returns must hold at least one seed's returns for {label!r}")
     if bounds is not None:
         bounds = check_interval(bounds, "bounds", not_a_pair=ValueError)
-    color = color or ax._get_lines.get_next_color()
+    # the axes' own colour cycle, which matplotlib exposes only privately
+    color = color or ax._get_lines.get_next_color()  # type: ignore[attr-defined]
 
     def name(what: str, main: bool = False) -> str | None:
         return what if label is None else (label if main else None)
@@ -279,7 +280,8 @@ def _returns(run_dir: Path) -> np.ndarray:
             raise
         returns, problem = None, err
     if not checkpoint.is_file():
-        return returns
+        # returns is None only if history.csv failed, which re-raised above if no checkpoint
+        return cast(np.ndarray, returns)
     try:
         saved = load_checkpoint(checkpoint)["history"]["episode_returns"]
     except ValueError as err:

@@ -69,7 +69,8 @@ def record_episode(policy: LinearPolicy, features: FeatureMap, env_id: str, *,
     finally:
         probe.close()
     env = make_env(env_id, {**(env_kwargs or {}), "render_mode": "rgb_array"})
-    frames, total, t = [], 0.0, 0
+    frames: list[np.ndarray] = []
+    total, t = 0.0, 0
     try:
         s, _ = env.reset(seed=seed)
         done = False

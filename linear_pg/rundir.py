@@ -17,7 +17,7 @@ import json
 import os
 import re
 from pathlib import Path
-from typing import Any
+from typing import Any, overload
 
 import numpy as np
 
@@ -191,8 +191,13 @@ def read_config(run_dir: str | os.PathLike) -> dict[str, Any]:
     return config
 
 
-def env_label(env_id: str, env_kwargs: dict[str, Any] | None = None) -> str:
-    """'Pendulum-v1' or 'Pendulum-v1 with {"g": 2.0}': an env and its arguments."""
+@overload
+def env_label(env_id: str, env_kwargs: dict[str, Any] | None = None) -> str: ...
+@overload
+def env_label(env_id: str | None, env_kwargs: dict[str, Any] | None = None) -> str | None: ...
+def env_label(env_id: str | None, env_kwargs: dict[str, Any] | None = None) -> str | None:
+    """'Pendulum-v1' or 'Pendulum-v1 with {"g": 2.0}': an env and its arguments (None, an
+    id not recorded, stays None without arguments)."""
     return f"{env_id} with {json.dumps(env_kwargs, sort_keys=True)}" if env_kwargs else env_id
 
 
@@ -251,7 +256,7 @@ def settings_differ(ours: dict[str, Any], theirs: dict[str, Any]) -> list[str]:
     def resolved(config: dict[str, Any], key: str) -> Any:
         value = config.get(key)
         name = config.get(key.removesuffix("_kwargs"))
-        name = name if isinstance(name, str) else None       # a hand-edited file
+        name = name if isinstance(name, str) else ""         # a hand-edited file: no class
         if key == "optimizer_kwargs":
             value = with_defaults(optimizers.get(name), value or {})
         elif key == "policy_kwargs":

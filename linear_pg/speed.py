@@ -270,9 +270,9 @@ def training_throughput(env_id: str = "CartPole-v1", n_envs: int = 1, episodes: 
 
     n_envs = check_int(n_envs, "n_envs", low=1)
     per_env = check_int(episodes_per_env, "episodes_per_env", low=1)
-    batch = {"batch_episodes": per_env * n_envs} if n_envs > 1 else {}
+    batch = per_env * n_envs if n_envs > 1 else None        # None: the preset's
     start = time.perf_counter()
-    run = train(env_id, episodes=episodes, seed=seed, n_envs=n_envs, **batch)
+    run = train(env_id, episodes=episodes, seed=seed, n_envs=n_envs, batch_episodes=batch)
     seconds = time.perf_counter() - start
     env_steps = int(run.episode_lengths.sum())
     return {"env_id": env_id, "n_envs": n_envs, "episodes": run.n_episodes,

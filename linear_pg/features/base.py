@@ -87,6 +87,10 @@ class FeatureMap(TransformerMixin, BaseEstimator):
 
     name = "base"
     _state_keys: tuple[str, ...] = ()
+    n_features_in_: int
+    """The observation size, set by ``fit`` (absent before it)."""
+    n_features_out_: int
+    """The number of features, set by ``fit`` (absent before it)."""
 
     def _is_fitted(self) -> bool:
         return hasattr(self, "n_features_out_")

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import itertools
 import warnings
+from collections.abc import Sequence
 
 import numpy as np
 
@@ -162,7 +163,7 @@ class RBFFeatures(FeatureMap):
 
         The grid's size, their product, must not exceed :data:`MAX_RBF_FEATURES`.
         """
-        given = self.n_centers
+        given: int | Sequence[object] = self.n_centers
         if isinstance(given, str) or not np.iterable(given):
             given = [given] * n_coords
         elif len(given) != n_coords:
