@@ -11,6 +11,8 @@ V is.)
 
 from __future__ import annotations
 
+from typing import cast
+
 import numpy as np
 
 from ._validation import (
@@ -164,14 +166,15 @@ class ValueBaseline(Baseline):
             self.A_ = np.zeros((X.shape[1], X.shape[1]))
             self.c_ = np.zeros(X.shape[1])
         self.A_ = self.decay * self.A_ + X.T @ X
-        self.c_ = self.decay * self.c_ + X.T @ G
+        self.c_ = self.decay * cast(np.ndarray, self.c_) + X.T @ G    # set with A_
         lam = self.ridge * max(float(np.mean(np.diag(self.A_))), 1e-12)
         self.v_ = np.linalg.solve(self.A_ + lam * np.eye(X.shape[1]), self.c_)
 
     def get_state(self) -> dict[str, np.ndarray]:
         if self.v_ is None:
             return {}
-        return {"v_": self.v_.copy(), "A_": self.A_.copy(), "c_": self.c_.copy()}
+        A, c = cast(np.ndarray, self.A_), cast(np.ndarray, self.c_)    # set with v_
+        return {"v_": self.v_.copy(), "A_": A.copy(), "c_": c.copy()}
 
     def set_state(self, state: dict[str, np.ndarray]) -> None:
         if not _state_dict(state):

@@ -157,7 +157,7 @@ def _serialized(run: Any) -> bytes:
     from memory costs about a millisecond, less than writing the file.
     """
     buffer = io.BytesIO()
-    np.savez(buffer, **_entries(run))
+    np.savez(buffer, **_entries(run))  # type: ignore[arg-type]  # no entry is named allow_pickle
     data = buffer.getvalue()
     try:
         checked = _checked(_read_arrays(_IN_MEMORY, data), _IN_MEMORY)
@@ -259,7 +259,7 @@ def _corrupted(path: Path, what: str) -> CheckpointError:
     return CheckpointError(f"corrupted or mismatched checkpoint {str(path)!r}: {what}", what)
 
 
-def _refused(path: Path, what: str) -> CheckpointError:
+def _refused(path: str | os.PathLike, what: str) -> CheckpointError:
     """'checkpoint PATH ``what``' (e.g. "has format_version 9, ..."), with the reason."""
     return CheckpointError(f"checkpoint {str(path)!r} {what}", f"it {what}")
 

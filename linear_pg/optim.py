@@ -14,7 +14,7 @@ from __future__ import annotations
 import math
 import numbers
 from collections.abc import Callable
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 from scipy.linalg import LinAlgError, cho_factor, cho_solve
@@ -284,7 +284,8 @@ class Adam(SGD):
         """The step count and moment estimates, as copies (what a checkpoint stores)."""
         if self.m_ is None:
             return {"t_": np.array(0)}
-        return {"t_": np.array(self.t_), "m_": self.m_.copy(), "v_": self.v_.copy()}
+        v = cast(np.ndarray, self.v_)                       # set with m_
+        return {"t_": np.array(self.t_), "m_": self.m_.copy(), "v_": v.copy()}
 
     def set_state(self, state: dict[str, np.ndarray]) -> None:
         """Restore :meth:`get_state`: ``t_``, and ``m_`` and ``v_`` together (or neither)."""
