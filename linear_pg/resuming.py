@@ -20,7 +20,7 @@ import numpy as np
 from ._threads import one_blas_thread
 from ._validation import check_int
 from .checkpoint import load_run
-from .envs import env_spaces, make_env
+from .envs import check_n_envs, env_spaces, make_env
 from .models import check_fit_to_env, check_own_policy_class
 from .run import Run
 from .settings import check_settings
@@ -90,6 +90,7 @@ def resume(path: str | os.PathLike, *, episodes: int | None = None,
         raise ValueError(f"corrupted or mismatched checkpoint {str(path)!r}: its config "
                          f"holds a setting that train would refuse ({err})") from err
     cfg["episodes"] = cfg["episodes"] if episodes is None else episodes
+    _check_envs_fit(cfg, path)
     _rewind(run, state["updates"])        # first: the episodes trained on are those kept
     if cfg["episodes"] != run.config["episodes"]:
         # trained so far toward another total (its step-size schedule, its last batch):
@@ -114,6 +115,16 @@ def resume(path: str | os.PathLike, *, episodes: int | None = None,
                          f"state cannot be restored ({err})") from err
     return train_loop(run, env, learner, checkpoint_path=checkpoint_path,
                       checkpoint_every=checkpoint_every, callback=callback)
+
+
+def _check_envs_fit(cfg: dict[str, Any], path: str | os.PathLike) -> None:
+    """ValueError unless the config's ``n_envs`` is at most the episodes to train, as train
+    requires: a corrupted n_envs of 10**6 built sub-environments until memory ran out."""
+    try:
+        check_n_envs(cfg["n_envs"], cfg["episodes"])
+    except ValueError as err:
+        raise ValueError(f"checkpoint {str(path)!r} cannot be resumed to {cfg['episodes']} "
+                         f"episodes: its config's {err}") from None
 
 
 def _rewind(run: Run, updates: int) -> None:

@@ -194,6 +194,17 @@ def test_a_hand_edited_checkpoint_config_is_refused_by_resume(tmp_path, key, val
     assert words in str(info.value)
 
 
+def test_more_sub_environments_than_episodes_is_refused_by_resume(tmp_path):
+    # train refuses n_envs > episodes; resume built them all: n_envs=10**6 in a corrupted
+    # config made sub-environments until memory ran out
+    path = tmp_path / "c.npz"
+    train("CartPole-v1", episodes=3, seed=0, checkpoint_path=path)
+    _edit_meta(path, lambda meta: meta["config"].__setitem__("n_envs", 6))
+    with pytest.raises(ValueError, match=r"cannot be resumed to 5 episodes: its config's "
+                                         r"n_envs must be <= episodes \(5\)"):
+        resume(path, episodes=5)
+
+
 def test_a_checkpoint_edited_to_another_env_or_generator_is_refused_by_resume(tmp_path):
     path = tmp_path / "c.npz"
     train("CartPole-v1", episodes=3, seed=0, checkpoint_path=path)
