@@ -409,10 +409,17 @@ def _read_train_state(meta: dict[str, Any], arrays: dict[str, np.ndarray],
     if info is None:
         return None
     n_updates = arrays["history/update_episodes"].size
+    # the state is taken after each update; an interruption between a batch's history entry
+    # and the end of its update leaves it one update behind, never more
+    low = max(n_updates - 1, 0)
+    updates = info.get("updates") if isinstance(info, dict) else None
     if not (isinstance(info, dict) and isinstance(info.get("rng"), dict)
-            and isinstance(info.get("updates"), int) and 0 <= info["updates"] <= n_updates):
-        raise _corrupted(path, f"metadata 'train_state' must hold 'updates' (0 to "
-                               f"{n_updates}) and 'rng' (a generator's state), got {info!r}")
+            and isinstance(updates, int) and not isinstance(updates, bool)
+            and low <= updates <= n_updates):
+        raise _corrupted(path, f"metadata 'train_state' must hold 'updates' (an int, "
+                               f"{' or '.join(map(str, sorted({low, n_updates})))}: the "
+                               f"updates in the history, or one fewer) and 'rng' (a "
+                               f"generator's state), got {info!r}")
     theta = arrays.get("train_state/theta")
     if theta is None or theta.shape != arrays["theta"].shape:
         raise _corrupted(path, f"'train_state/theta' must have the shape of 'theta' "

@@ -117,7 +117,7 @@ def _resized_policy(run):
     (lambda r: setattr(r, "episode_lengths", np.zeros_like(r.episode_lengths)),
      "episode_lengths must be whole numbers of steps >= 1"),
     (lambda r: r.train_state.__setitem__("updates", 99),
-     r"'train_state' must hold 'updates' \(0 to 5\)"),
+     r"'train_state' must hold 'updates' \(an int, 4 or 5:"),
     (lambda r: setattr(r, "grad_norm", r.grad_norm.astype(object)),
      r"its entries \['history/grad_norm'\] are arrays of Python objects"),
 ], ids=["returns_cut", "features_misfit", "policy_resized", "seed_negative", "seed_str",
@@ -164,6 +164,10 @@ def _set_array(key, value):
     return lambda arrays, meta: arrays.__setitem__(key, value)
 
 
+def _set_train_state(key, value):
+    return lambda arrays, meta: meta["train_state"].__setitem__(key, value)
+
+
 @pytest.mark.parametrize("change, match", [
     (_drop("env_id"), r"metadata lacks \['env_id'\]"),
     (_drop("seed"), r"metadata lacks \['seed'\]"),
@@ -196,6 +200,10 @@ def _set_array(key, value):
     (lambda arrays, meta: arrays.update({f"history/{k}": np.zeros(0) for k in (
         "update_episodes", "grad_norm", "entropy", "mean_std", "wall_time")}),
      r"update_episodes must be .* \(4\), got \[\] \(0 values\)"),
+    # resume rewound the history to the 'updates' given and trained again, dropping the
+    # saved episodes after it (the command line then saved the retrained run over them)
+    (_set_train_state("updates", 0), r"'train_state' must hold 'updates' \(an int, 1 or 2:"),
+    (_set_train_state("updates", True), r"'train_state' must hold 'updates' \(an int, 1 or 2"),
 ])
 def test_corrupted_or_mismatched_metadata_and_arrays(run, tmp_path, change, match):
     p = _rewrite(run, tmp_path, "bad.npz", change)
