@@ -420,6 +420,7 @@ def _read_train_state(meta: dict[str, Any], arrays: dict[str, np.ndarray],
                                f"{' or '.join(map(str, sorted({low, n_updates})))}: the "
                                f"updates in the history, or one fewer) and 'rng' (a "
                                f"generator's state), got {info!r}")
+    _check_rng(info["rng"], path)
     theta = arrays.get("train_state/theta")
     if theta is None or theta.shape != arrays["theta"].shape:
         raise _corrupted(path, f"'train_state/theta' must have the shape of 'theta' "
@@ -430,6 +431,24 @@ def _read_train_state(meta: dict[str, Any], arrays: dict[str, np.ndarray],
         prefix = f"train_state/{part}/"
         state[part] = {k[len(prefix):]: v for k, v in arrays.items() if k.startswith(prefix)}
     return state
+
+
+def _check_rng(rng: dict[str, Any], path: Path) -> None:
+    """The generator state of a train state must be one that ``np.random.default_rng()``'s
+    PCG64 takes and gives back unchanged, with a has_uint32 flag of 0 or 1: NumPy takes
+    some damaged ones (a float counter, a flag of -1) and draws other numbers from them,
+    and refuses others with messages that name nothing ("'int' object is not
+    subscriptable")."""
+    generator = np.random.default_rng()
+    try:
+        generator.bit_generator.state = rng
+        same = generator.bit_generator.state == rng and rng["has_uint32"] in (0, 1)
+    except (TypeError, ValueError, KeyError, IndexError, OverflowError):
+        same = False
+    if not same:
+        raise _corrupted(path, f"metadata 'train_state' 'rng' must be the state of a PCG64 "
+                               f"generator (np.random.default_rng().bit_generator.state), "
+                               f"got {rng!r}")
 
 
 def load_run(path: str | os.PathLike, *, env_id: str | None = None,

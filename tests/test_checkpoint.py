@@ -212,6 +212,33 @@ def test_corrupted_or_mismatched_metadata_and_arrays(run, tmp_path, change, matc
     assert err.match(match)
 
 
+def _set_rng(key, value):
+    def change(arrays, meta):
+        rng = meta["train_state"]["rng"]
+        if key in rng["state"]:
+            rng = rng["state"]
+        if value is None:
+            del rng[key]
+        else:
+            rng[key] = value
+    return change
+
+
+@pytest.mark.parametrize("change", [
+    _set_rng("has_uint32", -1),           # these two loaded and resumed with other draws
+    _set_rng("inc", 1.5),
+    _set_rng("state", "x"),               # these failed in NumPy: "string indices must be
+    _set_rng("has_uint32", None),         # integers, not 'str'", "'has_uint32'"
+    _set_rng("bit_generator", "MT19937"),
+], ids=["has_uint32_negative", "inc_float", "state_str", "has_uint32_missing", "mt19937"])
+def test_a_generator_state_numpy_would_not_give_back_is_refused(run, tmp_path, change):
+    p = _rewrite(run, tmp_path, "bad.npz", change)
+    with pytest.raises(ValueError, match="corrupted or mismatched checkpoint .*: metadata "
+                                         "'train_state' 'rng' must be the state of a PCG64 "
+                                         "generator"):
+        load_run(p)
+
+
 def _set_policy_config(key, value):
     return lambda arrays, meta: meta["policy_config"].__setitem__(key, value)
 
