@@ -426,6 +426,9 @@ def _read_train_state(meta: dict[str, Any], arrays: dict[str, np.ndarray],
         raise _corrupted(path, f"'train_state/theta' must have the shape of 'theta' "
                                f"{arrays['theta'].shape}, got {describe(theta)}")
     _check_real_vector(theta, "train_state/theta", path)
+    if not np.all(np.isfinite(theta)):       # training only keeps finite parameters
+        raise _corrupted(path, f"'train_state/theta' must be finite, got "
+                               f"{theta[~np.isfinite(theta)][0]} among its values")
     state = {"updates": info["updates"], "rng": info["rng"], "theta": theta}
     for part in ("baseline", "optimizer"):
         prefix = f"train_state/{part}/"

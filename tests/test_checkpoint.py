@@ -204,6 +204,9 @@ def _set_train_state(key, value):
     # saved episodes after it (the command line then saved the retrained run over them)
     (_set_train_state("updates", 0), r"'train_state' must hold 'updates' \(an int, 1 or 2:"),
     (_set_train_state("updates", True), r"'train_state' must hold 'updates' \(an int, 1 or 2"),
+    # loaded, then resume failed with the policy's "theta must be finite, got NaN or inf"
+    (lambda arrays, meta: arrays["train_state/theta"].__setitem__(1, np.nan),
+     "'train_state/theta' must be finite, got nan"),
 ])
 def test_corrupted_or_mismatched_metadata_and_arrays(run, tmp_path, change, match):
     p = _rewrite(run, tmp_path, "bad.npz", change)
