@@ -314,12 +314,17 @@ def _check_real_vector(a: np.ndarray, name: str, path: Path) -> None:
 
 
 def _check_history(history: dict[str, np.ndarray], path: Path) -> None:
-    """All columns present, 1-D and real; per-episode and per-update columns each of one length."""
+    """All columns present, 1-D and real, no NaN return; per-episode and per-update columns
+    each of one length."""
     missing = [k for k in HISTORY if k not in history]
     if missing:
         raise _refused(path, f"lacks history columns {missing}")
     for k in HISTORY:
         _check_real_vector(history[k], f"history/{k}", path)
+    returns = history["episode_returns"]
+    if np.any(np.isnan(returns)):       # a sum of finite rewards (it may overflow to inf)
+        raise _corrupted(path, f"history/episode_returns must not hold NaN (a return is a "
+                               f"sum of finite rewards), got {_sample(returns)}")
     for group in (EPISODE_HISTORY, tuple(k for k in HISTORY if k not in EPISODE_HISTORY)):
         sizes = {k: history[k].size for k in group}
         if len(set(sizes.values())) > 1:

@@ -207,6 +207,9 @@ def _set_train_state(key, value):
     # loaded, then resume failed with the policy's "theta must be finite, got NaN or inf"
     (lambda arrays, meta: arrays["train_state/theta"].__setitem__(1, np.nan),
      "'train_state/theta' must be finite, got nan"),
+    # loaded: the mean return of the run, and of a resumed one, was NaN
+    (_set_array("history/episode_returns", np.array([-900.0, np.nan, -800.0, -700.0])),
+     r"history/episode_returns must not hold NaN .*, got \[-900, nan, -800, -700\]"),
 ])
 def test_corrupted_or_mismatched_metadata_and_arrays(run, tmp_path, change, match):
     p = _rewrite(run, tmp_path, "bad.npz", change)
