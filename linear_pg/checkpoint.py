@@ -305,6 +305,10 @@ def _check_meta(meta: dict[str, Any], path: Path) -> None:
                                    f"{type(value).__name__} {value!r}")
     if meta["seed"] < 0:
         raise _corrupted(path, f"metadata 'seed' must be >= 0, got {meta['seed']}")
+    name = meta["features_config"].get("name")
+    if not isinstance(name, str):           # a list or dict was "unhashable type" from a lookup
+        raise _corrupted(path, f"metadata 'features_config' must hold the feature map's "
+                               f"'name', a str, got {name!r}")
 
 
 def _check_real_vector(a: np.ndarray, name: str, path: Path) -> None:
