@@ -80,8 +80,9 @@ def make_env(env_id: str, env_kwargs: dict[str, Any] | None = None,
 
 
 def _check_number_kwargs(spec: Any, given: dict[str, Any]) -> None:
-    """A TypeError for an env argument whose default is a float given as text, a bool or
-    None ({"g": "x"} for Pendulum failed at its first step, inside the env's physics)."""
+    """A TypeError for an env argument whose default is a float given as text, a bool,
+    None, a list, a tuple or a dict ({"g": "x"} or {"g": [9.8]} for Pendulum failed at its
+    first step, inside the env's physics)."""
     try:
         creator = spec.entry_point if callable(spec.entry_point) else \
             gym.envs.registration.load_env_creator(spec.entry_point)
@@ -92,12 +93,22 @@ def _check_number_kwargs(spec: Any, given: dict[str, Any]) -> None:
         if key not in params:
             continue
         default, annotation = params[key].default, str(params[key].annotation)
-        # a float default whose annotation (if any) allows no text: Ant-v5's main_body is
-        # `int | str = 1`, a body's number or name
-        if type(default) is float and "str" not in annotation and \
-                isinstance(value, str | bool | bytes | type(None)):
+        if type(default) is float and _not_a_number(value, annotation):
             raise TypeError(f"env_kwargs[{key!r}] must be a number (the default of "
                             f"{spec.id!r} is {default!r}), got {value!r}")
+
+
+def _not_a_number(value: object, annotation: str) -> bool:
+    """Whether ``value`` cannot stand for the number of a float default whose annotation
+    is ``annotation``: text, a bool or None unless the annotation allows text (Ant-v5's
+    main_body is `int | str = 1`, a body's number or name), a list, tuple or dict unless it
+    allows sequences or mappings."""
+    if isinstance(value, str | bool | bytes | type(None)):
+        return "str" not in annotation
+    if isinstance(value, list | tuple | dict):
+        return not any(word in annotation for word in ("list", "tuple", "Sequence", "dict",
+                                                        "Mapping"))
+    return False
 
 
 def import_env_module(env_id: str) -> str:

@@ -288,6 +288,27 @@ def test_the_installed_script_imports_an_env_module_from_the_current_directory(e
     assert done.returncode == 0, done.stderr
 
 
+@pytest.mark.parametrize("value", [[9.81], (9.81,), {"g": 9.81}])
+def test_a_number_argument_of_the_env_given_as_a_list_or_dict_is_named(value):
+    # a checkpoint whose config said {"g": [9.81]} failed at Pendulum's first step, in
+    # resume and evaluate: "unsupported operand type(s) for /: 'list' and 'float'"
+    from types import SimpleNamespace
+
+    from linear_pg.envs import _check_number_kwargs, make_env
+
+    with pytest.raises(TypeError, match=r"env_kwargs\['g'\] must be a number \(the default "
+                                        r"of 'Pendulum-v1' is 10.0\), got "):
+        make_env("Pendulum-v1", {"g": value})
+
+    def sized(size: float | tuple[float, float] = 1.0, scale: float = 1.0):
+        pass
+
+    spec = SimpleNamespace(id="Sized-v0", entry_point=sized)
+    _check_number_kwargs(spec, {"size": (1.0, 2.0)})     # its annotation allows a tuple
+    with pytest.raises(TypeError, match=r"env_kwargs\['scale'\] must be a number"):
+        _check_number_kwargs(spec, {"scale": [2.0]})
+
+
 def test_a_number_argument_of_the_env_given_as_text_is_named():
     # {"g": "x"} failed at Pendulum's first step: "unsupported operand type(s) for /"
     from linear_pg.envs import make_env
