@@ -147,9 +147,8 @@ def _learner(run: Run, env: gym.Env | gym.vector.VectorEnv,
     cfg = run.config
     rng = np.random.default_rng()
     rng.bit_generator.state = state["rng"]
-    mirror = cfg.get("mirror")                # checked against the env when it trained
-    augment = None if mirror is None else \
-        MirrorAugmentation(Mirror(**mirror), run.features, run.policy)
+    mirror = _mirror(cfg.get("mirror"))       # checked against the env when it trained
+    augment = None if mirror is None else MirrorAugmentation(mirror, run.features, run.policy)
     learner = Learner.start(cfg, rng, augment, env_spaces(env)[1])
     learner.baseline.set_state(state["baseline"])
     if learner.baseline.predict(np.zeros((1, run.policy.n_features))).shape != (1,):
@@ -160,3 +159,15 @@ def _learner(run: Run, env: gym.Env | gym.vector.VectorEnv,
         raise ValueError(f"the optimizer's state is for {n_params} parameters, the policy "
                          f"has {run.policy.theta.size}")
     return learner
+
+
+def _mirror(saved: object) -> Mirror | None:
+    """The Mirror of a config's ``mirror`` entry (None, or the dict of
+    :meth:`~linear_pg.symmetry.Mirror.to_dict`), or a ValueError naming it (a number there
+    was Python's "argument after ** must be a mapping")."""
+    if saved is None:
+        return None
+    if not (isinstance(saved, dict) and set(saved) == {"obs_sign", "action_sign"}):
+        raise ValueError(f"config 'mirror' must be null or a dict of obs_sign and action_sign "
+                         f"(Mirror.to_dict), got {saved!r}")
+    return Mirror(**saved)

@@ -206,6 +206,19 @@ def test_more_sub_environments_than_episodes_is_refused_by_resume(tmp_path):
         resume(path, episodes=5)
 
 
+@pytest.mark.parametrize("value", [3, [1, -1], {"obs_sign": [1, -1, -1]}])
+def test_a_mirror_setting_that_is_not_a_mirror_is_named_by_resume(tmp_path, value):
+    # was Python's "Mirror() argument after ** must be a mapping, not int" or
+    # "Mirror.__init__() missing 1 required positional argument: 'action_sign'"
+    path = tmp_path / "c.npz"
+    train("Pendulum-v1", episodes=3, batch_episodes=3, seed=0, checkpoint_path=path)
+    _edit_meta(path, lambda meta: meta["config"].__setitem__("mirror", value))
+    with pytest.raises(ValueError, match=r"its training state cannot be restored \(config "
+                                         r"'mirror' must be null or a dict of obs_sign and "
+                                         r"action_sign \(Mirror.to_dict\), got "):
+        resume(path, episodes=6)
+
+
 def test_a_checkpoint_edited_to_another_env_or_generator_is_refused_by_resume(tmp_path):
     path = tmp_path / "c.npz"
     train("CartPole-v1", episodes=3, seed=0, checkpoint_path=path)
