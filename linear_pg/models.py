@@ -21,7 +21,6 @@ from .policies import (
     SoftmaxPolicy,
     check_policy_class,
 )
-from .policies.contract import as_gaussian
 from .presets import space_bounds
 
 POLICY_NAMES = ("softmax", "bernoulli", "gaussian")
@@ -97,8 +96,8 @@ def is_own_class(policy: LinearPolicy) -> bool:
 
 def check_mean_bound(coef: float, policy: LinearPolicy) -> None:
     """The bounds penalty (:func:`linear_pg.update.mean_bound_grad`) is derived for the mean x W."""
-    if coef > 0 and policy.kind == "gaussian" and \
-            type(as_gaussian(policy)).mean is not GaussianPolicy.mean:
+    own_mean = getattr(type(policy), "mean", None)
+    if coef > 0 and policy.kind == "gaussian" and own_mean is not GaussianPolicy.mean:
         raise ValueError(f"mean_bound_coef = {coef} penalizes a mean x W outside the action "
                          f"box, the mean of GaussianPolicy, but {type(policy).__name__} "
                          f"overrides mean: pass mean_bound_coef=0 (the preset of this env "
