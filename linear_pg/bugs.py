@@ -34,7 +34,7 @@ from ._validation import (
     check_int,
     check_real,
 )
-from .estimator import _divisor, policy_gradient
+from .estimator import average_divisor, policy_gradient
 from .policies import BernoulliPolicy, GaussianPolicy, SoftmaxPolicy, log_softmax
 from .policies.base import LinearPolicy, check_discrete_actions, row_outer
 from .returns import normalize, reward_to_go
@@ -249,7 +249,7 @@ def squared_error_gradient(policy: GaussianPolicy, X: object, A: object, weights
     A = np.asarray(A, dtype=np.float64).reshape(X.shape[0], policy.action_dim)
     g = np.zeros(policy.n_params)
     g[: policy.W.size] = (X.T @ (A - X @ policy.W)).ravel()
-    return g / _divisor(X.shape[0], lengths, average)
+    return g / average_divisor(X.shape[0], lengths, average)
 
 
 def return_weighted_gradient(policy: GaussianPolicy, X: object, A: object, weights: object,

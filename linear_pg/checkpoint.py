@@ -125,7 +125,7 @@ def check_storable(run: Any) -> None:
     must load back as it is (:meth:`linear_pg.features.FeatureMap.check_restorable`); and
     the checkpoint must pass every check of :func:`load_run`. ``train`` checks this before
     its first episode when it is to save checkpoints, ``write_run`` before it writes."""
-    _serialized(run)
+    serialized_run(run)
 
 
 def _entries(run: Any) -> dict[str, np.ndarray]:
@@ -148,7 +148,7 @@ _IN_MEMORY = Path("<checkpoint being saved>")
 """The name a checkpoint checked before it is written has in load_run's messages."""
 
 
-def _serialized(run: Any) -> bytes:
+def serialized_run(run: Any) -> bytes:
     """``run``'s checkpoint: the bytes of its .npz archive, checked to load back.
 
     The bytes are read back with :func:`load_run`'s own checks, given the classes of
@@ -225,11 +225,11 @@ def save_checkpoint(run: Any, path: str | os.PathLike) -> Path:
         raise TypeError(f"run must be a linear_pg Run (what train returns), got {describe(run)}")
     path = _as_path(path)
     check_file_path(path, "path", CHECKPOINT_FILE)
-    return _write_archive(_serialized(run), path)
+    return write_archive(serialized_run(run), path)
 
 
-def _write_archive(data: bytes, path: Path) -> Path:
-    """Write the checked archive ``data`` (:func:`_serialized`) to ``path`` atomically, as
+def write_archive(data: bytes, path: Path) -> Path:
+    """Write the checked archive ``data`` (:func:`serialized_run`) to ``path`` atomically, as
     history.csv and config.json are written (:func:`linear_pg._files.replacing`: a
     temporary file beside it, fsynced, renamed over it, with the permissions of a plain
     new file); returns the path."""

@@ -25,7 +25,7 @@ def _n_rows(n_rows: int) -> int:
     return n_rows
 
 
-def _divisor(n_rows: int, lengths: object, average: str) -> int:
+def average_divisor(n_rows: int, lengths: object, average: str) -> int:
     check_choice(average, "average", AVERAGES)
     lengths = check_lengths(lengths, n_rows)
     return lengths.size if average == "episodes" else n_rows
@@ -68,7 +68,7 @@ def policy_gradient(policy: LinearPolicy, X: object, A: object, weights: object,
         X = check_features(X, policy.n_features)     # (which count its rows); else the
     n_rows = _n_rows(X.shape[0])                     # policy checks it
     w = _weights(weights, n_rows)
-    divisor = _divisor(n_rows, lengths, average)
+    divisor = average_divisor(n_rows, lengths, average)
     # sum_t w_t score_t, contracted without building the (T, P) score matrix
     return policy.weighted_score_sum(X, A, w) / divisor
 
@@ -114,4 +114,4 @@ def surrogate_loss(policy: LinearPolicy, X: object, A: object, weights: object,
     check_policy(policy)
     logp = policy.log_prob(X, A)
     w = _weights(weights, _n_rows(logp.shape[0]))
-    return float(-(w @ logp) / _divisor(logp.shape[0], lengths, average))
+    return float(-(w @ logp) / average_divisor(logp.shape[0], lengths, average))

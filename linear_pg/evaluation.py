@@ -13,7 +13,7 @@ from .envs import check_n_envs, make_env
 from .features import FeatureMap
 from .models import check_model_fits
 from .policies import LinearPolicy
-from .rollout import _collect
+from .rollout import collect_unchecked
 from .run import Run
 
 EVAL_SEED_OFFSET = 1_000_003
@@ -83,8 +83,8 @@ def evaluate(run: Run | LinearPolicy, episodes: int = 100, *, mean_action: bool 
     env = make_env(env_id, env_kwargs, n_envs)
     try:
         check_model_fits(policy, phi, env)
-        batch = _collect(env, policy, phi, episodes, as_generator(seed),
-                         mean_action=mean_action)
+        batch = collect_unchecked(env, policy, phi, episodes, as_generator(seed),
+                                  mean_action=mean_action)
     finally:
         env.close()
     problem = non_finite_batch(batch, 0, kind="evaluation")

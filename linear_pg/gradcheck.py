@@ -30,7 +30,7 @@ from .check_report import (
     row_floor,
     with_hint,
 )
-from .estimator import _divisor, policy_gradient, surrogate_loss
+from .estimator import average_divisor, policy_gradient, surrogate_loss
 from .finite_diff import (
     DEFAULT_STEP,
     check_callable,
@@ -58,7 +58,7 @@ __all__ = [
 
 
 # ---------------------------------------------------------------------- helpers
-def _analytic(value: object, name: str) -> np.ndarray:
+def returned_array(value: object, name: str) -> np.ndarray:
     """The float64 array a user's gradient function returned, or an error naming it."""
     return np.array(as_float_array(value, f"the return value of {name}"))
 
@@ -69,7 +69,7 @@ def _check_settings(tol: object, step: object, abs_floor: object) -> tuple[float
             check_real(abs_floor, "abs_floor", low=0.0, low_open=True))
 
 
-def _describe(policy: LinearPolicy) -> str:
+def describe_policy(policy: LinearPolicy) -> str:
     """The policy's class and shape, without the initialization arguments."""
     config = {k: v for k, v in policy.get_config().items()
               if not k.startswith("init_") and k != "log_std_bounds"}
@@ -164,7 +164,7 @@ def check_function(name: str, f: Callable[[np.ndarray], object],
     tol, step, abs_floor = _check_settings(tol, step, abs_floor)
     theta = check_theta(theta)
     numeric = numerical_jacobian(f, theta, step)
-    analytic = _analytic(grad(theta.copy()), "grad")
+    analytic = returned_array(grad(theta.copy()), "grad")
     report = compare_gradients(name, analytic, numeric, [(name, slice(None))], tol, step, abs_floor)
     report.advice = "check at a theta where the gradient is not ~0"
     return with_hint(report, None, analytic, numeric)
@@ -214,13 +214,13 @@ def check_grad_log_prob(policy: LinearPolicy, X: object, A: object, *,
     tol, step, abs_floor = _check_settings(tol, step, abs_floor)
     if score is None:
         returned: object = policy.grad_log_prob(X, A)
-        label = f"{_describe(policy)}.grad_log_prob"
+        label = f"{describe_policy(policy)}.grad_log_prob"
     else:
         check_callable(score, "score", "score(policy, X, A)")
         policy.log_prob(X, A)  # validate X and A with the policy's own messages
         returned = score(policy, X, A)
-        label = f"{getattr(score, '__name__', 'score')} on {_describe(policy)}"
-    analytic = _analytic(returned, "score")
+        label = f"{getattr(score, '__name__', 'score')} on {describe_policy(policy)}"
+    analytic = returned_array(returned, "score")
     f = as_function_of_theta(policy, lambda: policy.log_prob(X, A))
     sides = _clamp_sides(policy, X, policy.theta, step)
     numeric = kink_aware_jacobian(f, policy.theta.copy(), step, sides)
@@ -300,7 +300,7 @@ def check_policy_gradient(policy: LinearPolicy, X: object, A: object, weights: o
         gradient = policy_gradient
     check_callable(gradient, "gradient", "gradient(policy, X, A, weights, lengths, average)")
     surrogate_loss(policy, X, A, weights, lengths, average)  # validate all inputs once
-    analytic = _analytic(gradient(policy, X, A, weights, lengths, average), "gradient")
+    analytic = returned_array(gradient(policy, X, A, weights, lengths, average), "gradient")
     sides = _clamp_sides(policy, X, policy.theta, step)
     if sides is None:
         f = as_function_of_theta(
@@ -308,14 +308,14 @@ def check_policy_gradient(policy: LinearPolicy, X: object, A: object, weights: o
         numeric = -numerical_gradient(f, policy.theta, step)
     else:   # the surrogate's terms -w_t log pi(a_t | x_t) / N, each on its side of a kink
         w = np.asarray(weights, dtype=np.float64)
-        n = _divisor(w.size, lengths, average)
+        n = average_divisor(w.size, lengths, average)
         terms = as_function_of_theta(policy, lambda: -w * policy.log_prob(X, A) / n)
         numeric = -kink_aware_jacobian(terms, policy.theta.copy(), step, sides).sum(axis=0)
-    label = f"{getattr(gradient, '__name__', 'gradient')} on {_describe(policy)}"
+    label = f"{getattr(gradient, '__name__', 'gradient')} on {describe_policy(policy)}"
     report = compare_gradients(label, analytic, numeric, policy.parameter_blocks(), tol, step,
                                abs_floor, _count(sides))
     n_steps = int(np.size(cast("npt.ArrayLike", weights)))   # surrogate_loss checked it
-    n_episodes = _divisor(n_steps, lengths, "episodes")
+    n_episodes = average_divisor(n_steps, lengths, "episodes")
     expected = "the N episodes" if average == "episodes" else "the T steps"
     divisors = {"1": 1.0, "the N episodes": float(n_episodes), "the T steps": float(n_steps)}
     return with_hint(report, policy, analytic, numeric, (expected, divisors))

@@ -306,8 +306,9 @@ def _cut_episodes(buf: _StepBuffers, final_X: np.ndarray, final_obs: np.ndarray,
                   final_obs)
 
 
-def _collect(env: gym.Env | gym.vector.VectorEnv, policy: LinearPolicy, features: FeatureMap,
-             n_episodes: int, rng: np.random.Generator, *, mean_action: bool = False) -> Batch:
+def collect_unchecked(env: gym.Env | gym.vector.VectorEnv, policy: LinearPolicy,
+                      features: FeatureMap, n_episodes: int, rng: np.random.Generator, *,
+                      mean_action: bool = False) -> Batch:
     """Unchecked :func:`collect`, for the trainer's own arguments (checked once in train)."""
     if isinstance(env, gym.vector.VectorEnv):
         return _collect_episodes_vec(env, policy, features, n_episodes, rng,
@@ -320,7 +321,7 @@ def collect(env: gym.Env | gym.vector.VectorEnv, policy: LinearPolicy, features:
             n_episodes: int, rng: np.random.Generator, *, mean_action: bool = False) -> Batch:
     """:func:`collect_episodes_vec` for a vector env, :func:`collect_episodes` otherwise."""
     _check_arguments(env, policy, features, n_episodes, rng, mean_action)
-    return _collect(env, policy, features, n_episodes, rng, mean_action=mean_action)
+    return collect_unchecked(env, policy, features, n_episodes, rng, mean_action=mean_action)
 
 
 def collect_episodes(env: gym.Env, policy: LinearPolicy, features: FeatureMap, n_episodes: int,

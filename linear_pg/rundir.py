@@ -93,9 +93,9 @@ def write_run(run: Any, directory: str | os.PathLike,
     -------
     dict mapping "history", "config" and "checkpoint" to their paths.
     """
-    from .checkpoint import _serialized, _write_archive, library_versions
+    from .checkpoint import library_versions, serialized_run, write_archive
 
-    archive = _serialized(run)   # check_storable's checks, before anything is written
+    archive = serialized_run(run)   # check_storable's checks, before anything is written
     directory = Path(directory)
     directory.mkdir(parents=True, exist_ok=True)
     paths = {"history": directory / HISTORY_FILE, "config": directory / CONFIG_FILE,
@@ -112,7 +112,7 @@ def write_run(run: Any, directory: str | os.PathLike,
     with replacing(paths["config"]) as tmp:
         tmp.write_text(json.dumps(config, indent=2) + "\n")
     if checkpoint:
-        _write_archive(archive, paths["checkpoint"])      # checked above: not built twice
+        write_archive(archive, paths["checkpoint"])      # checked above: not built twice
     return paths
 
 

@@ -55,7 +55,7 @@ import numpy as np
 from ._validation import SeedLike, as_generator, check_features, check_int, check_real
 from .check_report import DEFAULT_ABS_FLOOR, CheckVerdict, GradCheckRow, format_table, theta_layout
 from .finite_diff import check_callable
-from .gradcheck import _analytic, _describe
+from .gradcheck import describe_policy, returned_array
 from .policies.base import LinearPolicy, check_policy
 
 DEFAULT_N_SAMPLES = 10_000
@@ -189,11 +189,11 @@ def check_score_mean(policy: LinearPolicy, X: object,
     tol = check_real(tol, "tol", low=0.0, low_open=True)
     abs_floor = check_real(abs_floor, "abs_floor", low=0.0, low_open=True)
     if score is None:
-        label = f"{_describe(policy)}.grad_log_prob"
+        label = f"{describe_policy(policy)}.grad_log_prob"
         score = _own_score
     else:
         check_callable(score, "score", "score(policy, X, A)")
-        label = f"{getattr(score, '__name__', 'score')} on {_describe(policy)}"
+        label = f"{getattr(score, '__name__', 'score')} on {describe_policy(policy)}"
     nonfinite: list[str] = []
     if hasattr(policy, "probs"):
         mean, stat, scale = _exact_mean(policy, X, policy.probs(X), score, abs_floor,
@@ -226,7 +226,7 @@ def _scores(policy: LinearPolicy, X: np.ndarray, A: np.ndarray,
             score: Callable[..., object], nonfinite: list[str]) -> np.ndarray:
     """``score(policy, X, A)`` as a (rows, n_params) float array, or an error naming it;
     where it holds NaN or inf is appended to ``nonfinite``."""
-    S = _analytic(score(policy, X, A), "score")
+    S = returned_array(score(policy, X, A), "score")
     expected = (X.shape[0], policy.n_params)
     if S.shape != expected:
         layout = theta_layout(policy.parameter_blocks(), policy.n_params)

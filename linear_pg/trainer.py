@@ -64,7 +64,7 @@ from .optim import clip_grad_norm, make_optimizer
 from .policies import GaussianPolicy, LinearPolicy, check_policy_fisher
 from .policies.contract import as_gaussian
 from .presets import preset_env_kwargs
-from .rollout import _collect
+from .rollout import collect_unchecked
 from .run import Run
 from .settings import IdleEnvsWarning, resolve_config
 from .symmetry import Mirror, MirrorAugmentation, resolve_mirror
@@ -358,7 +358,7 @@ def train_loop(run: Run, env: gym.Env | gym.vector.VectorEnv, learner: Learner, 
             n = min(cfg["batch_episodes"], cfg["episodes"] - run.n_episodes)
             opt.set_lr(cfg["lr"] * lr_factor(cfg["lr_schedule"],
                                              run.n_episodes / cfg["episodes"], cfg["lr_end"]))
-            batch = _collect(env, pi, phi, n, rng)
+            batch = collect_unchecked(env, pi, phi, n, rng)
             problem = non_finite_batch(batch, run.n_episodes)
             if problem is not None:
                 stop_diverged(run, problem)

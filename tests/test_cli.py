@@ -1417,7 +1417,7 @@ def test_an_error_in_training_leaves_the_seed_directory_whole(tmp_path, capsys, 
     # came only at the end); now they are written from the checkpoint train saved
     import linear_pg.trainer as trainer
 
-    collect, calls = trainer._collect, []
+    collect, calls = trainer.collect_unchecked, []
 
     def fails_at_the_sixth_batch(*args, **kwargs):
         calls.append(1)
@@ -1425,7 +1425,7 @@ def test_an_error_in_training_leaves_the_seed_directory_whole(tmp_path, capsys, 
             raise RuntimeError("the env exploded")
         return collect(*args, **kwargs)
 
-    monkeypatch.setattr(trainer, "_collect", fails_at_the_sixth_batch)
+    monkeypatch.setattr(trainer, "collect_unchecked", fails_at_the_sixth_batch)
     out = tmp_path / "boom"
     with pytest.raises(RuntimeError, match="the env exploded"):
         main(["train", "CartPole-v1", "--episodes", "30", "--out", str(out), "--quiet"])

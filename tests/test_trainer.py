@@ -892,7 +892,7 @@ def test_an_error_before_the_first_update_keeps_the_file_there(tmp_path, monkeyp
     def env_fails(*args, **kwargs):
         raise RuntimeError("the env broke")
 
-    monkeypatch.setattr(trainer, "_collect", env_fails)
+    monkeypatch.setattr(trainer, "collect_unchecked", env_fails)
     (tmp_path / "other.npz").write_bytes(b"another run")
     with pytest.raises(RuntimeError, match="the env broke"):
         train("CartPole-v1", episodes=60, seed=2, checkpoint_path=tmp_path / "other.npz")
@@ -943,7 +943,7 @@ def test_the_entropy_bonus_adds_its_gradient_summed_over_the_episodes(monkeypatc
     # and c = 0.5 gives gradients that differ by exactly 0.5 * sum_t grad H(x_t) / N
     import linear_pg.trainer as trainer
 
-    batches, grads, collect = [], [], trainer._collect
+    batches, grads, collect = [], [], trainer.collect_unchecked
 
     def collect_spy(*args, **kwargs):
         batches.append(collect(*args, **kwargs))
@@ -953,7 +953,7 @@ def test_the_entropy_bonus_adds_its_gradient_summed_over_the_episodes(monkeypatc
         grads.append(g.copy())
         return g
 
-    monkeypatch.setattr(trainer, "_collect", collect_spy)
+    monkeypatch.setattr(trainer, "collect_unchecked", collect_spy)
     monkeypatch.setattr(trainer, "clip_grad_norm", clip_spy)
     pi = SoftmaxPolicy(5, 2, init_scale=1.0, seed=3)      # not uniform: grad H != 0
     for coef in (0.0, 0.5):
