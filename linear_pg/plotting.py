@@ -13,7 +13,7 @@ import os
 import warnings
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any, cast
+from typing import Any
 
 import numpy as np
 from matplotlib.axes import Axes
@@ -273,15 +273,15 @@ def _returns(run_dir: Path) -> np.ndarray:
     history, checkpoint = run_dir / HISTORY_FILE, run_dir / CHECKPOINT_FILE
     if not history.is_file():
         return load_checkpoint(checkpoint)["history"]["episode_returns"]
+    has_checkpoint = checkpoint.is_file()       # looked at once: it may appear meanwhile
     try:
         returns = read_history(run_dir)["return"]
     except ValueError as err:
-        if not checkpoint.is_file():
+        if not has_checkpoint:
             raise
         returns, problem = None, err
-    if not checkpoint.is_file():
-        # returns is None only if history.csv failed, which re-raised above if no checkpoint
-        return cast(np.ndarray, returns)
+    if returns is not None and not has_checkpoint:
+        return returns
     try:
         saved = load_checkpoint(checkpoint)["history"]["episode_returns"]
     except ValueError as err:
