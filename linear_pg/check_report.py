@@ -43,13 +43,16 @@ def relative_error(analytic: object, numeric: object, floor: object = 0.0) -> np
     Parameters
     ----------
     analytic, numeric : array-like of the same shape
+        The two values compared (an analytic and a numerical derivative); the error is
+        symmetric in them.
     floor : float or array broadcastable to that shape, default 0.0
         Lower bound on the denominator; where a value is smaller than ``floor`` the error
         is in effect absolute, |a - n| / floor. Where a, n and floor are all 0 the error is 0.
 
     Returns
     -------
-    err : array of the broadcast shape
+    err : array of the shape of ``analytic``
+        The error of each entry, between 0 and 2; NaN where a or n is NaN.
 
     Examples
     --------
@@ -209,15 +212,29 @@ class GradCheckReport(CheckVerdict):
     The report is truthy only when the check passed, so ``assert check_grad_log_prob(...)``
     fails on a wrong score; ``raise_if_failed()`` raises with the table as the message.
 
-    Attributes
+    Parameters
     ----------
     name : str
         What was checked.
     tol : float
         Largest relative error (see the module docstring) that passes.
-    rows : list of GradCheckRow
-    step : float
+    rows : list of GradCheckRow, default []
+        One per parameter block, in the order of ``theta``.
+    step : float, default 1e-5
         The relative finite-difference step that was used.
+    one_sided : int, default 0
+        How many compared entries used one-sided differences at a log-std clamp's kink.
+    abs_floor : float, default 1e-3
+        Rows whose entries are all smaller than this are judged by absolute error, against
+        tol * abs_floor (see the module docstring).
+    scale : float, default inf
+        The largest entry of either gradient, in absolute value.
+    hint : str, default ""
+        What would make a failed gradient pass, when the check can tell (e.g. the layout).
+    nonfinite : str, default ""
+        Where the analytic (or numerical) gradient first holds NaN or inf, if anywhere.
+    advice : str, default ``UNTESTED_POLICY_ADVICE``
+        What to do when nothing was tested (it depends on what was checked).
 
     Examples
     --------
@@ -235,16 +252,11 @@ class GradCheckReport(CheckVerdict):
     rows: list[GradCheckRow] = field(default_factory=list)
     step: float = DEFAULT_STEP
     one_sided: int = 0
-    """How many compared entries used one-sided differences at a log-std clamp's kink."""
     abs_floor: float = DEFAULT_ABS_FLOOR
     scale: float = np.inf
-    """The largest entry of either gradient, in absolute value."""
     hint: str = ""
-    """What would make a failed gradient pass, when the check can tell (e.g. the layout)."""
     nonfinite: str = ""
-    """Where the analytic (or numerical) gradient first holds NaN or inf, if anywhere."""
     advice: str = UNTESTED_POLICY_ADVICE
-    """What to do when nothing was tested (it depends on what was checked)."""
 
     @property
     def untested_scale(self) -> float:

@@ -68,6 +68,9 @@ class ShortCorridorEnv(gym.Env):
     max_episode_steps : int or None, default 1000
         After this many steps an episode that has not reached the goal ends with
         ``truncated=True``; None never truncates.
+    render_mode : None, default None
+        Taken because gymnasium's convention is that every env takes it; the corridor has
+        no render modes, so anything but None is a ValueError.
 
     Notes
     -----
@@ -239,6 +242,19 @@ def exact_values(p_right: float, gamma: float = 1.0) -> np.ndarray:
 def exact_start_value(p_right: float, gamma: float = 1.0) -> float:
     """J(p) = v_pi(state 0), the expected (discounted) return of an episode.
 
+    Parameters
+    ----------
+    p_right : float in [0, 1]
+        pi(right), the same in every state; with gamma = 1, at least ``P_RIGHT_MIN``
+        (1e-9) away from 0 and 1, so that the goal is reached and the solve is accurate.
+    gamma : float in [0, 1], default 1.0
+        Discount factor.
+
+    Returns
+    -------
+    J : float
+        The value of state 0, where every episode starts (see :func:`exact_values`).
+
     Notes
     -----
     For gamma = 1, J(p) = -2 (2 - p) / (p (1 - p)); J(1/2) = -12.
@@ -253,6 +269,11 @@ def exact_start_value(p_right: float, gamma: float = 1.0) -> float:
 
 def optimal_p_right() -> float:
     """The p = pi(right) maximizing J (gamma = 1): 2 - sqrt(2) ~ 0.5858, with J ~ -11.657.
+
+    Returns
+    -------
+    p_star : float
+        2 - sqrt(2), the maximizer of J(p) = ``exact_start_value(p)``.
 
     Notes
     -----
@@ -320,10 +341,13 @@ def exact_policy_gradient(policy: LinearPolicy) -> np.ndarray:
     Parameters
     ----------
     policy : SoftmaxPolicy(1, 2) or BernoulliPolicy(1)
+        A two-action policy on the corridor's single feature x = [1], so one probability
+        pi(right) in every state; the gradient is at its current ``theta``.
 
     Returns
     -------
     grad_J : array of shape (policy.n_params,)
+        The gradient dJ / dtheta for gamma = 1, in the order of ``policy.theta``.
 
     Notes
     -----

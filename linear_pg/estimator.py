@@ -38,6 +38,7 @@ def policy_gradient(policy: LinearPolicy, X: object, A: object, weights: object,
     Parameters
     ----------
     policy : LinearPolicy
+        The policy whose scores are taken, at its current ``theta``.
     X : array of shape (T, n_features)
         Features of every step of every episode, episode after episode.
     A : array of shape (T,) or (T, action_dim)
@@ -55,7 +56,8 @@ def policy_gradient(policy: LinearPolicy, X: object, A: object, weights: object,
 
     Returns
     -------
-    g : array of shape (n_params,), the ascent direction for J.
+    g : array of shape (n_params,)
+        The ascent direction for J, in the order of ``policy.theta``.
 
     Notes
     -----
@@ -90,6 +92,17 @@ def surrogate_loss(policy: LinearPolicy, X: object, A: object, weights: object,
     The weights are treated as constants (they came from the environment), so
     differentiating L gives minus :func:`policy_gradient` with the same arguments; a
     gradient-descent step on L is an ascent step on the expected return.
+
+    Parameters
+    ----------
+    policy, X, A, weights, lengths, average
+        As for :func:`policy_gradient`; ``average`` chooses the divisor of L the same way
+        (N episodes or T steps).
+
+    Returns
+    -------
+    L : float
+        The loss at the policy's current ``theta``.
 
     Notes
     -----

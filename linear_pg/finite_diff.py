@@ -184,6 +184,21 @@ def numerical_gradient(f: Callable[[np.ndarray], object], theta: object,
 
     See :func:`numerical_jacobian`, of which this is the scalar case.
 
+    Parameters
+    ----------
+    f : callable
+        Function of a flat float64 vector returning a scalar. It receives a fresh copy of
+        ``theta`` at every call; the caller's array is never modified.
+    theta : array of shape (n,)
+        Point of evaluation.
+    step : float, default 1e-5
+        Relative step: entry i is moved by h_i = step * max(1, |theta_i|).
+
+    Returns
+    -------
+    g : array of shape (n,)
+        ``g[i]`` approximates df / dtheta_i.
+
     Examples
     --------
     >>> import numpy as np

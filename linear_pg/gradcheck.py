@@ -143,6 +143,7 @@ def check_function(name: str, f: Callable[[np.ndarray], object],
     grad : callable
         The analytic derivative, shape ``np.shape(f(theta)) + (n,)``.
     theta : array of shape (n,)
+        Point at which the two are compared; ``f`` and ``grad`` receive copies of it.
     tol, step, abs_floor : float
         Pass threshold, relative step and floor (see :mod:`linear_pg.check_report` and
         :mod:`linear_pg.finite_diff`).
@@ -181,7 +182,10 @@ def check_grad_log_prob(policy: LinearPolicy, X: object, A: object, *,
     policy : LinearPolicy
         Its ``theta`` is perturbed during the check and restored afterwards.
     X : array of shape (T, n_features)
+        Features of the T samples, one per row.
     A : array of T actions
+        One action per row of ``X``, as the policy samples them: (T,) for the discrete
+        policies, (T, action_dim) for the Gaussian.
     tol, step, abs_floor : float
         Pass threshold, relative step and floor (see :mod:`linear_pg.check_report` and
         :mod:`linear_pg.finite_diff`).
@@ -328,6 +332,20 @@ def check_all_policies(seed: int | np.random.Generator = 0, *, n_samples: int = 
     Builds a softmax policy (3 actions), a Bernoulli policy, and Gaussian policies with
     action_dim 2 and "vector" and "linear" log-std, sets random ``theta``, draws random
     features and actions sampled from each policy, and runs :func:`check_grad_log_prob`.
+
+    Parameters
+    ----------
+    seed : int or np.random.Generator, default 0
+        Source of the parameters, features and actions.
+    n_samples : int >= 1, default 16
+        Rows of features (and actions) per policy.
+    tol : float, default 1e-6
+        Pass threshold of each check (see :mod:`linear_pg.check_report`).
+
+    Returns
+    -------
+    list of GradCheckReport
+        One per policy, in the order above.
 
     Examples
     --------

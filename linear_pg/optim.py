@@ -36,6 +36,18 @@ FISHER_ESTIMATES = ("sampled", "expected")
 def fisher(scores: np.ndarray) -> np.ndarray:
     """Empirical Fisher information F = (1/T) sum_t s_t s_t^T of per-sample scores (T, P).
 
+    Parameters
+    ----------
+    scores : array of shape (T, P)
+        The scores s_t = grad log pi(a_t | x_t), one per row (T >= 1, all finite), as
+        :meth:`LinearPolicy.grad_log_prob <linear_pg.LinearPolicy.grad_log_prob>` returns
+        them.
+
+    Returns
+    -------
+    F : array of shape (P, P)
+        Symmetric and positive semi-definite.
+
     Notes
     -----
     The Fisher matrix of the policy, averaged over visited states, is
@@ -159,7 +171,8 @@ class SGD:
 
     Parameters
     ----------
-    lr : float > 0
+    lr : float > 0, default 0.01
+        The step size; checked whenever it is set, here or later.
     """
 
     name = "sgd"
@@ -241,8 +254,12 @@ class Adam(SGD):
     Parameters
     ----------
     lr : float > 0, default 0.01
+        The step size: each coordinate moves by about lr per step (see Notes).
     beta1, beta2 : float in [0, 1), default 0.9 and 0.999
-    eps : float, default 1e-8
+        Decay of the moving averages of the gradient (m) and of its square (v).
+    eps : float > 0, default 1e-8
+        Added to sqrt(v_hat), so that a coordinate whose gradient has been 0 is not
+        divided by 0.
 
     Notes
     -----

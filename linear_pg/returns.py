@@ -116,7 +116,22 @@ def _reward_to_go_padded(flat: np.ndarray, gamma: float, lengths: np.ndarray) ->
 
 
 def episode_returns(rewards: object, gamma: float = 1.0, lengths: object = None) -> np.ndarray:
-    """Discounted return R(tau) = sum_t gamma^t r_t of each episode, shape (N,)."""
+    """Discounted return R(tau) = sum_t gamma^t r_t of each episode, shape (N,).
+
+    Parameters
+    ----------
+    rewards : array of shape (T,) or list of 1-D arrays
+        Rewards of all steps, episode after episode.
+    gamma : float in [0, 1], default 1.0
+        Discount factor; the default gives the undiscounted return.
+    lengths : array of int, shape (N,), optional
+        Episode lengths; default: one episode (or the lengths of the list).
+
+    Returns
+    -------
+    R : array of shape (N,)
+        The return of each episode, in order: the reward-to-go G_0 of its first step.
+    """
     gamma = check_gamma(gamma)
     flat, lengths = _flat_rewards(rewards, lengths)
     starts = episode_starts(lengths)
@@ -127,11 +142,29 @@ def total_return(rewards: object, gamma: float = 1.0, lengths: object = None) ->
     """R(tau) of its episode repeated at every step, shape (T,): the "simplest" weights.
 
     Every action of an episode is credited with the whole episode's return, including the
-    rewards that came before it. With gamma = 1, reward-to-go drops those, which usually
-    lowers the variance without changing the expected gradient. With gamma < 1 the two
-    differ in expectation: R(tau) = sum_k gamma^k r_k weights step t by gamma^t G_t, the
-    exact gradient of the discounted J_gamma, while reward-to-go G_t drops the gamma^t
-    factor and estimates neither J_gamma's gradient nor the undiscounted one exactly
+    rewards that came before it.
+
+    Parameters
+    ----------
+    rewards : array of shape (T,) or list of 1-D arrays
+        Rewards of all steps, episode after episode.
+    gamma : float in [0, 1], default 1.0
+        Discount factor of R(tau) = sum_k gamma^k r_k.
+    lengths : array of int, shape (N,), optional
+        Episode lengths; default: one episode (or the lengths of the list).
+
+    Returns
+    -------
+    weights : array of shape (T,)
+        At every step, the return R(tau) of the episode the step belongs to.
+
+    Notes
+    -----
+    With gamma = 1, reward-to-go drops the rewards before step t, which usually lowers the
+    variance without changing the expected gradient. With gamma < 1 the two differ in
+    expectation: R(tau) = sum_k gamma^k r_k weights step t by gamma^t G_t, the exact
+    gradient of the discounted J_gamma, while reward-to-go G_t drops the gamma^t factor
+    and estimates neither J_gamma's gradient nor the undiscounted one exactly
     (Thomas 2014): gamma then trades a bias for a lower variance.
     """
     flat, lengths = _flat_rewards(rewards, lengths)
@@ -155,7 +188,9 @@ def bootstrap_truncated(rewards: object, gamma: float, lengths: object, truncate
     rewards : array of shape (T,)
         All episodes' rewards, episode after episode.
     gamma : float in [0, 1]
+        Discount factor, that of the reward-to-go computed from the result.
     lengths : array of int, shape (N,)
+        Episode lengths, which split ``rewards``.
     truncated : array of bool, shape (N,)
         Whether each episode was cut off (gymnasium's ``truncated`` at its last step)
         rather than ended (``terminated``).
@@ -166,7 +201,8 @@ def bootstrap_truncated(rewards: object, gamma: float, lengths: object, truncate
 
     Returns
     -------
-    array of shape (T,): a copy of ``rewards``, changed at the truncated episodes' last steps.
+    out : array of shape (T,)
+        A copy of ``rewards``, changed at the truncated episodes' last steps.
 
     Examples
     --------
@@ -196,10 +232,24 @@ def bootstrap_truncated(rewards: object, gamma: float, lengths: object, truncate
 def normalize(weights: object, eps: float = 1e-8) -> np.ndarray:
     """Standardize a batch of weights: (w - mean(w)) / (std(w) + eps).
 
-    The epsilon keeps a constant batch (std = 0, e.g. total-return weights when every
-    CartPole episode lasts 500 steps) from dividing zero by zero: the result is then all
-    zeros, no update. (Subtracting the batch's own mean is a baseline fitted on the same
-    batch, with the small bias :mod:`linear_pg.baselines` describes.)
+    Parameters
+    ----------
+    weights : array of shape (T,)
+        The finite weights of one batch, e.g. the reward-to-go of all its steps.
+    eps : float > 0, default 1e-8
+        Added to the standard deviation. It keeps a constant batch (std = 0, e.g.
+        total-return weights when every CartPole episode lasts 500 steps) from dividing
+        zero by zero: the result is then all zeros, no update.
+
+    Returns
+    -------
+    w_std : array of shape (T,)
+        The standardized weights: mean 0, standard deviation std(w) / (std(w) + eps).
+
+    Notes
+    -----
+    Subtracting the batch's own mean is a baseline fitted on the same batch, with the small
+    bias :mod:`linear_pg.baselines` describes.
 
     Weights near the float64 limit (1e308) overflow the mean or the squares inside the
     standard deviation; the same formula is then evaluated on w / max|w|, with eps scaled

@@ -75,20 +75,37 @@ class ScoreMeanReport(CheckVerdict):
     per parameter block, whose ``max_abs`` is the largest |E[score]| and whose
     ``max_error`` is the statistic judged (the relative size of the exact mean, or the
     largest |z| of the sampled one). Truthy only when the check passed.
+
+    Parameters
+    ----------
+    name : str
+        What was checked: the score and the policy it was taken on.
+    exact : bool
+        True for a mean taken exactly over a discrete policy's actions, False for one
+        sampled from a Gaussian policy.
+    threshold : float
+        ``tol`` for an exact mean, ``z_max`` for a sampled one.
+    n_samples : int
+        Actions drawn per state (0 for an exact mean).
+    rows : list of GradCheckRow, default []
+        One per parameter block, in the order of ``theta``.
+    abs_floor : float, default 1e-3
+        Exact means only: scores smaller than this are judged absolutely, against
+        tol * abs_floor.
+    scale : float, default inf
+        The largest |score| seen.
+    nonfinite : str, default ""
+        Where the score first returned NaN or inf, if it did.
     """
 
     name: str
     exact: bool
     threshold: float
-    """``tol`` for an exact mean, ``z_max`` for a sampled one."""
     n_samples: int
-    """Actions drawn per state (0 for an exact mean)."""
     rows: list[GradCheckRow] = field(default_factory=list)
     abs_floor: float = DEFAULT_ABS_FLOOR
     scale: float = np.inf
-    """The largest |score| seen."""
     nonfinite: str = ""
-    """Where the score first returned NaN or inf, if it did."""
 
     @property
     def untested_scale(self) -> float:

@@ -40,6 +40,16 @@ class LinearPolicy:
     integer (``start`` added), or the Gaussian sample clipped to the Box, while the score
     keeps the sample itself.
 
+    Parameters
+    ----------
+    n_features : int >= 1
+        Length of the feature vector x.
+    n_params : int
+        Length of ``theta``, which starts at zeros; the subclass's constructor computes it
+        from its own arguments (n_features * n_actions for a softmax policy).
+
+    Notes
+    -----
     **Writing your own policy.** Subclass the built-in class of your kind (SoftmaxPolicy,
     BernoulliPolicy, GaussianPolicy) rather than this one: ``kind`` (one of "softmax",
     "bernoulli", "gaussian") tells the trainer which action spaces the policy fits. Besides
