@@ -201,6 +201,18 @@ def save_checkpoint(run: Any, path: str | os.PathLike) -> Path:
     or its training state, is a ValueError saying why, and the file at ``path`` is left
     as it was.
 
+    Parameters
+    ----------
+    run : Run
+        The run to save, as :func:`~linear_pg.train` returns it.
+    path : str or os.PathLike
+        The file to write (by convention a ``.npz``); an existing file is replaced.
+
+    Returns
+    -------
+    Path
+        ``path``, as a ``pathlib.Path``.
+
     Raises
     ------
     TypeError
@@ -240,8 +252,16 @@ def write_archive(data: bytes, path: Path) -> Path:
 
 class CheckpointError(ValueError):
     """The ValueError for a checkpoint that :func:`load_run` refuses (corrupted, mismatched
-    or inconsistent). Its message names the file; ``reason`` says what is wrong without
-    it, which :func:`save_checkpoint` quotes when it refuses a run that would not load."""
+    or inconsistent).
+
+    Parameters
+    ----------
+    message : str
+        The error message, which names the file.
+    reason : str
+        What is wrong, without the file's name; stored as ``reason``, which
+        :func:`save_checkpoint` quotes when it refuses a run that would not load.
+    """
 
     def __init__(self, message: str, reason: str) -> None:
         super().__init__(message)
@@ -371,7 +391,30 @@ def _sample(a: np.ndarray, n: int = 6) -> str:
 def load_checkpoint(path: str | os.PathLike) -> dict[str, Any]:
     """Read a checkpoint into ``{"meta": dict, "theta": array, "features": dict,
     "history": dict, "train_state": dict or None}``, with a ValueError for anything that is
-    not a valid checkpoint."""
+    not a valid checkpoint.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        The checkpoint file (a seed directory is refused here; :func:`load_run` takes one).
+
+    Returns
+    -------
+    dict
+        ``meta``: the JSON metadata (see the module docstring); ``theta``: the policy's
+        parameters; ``features``: the feature map's fitted state, by key; ``history``: the
+        history columns, by name; ``train_state``: what the next update would start from,
+        or None when the file has none. All checked, the arrays as they were stored.
+
+    Raises
+    ------
+    FileNotFoundError
+        If ``path`` does not exist.
+    TypeError
+        If ``path`` is not a str or path.
+    CheckpointError
+        (a ValueError) If the file is not a valid linear_pg checkpoint.
+    """
     path = _as_path(path)
     if not path.exists():
         raise FileNotFoundError(f"checkpoint {str(path)!r} does not exist")
@@ -480,6 +523,13 @@ def load_run(path: str | os.PathLike, *, env_id: str | None = None,
         A checkpoint records the class of its policy and features; one that is not
         linear_pg's own must be given here (found by module and name, or by name alone),
         else ValueError: rebuilt as its parent, it would compute something else.
+
+    Returns
+    -------
+    Run
+        The run as it was saved: its policy, fitted features, config, history, stop reason
+        and ``train_state`` (None if the checkpoint has none), ready for
+        :func:`~linear_pg.evaluate` or :func:`~linear_pg.resume`.
 
     Raises
     ------

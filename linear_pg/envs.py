@@ -43,6 +43,25 @@ def make_env(env_id: str, env_kwargs: dict[str, Any] | None = None,
     module (importable from the current directory or the Python path) is imported first,
     and it registers ``EnvId-v0`` with ``gymnasium.register``. The same id then works in
     every process: the command line, joblib workers, and a later evaluate or resume.
+
+    Parameters
+    ----------
+    env_id : str
+        A registered gymnasium id, e.g. "CartPole-v1", or ``"module:EnvId-v0"`` for an env
+        of your own.
+    env_kwargs : dict, optional
+        Keyword arguments of ``gymnasium.make``: the env's own (e.g. Pendulum's ``g``) or
+        gymnasium's (``max_episode_steps``). Default: none.
+    n_envs : int >= 1, default 1
+        Number of sub-environments; more than 1 makes a vector env with
+        ``gymnasium.make_vec`` (the env's own vector entry point if it has one, else
+        "sync").
+
+    Returns
+    -------
+    env : gymnasium.Env or gymnasium.vector.VectorEnv
+        A single env for ``n_envs == 1``, else a vector env of ``n_envs``
+        sub-environments; either way its observations are 1-D vectors.
     """
     if not isinstance(env_id, str):
         raise TypeError(f"env_id must be a str such as 'CartPole-v1', got "

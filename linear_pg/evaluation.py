@@ -33,7 +33,8 @@ def evaluate(run: Run | LinearPolicy, episodes: int = 100, *, mean_action: bool 
     run : Run or LinearPolicy
         A Run carries its env, features and env_kwargs; a bare policy needs ``env_id``
         and ``features``.
-    episodes : int, default 100
+    episodes : int >= 1, default 100
+        How many episodes to run.
     mean_action : bool, default True
         Act with the mean (Gaussian) / most likely action instead of sampling.
     seed : int, optional
@@ -49,6 +50,11 @@ def evaluate(run: Run | LinearPolicy, episodes: int = 100, *, mean_action: bool 
         Parallel sub-environments. The episodes' starts come from ``seed`` and ``n_envs``
         together: the same seed with another ``n_envs`` evaluates on other starts (each is
         as valid a sample; compare policies with the same ``seed`` and ``n_envs``).
+
+    Returns
+    -------
+    returns : array of shape (episodes,)
+        The undiscounted return of each episode.
 
     Raises
     ------

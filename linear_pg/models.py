@@ -32,7 +32,29 @@ def make_policy_for_env(space: gym.Space, policy: str, n_features: int, *, seed:
                         **policy_kwargs: Any) -> LinearPolicy:
     """A linear policy of the named family that fits the action space.
 
-    softmax: any Discrete(n >= 2); bernoulli: Discrete(2); gaussian: a 1-D Box.
+    Parameters
+    ----------
+    space : gymnasium.Space
+        The env's action space (e.g. ``env.action_space``).
+    policy : {"softmax", "bernoulli", "gaussian"}
+        The family. softmax: any Discrete(n >= 2); bernoulli: Discrete(2); gaussian: a
+        1-D Box.
+    n_features : int
+        Length of the feature vector x the policy reads (the feature map's
+        ``n_features_out_``).
+    seed : int, default 0
+        Source of the initial weights.
+    **policy_kwargs
+        Other arguments of the policy class's constructor (e.g. ``init_scale``); the
+        arguments set here (``n_features``, ``n_actions``, ``action_dim``, ``seed``) are
+        refused (TypeError).
+
+    Returns
+    -------
+    LinearPolicy
+        A :class:`~linear_pg.SoftmaxPolicy` with n actions, a
+        :class:`~linear_pg.BernoulliPolicy` or a :class:`~linear_pg.GaussianPolicy` with
+        the Box's dimension as ``action_dim``.
     """
     check_choice(policy, "policy", POLICY_NAMES)
     check_keywords(POLICY_CLASSES[policy], policy_kwargs, f"policy_kwargs for policy {policy!r}",

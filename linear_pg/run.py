@@ -17,30 +17,32 @@ from .settings import train_kwargs
 class Run:
     """The result of :func:`~linear_pg.train`: the trained policy and everything that happened.
 
-    Attributes
+    Parameters
     ----------
     env_id : str
+        The gymnasium id of the environment the policy was trained on.
     seed : int
+        The seed of the run (policy initialization, episode resets, action sampling).
     config : dict
         Every hyperparameter that was used (presets resolved), JSON-serializable.
     policy : LinearPolicy
         The final parameters (the last finite ones if training diverged).
     features : FeatureMap
         The fitted feature map the policy reads.
-    episode_returns, episode_lengths : arrays (n_episodes,)
+    episode_returns, episode_lengths : arrays (n_episodes,), default empty
         Undiscounted return and length of every training episode, in order.
-    update_episodes : array (n_updates,) of int
+    update_episodes : array (n_updates,) of int, default empty
         Number of training episodes seen when each update was made.
-    grad_norm, entropy, mean_std, wall_time : arrays (n_updates,)
+    grad_norm, entropy, mean_std, wall_time : arrays (n_updates,), default empty
         Per update: |g| (before clipping), the batch's mean policy entropy per step, the
         mean sigma of a Gaussian policy (NaN for discrete ones), seconds since the start.
-    stopped_reason : str or None
+    stopped_reason : str or None, default None
         None if all episodes ran, "interrupted" (Ctrl-C), "stopped by the callback" (it
         raised :class:`~linear_pg.StopTraining`), "error: ..." (in the checkpoint saved
         when an error from the env or a callback stopped training), or "diverged: ..." .
         On the command line, a seed stopped because another seed of its job failed is
         "interrupted: the job stopped at another seed's error (Type)".
-    train_state : dict or None
+    train_state : dict or None, default None
         What the next update would start from (:meth:`linear_pg.trainer.Learner.state`,
         as of the last completed update): checkpoints save it, and
         :func:`linear_pg.resume` goes on from it. None for a run built by hand or loaded

@@ -35,12 +35,27 @@ def train_seeds(env_id: str, seeds: Sequence[int] | int, *, n_jobs: int = 1,
                 **train_kwargs: Any) -> list[Run]:
     """:func:`~linear_pg.train` once per seed, in parallel processes with joblib when n_jobs > 1.
 
-    ``seeds`` may be an int n, meaning seeds 0 .. n - 1, or distinct seeds. ``n_jobs`` is
-    the number of processes, or -1 for one per CPU (as in joblib). Results are in the
-    order of the seeds and identical to sequential runs (each run is seeded on its own). A
-    ``checkpoint_path`` for several seeds must hold "{seed}", which each seed's run replaces
-    by its seed (``"runs/seed-{seed}.npz"``). An env that the calling script registered
-    with ``gymnasium.register`` is registered in the worker processes too.
+    An env that the calling script registered with ``gymnasium.register`` is registered in
+    the worker processes too.
+
+    Parameters
+    ----------
+    env_id : str
+        The environment, as for :func:`~linear_pg.train`.
+    seeds : int or sequence of int
+        An int n, meaning seeds 0 .. n - 1, or distinct seeds >= 0.
+    n_jobs : int, default 1
+        The number of processes, or -1 for one per CPU (as in joblib).
+    **train_kwargs
+        Passed to :func:`~linear_pg.train` for every seed (not ``seed``). A
+        ``checkpoint_path`` for several seeds must hold "{seed}", which each seed's run
+        replaces by its seed (``"runs/seed-{seed}.npz"``).
+
+    Returns
+    -------
+    list of Run
+        One per seed, in the order of the seeds, identical to sequential runs (each run is
+        seeded on its own).
     """
     seeds = check_seeds(seeds)
     if "seed" in train_kwargs:

@@ -93,11 +93,14 @@ def train(env_id: str, *, episodes: int | None = None, seed: int = 0,
           optimizer_kwargs: dict[str, Any] | None = None) -> Run:
     """Train a linear policy with REINFORCE on a gymnasium environment.
 
+    Every hyperparameter left as None comes from the env's preset
+    (:mod:`linear_pg.presets`); :attr:`Run.config` records the values used.
+
     Parameters
     ----------
     env_id : str
         A registered gymnasium id, e.g. "CartPole-v1", "Pendulum-v1".
-    episodes : int >= 1
+    episodes : int >= 1, optional
         Training episodes in total (the last batch is shortened to fit).
     seed : int, default 0
         Seeds everything: policy initialization, episode resets, action sampling.
@@ -110,6 +113,9 @@ def train(env_id: str, *, episodes: int | None = None, seed: int = 0,
         unfitted one such as ``RBFFeatures(n_centers=8, angle_pairs=[(0, 1)])``, of which
         a copy is fitted on this env's observations, as for its name.
     estimator : {"reward_to_go", "total_return"}, optional
+        What multiplies each score: the discounted reward-to-go G_t
+        (:func:`~linear_pg.reward_to_go`) or the episode's whole return R(tau)
+        (:func:`~linear_pg.total_return`).
     baseline : {"none", "mean", "value"}, optional
         Subtracted from the weights: "mean" the previous batch's mean reward-to-go,
         "value" a ridge fit of the reward-to-go on the features over earlier batches. Both
@@ -120,9 +126,12 @@ def train(env_id: str, *, episodes: int | None = None, seed: int = 0,
     normalize_weights : bool, optional
         Standardize the weights of each batch (mean 0, std 1).
     optimizer : {"sgd", "adam", "npg"}, optional
+        The ascent step: :class:`~linear_pg.SGD`, :class:`~linear_pg.Adam` or the natural
+        gradient, :class:`~linear_pg.NaturalGradient`.
     lr : float > 0, optional
         Step size for sgd/adam; the KL size delta for npg.
     gamma : float in [0, 1], optional
+        Discount factor of the returns.
     batch_episodes : int >= 1, optional
         Episodes per update.
     n_envs : int, default 1
@@ -169,12 +178,11 @@ def train(env_id: str, *, episodes: int | None = None, seed: int = 0,
         entry, start from the preset's, e.g. ``{**PRESETS["Pendulum-v1"]["features_kwargs"],
         "width": 1.0}`` (:mod:`linear_pg.presets`).
 
-    Every hyperparameter left as None comes from the env's preset
-    (:mod:`linear_pg.presets`); :attr:`Run.config` records the values used.
-
     Returns
     -------
     Run
+        The trained policy, its features, the settings used (``config``) and the history
+        of every episode and update.
 
     Notes
     -----

@@ -51,7 +51,22 @@ FEATURE_CLASSES: dict[str, type[FeatureMap]] = {
 
 
 def make_features(name: str, **params: Any) -> FeatureMap:
-    """An unfitted feature map from its name ("raw", "poly", "standard", "rbf", "random_rbf")."""
+    """An unfitted feature map from its name ("raw", "poly", "standard", "rbf", "random_rbf").
+
+    Parameters
+    ----------
+    name : {"raw", "poly", "standard", "rbf", "random_rbf"}
+        The map: :class:`RawFeatures`, :class:`PolyFeatures`, :class:`StandardFeatures`,
+        :class:`RBFFeatures` or :class:`RandomRBFFeatures`.
+    **params
+        Passed to the class's constructor (``train``'s ``features_kwargs``); a keyword it
+        does not take is a TypeError.
+
+    Returns
+    -------
+    FeatureMap
+        The map, to be fitted with ``fit(obs)`` before it transforms anything.
+    """
     check_choice(name, "features", FEATURE_NAMES)
     check_keywords(FEATURE_CLASSES[name], params,
                    f"the settings (features_kwargs) of features {name!r}")

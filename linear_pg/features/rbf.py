@@ -31,6 +31,8 @@ n_actions times that many weights): a grid larger than this is almost surely a m
 class RBFFeatures(FeatureMap):
     """Gaussian bumps on a grid over a low-dimensional state, angles on the circle, plus 1.
 
+    The parameters are checked in ``fit`` (the scikit-learn convention).
+
     Parameters
     ----------
     n_centers : int or sequence of int, default 7
@@ -46,8 +48,6 @@ class RBFFeatures(FeatureMap):
         the observations fitted on, or low == high) gets a spacing of 1 in its own units.
     width : float > 0, default 1.0
         Standard deviation of each bump in units of the grid spacing.
-
-    The parameters are checked in ``fit`` (the scikit-learn convention).
 
     Notes
     -----
@@ -207,7 +207,8 @@ class RandomRBFFeatures(FeatureMap):
 
     Parameters
     ----------
-    n_components : int, default 100
+    n_components : int >= 1, default 100
+        Number of random Fourier features, before the constant 1.
     gamma : float, default 0.5
         Kernel width exp(-gamma |u - v|^2) on standardized observations.
     seed : int in [0, 2**32 - 1], default 0

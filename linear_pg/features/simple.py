@@ -119,7 +119,9 @@ class PolyFeatures(FeatureMap):
 
     Parameters
     ----------
-    degree : int, default 2
+    degree : int >= 0, default 2
+        Highest total degree of the monomials; degree 1 gives [1, s]. At most
+        ``MAX_POLY_FEATURES`` (100,000) monomials; checked in ``fit``.
 
     Notes
     -----
