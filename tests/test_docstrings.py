@@ -1,5 +1,6 @@
-"""The Examples blocks in the library's docstrings run and print what they show, and the
-objects they cross-reference exist."""
+"""The Examples blocks in the library's docstrings run and print what they show, the
+objects they cross-reference exist, and the public functions and classes document their
+parameters and what they return (numpydoc)."""
 
 import doctest
 import importlib
@@ -8,6 +9,7 @@ import pkgutil
 import re
 
 import pytest
+from numpydoc.validate import validate
 
 import linear_pg
 
@@ -69,3 +71,23 @@ def test_docstring_cross_references_exist(name):
         if not any(_resolves(w) for w in where):
             missing.append(text)
     assert not missing, f"{name} cross-references objects that do not exist: {missing}"
+
+
+PUBLIC = [name for name in linear_pg.__all__
+          if inspect.isfunction(getattr(linear_pg, name))
+          or inspect.isclass(getattr(linear_pg, name))]
+
+# numpydoc's codes for what a reader of the signature needs: GL08 no docstring, PR01 a
+# parameter not documented, PR02 a documented parameter that does not exist, PR07 a
+# parameter with no description, RT01 no Returns section (numpydoc asks for one only where
+# the function's source returns a value other than None). A class is checked against its
+# constructor's parameters.
+NUMPYDOC_CODES = ("GL08", "PR01", "PR02", "PR07", "RT01")
+
+
+@pytest.mark.parametrize("name", PUBLIC)
+def test_public_api_docstrings_are_numpydoc_complete(name):
+    errors = [(code, message) for code, message in validate(f"linear_pg.{name}")["errors"]
+              if code in NUMPYDOC_CODES]
+    listed = "\n".join(f"  {code}: {message}" for code, message in errors)
+    assert not errors, f"the docstring of linear_pg.{name} is incomplete:\n{listed}"
