@@ -28,6 +28,7 @@ from .estimator import policy_gradient, surrogate_loss
 from .evaluation import evaluate
 from .features import (
     FeatureMap,
+    PendulumFeatures,
     PolyFeatures,
     RandomRBFFeatures,
     RawFeatures,
@@ -91,6 +92,7 @@ __all__ = [
     "optimal_p_right",
     "relative_error",
     "FeatureMap",
+    "PendulumFeatures",
     "PolyFeatures",
     "RandomRBFFeatures",
     "RawFeatures",

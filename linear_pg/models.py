@@ -172,9 +172,10 @@ def fit_features(name: str, env: gym.Env, rng: np.random.Generator,
                  **features_kwargs: Any) -> FeatureMap:
     """Build the named feature map and fit it on this env's observations.
 
-    "raw" and "poly" need one observation; "rbf" uses the observation box when it is
-    finite (otherwise, like "standard" and "random_rbf") observations of
-    ``FIT_EPISODES`` random-action episodes.
+    "raw", "poly" and "pendulum" need one observation; "rbf" uses the observation box
+    when it is finite (otherwise, like "standard" and "random_rbf") observations of
+    ``FIT_EPISODES`` random-action episodes. "pendulum" takes its ``g`` from the env
+    unless ``features_kwargs`` gives one.
     """
     check_choice(name, "features", FEATURE_NAMES)
     kwargs = dict(features_kwargs)
@@ -186,6 +187,8 @@ def fit_features(name: str, env: gym.Env, rng: np.random.Generator,
             used = {c for p in kwargs["angle_pairs"] for c in p}
             keep = [c for c in range(bounds[0].size) if c not in used]
             kwargs["low"], kwargs["high"] = bounds[0][keep].tolist(), bounds[1][keep].tolist()
+    if name == "pendulum" and "g" not in kwargs and hasattr(env.unwrapped, "g"):
+        kwargs["g"] = float(env.unwrapped.g)     # E* = 3 g / 2 of the env trained on
     phi = make_features(name, **kwargs)
     needs_data = name in ("standard", "random_rbf") or (name == "rbf" and kwargs.get("low") is None)
     if needs_data:

@@ -50,7 +50,7 @@ import gymnasium as gym
 import numpy as np
 
 from ._validation import as_float_array, check_keywords, describe
-from .features import FeatureMap, PolyFeatures, RawFeatures, RBFFeatures
+from .features import FeatureMap, PendulumFeatures, PolyFeatures, RawFeatures, RBFFeatures
 from .policies import GaussianPolicy, LinearPolicy
 from .presets import registered_id
 
@@ -181,9 +181,10 @@ def feature_permutation(features: FeatureMap, mirror: Mirror) -> tuple[np.ndarra
     Monomials: the identity too, each with the product of its variables' signs,
     prod_j sign_j ** p_kj for the monomial prod_j s_j ** p_kj (so s0 * s1 ** 2 takes
     sign_0). Bumps on a grid: each bump goes to the bump at the reflected centre, which
-    must be on the grid. Raises ValueError for other feature maps (standardized features
-    shift the origin, which the reflection does not keep) and for grids the reflection
-    does not map onto themselves.
+    must be on the grid; the energy-pumping term of 'pendulum' features, th' times an
+    even function, takes the sign of th'. Raises ValueError for other feature maps
+    (standardized features shift the origin, which the reflection does not keep) and for
+    grids the reflection does not map onto themselves.
     """
     features._check_fitted()
     if isinstance(features, RawFeatures):
@@ -193,7 +194,7 @@ def feature_permutation(features: FeatureMap, mirror: Mirror) -> tuple[np.ndarra
         return np.arange(features.n_features_out_), np.prod(
             np.asarray(mirror.obs_sign) ** powers, axis=1)
     if not isinstance(features, RBFFeatures):
-        raise ValueError(f"mirror supports 'raw', 'poly' and 'rbf' features, got "
+        raise ValueError(f"mirror supports 'raw', 'poly', 'rbf' and 'pendulum' features, got "
                          f"{features.name!r}")
     obs = _centre_observations(features)
     reflected = features._coords(mirror.observations(obs))
@@ -204,6 +205,11 @@ def feature_permutation(features: FeatureMap, mirror: Mirror) -> tuple[np.ndarra
     if not matched or not np.array_equal(perm[perm], np.arange(K + 1)):
         raise ValueError("mirror: the reflection does not map the rbf grid onto itself; use a "
                          "grid symmetric about 0 (low = -high, angles on the circle)")
+    if isinstance(features, PendulumFeatures):     # th' (E* - E) / (2 E*): E is even
+        if mirror.obs_sign[0] != 1.0:
+            raise ValueError(f"mirror: 'pendulum' features need a mirror that keeps cos th "
+                             f"(obs_sign[0] = 1), got obs_sign {list(mirror.obs_sign)}")
+        return np.append(perm, K + 1), np.append(np.ones(K + 1), mirror.obs_sign[2])
     return perm, np.ones(K + 1)
 
 

@@ -108,10 +108,11 @@ def train(env_id: str, *, episodes: int | None = None, seed: int = 0,
         A name (settings in ``policy_kwargs``) or a policy, of which a copy is trained; the
         preset's settings for its kind still apply (the Bernoulli policy's learning rate
         on CartPole-v1).
-    features : {"raw", "poly", "standard", "rbf", "random_rbf"} or FeatureMap, optional
-        A name (settings in ``features_kwargs``), a fitted map (used as it is), or an
-        unfitted one such as ``RBFFeatures(n_centers=8, angle_pairs=[(0, 1)])``, of which
-        a copy is fitted on this env's observations, as for its name.
+    features : str or FeatureMap, optional
+        A name, "raw", "poly", "standard", "rbf", "random_rbf" or "pendulum" (settings in
+        ``features_kwargs``), a fitted map (used as it is), or an unfitted one such as
+        ``RBFFeatures(n_centers=8, angle_pairs=[(0, 1)])``, of which a copy is fitted on
+        this env's observations, as for its name.
     estimator : {"reward_to_go", "total_return"}, optional
         What multiplies each score: the discounted reward-to-go G_t
         (:func:`~linear_pg.reward_to_go`) or the episode's whole return R(tau)

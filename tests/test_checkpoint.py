@@ -256,13 +256,13 @@ def _set_policy_config(key, value):
 @pytest.mark.parametrize("change, match", [
     (_set_policy_config("log_std_bounds", None), "log_std_bounds must be a pair of floats"),
     (_set_array("features/centers_", np.zeros(5)),
-     r"feature state 'centers_' of 'rbf' must be an array of real numbers of shape \(k, 2\)"),
+     r"feature state 'centers_' of 'pendulum' must be an array of real numbers of shape \(k, 2\)"),
     (_set_array("features/periodic_", np.zeros((2, 2), dtype=bool)),
-     r"feature state 'periodic_' of 'rbf' must be an array of integers of shape \(2,\)"),
+     r"feature state 'periodic_' of 'pendulum' must be an array of integers of shape \(2,\)"),
     (_set_array("features/bandwidth_", np.full(4, np.nan)),
-     "feature state 'bandwidth_' of 'rbf' holds non-finite values"),
+     "feature state 'bandwidth_' of 'pendulum' holds non-finite values"),
     (_set_array("features/n_features_in_", np.array(0)),
-     "feature state 'n_features_in_' of 'rbf' must be an integer >= 1"),
+     "feature state 'n_features_in_' of 'pendulum' must be an integer >= 1"),
 ])
 def test_inconsistent_entries_are_a_clear_error(run, tmp_path, change, match):
     # each passes the checks of the file's layout, but cannot rebuild the policy or features
@@ -527,7 +527,7 @@ def test_checkpoints_without_recorded_classes_load_as_linear_pgs_own(run, tmp_pa
     def before(arrays, meta):
         del meta["policy_class"], meta["features_class"]
     back = load_run(_rewrite(run, tmp_path, "old.npz", before))
-    assert type(back.features).__name__ == "RBFFeatures"
+    assert type(back.features).__name__ == "PendulumFeatures"
     np.testing.assert_array_equal(back.policy.theta, run.policy.theta)
 
 

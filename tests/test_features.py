@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 
 from linear_pg.features import (
+    PendulumFeatures,
     PolyFeatures,
     RandomRBFFeatures,
     RawFeatures,
@@ -14,16 +15,19 @@ from linear_pg.features import (
 )
 
 OBS = np.random.default_rng(0).normal(size=(50, 3))
+PRESET_GRID = {"n_centers": [12, 11], "angle_pairs": [[0, 1]], "low": [-8.0], "high": [8.0],
+               "width": 0.8}
 
 
 @pytest.mark.parametrize("phi", [RawFeatures(), RawFeatures(scale=[2.0, 0.5, 0.1]),
                                  StandardFeatures(), PolyFeatures(2),
                                  RandomRBFFeatures(n_components=20),
-                                 RBFFeatures(n_centers=3)])
+                                 RBFFeatures(n_centers=3), PendulumFeatures(n_centers=3)])
 def test_shape_bias_and_state_round_trip(phi):
     X = phi.fit(OBS).transform(OBS)
     assert X.shape == (50, phi.n_features_out_)
-    assert np.all(X[:, -1] == 1.0) or np.all(X[:, 0] == 1.0)  # bias (poly: first column)
+    # the bias: last (poly: first; pendulum: before its energy term)
+    assert np.all(X[:, -1] == 1.0) or np.all(X[:, 0] == 1.0) or np.all(X[:, -2] == 1.0)
     clone = features_from_state(phi.get_config(), phi.get_state())
     np.testing.assert_array_equal(clone.transform(OBS), X)
 
@@ -31,7 +35,7 @@ def test_shape_bias_and_state_round_trip(phi):
 @pytest.mark.parametrize("phi", [RawFeatures(), RawFeatures(scale=[2.0, 0.5, 0.1]),
                                  StandardFeatures(), PolyFeatures(2),
                                  RandomRBFFeatures(n_components=20),
-                                 RBFFeatures(n_centers=3)])
+                                 RBFFeatures(n_centers=3), PendulumFeatures(n_centers=3)])
 def test_one_row_transform_is_a_row_of_the_batch(phi):
     # the rollout's per-step call, on the float32 observations environments return
     X = phi.fit(OBS).transform(OBS.astype(np.float32))
@@ -87,7 +91,7 @@ def test_a_fitted_state_that_does_not_fit_its_map_is_refused(phi, key, value, ma
 
 
 @pytest.mark.parametrize("make", [RawFeatures, StandardFeatures, PolyFeatures, RBFFeatures,
-                                  RandomRBFFeatures])
+                                  RandomRBFFeatures, PendulumFeatures])
 @pytest.mark.parametrize("state", [None, "junk", [("n_features_in_", 3)]])
 def test_set_state_refuses_what_is_not_a_dict(make, state):
     # StandardFeatures().set_state(None): "argument of type 'NoneType' is not iterable"
@@ -184,6 +188,7 @@ OBS20 = np.random.default_rng(0).normal(size=(20, 3))
     (lambda: PolyFeatures(degree=-1), ValueError, "degree must be >= 0, got -1"),
     (lambda: StandardFeatures(eps=0), ValueError, "eps must be > 0.0, got 0.0"),
     (lambda: StandardFeatures(eps="a"), TypeError, "eps must be a real number"),
+    (lambda: PendulumFeatures(g=0.0), ValueError, "g must be > 0.0, got 0.0"),
 ])
 def test_feature_parameters_are_checked_in_fit(make, exc, match):
     phi = make()                       # the scikit-learn convention: the constructor stores
@@ -209,7 +214,8 @@ def test_rbf_grid_at_the_size_limit_is_accepted():
 
 
 @pytest.mark.parametrize("phi", [RawFeatures(), StandardFeatures(), PolyFeatures(),
-                                 RBFFeatures(n_centers=3), RandomRBFFeatures(n_components=5)])
+                                 RBFFeatures(n_centers=3), RandomRBFFeatures(n_components=5),
+                                 PendulumFeatures()])
 def test_every_map_transforms_no_rows_to_no_rows(phi):
     # PolyFeatures raised scikit-learn's "Found array with 0 sample(s)"
     X = phi.fit(OBS20).transform(np.zeros((0, 3)))
@@ -217,7 +223,8 @@ def test_every_map_transforms_no_rows_to_no_rows(phi):
 
 
 @pytest.mark.parametrize("phi", [RawFeatures(), StandardFeatures(), PolyFeatures(),
-                                 RBFFeatures(n_centers=3), RandomRBFFeatures(n_components=5)])
+                                 RBFFeatures(n_centers=3), RandomRBFFeatures(n_components=5),
+                                 PendulumFeatures()])
 def test_fit_on_no_rows_and_complex_observations_are_errors(phi):
     with pytest.raises(ValueError, match=r"obs must have at least one row to fit on"):
         phi.fit(np.zeros((0, 3)))
@@ -335,3 +342,51 @@ def test_random_rbf_inner_products_approximate_the_rbf_kernel():
     U = (obs[:6] - obs.mean(axis=0)) / obs.std(axis=0)
     kernel = np.exp(-gamma * ((U[:, None, :] - U[None, :, :]) ** 2).sum(axis=2))
     np.testing.assert_allclose(Z @ Z.T, kernel, atol=0.06)
+
+
+def test_the_pendulum_maps_last_feature_is_the_energy_a_torque_along_it_adds():
+    # th' (E* - E) / (2 E*) with E = th'^2 / 2 + (3 g / 2) cos th: gymnasium's Pendulum,
+    # stepped from the same states with the torque +1 / -1 times the sign of the feature,
+    # ends with more / less energy whenever the energy is below E* (and the feature not 0)
+    import gymnasium as gym
+
+    g = 10.0
+    phi = PendulumFeatures(g=g).fit(PENDULUM_OBS)
+    env = gym.make("Pendulum-v1", g=g).unwrapped
+    th = np.random.default_rng(2).uniform(-np.pi, np.pi, 200)
+    w = np.random.default_rng(3).uniform(-4.0, 4.0, 200)
+    obs = np.column_stack([np.cos(th), np.sin(th), w])
+    energy = 0.5 * w**2 + 1.5 * g * np.cos(th)
+    pump = phi.transform(obs)[:, -1]
+    np.testing.assert_allclose(pump, w * (15.0 - energy) / 30.0, rtol=1e-12, atol=1e-15)
+
+    def energy_after(u):
+        out = []
+        for t in range(th.size):
+            env.reset(seed=0)
+            env.state = np.array([th[t], w[t]])
+            s, *_ = env.step(np.array([u[t]]))
+            out.append(0.5 * s[2] ** 2 + 1.5 * g * s[0])
+        return np.array(out)
+
+    along = np.sign(pump)
+    up, down = energy_after(2.0 * along), energy_after(-2.0 * along)
+    below = (energy < 15.0) & (np.abs(pump) > 0.05)
+    assert below.sum() > 100 and np.all(up[below] > down[below])
+    assert phi.n_features_out_ == 12 * 11 + 2              # the preset's grid, the bias, it
+
+
+def test_the_pendulum_map_takes_pendulums_observations_only():
+    with pytest.raises(ValueError, match=r"needs Pendulum's observations .* 3 columns, got 4"):
+        PendulumFeatures().fit(np.zeros((2, 4)))
+
+
+def test_the_pendulum_preset_takes_g_from_the_env_it_trains_on():
+    from linear_pg import train
+
+    assert train("Pendulum-v1", episodes=1, seed=0).features.g == 10.0
+    run = train("Pendulum-v1", episodes=1, seed=0, env_kwargs={"g": 4.0})
+    assert run.features.g == 4.0 and run.config["features"]["g"] == 4.0
+    given = train("Pendulum-v1", episodes=1, seed=0, env_kwargs={"g": 4.0},
+                  features_kwargs={**PRESET_GRID, "g": 9.0}, mirror=True)
+    assert given.features.g == 9.0

@@ -5,7 +5,13 @@ import gymnasium as gym
 import numpy as np
 import pytest
 
-from linear_pg.features import PolyFeatures, RawFeatures, RBFFeatures, StandardFeatures
+from linear_pg.features import (
+    PendulumFeatures,
+    PolyFeatures,
+    RawFeatures,
+    RBFFeatures,
+    StandardFeatures,
+)
 from linear_pg.policies import GaussianPolicy
 from linear_pg.symmetry import (
     MIRRORS,
@@ -34,8 +40,9 @@ def grid(**kw):
 @pytest.mark.parametrize("phi", [
     grid(), grid(n_centers=(7, 6)), RawFeatures().fit(np.zeros((1, 3))),
     RawFeatures(scale=[1.0, 2.0, 8.0]).fit(np.zeros((1, 3))),
-    PolyFeatures(degree=2).fit(np.zeros((1, 3))), PolyFeatures(degree=4).fit(np.zeros((1, 3)))],
-    ids=["rbf 12x11", "rbf 7x6", "raw", "raw scaled", "poly 2", "poly 4"])
+    PolyFeatures(degree=2).fit(np.zeros((1, 3))), PolyFeatures(degree=4).fit(np.zeros((1, 3))),
+    PendulumFeatures().fit(np.zeros((1, 3)))],
+    ids=["rbf 12x11", "rbf 7x6", "raw", "raw scaled", "poly 2", "poly 4", "pendulum"])
 def test_the_reflection_permutes_the_features(phi):
     obs = pendulum_obs(500)
     perm, sign = feature_permutation(phi, PENDULUM)
@@ -43,11 +50,17 @@ def test_the_reflection_permutes_the_features(phi):
                                phi.transform(obs)[:, perm] * sign, atol=1e-12)
 
 
+def test_the_pendulum_maps_energy_term_needs_a_mirror_that_keeps_cos_th():
+    upside_down = Mirror(obs_sign=(-1.0, -1.0, -1.0), action_sign=(-1.0,))
+    with pytest.raises(ValueError, match=r"keeps cos th \(obs_sign\[0\] = 1\)"):
+        feature_permutation(PendulumFeatures().fit(np.zeros((1, 3))), upside_down)
+
+
 def test_grids_and_maps_the_reflection_does_not_permute_are_refused():
     with pytest.raises(ValueError, match="does not map the rbf grid onto itself"):
         feature_permutation(grid(low=[-8.0], high=[6.0]), PENDULUM)
     standard = StandardFeatures().fit(pendulum_obs(50))
-    with pytest.raises(ValueError, match="supports 'raw', 'poly' and 'rbf' features"):
+    with pytest.raises(ValueError, match="supports 'raw', 'poly', 'rbf' and 'pendulum' features"):
         feature_permutation(standard, PENDULUM)
 
 
@@ -199,7 +212,7 @@ def test_a_users_own_model_drops_the_presets_mirror_unless_asked_for():
     assert train("Pendulum-v1", episodes=3, seed=0, features="raw").config["mirror"] is None
     run = train("Pendulum-v1", episodes=3, seed=0, features="raw", mirror=True)
     assert run.config["mirror"] == PENDULUM.to_dict()
-    with pytest.raises(ValueError, match="supports 'raw', 'poly' and 'rbf' features"):
+    with pytest.raises(ValueError, match="supports 'raw', 'poly', 'rbf' and 'pendulum' features"):
         train("Pendulum-v1", episodes=3, seed=0, features="standard", mirror=True)
     # NumPy's bools mean what Python's do (np.True_ was "not a bool, got bool")
     assert train("Pendulum-v1", episodes=3, seed=0, features="raw",
@@ -247,7 +260,10 @@ def test_a_policy_that_loses_its_symmetry_to_rounding_stops_as_diverged():
     # SGD at lr 1000 grows the weights until the mirror's check fails on rounding alone;
     # that was a ValueError (exit code 2 on the command line) and a run that could not
     # be resumed, instead of the divergence it is
-    run = train("Pendulum-v1", optimizer="sgd", lr=1000.0, episodes=40, seed=0)
+    bumps = {"n_centers": [12, 11], "angle_pairs": [[0, 1]], "low": [-8.0], "high": [8.0],
+             "width": 0.8}
+    run = train("Pendulum-v1", optimizer="sgd", lr=1000.0, episodes=40, seed=0, features="rbf",
+                features_kwargs=bumps, entropy_coef=0.0, mirror=True)
     assert run.stopped_reason.startswith("diverged: mirror: the policy is not "
                                          "mirror-symmetric")
     assert 0 < run.n_episodes < 40 and np.all(np.isfinite(run.policy.theta))

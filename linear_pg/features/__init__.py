@@ -11,6 +11,8 @@ is what a checkpoint stores.
 - ``StandardFeatures``: [(s - mean) / std, 1], the statistics fitted on observations.
 - ``RBFFeatures``: Gaussian bumps on a fixed grid over a low-dimensional state, angles
   handled on the circle, plus 1.
+- ``PendulumFeatures``: Pendulum's bumps plus the energy-pumping term th' (E* - E) / (2 E*)
+  of energy-based swing-up control (the Pendulum preset's features).
 - ``RandomRBFFeatures``: random Fourier features (``sklearn.kernel_approximation.RBFSampler``)
   of the standardized observation, plus 1, for higher dimensions.
 """
@@ -23,6 +25,7 @@ import numpy as np
 
 from .._validation import check_choice, check_keywords
 from .base import FeatureMap
+from .pendulum import PendulumFeatures
 from .rbf import MAX_RBF_FEATURES, RandomRBFFeatures, RBFFeatures
 from .simple import MAX_POLY_FEATURES, PolyFeatures, RawFeatures, StandardFeatures
 
@@ -32,6 +35,7 @@ __all__ = [
     "MAX_POLY_FEATURES",
     "MAX_RBF_FEATURES",
     "FeatureMap",
+    "PendulumFeatures",
     "PolyFeatures",
     "RBFFeatures",
     "RandomRBFFeatures",
@@ -41,23 +45,24 @@ __all__ = [
     "make_features",
 ]
 
-FEATURE_NAMES = ("raw", "poly", "standard", "rbf", "random_rbf")
+FEATURE_NAMES = ("raw", "poly", "standard", "rbf", "random_rbf", "pendulum")
 
 
 FEATURE_CLASSES: dict[str, type[FeatureMap]] = {
     cls.name: cls for cls in (RawFeatures, PolyFeatures, StandardFeatures, RBFFeatures,
-                              RandomRBFFeatures)
+                              RandomRBFFeatures, PendulumFeatures)
 }
 
 
 def make_features(name: str, **params: Any) -> FeatureMap:
-    """An unfitted feature map from its name ("raw", "poly", "standard", "rbf", "random_rbf").
+    """An unfitted feature map from its name ("raw", "poly", "standard", "rbf", "random_rbf",
+    "pendulum").
 
     Parameters
     ----------
-    name : {"raw", "poly", "standard", "rbf", "random_rbf"}
+    name : {"raw", "poly", "standard", "rbf", "random_rbf", "pendulum"}
         The map: :class:`RawFeatures`, :class:`PolyFeatures`, :class:`StandardFeatures`,
-        :class:`RBFFeatures` or :class:`RandomRBFFeatures`.
+        :class:`RBFFeatures`, :class:`RandomRBFFeatures` or :class:`PendulumFeatures`.
     **params
         Passed to the class's constructor (``train``'s ``features_kwargs``); a keyword it
         does not take is a TypeError.
