@@ -187,7 +187,7 @@ def fit_features(name: str, env: gym.Env, rng: np.random.Generator,
             used = {c for p in kwargs["angle_pairs"] for c in p}
             keep = [c for c in range(bounds[0].size) if c not in used]
             kwargs["low"], kwargs["high"] = bounds[0][keep].tolist(), bounds[1][keep].tolist()
-    if name == "pendulum" and "g" not in kwargs and hasattr(env.unwrapped, "g"):
+    if name == "pendulum" and kwargs.get("g") is None and hasattr(env.unwrapped, "g"):
         kwargs["g"] = float(env.unwrapped.g)     # E* = 3 g / 2 of the env trained on
     phi = make_features(name, **kwargs)
     needs_data = name in ("standard", "random_rbf") or (name == "rbf" and kwargs.get("low") is None)

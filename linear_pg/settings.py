@@ -15,7 +15,7 @@ from ._json import comparable, to_builtin, with_defaults
 from ._validation import check_bool, check_choice, check_gamma, check_int, check_real
 from .baselines import BASELINES
 from .envs import check_kwargs, check_n_envs, make_env
-from .features import FEATURE_CLASSES, FeatureMap
+from .features import FEATURE_CLASSES, FeatureMap, PendulumFeatures
 from .models import POLICY_ARGUMENTS, POLICY_NAMES
 from .optim import OPTIMIZERS
 from .policies import POLICY_CLASSES, LinearPolicy
@@ -117,6 +117,8 @@ def train_kwargs(config: dict[str, Any]) -> dict[str, Any]:
             built = FEATURE_CLASSES[features["name"]](**kwargs.get("features_kwargs") or {})
         except TypeError:           # a hand-edited file: train says what is wrong with it
             built = None
+        if isinstance(built, PendulumFeatures) and built.g is None:
+            built.g = recorded.get("g")   # None is the env's g, recorded as it was resolved
         if built is not None and \
                 comparable(to_builtin(built.get_params())) != comparable(recorded):
             kwargs["features_kwargs"] = recorded

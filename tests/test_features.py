@@ -390,3 +390,18 @@ def test_the_pendulum_preset_takes_g_from_the_env_it_trains_on():
     given = train("Pendulum-v1", episodes=1, seed=0, env_kwargs={"g": 4.0},
                   features_kwargs={**PRESET_GRID, "g": 9.0}, mirror=True)
     assert given.features.g == 9.0
+
+
+def test_an_unfitted_pendulum_map_takes_g_from_the_env_as_its_name_does():
+    # train fits an unfitted map as it fits its name: the env's g, not gymnasium's default
+    from linear_pg import train
+
+    phi = PendulumFeatures()
+    run = train("Pendulum-v1", episodes=1, seed=0, env_kwargs={"g": 4.0}, features=phi)
+    assert run.features.g == 4.0 and run.config["features"]["g"] == 4.0
+    assert phi.g is None                                   # the object itself is not fitted
+    again = train("Pendulum-v1", seed=0, **run.train_kwargs())    # its config trains it again
+    assert again.config == run.config
+    np.testing.assert_array_equal(again.policy.theta, run.policy.theta)
+    by_hand = PendulumFeatures().fit(PENDULUM_OBS)         # no env: gymnasium's g = 10
+    np.testing.assert_allclose(by_hand.transform([[-1.0, 0.0, 2.0]])[0, -1], 2 * 28 / 30)

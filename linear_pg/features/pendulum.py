@@ -18,8 +18,10 @@ class PendulumFeatures(RBFFeatures):
     n_centers, angle_pairs, low, high, width
         The bumps, as in :class:`~linear_pg.features.RBFFeatures`; the defaults are the
         Pendulum preset's grid of 12 angles by 11 speeds in [-8, 8].
-    g : float > 0, default 10.0
-        The gravity of the env (its ``g``; the rod has length 1).
+    g : float > 0, optional
+        The gravity of the env (its ``g``; the rod has length 1). None (the default): the
+        env's own when ``train`` fits the map (by name or as an unfitted object), else
+        10.0, gymnasium's default.
 
     Notes
     -----
@@ -54,7 +56,7 @@ class PendulumFeatures(RBFFeatures):
     def __init__(self, n_centers: int | tuple[int, ...] = (12, 11),
                  angle_pairs: tuple[tuple[int, int], ...] = ((0, 1),),
                  low: object = (-8.0,), high: object = (8.0,), width: float = 0.8,
-                 g: float = 10.0) -> None:
+                 g: float | None = None) -> None:
         super().__init__(n_centers=n_centers, angle_pairs=angle_pairs, low=low, high=high,
                          width=width)
         self.g = g
@@ -63,19 +65,24 @@ class PendulumFeatures(RBFFeatures):
         if obs.shape[1] != 3:
             raise ValueError(f"PendulumFeatures needs Pendulum's observations (cos th, "
                              f"sin th, th'), 3 columns, got {obs.shape[1]}")
-        check_real(self.g, "g", low=0.0, low_open=True)
+        self._check_g()
         super()._fit(obs)
         self.n_features_out_ += 1
 
     def _check_state(self) -> None:
         super()._check_state()
-        check_real(self.g, "g", low=0.0, low_open=True)
+        self._check_g()
 
     def _transform(self, obs: np.ndarray) -> np.ndarray:
         return np.concatenate([super()._transform(obs), self._pump(obs)[:, None]], axis=1)
 
+    def _check_g(self) -> None:
+        if self.g is not None:
+            check_real(self.g, "g", low=0.0, low_open=True)
+
     def _pump(self, obs: np.ndarray) -> np.ndarray:
         """th' (E* - E) / (2 E*) for each observation, shape (T,)."""
-        top = 1.5 * float(self.g)                        # E* = 3 g / 2
+        g = 10.0 if self.g is None else float(self.g)    # None: gymnasium's default
+        top = 1.5 * g                                    # E* = 3 g / 2
         cos_th, speed = obs[:, 0], obs[:, 2]
         return speed * ((top - (0.5 * speed ** 2 + top * cos_th)) / (2 * top))
