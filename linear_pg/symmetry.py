@@ -232,7 +232,7 @@ class MirrorAugmentation:
     Parameters
     ----------
     mirror : Mirror
-    features : FeatureMap (fitted, 'raw', 'poly' or 'rbf')
+    features : FeatureMap (fitted, 'raw', 'poly', 'rbf' or 'pendulum')
     policy : GaussianPolicy (any log-std mode)
     """
 

@@ -155,8 +155,9 @@ def train(env_id: str, *, episodes: int | None = None, seed: int = 0,
         bonus; see :func:`linear_pg.update.mean_bound_grad`.
     mirror : bool or Mirror, optional
         Learn from every episode's mirror image too (:mod:`linear_pg.symmetry`; Gaussian
-        policies on "raw", "poly" or "rbf" features): True uses the env's known reflection
-        (Pendulum-v1), a :class:`~linear_pg.symmetry.Mirror` any other; False turns it off.
+        policies on "raw", "poly", "rbf" or "pendulum" features): True uses the env's known
+        reflection (Pendulum-v1), a :class:`~linear_pg.symmetry.Mirror` any other; False
+        turns it off.
         The mean (and a "linear" log sigma) is projected onto the mirror-symmetric ones at
         the start and after every update, and the symmetry is checked on every batch.
         Default (None): the preset's, which is dropped with features, a policy, or

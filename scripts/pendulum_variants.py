@@ -22,7 +22,7 @@ start to end over the episodes (``log_std_mode="fixed"``, set after each update 
 ``callback``), e.g. ``'{"log_std_schedule": [0.5, -0.693]}'`` for e^0.5 down to 0.5;
 and ``"theta_average": f`` evaluates the mean of the parameters after each update in the
 last fraction f of the episodes (Polyak averaging), e.g. ``'{"theta_average": 0.2}'``.
-The preset itself is always run first; ``sampled-F`` (the previous preset: the sampled
+The preset itself is always run first; ``sampled-F`` (the preset with the sampled
 Fisher matrix at a KL size of 0.03) is run unless ``--variant`` is given. The table has
 each variant's mean over the seeds, its worst seed and its paired difference from the
 preset with the standard error of that difference across seeds.

@@ -33,15 +33,16 @@ class PendulumFeatures(RBFFeatures):
     so that dE/dt = th' (th'' - (3 g / 2) sin th) = 3 u th': a torque u along th' adds
     energy, against it removes energy. E* = 3 g / 2 is the energy at rest upright. The
     classic swing-up law (Astrom and Furuta 2000) pushes along th' in proportion to the
-    energy still missing, u = k th' (E* - E), and the last feature is that product,
-    scaled by 2 E* (the energy from rest at the bottom to rest at the top):
+    energy still missing, u = k th' (E* - E), and the last feature is th' (E* - E)
+    divided by 2 E* (the energy from rest at the bottom to rest at the top):
 
         x_pump = th' (E* - E) / (2 E*)
 
-    It is th' at rest at the bottom, 0 on every orbit of energy E* (the ones that end
-    upright), and it changes sign under the mirror (th, th') -> (-th, -th'), as a torque
-    must (:func:`linear_pg.symmetry.feature_permutation`). A weight w on it is the gain k
-    of that law, and the bumps shape the rest of the controller around it.
+    Near the bottom at low speed (E close to -E*) it is about th'; it is 0 on every orbit
+    of energy E* (the ones that end upright), and it changes sign under the mirror
+    (th, th') -> (-th, -th'), as a torque must
+    (:func:`linear_pg.symmetry.feature_permutation`). A weight w on it is that law with
+    the gain k = w / (2 E*), and the bumps shape the rest of the controller around it.
 
     Examples
     --------

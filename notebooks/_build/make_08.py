@@ -317,7 +317,7 @@ seed and optimizer are in the figure's title): any of them shows the same patter
 pattern: near the top, torque opposes the deviation (a stabilizing band through the
 centre); away from it, torque follows the velocity to pump energy, with the sign flipping
 along the diagonal bands. Part of that pumping is the energy term's: its weight, the gain
-$k$ of the energy law (times $1/(2E^*)$), is printed below the map; positive, it pumps
+$k$ of the energy law times $2E^*$, is printed below the map; positive, it pumps
 energy in below $E^*$ and takes it out above.
 '''),
 code('''
