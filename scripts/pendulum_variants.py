@@ -1,7 +1,7 @@
 """Compare Pendulum training variants on one fixed set of evaluation starts.
 
-    python scripts/pendulum_variants.py                  # ~5 min: preset vs sampled F, seeds 0-9
-    python scripts/pendulum_variants.py --seeds 10-29    # ~9 min
+    python scripts/pendulum_variants.py                  # ~8 min: preset vs bumps-only, seeds 0-9
+    python scripts/pendulum_variants.py --seeds 10-29    # ~15 min
     python scripts/pendulum_variants.py --variant kl03 '{"lr": 0.03}' --seeds 0-9
     python scripts/pendulum_variants.py --seeds 0-1 --episodes 20 --eval-episodes 40   # smoke run
 
@@ -22,8 +22,10 @@ start to end over the episodes (``log_std_mode="fixed"``, set after each update 
 ``callback``), e.g. ``'{"log_std_schedule": [0.5, -0.693]}'`` for e^0.5 down to 0.5;
 and ``"theta_average": f`` evaluates the mean of the parameters after each update in the
 last fraction f of the episodes (Polyak averaging), e.g. ``'{"theta_average": 0.2}'``.
-The preset itself is always run first; ``sampled-F`` (the preset with the sampled
-Fisher matrix at a KL size of 0.03) is run unless ``--variant`` is given. The table has
+The preset itself is always run first. Unless ``--variant`` is given, two more are run:
+``bumps-only`` (the preset without its energy term and entropy bonus, the comparison that
+chose them) and ``bumps-only, sampled F`` (that one with the sampled Fisher matrix at a KL
+size of 0.03, the comparison that chose the expected one). The table has
 each variant's mean over the seeds, its worst seed and its paired difference from the
 preset with the standard error of that difference across seeds.
 """
@@ -42,8 +44,13 @@ from linear_pg.presets import PRESETS
 
 ENV_ID = "Pendulum-v1"
 EVAL_SEED = 777
-DEFAULT_VARIANTS = {"sampled-F": {"lr": 0.03,
-                                  "optimizer_kwargs": {"damping": 0.2, "fisher": "sampled"}}}
+BUMPS_ONLY = {"features": "rbf", "entropy_coef": 0.0, "mirror": True,
+              "features_kwargs": {"n_centers": [12, 11], "angle_pairs": [[0, 1]],
+                                  "low": [-8.0], "high": [8.0], "width": 0.8}}
+"""The preset before its energy term and entropy bonus (the comparison that chose them)."""
+DEFAULT_VARIANTS = {"bumps-only": BUMPS_ONLY,
+                    "bumps-only, sampled F": {**BUMPS_ONLY, "lr": 0.03, "optimizer_kwargs": {
+                        "damping": 0.2, "fisher": "sampled"}}}
 
 
 def score(variant: dict, seed: int, episodes: int | None, eval_episodes: int,
@@ -114,7 +121,7 @@ def parse_args() -> argparse.Namespace:
                    help="training seeds, e.g. 0-9 (default) or 10-29")
     p.add_argument("--variant", nargs=2, action="append", metavar=("NAME", "JSON"),
                    help="a variant: its name and train() keyword arguments as JSON "
-                        "(repeatable; default: sampled-F)")
+                        "(repeatable; default: bumps-only and bumps-only, sampled F)")
     p.add_argument("--episodes", type=int, default=None,
                    help="training episodes (default: the preset's 500)")
     p.add_argument("--eval-episodes", type=int, default=2000,

@@ -32,8 +32,9 @@ class PendulumFeatures(RBFFeatures):
 
     so that dE/dt = th' (th'' - (3 g / 2) sin th) = 3 u th': a torque u along th' adds
     energy, against it removes energy. E* = 3 g / 2 is the energy at rest upright. The
-    classic swing-up law (Astrom and Furuta 2000) pushes along th' in proportion to the
-    energy still missing, u = k th' (E* - E), and the last feature is th' (E* - E)
+    swing-up law of energy control (Astrom and Furuta 2000, there for a pivot driven by
+    its acceleration), in this torque form, pushes along th' in proportion to the energy
+    still missing, u = k th' (E* - E), and the last feature is th' (E* - E)
     divided by 2 E* (the energy from rest at the bottom to rest at the top):
 
         x_pump = th' (E* - E) / (2 E*)

@@ -48,7 +48,7 @@ $x \otimes (a-\mu)/\sigma^2$.
 $E = \tfrac12\dot\vartheta^2 + \tfrac{3g}{2}\cos\vartheta$, and $E^* = \tfrac{3g}{2}$ ($= 15$) is
 its value at rest upright. Gymnasium's dynamics, $\ddot\vartheta = \tfrac{3g}{2}\sin\vartheta + 3a$,
 give $\dot E = 3\,a\,\dot\vartheta$: a torque along $\dot\vartheta$ adds energy, one against it
-removes energy. The classic swing-up law of energy control (Åström and Furuta 2000) pushes
+removes energy. The swing-up law of energy control (Åström and Furuta 2000), in its torque form, pushes
 along $\dot\vartheta$ in proportion to the energy still missing, $a = k\,\dot\vartheta\,(E^* - E)$.
 The preset's features (`features="pendulum"`, `PendulumFeatures`, derivation in its
 docstring) are the bumps and the bias plus that product as one more feature,
