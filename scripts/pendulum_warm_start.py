@@ -57,23 +57,28 @@ from linear_pg.presets import PRESETS
 
 ENV_ID = "Pendulum-v1"
 PRESET = PRESETS[ENV_ID]
-BUMPS_ONLY = {"features": "rbf", "entropy_coef": 0.0, "mirror": True,
-              "features_kwargs": {"n_centers": [12, 11], "angle_pairs": [[0, 1]],
-                                  "low": [-8.0], "high": [8.0], "width": 0.8}}
-"""The preset's settings before its energy feature and entropy bonus (2026-12-03): the
-analysis this script makes (README) is of that training, on the bumps alone."""
 PROBE = (1.0, 0.0)          # (th, v): one radian from the top, at rest
 LINE = (0.01, 0.05, 0.25, 0.5, 0.75)    # between a policy trained from zero (0) and the fit (1)
 REGIONS = {"top": (0.0, 1.2), "middle": (1.2, 2.2), "bottom": (2.2, 4.0)}   # |th| of a bump
 
 
-def load_optimum():
-    """scripts/pendulum_optimum.py as a module (it sits next to this file)."""
-    path = Path(__file__).resolve().with_name("pendulum_optimum.py")
-    spec = importlib.util.spec_from_file_location("pendulum_optimum", path)
+def load_sibling(name: str):
+    """scripts/<name>.py as a module (it sits next to this file)."""
+    path = Path(__file__).resolve().with_name(f"{name}.py")
+    spec = importlib.util.spec_from_file_location(name, path)
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
+
+
+def load_optimum():
+    """scripts/pendulum_optimum.py as a module."""
+    return load_sibling("pendulum_optimum")
+
+
+BUMPS_ONLY = load_sibling("pendulum_variants").BUMPS_ONLY
+"""The preset's settings before its energy feature and entropy bonus (2026-12-03): the
+analysis this script makes (README) is of that training, on the bumps alone."""
 
 
 def observations(th: np.ndarray, v: np.ndarray) -> np.ndarray:
